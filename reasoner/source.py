@@ -1,0 +1,96 @@
+"""Source text and positions.
+
+Input: policy or manifest text with the name of the file it came from.
+Output: `SourceFile` (text + line index) and `Span` (file, line, column, end line, end column; all 1-based,
+end column exclusive) and `render_snippet`, the caret context printed under a diagnostic.
+Guarantee: spans are plain values (frozen, hashable); rendering never raises on any span, even one
+that lies outside the text.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of a source file. Lines and columns are 1-based; `end_col` is exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    @staticmethod
+    def point(file: str, line: int, col: int) -> Span:
+        return Span(file, line, col, line, col + 1)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The text of one input file and an index from offsets to (line, column)."""
+
+    name: str
+    text: str
+    _line_starts: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        for i, ch in enumerate(self.text):
+            if ch == "\n":
+                starts.append(i + 1)
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a 0-based character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        """Span of the characters `text[start:end]`."""
+        line, col = self.position(start)
+        end_line, end_col = self.position(max(start, end))
+        if (end_line, end_col) == (line, col):
+            end_col = col + 1
+        return Span(self.name, line, col, end_line, end_col)
+
+    def line_text(self, line: int) -> str:
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+
+def render_snippet(source: SourceFile | None, span: Span, *, max_width: int = 120) -> str:
+    """Return the source line of `span` with a caret underline, e.g.::
+
+         3 |     "Effect": "allow",
+           |               ^^^^^^^
+    Returns "" when the text is not available.
+    """
+    if source is None:
+        return ""
+    text = source.line_text(span.line)
+    if not text and span.line > 1 and span.line > len(source.text.splitlines()) + 1:
+        return ""
+    text = text.replace("\t", " ")
+    start = max(1, span.col)
+    end = span.end_col if span.end_line == span.line else len(text) + 1
+    end = max(end, start + 1)
+    if len(text) > max_width:
+        # keep the caret region visible
+        lo = max(0, start - 1 - max_width // 3)
+        text = text[lo : lo + max_width]
+        start -= lo
+        end = min(end - lo, len(text) + 1)
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    carets = "^" * max(1, min(end, len(text) + 1) - start)
+    return f"{gutter} | {text}\n{pad} | {' ' * (start - 1)}{carets}"
