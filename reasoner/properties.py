@@ -1,0 +1,86 @@
+"""Built-in properties, as values passed to `check(environment, property)`.
+
+Input: what a user wants to hold (from Python, or compiled from a property file by `props.py`).
+Output: frozen property values; the symbolic core turns each into assertions that are unsat iff it holds.
+Guarantee: a property names its scope, actions and resources explicitly; action and resource lists accept
+wildcard patterns with IAM semantics (`kms:*`, `kms:Generate*`, `*`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from reasoner.environment import Environment
+
+
+class ScopeKind(Enum):
+    ANY = "any"  # every principal of every account
+    OUTSIDE_ACCOUNTS = "outside-accounts"  # principals whose account is not one of `values`
+    OUTSIDE_ORGANIZATIONS = "outside-organizations"  # principals whose account is in none of the orgs `values`
+    PRINCIPALS = "principals"  # exactly the principals (ARNs, or account ids) in `values`
+
+
+@dataclass(frozen=True)
+class PrincipalScope:
+    kind: ScopeKind
+    values: tuple[str, ...] = ()
+
+    @staticmethod
+    def outside_account(*account_ids: str) -> PrincipalScope:
+        return PrincipalScope(ScopeKind.OUTSIDE_ACCOUNTS, tuple(account_ids))
+
+    @staticmethod
+    def outside_organization(*org_ids: str) -> PrincipalScope:
+        return PrincipalScope(ScopeKind.OUTSIDE_ORGANIZATIONS, tuple(org_ids))
+
+
+@dataclass(frozen=True)
+class AccessNotGranted:
+    """No principal in `scope` can perform any of `actions` on any of `resources` (key ARNs, `*` = every key
+    of the environment)."""
+
+    scope: PrincipalScope
+    actions: tuple[str, ...]
+    resources: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class OnlyPrincipalsCan:
+    """Only the listed principals (ARNs; an account id or root ARN stands for the account's root user only)
+    can perform `actions` on `resources`; every other caller is denied."""
+
+    principals: tuple[str, ...]
+    actions: tuple[str, ...]
+    resources: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class CanAccess:
+    """The lockout guard: `principal` can perform every one of `actions` on every one of `resources` in some
+    context (with `context` fixing the keys the caller controls, when given)."""
+
+    principal: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class NoNewAccess:
+    """Every request allowed in `new` (the environment passed to `check`) is allowed in `old`."""
+
+    old: Environment
+    actions: tuple[str, ...] = ("*",)
+    resources: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """`new` (the environment passed to `check`) and `old` allow exactly the same requests."""
+
+    old: Environment
+    actions: tuple[str, ...] = ("*",)
+    resources: tuple[str, ...] = ("*",)
+
+
+Property = AccessNotGranted | OnlyPrincipalsCan | CanAccess | NoNewAccess | Equivalent
