@@ -30,23 +30,52 @@ from reasoner.errors import (
     Severity,
     UnsupportedFeatureError,
 )
+from reasoner.properties import (
+    AccessNotGranted,
+    CanAccess,
+    Equivalent,
+    NoNewAccess,
+    OnlyPrincipalsCan,
+    PrincipalScope,
+    ScopeKind,
+)
 from reasoner.request import Decision, Evaluation, Reason, Request
 from reasoner.result import CheckResult, Verdict
 from reasoner.source import Span
 
+_LAZY = {"check": "reasoner.props", "compile_environment": "reasoner.pipeline",
+         "CompiledEnvironment": "reasoner.pipeline", "load_environment": "reasoner.manifest"}
+
+
+def __getattr__(name: str) -> object:
+    """`check` and `compile_environment` load Z3 (~90 ms) only when first used. `check` is
+    `reasoner.props.check`: `reasoner.pipeline.check` that also takes a claim string."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reasoner' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 __all__ = [
+    "AccessNotGranted",
     "Account",
+    "CanAccess",
     "CheckResult",
+    "CompiledEnvironment",
     "Decision",
     "Diagnostic",
     "Effect",
     "Environment",
+    "Equivalent",
     "Evaluation",
     "Grant",
     "InputError",
     "InternalError",
     "Key",
+    "NoNewAccess",
     "NotPrincipalMode",
+    "OnlyPrincipalsCan",
     "Options",
     "Organization",
     "PolicyDocument",
@@ -55,9 +84,11 @@ __all__ = [
     "PolicyValidationError",
     "Principal",
     "PrincipalKind",
-    "ReasonerError",
+    "PrincipalScope",
     "Reason",
+    "ReasonerError",
     "Request",
+    "ScopeKind",
     "Session",
     "Severity",
     "Span",
@@ -65,4 +96,7 @@ __all__ = [
     "UnsupportedFeatureError",
     "Verdict",
     "__version__",
+    "check",
+    "compile_environment",
+    "load_environment",
 ]

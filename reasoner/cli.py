@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from reasoner import __version__
 from reasoner.errors import InputError, InternalError, ReasonerError
@@ -40,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reasoner {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_validate(sub)
+    _add_decide(sub)
+    _add_check(sub)
+    _add_findings(sub)
+    _add_diff(sub)
+    _add_lint(sub)
     return parser
 
 
@@ -54,11 +60,468 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    choices=["key", "identity", "scp", "rcp", "boundary", "session", "resource"],
                    help="policy kind (default: guessed from the document)")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--key-account", default=None, metavar="ACCOUNT",
+                   help="12-digit account that owns the key (key policies): flags KMS permissions granted to "
+                        "other accounts for operations that cannot be used across accounts")
     p.set_defaults(handler=_cmd_validate)
 
 
 def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    raise InternalError("validate is not implemented yet")
+    """Validate every file and print every diagnostic of every file ("nothing is lost"): an unreadable
+    file is reported and the others are still validated. Exit 2 if any file was unreadable, else 1 if any
+    error was found, else 0 (warnings allowed)."""
+    from reasoner.ast import PolicyKind
+    from reasoner.errors import Diagnostic, Severity
+    from reasoner.parse import INPUT_BAD_ARGUMENT, parse_and_validate, read_policy_text
+    from reasoner.report import FileReport, render_json, render_text
+    from reasoner.source import SourceFile, Span
+
+    kind = PolicyKind(args.kind) if args.kind else None
+    key_account = getattr(args, "key_account", None)
+    if key_account is not None and not (len(key_account) == 12 and key_account.isdigit()):
+        raise InputError(f"`--key-account` must be a 12-digit account id, not `{key_account}`",
+                         code=INPUT_BAD_ARGUMENT)
+    reports: list[FileReport] = []
+    for name in args.files:
+        try:
+            text = read_policy_text(name)
+        except InputError as exc:
+            diag = Diagnostic(exc.code, Severity.ERROR, Span(name, 1, 1, 1, 2), exc.message, exc.help)
+            reports.append(FileReport(name, (diag,), None, None, readable=False))
+            continue
+        doc, diags = parse_and_validate(text, file=name, kind=kind, key_account=key_account)
+        used_kind = kind.value if kind else (doc.kind.value if doc is not None else None)
+        reports.append(FileReport(name, tuple(diags), SourceFile(name, text), used_kind))
+    stdout.write(render_json(reports) if args.format == "json" else render_text(reports))
+    if any(not r.readable for r in reports):
+        return EXIT_INPUT
+    if any(r.errors for r in reports):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+# ---- check -------------------------------------------------------------------------------------------
+
+CHECK_EPILOG = """examples:
+  reasoner check examples/org/checks
+  reasoner check keys.access --format sarif > reasoner.sarif
+  reasoner check checks/ --format junit --timeout 60 --jobs 2 > report.xml
+
+exit status:
+  0  every assertion holds (an UNKNOWN marked `allowing unknown` counts as holding)
+  1  at least one assertion is refuted (a counterexample was found and replayed)
+  2  usage or input error: a property file, manifest or policy is unreadable or invalid
+  3  no assertion refuted, but at least one is unknown (timeout, resource limit, unsupported)
+  4  internal error in the reasoner (please report it with --dump smt2 DIR)
+
+A directory argument means every *.access file below it. Progress is shown on stderr when it is a
+terminal; the report goes to stdout. Language reference: docs/property-language.md"""
+
+
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("check", help="check the assertions of property files (*.access)",
+                       description="Check every assertion of the property files named (or found under the\n"
+                                   "directories named) and report a verdict for each.",
+                       epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="property file, or directory searched for *.access files")
+    p.add_argument("--format", choices=["text", "json", "sarif", "junit", "github"], default="text",
+                   help="report format on stdout (default: text)")
+    p.add_argument("--timeout", type=_positive_float, default=30.0, metavar="S",
+                   help="wall-clock limit per assertion in seconds (default: 30); `within N seconds` in a "
+                        "file overrides it")
+    p.add_argument("--rlimit", type=_positive_int, default=None, metavar="N",
+                   help="solver resource limit per assertion, for machine-independent results in CI")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
+                   help="check N assertions in parallel processes (default: 1)")
+    p.add_argument("--dump", nargs=2, metavar=("smt2", "DIR"), default=None,
+                   help="write the SMT-LIB query of each assertion to DIR/<assertion>.smt2")
+    p.set_defaults(handler=_cmd_check)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"`{text}` must be positive")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` must be at least 1")
+    return value
+
+
+def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner import render
+
+    dump_dir = None
+    if args.dump is not None:
+        what, directory = args.dump
+        if what != "smt2":
+            raise InputError(f"cannot dump `{what}`", help="the only dump is `--dump smt2 DIR`")
+        dump_dir = Path(directory)
+        dump_dir.mkdir(parents=True, exist_ok=True)
+    assertions = _collect_assertions(args.paths)
+    reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
+                              dump_dir=dump_dir, progress=stderr)
+    stdout.write(render.render(args.format, reports))
+    return render.exit_status(reports)
+
+
+def _collect_assertions(paths: Sequence[str]) -> list[Any]:
+    """Every assertion of the files named or found, each once (a file included twice counts once)."""
+    from reasoner import props
+
+    files = props.find_property_files(paths)
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise InputError(f"no such file or directory: `{missing[0]}`")
+    if not files:
+        raise InputError(f"no property files (`*{props.SUFFIX}`) under {', '.join(f'`{p}`' for p in paths)}")
+    compiler = props.Compiler()
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for f in files:
+        for a in compiler.compile_file(f):
+            key = (str(Path(a.span.file).resolve()), a.span.line, a.span.col)
+            if key not in seen:
+                seen.add(key)
+                out.append(a)
+    return out
+
+
+def _dump_name(dump_dir: Path | None, index: int, name: str) -> str | None:
+    if dump_dir is None:
+        return None
+    slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.lower()).strip("-")[:60]
+    slug = slug or "assertion"
+    return str(dump_dir / f"{index:03d}-{slug}.smt2")
+
+
+def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, dump: str | None) -> Any:
+    """One assertion (also the unit of work of `--jobs`). An unsupported construct makes the verdict
+    UNKNOWN with the reason, so the other assertions still run; every other error propagates."""
+    import time
+
+    from reasoner.errors import UnsupportedFeatureError
+    from reasoner.pipeline import check
+    from reasoner.result import CheckResult, Verdict
+
+    start = time.perf_counter()
+    try:
+        return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump)
+    except UnsupportedFeatureError as exc:
+        where = f" at {exc.span}" if exc.span else ""
+        return CheckResult(prop, Verdict.UNKNOWN, reason=f"unsupported: {exc.message}{where}",
+                           seconds=time.perf_counter() - start)
+
+
+def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | None, jobs: int,
+                    dump_dir: Path | None, progress: TextIO) -> list[Any]:
+    import dataclasses
+
+    from reasoner.render import Report, rebase_spans
+
+    results: list[Any] = [None] * len(assertions)
+    jobs_args = [(a.environment, a.property, a.timeout or timeout, rlimit, _dump_name(dump_dir, i, a.name))
+                 for i, a in enumerate(assertions)]
+    with _Progress(progress, len(assertions)) as bar:
+        if jobs == 1 or len(assertions) < 2:
+            for i, a in enumerate(assertions):
+                bar.start(a.name)
+                results[i] = _check_one(*jobs_args[i])
+                bar.finish()
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            ctx = multiprocessing.get_context("spawn")  # z3 state must not be forked
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                futures = {pool.submit(_check_one, *jobs_args[i]): i for i in range(len(assertions))}
+                bar.start(f"{len(assertions)} assertions on {jobs} processes")
+                for fut in as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    bar.finish()
+    reports = []
+    for a, r in zip(assertions, results, strict=True):
+        named = dataclasses.replace(r, name=a.name) if r.name is None else r
+        reports.append(Report(rebase_spans(named, a.environment), a.name, a.span, a.allow_unknown))
+    return reports
+
+
+class _Progress:
+    """`[3/10] checking "name" 2.1 s` on a terminal, redrawn while a check runs and erased at the end;
+    nothing when the stream is not a terminal or the run is over within `delay` seconds."""
+
+    def __init__(self, stream: TextIO, total: int, delay: float = 0.5) -> None:
+        import threading
+        import time
+
+        self.stream = stream
+        self.total = total
+        self.delay = delay
+        self.done = 0
+        self.current = ""
+        self.began = time.monotonic()
+        self.shown = False
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, daemon=True) if self.enabled else None
+
+    def __enter__(self) -> _Progress:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            if self.shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+
+    def start(self, name: str) -> None:
+        import time
+
+        with self._lock:
+            self.current = name
+            self.current_began = time.monotonic()
+
+    def finish(self) -> None:
+        with self._lock:
+            self.done += 1
+
+    def _loop(self) -> None:
+        import time
+
+        while not self._stop.wait(0.1):
+            now = time.monotonic()
+            if now - self.began < self.delay:
+                continue
+            with self._lock:
+                name = self.current if len(self.current) <= 50 else self.current[:49] + "…"
+                line = (f"[{self.done}/{self.total}] checking \"{name}\" "
+                        f"{now - getattr(self, 'current_began', self.began):.1f} s")
+                self.stream.write("\r\x1b[K" + line)
+                self.stream.flush()
+                self.shown = True
+
+
+# ---- decide ------------------------------------------------------------------------------------------
+
+DECIDE_EPILOG = """examples:
+  reasoner decide examples/seed/environment.yaml \\
+      --principal arn:aws:sts::444455556666:assumed-role/ExampleRole/app --action kms:Decrypt \\
+      --resource arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+  reasoner decide env.yaml --principal ... --action kms:CreateGrant --resource ... \\
+      --context kms:GrantOperations=Decrypt --context kms:GrantOperations=Encrypt --format json
+
+exit status:
+  0  allowed
+  1  denied (explicitly or implicitly)
+  2  usage or input error: the manifest, a policy or an argument is unusable"""
+
+
+def _add_decide(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("decide", help="decide one request against an environment manifest",
+                       description="Evaluate one request (principal, action, resource, context) with the "
+                                   "reference semantics and print the decision and the statements behind it.",
+                       epilog=DECIDE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("environment", metavar="ENV", help="environment manifest (YAML)")
+    p.add_argument("--principal", required=True, metavar="ARN",
+                   help="caller: root, user, assumed-role session or federated-user ARN, "
+                        "or a service principal")
+    p.add_argument("--action", required=True, metavar="ACTION", help="IAM action, e.g. kms:Decrypt")
+    p.add_argument("--resource", required=True, metavar="ARN",
+                   help="key ARN (or alias ARN), or `*` for actions without a resource")
+    p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
+                   help="a request context value; repeat the key for a multivalued key")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler=_cmd_decide)
+
+
+def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import json
+
+    from reasoner.evaluate import evaluate
+    from reasoner.manifest import load_environment
+    from reasoner.request import Request
+
+    context: dict[str, tuple[str, ...]] = {}
+    for item in args.context:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"context `{item}` is not of the form KEY=VALUE")
+        context[name.strip()] = (*context.get(name.strip(), ()), value)
+    environment = load_environment(args.environment)
+    evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
+    if args.format == "json":
+        doc = {
+            "decision": evaluation.decision.value,
+            "request": {"principal": args.principal, "action": args.action, "resource": args.resource,
+                        "context": {k: list(v) for k, v in context.items()}},
+            "reasons": [{"role": r.role, "policy": r.policy or None, "kind": r.kind.value if r.kind else None,
+                         "statement": r.statement, "label": r.label,
+                         "effect": r.effect.value if r.effect else None,
+                         "file": r.span.file if r.span else None, "line": r.span.line if r.span else None,
+                         "column": r.span.col if r.span else None, "note": r.note or None}
+                        for r in evaluation.reasons],
+            "context": {k: list(v) for k, v in evaluation.context.items()},
+        }
+        stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        stdout.write(f"{evaluation.decision.value}\n")
+        for r in evaluation.reasons:
+            stdout.write(f"  {r}\n")
+    return EXIT_OK if evaluation.decision.allowed else EXIT_FINDINGS
+
+
+# ---- findings / diff / lint (issue 6) -----------------------------------------------------------------
+
+FINDINGS_EPILOG = """examples:
+  reasoner findings env.yaml
+  reasoner findings key-policy.json --zone-of-trust 111122223333 o-exampleorgid --format sarif
+
+ENV is an environment manifest (YAML) or one key policy (JSON; the key's account is guessed from the
+policy, or given with --key-arn). Public access and the restricting condition keys: docs/findings.md
+
+exit status:
+  0  no access from outside the zone of trust (proved complete)
+  1  external access found
+  2  usage or input error: the manifest, a policy or an argument is unusable
+  3  no external access found, but the set could not be proved complete (timeout, unsupported)
+  4  internal error in the reasoner"""
+
+
+def _load_subject(path: str, key_arn: str | None) -> Any:
+    """An environment manifest (YAML), or one key policy (JSON) wrapped on one key."""
+    from reasoner.ast import PolicyKind
+    from reasoner.findings import key_policy_environment
+    from reasoner.manifest import load_environment
+    from reasoner.parse import load_policy
+
+    if Path(path).suffix.lower() == ".json":
+        return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
+    if key_arn is not None:
+        raise InputError("`--key-arn` applies to a key policy file (JSON), not to a manifest")
+    return load_environment(path)
+
+
+def _add_findings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("findings", help="who outside the zone of trust can use each key",
+                       description="External-access findings for every key: each a class of access "
+                                   "(principal, actions, conditions, public or not) with a concrete request; "
+                                   "the set is proved complete by the solver.",
+                       epilog=FINDINGS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("environment", metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
+    p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
+                   help="12-digit account ids and organization ids (o-...) whose principals are trusted "
+                        "(default: each key's own account)")
+    p.add_argument("--include-services", action="store_true",
+                   help="also report access by AWS service principals (not external by default)")
+    p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
+                   help="wall-clock limit for the whole analysis in seconds (default: 60)")
+    p.set_defaults(handler=_cmd_findings)
+
+
+def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner import findings
+
+    zone = findings.parse_zone(args.zone_of_trust)
+    env = _load_subject(args.environment, args.key_arn)
+    result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
+    stdout.write(findings.render(args.format, result))
+    return result.exit_status()
+
+
+DIFF_EPILOG = """examples:
+  reasoner diff old.yaml new.yaml
+  reasoner diff key-policy-v1.json key-policy-v2.json --format json
+
+OLD and NEW are environment manifests (YAML) or two versions of one key policy (JSON, put on the same key).
+
+exit status:
+  0  PROVED equivalent: both allow exactly the same requests
+  1  different: at least one class of access added or removed (each with a concrete request)
+  2  usage or input error
+  3  no difference found, but equivalence could not be proved (timeout, unsupported)
+  4  internal error in the reasoner"""
+
+
+def _add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("diff", help="semantic diff of two environments or key policies",
+                       description="Prove two environments (or key policies) equivalent, or list the classes "
+                                   "of access NEW adds and removes, each with a concrete request.",
+                       epilog=DIFF_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for key policy files")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S")
+    p.set_defaults(handler=_cmd_diff)
+
+
+def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner import diff
+
+    old = _load_subject(args.old, args.key_arn)
+    new = _load_subject(args.new, args.key_arn)
+    old, new = diff.same_key(old, new)
+    result = diff.diff(old, new, timeout=args.timeout)
+    stdout.write(diff.render(args.format, result))
+    return result.exit_status()
+
+
+LINT_EPILOG = """checks:
+  HYG001  lockout: no principal of the key's account can call kms:PutKeyPolicy any more (error)
+  HYG002  separation of duties (with --separation-of-duties): one principal administers and uses the key
+  HYG003  a statement never applies
+  HYG004  a statement is redundant: removing it changes no decision
+  HYG005  a check could not be decided (note)
+
+exit status:
+  0  no issue
+  1  at least one issue
+  2  usage or input error
+  3  no issue, but a check could not be decided
+  4  internal error in the reasoner"""
+
+
+def _add_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("lint", aliases=["hygiene"], help="hygiene checks of key policies",
+                       description="Lockout, dead and redundant statements, and optionally separation of "
+                                   "duties, for every key.",
+                       epilog=LINT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("environment", metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
+    p.add_argument("--separation-of-duties", action="store_true",
+                   help="also check that key administrators cannot use the key for cryptography")
+    p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S")
+    p.set_defaults(handler=_cmd_lint)
+
+
+def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner import hygiene
+
+    env = _load_subject(args.environment, args.key_arn)
+    result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
+                             timeout=args.timeout)
+    stdout.write(hygiene.render(args.format, result))
+    return result.exit_status()
 
 
 # ---- entry point -------------------------------------------------------------------------------------

@@ -149,6 +149,19 @@ class Options:
     key_policy_own_arn_matches: bool = True
     #: §7.10: aws:ResourceTag / kms:ResourceAliases in a key policy evaluate normally (False: never present).
     resource_keys_in_key_policy: bool = True
+    #: §4.4 / §7.7: a grant whose grantee is an account (id or root ARN) applies to that account's principals
+    #: whose identity policies allow the operation (delegation, like an account in a key policy). False: it
+    #: applies to the account's root user only.
+    account_grantee_delegates: bool = True
+    #: §4.5 / §7.8: RCPs apply to requests made directly by AWS service principals (their conditions, e.g.
+    #: aws:PrincipalIsAWSService, decide). False: service-principal requests are exempt from RCPs.
+    rcps_apply_to_service_principals: bool = True
+    #: §3.3 / §7.3: policy variables are substituted in Bool condition values (docs contradict each other).
+    bool_variables: bool = False
+    #: Issue 4: a principal of an account whose IAM was not given (not in `Environment.accounts`, or
+    #: `Account.iam_known` False) has identity policies that may allow anything and deny nothing (Access
+    #: Analyzer's worst case). False: "only what is given": such principals have no identity policies.
+    unknown_iam_worst_case: bool = True
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ evaluator has confirmed; an UNKNOWN result always carries a reason.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -42,9 +43,26 @@ class CheckResult:
         if self.verdict is Verdict.UNKNOWN and not self.reason:
             raise ValueError("an UNKNOWN result needs a reason")
 
-    @property
+    @builtins.property
     def holds(self) -> bool | None:
         """True when PROVED, False when REFUTED, None when UNKNOWN."""
         if self.verdict is Verdict.UNKNOWN:
             return None
         return self.verdict is Verdict.PROVED
+
+    # ---- display (rendering lives in render.py; imported lazily to keep this module a plain value) ----
+
+    def __repr__(self) -> str:
+        from reasoner.render import result_repr
+
+        return result_repr(self)
+
+    def _repr_markdown_(self) -> str:
+        from reasoner.render import result_markdown
+
+        return result_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from reasoner.render import result_html
+
+        return result_html(self)

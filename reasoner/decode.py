@@ -1,0 +1,242 @@
+"""Stage 5: a solver model -> a concrete, readable `Request`.
+
+Input: a `solve.Model` of the domain's variables.
+Output: `Decoded`: the request (principal ARN, action, key ARN, the caller-controlled context), or the
+refinement lemmas that rule the model out when some field's pattern atoms have no real string behind them
+(a subset-minimal conflicting set, `strings.minimal_conflict`).
+Guarantee: a returned request realises the model exactly: every field's value satisfies exactly the atoms
+the model set (checked), literals are reused when the model chose one, fresh values are readable (account
+`999999999999`, names `example`) and context keys the action cannot carry are left out. A field that cannot
+be realised for another reason (a typed value that no string represents together with its patterns) raises
+`DecodeError` (the check then answers UNKNOWN).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from reasoner import smt, strings
+from reasoner.catalog import condition_key_may_exist
+from reasoner.domain import Domain, PKind, StrField
+from reasoner.request import Request
+from reasoner.solve import Model
+from reasoner.values import parse_bool, parse_instant, parse_ip_address, parse_number
+
+
+class DecodeError(Exception):
+    """A model that cannot be turned into a request (reported as UNKNOWN with this reason)."""
+
+
+@dataclass
+class Decoded:
+    request: Request | None
+    lemmas: list[smt.Term] = field(default_factory=list)
+    kind: PKind | None = None
+
+
+def _atoms(f: StrField, model: Model) -> tuple[list[tuple[strings.Nfa, str]], list[tuple[strings.Nfa, str]]]:
+    must: list[tuple[strings.Nfa, str]] = []
+    must_not: list[tuple[strings.Nfa, str]] = []
+    for nfa, (a, _free) in f.atoms.items():
+        (must if model[a] else must_not).append((nfa, a))
+    return must, must_not
+
+
+def field_value(f: StrField, model: Model, lemmas: list[smt.Term]) -> str | None:
+    """The string of field `f` in `model`, or None after appending a lemma that excludes the model."""
+    sel = model[f.sel]
+    if 0 <= sel < f.other_index:
+        return f.lits[sel]
+    must, must_not = _atoms(f, model)
+    if any(name in f.typed for name in ("view:numeric", "view:date", "view:bool", "view:ip")):
+        return _typed_value(f, model, must, must_not)
+    w = strings.find_witness(
+        [*f.hard, *(n for n, _ in must)], [n for n, _ in must_not], avoid=f.lits, prefer=f.prefer
+    )
+    if w is not None:
+        return w
+    ms, ns = strings.minimal_conflict(
+        [n for n, _ in must], [n for n, _ in must_not], hard_must=f.hard, avoid=f.lits
+    )
+    lemma = smt.not_(
+        smt.and_(f.is_other(), *(must[i][1] for i in ms), *(smt.not_(must_not[j][1]) for j in ns))
+    )
+    lemmas.append(lemma)
+    return None
+
+
+def _decimal_text(q: Fraction, constants: set[object]) -> str:
+    """A decimal string for `q`, or for a value in the same gaps between `constants` when `q` has no finite
+    decimal expansion."""
+
+    def finite(x: Fraction) -> str | None:
+        d = x.denominator
+        while d % 2 == 0:
+            d //= 2
+        while d % 5 == 0:
+            d //= 5
+        if d != 1:
+            return None
+        text = format(Decimal(x.numerator) / Decimal(x.denominator), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    exact = finite(q)
+    if exact is not None:
+        return exact
+    cs = sorted(Fraction(c) for c in constants if isinstance(c, Decimal | int | Fraction))
+    lo = max((c for c in cs if c < q), default=None)
+    hi = min((c for c in cs if c > q), default=None)
+    if lo is None and hi is None:
+        return str(round(q))
+    if lo is None:
+        assert hi is not None
+        return finite(Fraction(int(hi) - 1)) or str(int(hi) - 1)
+    if hi is None:
+        return str(int(lo) + 1)
+    return finite((lo + hi) / 2) or str(lo)
+
+
+def _typed_value(
+    f: StrField, model: Model, must: list[tuple[strings.Nfa, str]], must_not: list[tuple[strings.Nfa, str]]
+) -> str:
+    """A string for a field read by typed operators: candidates from every typed view, the first that is
+    consistent with all of them, with the pattern atoms and with the literal exclusion."""
+    views = f.domain.views
+    candidates: list[str] = []
+    for fam in ("numeric", "date"):
+        view = views.get((f.name, fam))
+        if view is None or not model[view["ok"]]:
+            continue
+        base = _decimal_text(model[view["v"]], f.constants.get(fam, set()))
+        candidates += [base, "+" + base, "0" + base, base + ("0" if "." in base else ".0")]
+        if "." not in base:
+            candidates.append(base + ".")  # a number that is not an epoch time
+        if fam == "date":
+            try:
+                moment = datetime.fromtimestamp(float(model[view["v"]]), UTC)
+                iso = moment.isoformat()
+                candidates += [iso.replace("+00:00", "Z"), iso]
+            except (OverflowError, OSError, ValueError):
+                pass
+    bview = views.get((f.name, "bool"))
+    if bview is not None:
+        b = model[bview["b"]]
+        if b == 1:
+            candidates += ["true", "True", "TRUE"]
+        elif b == 2:
+            candidates += ["false", "False", "FALSE"]
+    iview = views.get((f.name, "ip"))
+    if iview is not None:
+        fam_v = model[iview["fam"]]
+        if fam_v == 4:
+            candidates.append(str(ipaddress.IPv4Address(model[iview["v4"]])))
+        elif fam_v == 6:
+            addr = ipaddress.IPv6Address(model[iview["v6"]])
+            candidates += [str(addr), addr.exploded]
+    # every typed parser strips surrounding blanks: a padded copy is another string with the same value
+    candidates += [c + " " for c in candidates] + [" " + c for c in candidates]
+    candidates += ["example", "x", "example-value"]
+    for c in candidates:
+        if c in f.lits:
+            continue
+        if not all(n.accepts(c) for n, _ in must) or any(n.accepts(c) for n, _ in must_not):
+            continue
+        if _typed_consistent(f, model, c):
+            return c
+    views_v = {fam: {k: model[v] for k, v in view.items()} for (n, fam), view in views.items() if n == f.name}
+    raise DecodeError(f"no string realises the value the solver chose for `{f.name}`: {views_v} "
+                      f"must {[n for n, _ in must]} must_not {len(must_not)} lits {f.lits}")
+
+
+def _typed_consistent(f: StrField, model: Model, text: str) -> bool:
+    views = f.domain.views
+    for fam in ("numeric", "date", "bool", "ip"):
+        view = views.get((f.name, fam))
+        if view is None:
+            continue
+        if fam in ("numeric", "date"):
+            parsed = (parse_number if fam == "numeric" else parse_instant)(text)
+            if (parsed is not None) != bool(model[view["ok"]]):
+                return False
+            if parsed is not None and Fraction(parsed) != model[view["v"]]:
+                return False
+        elif fam == "bool":
+            pb = parse_bool(text)
+            if (0 if pb is None else 1 if pb else 2) != model[view["b"]]:
+                return False
+        else:
+            addr = parse_ip_address(text)
+            fam_v = model[view["fam"]]
+            if addr is None:
+                if fam_v != 0:
+                    return False
+            elif addr.version != fam_v or int(addr) != model[view["v4" if fam_v == 4 else "v6"]]:
+                return False
+    return True
+
+
+_KIND_FIELDS = {
+    PKind.ROOT: ("acct",),
+    PKind.USER: ("acct", "upath", "uname"),
+    PKind.SESSION: ("acct", "role", "sess"),
+    PKind.FEDERATED: ("acct", "fed"),
+    PKind.SERVICE: ("svc",),
+}
+
+
+def decode_request(domain: Domain, model: Model) -> Decoded:
+    """The request of `model`, or the lemmas that exclude it (stage 5 entry point)."""
+    lemmas: list[smt.Term] = []
+    kind = PKind(model[domain.pkind])
+    values: dict[str, str] = {}
+    for name in _KIND_FIELDS[kind]:
+        v = field_value(domain.f(name), model, lemmas)
+        if v is not None:
+            values[name] = v
+    action = domain.actions[model[domain.act]]
+    key = domain.keys[model[domain.res]]
+    context: dict[str, tuple[str, ...]] = {}
+    for key_name, raw in sorted(domain.raw.items()):
+        if key_name.startswith("kms:") and condition_key_may_exist(key_name, action) is False:
+            continue
+        vals: list[str] = []
+        for p, f in zip(raw.present, raw.fields, strict=True):
+            if not model[p]:
+                continue
+            v = field_value(f, model, lemmas)
+            if v is not None and v not in vals:
+                vals.append(v)
+        if vals:
+            context[key_name] = tuple(vals)
+    if lemmas:
+        return Decoded(None, lemmas, kind)
+    # kms:EncryptionContextKeys is derived by the evaluator from the kms:EncryptionContext:* entries
+    ec_keys = context.pop("kms:encryptioncontextkeys", ())
+    spelled = {n.lower(): n for n in ec_keys}
+    for k in [k for k in context if k.startswith("kms:encryptioncontext:")]:
+        suffix = k.split(":", 2)[2]
+        if suffix in spelled and spelled[suffix] != suffix:
+            context[f"kms:encryptioncontext:{spelled[suffix]}"] = context.pop(k)
+    have = {k.split(":", 2)[2].lower() for k in context if k.startswith("kms:encryptioncontext:")}
+    for name in ec_keys:
+        if name.lower() not in have:
+            context[f"kms:encryptioncontext:{name}"] = ("example",)
+            have.add(name.lower())
+    principal = principal_arn(kind, values)
+    return Decoded(Request(principal, action, key.arn, context), [], kind)
+
+
+def principal_arn(kind: PKind, v: dict[str, str]) -> str:
+    if kind is PKind.ROOT:
+        return f"arn:aws:iam::{v['acct']}:root"
+    if kind is PKind.USER:
+        return f"arn:aws:iam::{v['acct']}:user/{v['upath']}{v['uname']}"
+    if kind is PKind.SESSION:
+        return f"arn:aws:sts::{v['acct']}:assumed-role/{v['role']}/{v['sess']}"
+    if kind is PKind.FEDERATED:
+        return f"arn:aws:sts::{v['acct']}:federated-user/{v['fed']}"
+    return v["svc"]

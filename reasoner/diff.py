@@ -1,0 +1,365 @@
+"""Semantic diff of two environments (or two key policies): what NEW allows that OLD does not, and back.
+
+Input: OLD and NEW `Environment`s (two manifests, or two versions of one key policy wrapped on the same key).
+Output: `DiffResult`: PROVED equivalent (both directions unsat), or the classes of access NEW adds and the
+classes it removes, each summarised like a finding (principal class, actions, the granting statement and
+its conditions) with a concrete request that the evaluator allows on one side and denies on the other.
+Guarantee: both environments are encoded over one symbolic request (`findings.Engine`); a class is only
+reported with a witness replayed through `evaluate.evaluate` on both sides; each direction is complete when
+its last query ("a request allowed on one side, denied on the other, outside every class") is unsat, and
+the result says so. The classes come from the stratified enumeration of `findings.py`, restricted to the
+difference of the two decisions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reasoner import smt
+from reasoner.ast import PolicyKind, Statement
+from reasoner.environment import Environment, Key
+from reasoner.errors import InternalError, Severity, UnsupportedFeatureError, register_code
+from reasoner.explain import minimise, replay
+from reasoner.findings import (
+    ConditionSummary,
+    Engine,
+    PrincipalClass,
+    StatementRef,
+    class_term,
+    derive_class,
+    in_class,
+    request_json,
+    sarif_document,
+    sarif_results,
+    span_json,
+    summarise_conditions,
+)
+from reasoner.request import Evaluation, Request
+from reasoner.result import Verdict
+from reasoner.solve import DEFAULT_RLIMIT, Status
+
+DIFF_ADDED = register_code("DIF001", Severity.WARNING, "access added")
+DIFF_REMOVED = register_code("DIF002", Severity.NOTE, "access removed")
+DIFF_INCOMPLETE = register_code("DIF003", Severity.NOTE, "difference could not be proved complete")
+
+MAX_ROUNDS = 64
+
+
+@dataclass(frozen=True)
+class Change:
+    """One class of access that one side allows and the other does not."""
+
+    direction: str  # "added" (NEW allows, OLD does not) or "removed"
+    key: str
+    principal: PrincipalClass
+    actions: tuple[str, ...]
+    conditions: tuple[ConditionSummary, ...]
+    statements: tuple[StatementRef, ...]  # the statements of the allowing side that grant it
+    example: Request
+    allowed: Evaluation  # the example on the allowing side
+    denied: Evaluation  # the example on the other side
+
+    @property
+    def code(self) -> str:
+        return DIFF_ADDED if self.direction == "added" else DIFF_REMOVED
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    verdict: Verdict  # PROVED: equivalent; REFUTED: some change; UNKNOWN: no change found, not proved
+    added: tuple[Change, ...]
+    removed: tuple[Change, ...]
+    added_complete: Verdict
+    removed_complete: Verdict
+    queries: int
+    seconds: float
+    reason: str | None = None
+
+    @property
+    def equivalent(self) -> bool | None:
+        return None if self.verdict is Verdict.UNKNOWN else self.verdict is Verdict.PROVED
+
+    def exit_status(self) -> int:
+        if self.verdict is Verdict.REFUTED:
+            return 1
+        return 0 if self.verdict is Verdict.PROVED else 3
+
+
+@dataclass
+class _Class:
+    principal: PrincipalClass
+    statement: Statement | None
+    key: Key
+    actions: list[str]
+    cover: smt.Term
+    example: Request
+    allowed: Evaluation
+    denied: Evaluation
+
+
+def _allow_statement(ev: Evaluation, key: Key) -> int | None:
+    for r in ev.reasons:
+        if r.role == "allow" and r.kind is PolicyKind.KEY_POLICY and r.policy == key.policy.name:
+            return r.statement
+    return None
+
+
+def _exact_class(principal: str) -> PrincipalClass:
+    import re
+
+    if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", principal):
+        return PrincipalClass("service", principal)
+    return PrincipalClass("arn", principal)
+
+
+def _direction(
+    engine: Engine, yes: Environment, no: Environment, direction: str
+) -> tuple[list[_Class], Verdict, str | None]:
+    """Classes of requests allowed in `yes` and denied in `no`."""
+    d = engine.compiled.domain
+    a_yes = engine.encoded(yes)
+    a_no = engine.encoded(no)
+    region = smt.and_(a_yes, smt.not_(a_no))
+    classes: list[_Class] = []
+    keys = {k.arn: k for k in yes.keys}
+    for _ in range(MAX_ROUNDS):
+        covered = smt.or_(c.cover for c in classes)
+        status, req, why = engine.solve(smt.and_(region, smt.not_(covered)))
+        if status is Status.UNSAT:
+            return classes, Verdict.PROVED, None
+        if status is Status.UNKNOWN or req is None:
+            return classes, Verdict.UNKNOWN, why or "solver returned unknown"
+        ev_yes, ev_no = _confirm_pair(yes, no, req, direction)
+        key = keys.get(req.resource)
+        if key is None:
+            raise InternalError(f"request on `{req.resource}` allowed by an environment without that key")
+        idx = _allow_statement(ev_yes, key)
+        st = next((s for s in key.policy.statements if s.index == idx), None) if idx is not None else None
+        if st is not None:
+            pc = derive_class(st, req.principal)
+            st_term = engine.statement_terms(key, yes).get(st.index, smt.FALSE)
+        else:
+            pc, st_term = _exact_class(req.principal), smt.TRUE
+        base = smt.and_(region, d.key_is(key), class_term(engine, pc), st_term)
+        actions: list[str] = []
+        while True:
+            status, w, why = engine.solve(
+                smt.and_(base, smt.not_(d.action_in(actions)) if actions else smt.TRUE)
+            )
+            if status is Status.UNKNOWN:
+                return classes, Verdict.UNKNOWN, why or "solver returned unknown"
+            if status is Status.UNSAT:
+                break
+            assert w is not None
+            _confirm_pair(yes, no, w, direction)
+            if not in_class(pc, w.principal):
+                raise InternalError(f"witness `{w.principal}` is outside class `{pc}`")
+            actions.append(w.action)
+        if req.action not in actions:
+            raise InternalError(f"the class of `{req.principal}` lost its own action `{req.action}`")
+        ordered = [a for a in d.actions if a in actions]
+
+        def still(r: Request) -> bool:
+            return replay(yes, r)[0].decision.allowed and not replay(no, r)[0].decision.allowed
+
+        small = minimise(req, still)
+        ev_yes, ev_no = _confirm_pair(yes, no, small, direction)
+        cover = smt.and_(d.key_is(key), class_term(engine, pc), st_term, d.action_in(ordered))
+        classes.append(_Class(pc, st, key, ordered, cover, small, ev_yes, ev_no))
+    return classes, Verdict.UNKNOWN, f"more than {MAX_ROUNDS} classes of change"
+
+
+def _confirm_pair(
+    yes: Environment, no: Environment, req: Request, direction: str
+) -> tuple[Evaluation, Evaluation]:
+    ev_yes, _ = replay(yes, req)
+    ev_no, _ = replay(no, req)
+    if not ev_yes.decision.allowed or ev_no.decision.allowed:
+        raise InternalError(
+            f"the symbolic core and the evaluator disagree on a {direction} request: `{req.principal}` "
+            f"`{req.action}` `{req.resource}` context {dict(req.context)}: allowing side "
+            f"{ev_yes.decision.value}, other side {ev_no.decision.value}"
+        )
+    return ev_yes, ev_no
+
+
+def _changes(classes: list[_Class], direction: str) -> tuple[Change, ...]:
+    groups: dict[tuple[str, PrincipalClass, tuple[ConditionSummary, ...]], list[_Class]] = {}
+    for c in classes:
+        conds = summarise_conditions(c.statement) if c.statement is not None else ()
+        groups.setdefault((c.key.arn, c.principal, conds), []).append(c)
+    out: list[Change] = []
+    for (key, pc, conds), cs in groups.items():
+        refs = tuple(
+            dict.fromkeys(
+                StatementRef(c.key.policy.name, c.statement.index, c.statement.label, c.statement.span)
+                for c in cs
+                if c.statement is not None
+            )
+        )
+        acts = tuple(sorted({a for c in cs for a in c.actions}))
+        out.append(Change(direction, key, pc, acts, conds, refs, cs[0].example, cs[0].allowed, cs[0].denied))
+    out.sort(key=lambda c: (c.key, c.principal.kind, c.principal.value, c.actions))
+    return tuple(out)
+
+
+def diff(
+    old: Environment, new: Environment, *, timeout: float = 60.0, rlimit: int = DEFAULT_RLIMIT
+) -> DiffResult:
+    """Compare the decisions of `old` and `new` for every caller, KMS key action, key and context."""
+    start = time.perf_counter()
+    try:
+        engine = Engine.build(new, timeout, rlimit, others=(old,))
+        added, added_v, why_a = _direction(engine, new, old, "added")
+        removed, removed_v, why_r = _direction(engine, old, new, "removed")
+    except UnsupportedFeatureError as exc:
+        where = f" at {exc.span}" if exc.span else ""
+        why = f"unsupported: {exc.message}{where}"
+        return DiffResult(
+            Verdict.UNKNOWN, (), (), Verdict.UNKNOWN, Verdict.UNKNOWN, 0, time.perf_counter() - start, why
+        )
+    if added or removed:
+        verdict = Verdict.REFUTED
+    elif added_v is Verdict.PROVED and removed_v is Verdict.PROVED:
+        verdict = Verdict.PROVED
+    else:
+        verdict = Verdict.UNKNOWN
+    reason = "; ".join(w for w in (why_a, why_r) if w) or None
+    return DiffResult(
+        verdict,
+        _changes(added, "added"),
+        _changes(removed, "removed"),
+        added_v,
+        removed_v,
+        engine.queries,
+        time.perf_counter() - start,
+        reason,
+    )
+
+
+def same_key(old: Environment, new: Environment) -> tuple[Environment, Environment]:
+    """Put two single-key environments on the same key ARN (the NEW one's), for diffing two versions of a
+    key policy given as files."""
+    from dataclasses import replace
+
+    if len(old.keys) == 1 and len(new.keys) == 1 and old.keys[0].arn != new.keys[0].arn:
+        old = replace(old, keys=(replace(old.keys[0], arn=new.keys[0].arn),))
+    return old, new
+
+
+# ---- rendering --------------------------------------------------------------------------------------------
+
+
+def _change_lines(c: Change) -> list[str]:
+    sign = "+" if c.direction == "added" else "-"
+    verb = "can now" if c.direction == "added" else "can no longer"
+    lines = [f"{sign} {c.principal} {verb} {', '.join(c.actions)} on {c.key}"]
+    if c.conditions:
+        lines.append("    when " + " and ".join(str(x) for x in c.conditions))
+    for s in c.statements:
+        lines.append(
+            f"    {'granted' if c.direction == 'added' else 'was granted'} by "
+            f"{s.span.file}:{s.span.line}:{s.span.col} `{s.label}`"
+        )
+    ctx = " ".join(f"{k}={','.join(v)}" for k, v in sorted(c.example.context.items()))
+    lines.append(
+        f"    e.g. {c.example.principal} {c.example.action}"
+        + (f" [{ctx}]" if ctx else "")
+        + f": {'OLD' if c.direction == 'added' else 'NEW'} {c.denied.decision.value}, "
+        f"{'NEW' if c.direction == 'added' else 'OLD'} {c.allowed.decision.value}"
+    )
+    return lines
+
+
+def render_text(result: DiffResult) -> str:
+    if result.verdict is Verdict.PROVED:
+        return (
+            f"PROVED equivalent: OLD and NEW allow exactly the same requests "
+            f"({result.queries} solver queries, {result.seconds:.2f} s)\n"
+        )
+    lines: list[str] = []
+    for c in (*result.added, *result.removed):
+        lines += _change_lines(c)
+    tail = []
+    for name, v in (("added", result.added_complete), ("removed", result.removed_complete)):
+        tail.append(f"{name}: {'complete (PROVED)' if v is Verdict.PROVED else 'INCOMPLETE'}")
+    head = "DIFFERENT" if result.verdict is Verdict.REFUTED else "UNKNOWN"
+    lines.append(
+        f"{head}: {len(result.added)} class(es) added, {len(result.removed)} removed; "
+        f"{'; '.join(tail)}"
+        + (f" ({result.reason})" if result.reason else "")
+        + f"; {result.queries} queries, {result.seconds:.2f} s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def change_json(c: Change) -> dict[str, Any]:
+    return {
+        "code": c.code,
+        "direction": c.direction,
+        "key": c.key,
+        "principal": {"kind": c.principal.kind, "value": c.principal.value},
+        "actions": list(c.actions),
+        "conditions": [
+            {"operator": x.operator, "key": x.key, "values": list(x.values)} for x in c.conditions
+        ],
+        "statements": [
+            {"policy": s.policy, "index": s.index, "label": s.label, **span_json(s.span)}
+            for s in c.statements
+        ],
+        "example": request_json(c.example),
+        "allowing_side": c.allowed.decision.value,
+        "other_side": c.denied.decision.value,
+    }
+
+
+def render_json(result: DiffResult) -> str:
+    doc = {
+        "verdict": result.verdict.value,
+        "equivalent": result.equivalent,
+        "added": [change_json(c) for c in result.added],
+        "removed": [change_json(c) for c in result.removed],
+        "added_complete": result.added_complete.value,
+        "removed_complete": result.removed_complete.value,
+        "reason": result.reason,
+        "queries": result.queries,
+        "seconds": round(result.seconds, 4),
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render_sarif(result: DiffResult) -> str:
+    items: list[tuple[str, str, str, Any]] = []
+    for c in (*result.added, *result.removed):
+        verb = "can now" if c.direction == "added" else "can no longer"
+        items.append(
+            (
+                c.code,
+                "warning" if c.direction == "added" else "note",
+                f"{c.principal} {verb} {', '.join(c.actions)} on {c.key}",
+                c.statements[0].span if c.statements else None,
+            )
+        )
+    if result.verdict is Verdict.UNKNOWN:
+        items.append((DIFF_INCOMPLETE, "note", f"difference not proved complete: {result.reason}", None))
+    rules = {
+        DIFF_ADDED: "access added",
+        DIFF_REMOVED: "access removed",
+        DIFF_INCOMPLETE: "difference could not be proved complete",
+    }
+    return sarif_document(sarif_results(items), rules)
+
+
+def render(fmt: str, result: DiffResult) -> str:
+    if fmt == "json":
+        return render_json(result)
+    if fmt == "sarif":
+        return render_sarif(result)
+    return render_text(result)
+
+
+__all__: Sequence[str] = ["Change", "DiffResult", "diff", "render", "same_key"]

@@ -1,0 +1,606 @@
+"""The symbolic request and its well-formedness, separate from what the policies say.
+
+Input: the environments of one check (one, or old and new) and the constants of the property.
+Output: `Domain`: a symbolic request, i.e. the caller (kind, account, names), the action (closed world
+over the catalogue's KMS key actions), the key, and every context key the policies can observe, each as solver
+variables of an `smt.Script`; plus `Value` views (`Domain.key_value`) that describe a context key's value in
+each case of the caller and the key, so that `encode.py` can compare it with policy values.
+Guarantee (over-approximation): every concrete request that `evaluate.evaluate` accepts for these
+environments corresponds to an assignment of the variables that satisfies the domain constraints, with the
+same derived context (semantics §5). String fields are abstracted as a choice among the literals of the
+policies plus "some other string"; for "other" each pattern is a free Boolean atom, whose consistency is
+checked after solving by a witness search (`strings.find_witness`) and refined with lemmas in `pipeline.py`.
+Callers are in partition `aws`; an account whose IAM was not given may have any identity policy
+(`Options.unknown_iam_worst_case`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import IntEnum
+from fractions import Fraction
+
+from reasoner import catalog, smt, strings
+from reasoner.ast import ConditionOperator, PolicyDocument, SetQualifier
+from reasoner.environment import Environment, Key, Principal, PrincipalKind, Session
+from reasoner.errors import UnsupportedFeatureError
+from reasoner.smt import FALSE, TRUE, Term
+from reasoner.strings import Nfa
+from reasoner.values import parse_bool, parse_instant, parse_ip_address, parse_number
+
+
+class PKind(IntEnum):
+    """Caller kinds (semantics §2.3); anonymous callers are not modelled (KMS does not support them)."""
+
+    ROOT = 0
+    USER = 1
+    SESSION = 2
+    FEDERATED = 3
+    SERVICE = 4
+
+
+PARTITION = "aws"
+_ACCOUNT_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_ROOT_ARN = re.compile(r"arn:aws:iam::(\d{12}):root")
+_USER_ARN = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
+_ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(.+)")
+_SESSION_ARN = re.compile(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)")
+_FEDERATED_ARN = re.compile(r"arn:aws:sts::(\d{12}):federated-user/(.+)")
+_SERVICE_RE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
+
+#: Readable values tried first when a field needs a fresh string.
+PREFER: dict[str, tuple[str, ...]] = {
+    "acct": ("999999999999", "444455556666", "123456789012"),
+    "uname": ("example", "ExampleUser"),
+    "upath": ("",),
+    "role": ("example", "ExampleRole"),
+    "sess": ("example", "session"),
+    "fed": ("example",),
+    "svc": ("example.amazonaws.com",),
+}
+
+_NAME_CHARS = strings.CharSet(frozenset("/:"), True)
+_SHAPES: dict[str, tuple[Nfa, ...]] = {
+    "acct": (strings.ACCOUNT_ID,),
+    "uname": (strings.shape(_NAME_CHARS, 1),),
+    # "" or a path ending with "/" (so that `user/` + path + name is the user ARN's resource part)
+    "upath": (
+        Nfa(
+            (strings.Tok(strings.NO_COLON, True), strings.Tok(strings.CharSet(frozenset("/")))),
+            frozenset({0, 2}),
+            frozenset({2}),
+        ),
+    ),
+    "role": (strings.shape(_NAME_CHARS, 1),),
+    "sess": (strings.shape(strings.NO_COLON, 1),),
+    "fed": (strings.shape(strings.NO_COLON, 1),),
+    "svc": (
+        strings.glob("?*.amazonaws.com"),
+        strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1),
+    ),
+}
+
+
+# ---- string fields -----------------------------------------------------------------------------------
+
+
+class StrField:
+    """A string-valued unknown: one of `lits` (selector value i) or some other string (selector value
+    len(lits)), constrained by `hard` shape automata. Pattern atoms are exact for literals and free for
+    "other"."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        name: str,
+        lits: Iterable[str],
+        hard: tuple[Nfa, ...] = (),
+        prefer: tuple[str, ...] = (),
+    ) -> None:
+        self.domain = domain
+        self.name = name
+        self.hard = hard
+        self.prefer = prefer
+        ok = [s for s in dict.fromkeys(lits) if all(h.accepts(s) for h in hard)]
+        self.lits: list[str] = ok
+        self.index = {s: i for i, s in enumerate(ok)}
+        self.sel = domain.script.declare(f"{name}.sel", smt.INT)
+        self.atoms: dict[Nfa, tuple[Term, Term]] = {}  # nfa -> (atom symbol, free symbol)
+        self.typed: dict[str, Term] = {}
+        self.constants: dict[str, set[object]] = {}  # family -> constants compared with (for decoding)
+        self._ranged = False
+        self._defined = 0
+
+    @property
+    def other_index(self) -> int:
+        return len(self.lits)
+
+    def is_other(self) -> Term:
+        return smt.eq(self.sel, smt.int_(self.other_index))
+
+    def is_lit(self, s: str) -> Term:
+        i = self.index.get(s)
+        if i is not None:
+            return smt.eq(self.sel, smt.int_(i))
+        return self.atom(strings.literal(s))
+
+    def atom(self, nfa: Nfa) -> Term:
+        """`value ∈ L(nfa)`."""
+        if nfa.is_empty_language:
+            return FALSE
+        hit = self.atoms.get(nfa)
+        if hit is not None:
+            return hit[0]
+        n = len(self.atoms)
+        a = self.domain.script.declare(f"{self.name}.m{n}", smt.BOOL)
+        f = self.domain.script.declare(f"{self.name}.f{n}", smt.BOOL)
+        self.atoms[nfa] = (a, f)
+        return a
+
+    def finalize(self, sc: smt.Script) -> None:
+        """Range of the selector and the definition of every atom not defined yet (incremental: a later
+        environment of the same check may add atoms)."""
+        if not self._ranged:
+            self._ranged = True
+            sc.require(
+                smt.and_(smt.cmp(">=", self.sel, "0"), smt.cmp("<=", self.sel, smt.int_(self.other_index)))
+            )
+        items = list(self.atoms.items())
+        fresh = items[self._defined :]
+        self._defined = len(items)
+        for nfa, (a, f) in fresh:
+            hits = [smt.eq(self.sel, smt.int_(i)) for i, s in enumerate(self.lits) if nfa.accepts(s)]
+            # cheap facts for "other": the pattern is impossible, or implied, under the field's shape
+            other: Term
+            if strings.find_witness([*self.hard, nfa], avoid=self.lits, budget=20_000) is None:
+                other = FALSE
+            elif strings.find_witness(list(self.hard), [nfa], avoid=self.lits, budget=20_000) is None:
+                other = TRUE
+            else:
+                other = f
+            sc.require(smt.iff(a, smt.or_(*hits, smt.and_(self.is_other(), other))))
+
+    # typed views of the same string (numbers, dates, booleans, IP addresses) -------------------------
+
+    def typed_view(self, family: str) -> dict[str, Term]:
+        """Variables for the parsed value of this string under an operator family, tied to the literals."""
+        key = f"view:{family}"
+        if key in self.typed:
+            return self.domain.views[(self.name, family)]
+        self.typed[key] = TRUE
+        sc = self.domain.script
+        out: dict[str, Term] = {}
+        if family in ("numeric", "date"):
+            ok = sc.declare(f"{self.name}.{family}.ok", smt.BOOL)
+            val = sc.declare(f"{self.name}.{family}.v", smt.REAL)
+            out = {"ok": ok, "v": val}
+            parse = parse_number if family == "numeric" else parse_instant
+            for i, s in enumerate(self.lits):
+                parsed = parse(s)
+                fact = smt.not_(ok) if parsed is None else smt.and_(ok, smt.eq(val, smt.real(_frac(parsed))))
+                sc.require(smt.implies(smt.eq(self.sel, smt.int_(i)), fact))
+        elif family == "bool":
+            b = sc.declare(f"{self.name}.bool", smt.INT)  # 0: not a Boolean, 1: true, 2: false
+            out = {"b": b}
+            sc.require(smt.and_(smt.cmp(">=", b, "0"), smt.cmp("<=", b, "2")))
+            for i, s in enumerate(self.lits):
+                pb = parse_bool(s)
+                sc.require(
+                    smt.implies(
+                        smt.eq(self.sel, smt.int_(i)), smt.eq(b, "0" if pb is None else ("1" if pb else "2"))
+                    )
+                )
+        elif family == "ip":
+            fam = sc.declare(f"{self.name}.ipfam", smt.INT)  # 0: not an address, 4, 6
+            v4 = sc.declare(f"{self.name}.ip4", smt.bitvec_sort(32))
+            v6 = sc.declare(f"{self.name}.ip6", smt.bitvec_sort(128))
+            out = {"fam": fam, "v4": v4, "v6": v6}
+            sc.require(smt.or_(smt.eq(fam, "0"), smt.eq(fam, "4"), smt.eq(fam, "6")))
+            for i, s in enumerate(self.lits):
+                addr = parse_ip_address(s)
+                if addr is None:
+                    fact = smt.eq(fam, "0")
+                elif addr.version == 4:
+                    fact = smt.and_(smt.eq(fam, "4"), smt.eq(v4, smt.bv(int(addr), 32)))
+                else:
+                    fact = smt.and_(smt.eq(fam, "6"), smt.eq(v6, smt.bv(int(addr), 128)))
+                sc.require(smt.implies(smt.eq(self.sel, smt.int_(i)), fact))
+        else:
+            raise UnsupportedFeatureError(
+                f"condition operators of family `{family}` are not supported by the symbolic core"
+            )
+        self.domain.views[(self.name, family)] = out
+        if family in ("numeric", "date"):
+            other = self.domain.views.get((self.name, "date" if family == "numeric" else "numeric"))
+            if other is not None:
+                # a string that parses both as a number and as an instant is an epoch number: same value
+                sc.require(smt.implies(smt.and_(out["ok"], other["ok"]), smt.eq(out["v"], other["v"])))
+        return out
+
+
+def _frac(d: Decimal) -> Fraction:
+    return Fraction(d)
+
+
+# ---- values of context keys --------------------------------------------------------------------------
+
+Piece = str | StrField
+
+
+@dataclass(frozen=True)
+class Case:
+    """In the situation `guard`, the key is present with the value `pieces` concatenated (or absent when
+    `pieces` is None). Multivalued keys have one Case list per slot."""
+
+    guard: Term
+    pieces: tuple[Piece, ...] | None
+
+    @property
+    def constant(self) -> str | None:
+        if self.pieces is None or not all(isinstance(p, str) for p in self.pieces):
+            return None
+        return "".join(p for p in self.pieces if isinstance(p, str))
+
+
+@dataclass
+class Value:
+    """A context key's value: `slots` (one for a single-valued key), each a list of mutually exclusive
+    cases that cover every request. `user` is set when the value is the caller-controlled raw value."""
+
+    key: str
+    slots: list[list[Case]]
+    multivalued: bool = False
+
+
+@dataclass
+class RawKey:
+    """A caller-controlled context key: per slot a presence bit and a string field."""
+
+    key: str
+    present: list[Term]
+    fields: list[StrField]
+    multivalued: bool
+
+
+# ---- action and key universes --------------------------------------------------------------------------
+
+
+def key_actions() -> tuple[str, ...]:
+    """The KMS actions whose resource is a key (alias-management actions excluded: their resource is an
+    alias ARN), in catalogue order: the closed world of actions a property over keys ranges over."""
+    from reasoner.evaluate import KMS_ALIAS_ACTIONS
+
+    return tuple(
+        a
+        for a in catalog.kms_actions()
+        if a in catalog.kms_key_resource_actions() and a not in KMS_ALIAS_ACTIONS
+    )
+
+
+# ---- the symbolic request ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownCaller:
+    """A caller identity the environment describes (guard: the symbolic caller is this one)."""
+
+    guard: Term
+    kind: PKind
+    account: str
+    principal: Principal | None  # the user, the role, or the user behind a federated session
+    session: Session | None
+    role_arn: str | None = None
+    session_name: str | None = None
+
+
+@dataclass
+class Domain:
+    """The symbolic request shared by every environment of one check."""
+
+    script: smt.Script
+    environments: tuple[Environment, ...]
+    actions: tuple[str, ...]
+    keys: tuple[Key, ...]
+    extra_literals: dict[str, set[str]] = field(default_factory=dict)
+    fields: dict[str, StrField] = field(default_factory=dict)
+    raw: dict[str, RawKey] = field(default_factory=dict)
+    views: dict[tuple[str, str], dict[str, Term]] = field(default_factory=dict)
+    slot_counts: dict[str, int] = field(default_factory=dict)
+    key_literals: dict[str, set[str]] = field(default_factory=dict)
+    _ec_done: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        sc = self.script
+        self.pkind = sc.declare("req.pkind", smt.INT)
+        self.act = sc.declare("req.action", smt.INT)
+        self.res = sc.declare("req.key", smt.INT)
+        sc.require(smt.and_(smt.cmp(">=", self.pkind, "0"), smt.cmp("<=", self.pkind, "4")))
+        sc.require(
+            smt.and_(smt.cmp(">=", self.act, "0"), smt.cmp("<=", self.act, smt.int_(len(self.actions) - 1)))
+        )
+        sc.require(
+            smt.and_(smt.cmp(">=", self.res, "0"), smt.cmp("<=", self.res, smt.int_(len(self.keys) - 1)))
+        )
+        lits = self._collect_literals()
+        for name in ("acct", "uname", "upath", "role", "sess", "fed", "svc"):
+            self.fields[name] = StrField(
+                self, f"p.{name}", sorted(lits.get(name, ())), _SHAPES[name], PREFER.get(name, ())
+            )
+        self._known = list(self._known_callers())
+
+    # -- literals -----------------------------------------------------------------------------------
+
+    def _collect_literals(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {k: set(v) for k, v in self.extra_literals.items()}
+
+        def add(name: str, value: str) -> None:
+            out.setdefault(name, set()).add(value)
+
+        def principal_text(text: str) -> None:
+            for a in _ACCOUNT_RE.findall(text):
+                add("acct", a)
+            if m := _USER_ARN.fullmatch(text):
+                path, _, name = m.group(2).rpartition("/")
+                add("upath", f"{path}/" if path else "")
+                add("uname", name)
+            elif m := _ROLE_ARN.fullmatch(text):
+                add("role", m.group(2).rsplit("/", 1)[-1])
+            elif m := _SESSION_ARN.fullmatch(text):
+                add("role", m.group(2))
+                add("sess", m.group(3))
+            elif m := _FEDERATED_ARN.fullmatch(text):
+                add("fed", m.group(2))
+            elif _SERVICE_RE.fullmatch(text.lower()):
+                add("svc", text.lower())
+
+        for env in self.environments:
+            for a in env.accounts:
+                add("acct", a.id)
+            for o in env.organizations:
+                add("acct", o.management_account)
+            for k in env.keys:
+                add("acct", k.account)
+                for g in k.grants:
+                    principal_text(g.grantee)
+                    if g.retiring_principal:
+                        principal_text(g.retiring_principal)
+            for p in env.principals:
+                principal_text(p.arn)
+            for s in env.sessions:
+                principal_text(s.arn)
+                principal_text(s.source)
+            for policy in iter_policies(env):
+                for st in policy.statements:
+                    if st.principal is not None:
+                        for e in st.principal.entries:
+                            principal_text(e.value.text)
+                    if st.condition is not None:
+                        for c in st.condition.conditions:
+                            low = c.key.text.lower()
+                            for v in c.values:
+                                self.key_literals.setdefault(low, set()).add(v.text)
+                                principal_text(v.text)
+        return out
+
+    def context_literals(self, key: str) -> set[str]:
+        return self.key_literals.get(key, set())
+
+    # -- caller ---------------------------------------------------------------------------------------
+
+    def kind_is(self, kind: PKind) -> Term:
+        return smt.eq(self.pkind, smt.int_(int(kind)))
+
+    def f(self, name: str) -> StrField:
+        return self.fields[name]
+
+    def account_is(self, account: str) -> Term:
+        return smt.and_(smt.not_(self.kind_is(PKind.SERVICE)), self.f("acct").is_lit(account))
+
+    def _known_callers(self) -> Iterator[KnownCaller]:
+        env = self.environments[0]
+        seen: set[str] = set()
+        for env in self.environments:
+            for p in env.principals:
+                if p.arn in seen:
+                    continue
+                seen.add(p.arn)
+                if p.kind is PrincipalKind.USER and (m := _USER_ARN.fullmatch(p.arn)):
+                    acct, rest = m.groups()
+                    path, _, name = rest.rpartition("/")
+                    guard = smt.and_(
+                        self.kind_is(PKind.USER),
+                        self.f("acct").is_lit(acct),
+                        self.f("upath").is_lit(f"{path}/" if path else ""),
+                        self.f("uname").is_lit(name),
+                    )
+                    yield KnownCaller(guard, PKind.USER, acct, p, None)
+                elif p.kind is PrincipalKind.ROLE and (m := _ROLE_ARN.fullmatch(p.arn)):
+                    acct, rest = m.groups()
+                    name = rest.rsplit("/", 1)[-1]
+                    guard = smt.and_(
+                        self.kind_is(PKind.SESSION),
+                        self.f("acct").is_lit(acct),
+                        self.f("role").atom(strings.literal(name, ignore_case=True)),
+                    )
+                    yield KnownCaller(guard, PKind.SESSION, acct, p, None, role_arn=p.arn)
+                elif p.arn.startswith("arn:") and not p.arn.startswith("arn:aws:"):
+                    raise UnsupportedFeatureError(
+                        f"principal `{p.arn}` is not in partition `aws`", span=p.span
+                    )
+
+    def known_sessions(self) -> Iterator[tuple[Term, Session, str, str]]:
+        """(guard, session, role name, session name) of known role sessions."""
+        seen: set[str] = set()
+        for env in self.environments:
+            for s in env.sessions:
+                if s.arn in seen:
+                    continue
+                seen.add(s.arn)
+                if m := _SESSION_ARN.fullmatch(s.arn):
+                    acct, role, sess = m.groups()
+                    guard = smt.and_(
+                        self.kind_is(PKind.SESSION),
+                        self.f("acct").is_lit(acct),
+                        self.f("role").is_lit(role),
+                        self.f("sess").is_lit(sess),
+                    )
+                    yield guard, s, role, sess
+
+    def known_federated(self) -> Iterator[tuple[Term, Session, str, str]]:
+        """(guard, session, account, name) of federated users the environment describes."""
+        seen: set[str] = set()
+        for env in self.environments:
+            for s in env.sessions:
+                if s.arn in seen:
+                    continue
+                seen.add(s.arn)
+                if m := _FEDERATED_ARN.fullmatch(s.arn):
+                    acct, name = m.groups()
+                    guard = smt.and_(
+                        self.kind_is(PKind.FEDERATED), self.f("acct").is_lit(acct), self.f("fed").is_lit(name)
+                    )
+                    yield guard, s, acct, name
+
+    def known_callers(self) -> list[KnownCaller]:
+        return self._known
+
+    def request_arn(self) -> list[tuple[Term, tuple[Piece, ...]]]:
+        """The request principal (caller.arn) per kind, as concatenations of constants and fields."""
+        a = self.f("acct")
+        return [
+            (self.kind_is(PKind.ROOT), ("arn:aws:iam::", a, ":root")),
+            (self.kind_is(PKind.USER), ("arn:aws:iam::", a, ":user/", self.f("upath"), self.f("uname"))),
+            (
+                self.kind_is(PKind.SESSION),
+                ("arn:aws:sts::", a, ":assumed-role/", self.f("role"), "/", self.f("sess")),
+            ),
+            (self.kind_is(PKind.FEDERATED), ("arn:aws:sts::", a, ":federated-user/", self.f("fed"))),
+            (self.kind_is(PKind.SERVICE), (self.f("svc"),)),
+        ]
+
+    def unknown_role_arn(self) -> tuple[Piece, ...]:
+        return ("arn:aws:iam::", self.f("acct"), ":role/", self.f("role"))
+
+    def role_known(self) -> Term:
+        return smt.or_(k.guard for k in self._known if k.kind is PKind.SESSION)
+
+    # -- action and key -------------------------------------------------------------------------------
+
+    def action_is(self, action: str) -> Term:
+        try:
+            return smt.eq(self.act, smt.int_(self.actions.index(action)))
+        except ValueError:
+            return FALSE
+
+    def action_in(self, names: Iterable[str]) -> Term:
+        idx = sorted({self.actions.index(a) for a in names if a in self.actions})
+        if len(idx) == len(self.actions):
+            return TRUE
+        return smt.or_(smt.eq(self.act, smt.int_(i)) for i in idx)
+
+    def key_index(self, arn: str) -> int | None:
+        return next((i for i, k in enumerate(self.keys) if k.arn == arn), None)
+
+    def key_is(self, key: Key) -> Term:
+        i = self.key_index(key.arn)
+        return FALSE if i is None else smt.eq(self.res, smt.int_(i))
+
+    def key_in(self, arns: Iterable[str]) -> Term:
+        idx = sorted({i for a in arns if (i := self.key_index(a)) is not None})
+        if len(idx) == len(self.keys):
+            return TRUE
+        return smt.or_(smt.eq(self.res, smt.int_(i)) for i in idx)
+
+    # -- context keys -------------------------------------------------------------------------------------
+
+    def raw_key(self, key: str) -> RawKey:
+        """The caller-controlled value of context key `key` (lower case): presence and string per slot."""
+        hit = self.raw.get(key)
+        if hit is not None:
+            return hit
+        multi = catalog.is_multivalued(key)
+        n = self.slot_counts.get(key, 1) if multi else 1
+        lits = sorted(self.context_literals(key))
+        present: list[Term] = []
+        fields: list[StrField] = []
+        for i in range(n):
+            suffix = f"#{i}" if multi else ""
+            present.append(self.script.declare(f"ctx.{key}{suffix}.present", smt.BOOL))
+            fields.append(StrField(self, f"ctx.{key}{suffix}", lits, (), ("example",)))
+        raw = RawKey(key, present, fields, multi)
+        self.raw[key] = raw
+        return raw
+
+    def finalize(self) -> None:
+        """Emit the definitions of everything created since the last call into the current script, plus the
+        well-formedness of the encryption context (semantics §5.1: kms:EncryptionContextKeys lists exactly
+        the keys of the kms:EncryptionContext:* entries, case-insensitively)."""
+        sc = self.script
+        ec_keys = self.raw.get("kms:encryptioncontextkeys")
+        if ec_keys is not None:
+            for name, raw in list(self.raw.items()):
+                if not name.startswith("kms:encryptioncontext:") or name in self._ec_done:
+                    continue
+                self._ec_done.add(name)
+                k = name.split(":", 2)[2]
+                lit = strings.literal(k, ignore_case=True)
+                hits = [
+                    smt.and_(p, f.atom(lit)) for p, f in zip(ec_keys.present, ec_keys.fields, strict=True)
+                ]
+                sc.require(smt.iff(raw.present[0], smt.or_(hits)))
+        for f in self.fields.values():
+            f.finalize(sc)
+        for raw in self.raw.values():
+            for f in raw.fields:
+                f.finalize(sc)
+
+
+def iter_policies(env: Environment) -> Iterator[PolicyDocument]:
+    """Every policy document of an environment (key policies, identity, boundaries, sessions, SCPs, RCPs)."""
+    for k in env.keys:
+        yield k.policy
+    for p in env.principals:
+        yield from p.identity_policies
+        if p.permissions_boundary is not None:
+            yield p.permissions_boundary
+    for s in env.sessions:
+        yield from s.session_policies
+    for o in env.organizations:
+        for docs in o.scps.values():
+            yield from docs
+        for docs in o.rcps.values():
+            yield from docs
+
+
+def count_set_conditions(envs: Iterable[Environment]) -> dict[str, int]:
+    """Per multivalued key, how many conditions use it: a counterexample needs at most one set element per
+    existential use, so this many slots keep the bounded set encoding complete."""
+    out: dict[str, int] = {}
+    for env in envs:
+        for policy in iter_policies(env):
+            for st in policy.statements:
+                if st.condition is None:
+                    continue
+                for c in st.condition.conditions:
+                    low = c.key.text.lower()
+                    if catalog.is_multivalued(low) or c.qualifier is not SetQualifier.NONE:
+                        out[low] = out.get(low, 0) + 1
+    return out
+
+
+__all__ = [
+    "Case",
+    "ConditionOperator",
+    "Domain",
+    "PKind",
+    "Piece",
+    "RawKey",
+    "StrField",
+    "Value",
+    "count_set_conditions",
+    "iter_policies",
+    "key_actions",
+]

@@ -1,0 +1,1116 @@
+"""Stage 3: environment -> Z3 terms (SMT-LIB text) over the symbolic request of `domain.py`.
+
+Input: an `Environment` and a `domain.Domain` (the symbolic request shared by the environments of a check).
+Output: `EncodedEnvironment` with the named decision terms `allows` / `denies` (`denies` = explicit deny) of
+the whole decision of `evaluate.evaluate`, for every caller, KMS key action, key and context at once.
+Guarantee: mirrors `evaluate.py` function by function (`encode_condition` <-> `evaluate_condition`,
+`encode_statement` <-> `evaluate_statement`, `encode_principal` <-> `match_principal`, `encode_key_policy`
+<-> `evaluate_key_policy`, `encode_identity` <-> `evaluate_identity`, `encode_scps` <-> `evaluate_scps`,
+`encode_rcps` <-> `evaluate_rcps`, `encode_decision` <-> `evaluate`) and reuses the evaluator's compiled
+policies and its comparison of concrete values, so both read the policies identically.
+Soundness: for every concrete request and every assignment of the domain that represents it, the terms
+evaluate to the evaluator's decision (string atoms of "other" values are tied to real strings by the witness
+search of `pipeline.py`). Completeness: every construct is encoded exactly or rejected with
+`UnsupportedFeatureError` and a span (policy variables, BinaryEquals, grants, non-`aws` partitions).
+Unknown IAM: a caller whose account's IAM was not given gets an identity policy allowing everything when
+`Options.unknown_iam_worst_case` (ALLOW_ALL), exactly as `explain.augment` replays it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from reasoner import evaluate as ev
+from reasoner import smt, strings
+from reasoner.ast import (
+    ConditionOperator,
+    Effect,
+    PolicyDocument,
+    PolicyKind,
+    SetQualifier,
+    Statement,
+)
+from reasoner.catalog import KMS_CROSS_ACCOUNT_ACTIONS, condition_key_may_exist, is_multivalued
+from reasoner.domain import Case, Domain, Piece, PKind, StrField, Value
+from reasoner.environment import Environment, Key, Options, Principal, PrincipalKind, Session
+from reasoner.errors import UnsupportedFeatureError
+from reasoner.evaluate import MatchKind
+from reasoner.patterns import ArnPattern, Glob, Variable
+from reasoner.smt import FALSE, TRUE, Term
+from reasoner.strings import Nfa
+
+ALLOW_ALL_TEXT = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+
+
+def _fraction(d: object) -> Fraction:
+    assert isinstance(d, Decimal | int | Fraction)
+    return Fraction(d)
+
+
+def allow_all_policy() -> PolicyDocument:
+    """The identity policy an account whose IAM was not given may have (worst case)."""
+    from reasoner.ast import ActionBlock, ResourceBlock
+    from reasoner.ast import Value as AstValue
+    from reasoner.source import Span
+
+    span = Span("<unknown IAM: worst case>", 1, 1, 1, 2)
+    st = Statement(
+        0,
+        None,
+        Effect.ALLOW,
+        span,
+        None,
+        ActionBlock(False, (AstValue("*", span),), span),
+        ResourceBlock(False, (AstValue("*", span),), span),
+        None,
+        span,
+    )
+    return PolicyDocument(AstValue("2012-10-17", span), None, (st,), PolicyKind.IDENTITY, span)
+
+
+ALLOW_ALL = allow_all_policy()
+
+
+# ---- policy variables ---------------------------------------------------------------------------------
+
+_UNRESOLVED = object()
+_VARIABLE = re.compile(r"\$\{\s*([^}',]+?)\s*(?:,\s*'[^']*'\s*)?\}")
+
+
+def _never_present_only(text: str) -> bool:
+    """Every variable of `text` names a key no request has: not of the form `prefix:name` (template
+    placeholders such as `${ACCELERATOR_PREFIX}`), so it resolves to its default or is unresolved."""
+    keys = [m.group(1) for m in _VARIABLE.finditer(text)]
+    return all(":" not in k and k not in ("*", "?", "$") for k in keys)
+
+
+def _resolve_never_present(typed: object, span: object) -> object:
+    """A condition value with variables: resolved when every variable is a never-present key (semantics
+    §3.4: default value, or unresolved); other variables are not supported by the symbolic core."""
+    if not isinstance(typed, Glob | ArnPattern) or not typed.has_variables:
+        return typed
+    tokens = typed.tokens if isinstance(typed, Glob) else tuple(t for g in typed.segments or () for t in g.tokens)
+    keys = [t.key for t in tokens if isinstance(t, Variable)]
+    if any(":" in k for k in keys):
+        raise UnsupportedFeatureError(
+            "policy variables in condition values are not supported by the symbolic core",
+            span=span,  # type: ignore[arg-type]
+        )
+    r = typed.resolve(lambda _k: None)
+    return _UNRESOLVED if r is None else r
+
+
+# ---- matching pieces ---------------------------------------------------------------------------------
+
+
+def match_pieces(nfa: Nfa, pieces: tuple[Piece, ...]) -> Term:
+    """`concat(pieces) ∈ L(nfa)`, split exactly into one atom per field piece: the automaton is run over the
+    constants, and for a field the atom says from which states to which state the field's value leads."""
+    if nfa.is_empty_language:
+        return FALSE
+
+    def go(states: frozenset[int], i: int) -> Term:
+        if not states:
+            return FALSE
+        if i == len(pieces):
+            return TRUE if states & nfa.finals else FALSE
+        p = pieces[i]
+        if isinstance(p, str):
+            return go(strings.run(nfa.toks, states, p), i + 1)
+        if i == len(pieces) - 1:
+            return p.atom(Nfa(nfa.toks, states, nfa.finals))
+        out: list[Term] = []
+        for t in sorted(_targets(p, nfa.toks, states)):
+            sub = Nfa(nfa.toks, states, frozenset({t}))
+            rest = go(strings.closure(nfa.toks, {t}), i + 1)
+            if rest != FALSE:
+                out.append(smt.and_(p.atom(sub), rest))
+        return smt.or_(out)
+
+    return go(strings.closure(nfa.toks, nfa.starts), 0)
+
+
+_TARGETS: dict[tuple[str, tuple[strings.Tok, ...], frozenset[int]], frozenset[int]] = {}
+
+
+def _targets(f: StrField, toks: tuple[strings.Tok, ...], states: frozenset[int]) -> frozenset[int]:
+    """The automaton positions in which some value of field `f` (a literal, or a string of its shape) can
+    leave the automaton started in `states` (a product search; every position when it is too large)."""
+    memo_key = (f.name, toks, states)
+    hit = _TARGETS.get(memo_key)
+    if hit is not None:
+        return hit
+    out: set[int] = set()
+    for s in f.lits:
+        out |= strings.run(toks, states, s)
+    probe = Nfa(toks, states, frozenset(range(len(toks) + 1)))
+    hard = list(f.hard)
+    alphabet = strings._alphabet([*hard, probe])
+    start = (tuple(strings.closure(h.toks, h.starts) for h in hard), states)
+    seen = {start}
+    todo = [start]
+    while todo:
+        hs, ns = todo.pop()
+        if all(hs[i] & hard[i].finals for i in range(len(hard))):
+            out |= ns
+        for ch in alphabet:
+            nh = tuple(strings.step(hard[i].toks, hs[i], ch) for i in range(len(hard)))
+            if any(not x for x in nh):
+                continue
+            nn = strings.step(toks, ns, ch)
+            if not nn:
+                continue
+            nxt = (nh, nn)
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+                if len(seen) > 20_000:
+                    out = set(range(len(toks) + 1))
+                    todo = []
+                    break
+    result = frozenset(out)
+    _TARGETS[memo_key] = result
+    return result
+
+
+# ---- the caller ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallerCase:
+    """One case of the symbolic caller with everything `evaluate.resolve_caller` would attach to it."""
+
+    guard: Term
+    kind: PKind
+    identity_policies: tuple[PolicyDocument, ...] = ()
+    boundary: PolicyDocument | None = None
+    session_policies: tuple[PolicyDocument, ...] = ()
+    role_arn: str | None = None  # known role (None: unknown role or not a session)
+    user_arn: str | None = None  # the IAM user behind a known federated session
+    tags: tuple[tuple[str, str], ...] = ()
+    unique_id: str | None = None
+    known: bool = False
+    worst_case: bool = False
+
+
+@dataclass
+class EncodedEnvironment:
+    """The decision terms of one environment over a shared domain."""
+
+    environment: Environment
+    allows: Term
+    denies: Term
+    cases: list[CallerCase] = field(default_factory=list)
+
+
+class Encoder:
+    """Encodes one environment; memoises statements and policies by identity."""
+
+    def __init__(self, domain: Domain, environment: Environment, tag: str) -> None:
+        self.d = domain
+        self.env = environment
+        self.opts: Options = environment.options
+        self.tag = tag
+        self.sc = domain.script
+        self._values: dict[tuple[str, bool], Value] = {}
+        self._policy_memo: dict[
+            tuple[int, int | None, bool],
+            tuple[list[tuple[Statement, dict[MatchKind, Term]]], list[tuple[Statement, Term]]],
+        ] = {}
+        self._names = 0
+        self.accounts = {a.id: a for a in environment.accounts}
+        self.orgs = {o.id: o for o in environment.organizations}
+        self.cases = list(self._caller_cases())
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def name(self, base: str, term: Term) -> Term:
+        """A named definition (keeps the SMT-LIB readable and shares subterms)."""
+        if term in (TRUE, FALSE) or len(term) < 40:
+            return term
+        self._names += 1
+        return self.sc.define(f"{self.tag}.{base}.{self._names}", term)
+
+    def kind(self, k: PKind) -> Term:
+        return self.d.kind_is(k)
+
+    # -- resolve_caller -------------------------------------------------------------------------------
+
+    def _iam_given_for_unknown(self) -> Term:
+        """The caller's account lists its IAM (`Account.iam_known`): principals it does not list have none."""
+        return smt.or_(self.d.f("acct").is_lit(a.id) for a in self.env.accounts if a.iam_known)
+
+    def _policies_for(self, account: str, p: Principal | None) -> tuple[tuple[PolicyDocument, ...], bool]:
+        """Mirror of evaluate._iam_policies plus the worst case: (policies, worst_case)."""
+        acct = self.accounts.get(account)
+        worst = self.opts.unknown_iam_worst_case
+        if p is None:
+            if acct is not None and acct.iam_known:
+                return (), False
+            return ((ALLOW_ALL,), True) if worst else ((), False)
+        if acct is not None and not acct.iam_known:
+            return ((ALLOW_ALL,), True) if worst else ((), False)
+        return p.identity_policies, False
+
+    def _caller_cases(self) -> list[CallerCase]:
+        d = self.d
+        env = self.env
+        out: list[CallerCase] = [
+            CallerCase(self.kind(PKind.ROOT), PKind.ROOT, known=False),
+            CallerCase(self.kind(PKind.SERVICE), PKind.SERVICE),
+        ]
+        principals = {p.arn: p for p in env.principals}
+        # users
+        known_users: list[Term] = []
+        for kc in d.known_callers():
+            if kc.kind is not PKind.USER:
+                continue
+            p = principals.get(kc.principal.arn) if kc.principal else None
+            if p is None:
+                continue  # described only in another environment of the check
+            pols, worst = self._policies_for(kc.account, p)
+            known_users.append(kc.guard)
+            out.append(
+                CallerCase(
+                    kc.guard,
+                    PKind.USER,
+                    pols,
+                    p.permissions_boundary,
+                    (),
+                    tags=tuple(p.tags.items()),
+                    unique_id=p.unique_id,
+                    known=True,
+                    worst_case=worst,
+                )
+            )
+        unknown_user = smt.and_(self.kind(PKind.USER), smt.not_(smt.or_(known_users)))
+        out += self._unknown_split(unknown_user, PKind.USER)
+        # role sessions
+        roles = [
+            kc
+            for kc in d.known_callers()
+            if kc.kind is PKind.SESSION and kc.principal is not None and kc.principal.arn in principals
+        ]
+        role_guards: list[Term] = []
+        sessions = [
+            (g, s, rn, sn) for g, s, rn, sn in d.known_sessions() if any(s.arn == x.arn for x in env.sessions)
+        ]
+        used_sessions: list[Term] = []
+        for kc in roles:
+            role = principals[kc.principal.arn]  # type: ignore[union-attr]
+            pols, worst = self._policies_for(kc.account, role)
+            role_guards.append(kc.guard)
+            mine = [
+                (g, s, sn)
+                for g, s, rn, sn in sessions
+                if rn.lower() == role.arn.rsplit("/", 1)[-1].lower() and s.source == role.arn
+            ]
+            for g, s, _sn in mine:
+                used_sessions.append(g)
+                tags = {**role.tags, **s.tags}
+                out.append(
+                    CallerCase(
+                        g,
+                        PKind.SESSION,
+                        pols,
+                        role.permissions_boundary,
+                        s.session_policies,
+                        role_arn=role.arn,
+                        tags=tuple(tags.items()),
+                        unique_id=role.unique_id,
+                        known=True,
+                        worst_case=worst,
+                    )
+                )
+            rest = smt.and_(kc.guard, smt.not_(smt.or_(g for g, _, _ in mine)))
+            out.append(
+                CallerCase(
+                    rest,
+                    PKind.SESSION,
+                    pols,
+                    role.permissions_boundary,
+                    (),
+                    role_arn=role.arn,
+                    tags=tuple(role.tags.items()),
+                    known=True,
+                    worst_case=worst,
+                    unique_id=role.unique_id,
+                )
+            )
+        role_known = smt.or_(role_guards)
+        # sessions of roles the environment does not describe
+        orphan: list[Term] = []
+        for g, s, _rn, _sn in sessions:
+            if g in used_sessions:
+                continue
+            sg = smt.and_(g, smt.not_(role_known))
+            orphan.append(sg)
+            pols, worst = self._policies_for(s.arn.split(":")[4], None)
+            out.append(
+                CallerCase(
+                    sg,
+                    PKind.SESSION,
+                    pols,
+                    None,
+                    s.session_policies,
+                    tags=tuple(s.tags.items()),
+                    worst_case=worst,
+                )
+            )
+        unknown_session = smt.and_(self.kind(PKind.SESSION), smt.not_(role_known), smt.not_(smt.or_(orphan)))
+        out += self._unknown_split(unknown_session, PKind.SESSION)
+        # federated users
+        feds: list[Term] = []
+        for g, s, acct, _name in d.known_federated():
+            if not any(s.arn == x.arn for x in env.sessions):
+                continue
+            user = principals.get(s.source)
+            if user is None:
+                continue
+            feds.append(g)
+            pols, worst = self._policies_for(acct, user)
+            tags = {**user.tags, **s.tags}
+            out.append(
+                CallerCase(
+                    g,
+                    PKind.FEDERATED,
+                    pols,
+                    user.permissions_boundary,
+                    s.session_policies,
+                    user_arn=user.arn,
+                    tags=tuple(tags.items()),
+                    known=True,
+                    worst_case=worst,
+                )
+            )
+        unknown_fed = smt.and_(self.kind(PKind.FEDERATED), smt.not_(smt.or_(feds)))
+        out += self._unknown_split(unknown_fed, PKind.FEDERATED)
+        return out
+
+    def _iam_split(self, guard: Term) -> list[tuple[Term, bool]]:
+        """Split a caller guard by whether its account's IAM is missing (second item True)."""
+        given = self._iam_given_for_unknown()
+        return [(smt.and_(guard, given), False), (smt.and_(guard, smt.not_(given)), True)]
+
+    def _unknown_split(self, guard: Term, kind: PKind) -> list[CallerCase]:
+        out: list[CallerCase] = []
+        worst = self.opts.unknown_iam_worst_case
+        for g, missing in self._iam_split(guard):
+            if missing and worst:
+                sess = (ALLOW_ALL,) if kind is PKind.FEDERATED else ()
+                out.append(CallerCase(g, kind, (ALLOW_ALL,), None, sess, worst_case=True))
+            else:
+                out.append(CallerCase(g, kind))
+        return out
+
+    # -- derive_context ---------------------------------------------------------------------------------
+
+    def context_value(self, key: str, *, resource_keys: bool = True) -> Value:
+        """The value of context key `key` (lower case) per caller / key / request case (mirror of
+        evaluate.derive_context), with kms: keys masked by `catalog.condition_key_may_exist`."""
+        memo = self._values.get((key, resource_keys))
+        if memo is not None:
+            return memo
+        v = self._context_value(key, resource_keys)
+        if key.startswith("kms:"):
+            v = self._mask(v)
+        self._values[(key, resource_keys)] = v
+        return v
+
+    def _mask(self, v: Value) -> Value:
+        ok = [a for a in self.d.actions if condition_key_may_exist(v.key, a) is not False]
+        cond = self.d.action_in(ok)
+        if cond == TRUE:
+            return v
+        return Value(
+            v.key,
+            [[Case(smt.and_(c.guard, cond), c.pieces) for c in slot] for slot in v.slots],
+            v.multivalued,
+        )
+
+    def _raw(self, key: str) -> Value:
+        raw = self.d.raw_key(key)
+        slots = [[Case(p, (f,))] for p, f in zip(raw.present, raw.fields, strict=True)]
+        return Value(key, slots, raw.multivalued)
+
+    def _context_value(self, key: str, resource_keys: bool) -> Value:
+        d = self.d
+        if key in ev.CALLER_DERIVED_KEYS or key.startswith("aws:principaltag/"):
+            return self._caller_value(key)
+        if key in ev.KEY_DERIVED_KEYS or key.startswith("aws:resourcetag/"):
+            if not resource_keys and (key.startswith("aws:resourcetag/") or key == "kms:resourcealiases"):
+                return Value(key, [[]], is_multivalued(key))
+            return self._key_value(key)
+        # keys with defaults for KMS actions (every action of the domain is a KMS action)
+        if key == "aws:securetransport":
+            return Value(key, [[Case(TRUE, ("true",))]])
+        if key in ("aws:viaawsservice", "kms:grantisforawsresource"):
+            raw = d.raw_key(key)
+            via = d.raw_key("kms:viaservice").present[0]
+            p = raw.present[0]
+            return Value(
+                key,
+                [
+                    [
+                        Case(p, (raw.fields[0],)),
+                        Case(smt.and_(smt.not_(p), via), ("true",)),
+                        Case(smt.and_(smt.not_(p), smt.not_(via)), ("false",)),
+                    ]
+                ],
+            )
+        if key == "kms:bypasspolicylockoutsafetycheck":
+            raw = d.raw_key(key)
+            p = raw.present[0]
+            return Value(key, [[Case(p, (raw.fields[0],)), Case(smt.not_(p), ("false",))]])
+        return self._raw(key)
+
+    def _caller_value(self, key: str) -> Value:
+        d = self.d
+        acct = d.f("acct")
+        not_service = smt.not_(self.kind(PKind.SERVICE))
+        if key == "aws:principalarn":
+            cases = [
+                Case(self.kind(PKind.ROOT), ("arn:aws:iam::", acct, ":root")),
+                Case(self.kind(PKind.USER), ("arn:aws:iam::", acct, ":user/", d.f("upath"), d.f("uname"))),
+                Case(self.kind(PKind.FEDERATED), ("arn:aws:sts::", acct, ":federated-user/", d.f("fed"))),
+            ]
+            known_roles = [c for c in self.cases if c.kind is PKind.SESSION and c.role_arn is not None]
+            for c in known_roles:
+                cases.append(Case(c.guard, (c.role_arn,)))  # type: ignore[arg-type]
+            unknown = smt.and_(self.kind(PKind.SESSION), smt.not_(smt.or_(c.guard for c in known_roles)))
+            cases.append(Case(unknown, d.unknown_role_arn()))
+            return Value(key, [cases])
+        if key in ("aws:principalaccount", "kms:calleraccount"):
+            return Value(key, [[Case(not_service, (acct,))]])
+        if key == "aws:principalisawsservice":
+            return Value(key, [[Case(self.kind(PKind.SERVICE), ("true",)), Case(not_service, ("false",))]])
+        if key == "aws:principalservicename":
+            return Value(key, [[Case(self.kind(PKind.SERVICE), (d.f("svc"),))]])
+        if key == "aws:principalservicenameslist":
+            return Value(key, [[Case(self.kind(PKind.SERVICE), (d.f("svc"),))]], True)
+        if key == "aws:principaltype":
+            names = {
+                PKind.ROOT: "Account",
+                PKind.USER: "User",
+                PKind.SESSION: "AssumedRole",
+                PKind.FEDERATED: "FederatedUser",
+            }
+            return Value(key, [[Case(self.kind(k), (n,)) for k, n in names.items()]])
+        if key == "aws:username":
+            return Value(key, [[Case(self.kind(PKind.USER), (d.f("uname"),))]])
+        if key == "aws:userid":
+            cases = [
+                Case(self.kind(PKind.ROOT), (acct,)),
+                Case(self.kind(PKind.FEDERATED), (acct, ":", d.f("fed"))),
+            ]
+            for c in self.cases:
+                if c.kind is PKind.USER and c.unique_id:
+                    cases.append(Case(c.guard, (c.unique_id,)))
+                if c.kind is PKind.SESSION and c.unique_id:
+                    cases.append(Case(c.guard, (f"{c.unique_id}:", d.f("sess"))))
+            return Value(key, [cases])
+        if key in ("aws:principalorgid", "aws:principalorgpaths"):
+            cases = []
+            for a in self.env.accounts:
+                if not a.organization:
+                    continue
+                if key == "aws:principalorgid":
+                    cases.append(Case(smt.and_(not_service, acct.is_lit(a.id)), (a.organization,)))
+                else:
+                    org = self.orgs.get(a.organization)
+                    if org is not None:
+                        cases.append(Case(smt.and_(not_service, acct.is_lit(a.id)), (ev._org_paths(org, a),)))
+            return Value(key, [cases], key == "aws:principalorgpaths")
+        if key.startswith("aws:principaltag/"):
+            tag = key.split("/", 1)[1]
+            cases = []
+            for c in self.cases:
+                for k, v in c.tags:
+                    if k.lower() == tag:
+                        cases.append(Case(c.guard, (v,)))
+            return Value(key, [cases])
+        raise UnsupportedFeatureError(f"context key `{key}` is not modelled by the symbolic core")
+
+    def _key_value(self, key: str) -> Value:
+        d = self.d
+        multi = is_multivalued(key)
+        per_key: list[tuple[Term, tuple[str, ...]]] = []
+        for k in d.keys:
+            vals = self._key_values(k, key)
+            if vals:
+                per_key.append((d.key_is(k), vals))
+        if not multi:
+            return Value(key, [[Case(g, (vs[0],)) for g, vs in per_key]])
+        n = max((len(vs) for _, vs in per_key), default=1)
+        slots: list[list[Case]] = [[] for _ in range(n)]
+        for g, vs in per_key:
+            for i, v in enumerate(vs):
+                slots[i].append(Case(g, (v,)))
+        return Value(key, slots, True)
+
+    def _key_values(self, k: Key, key: str) -> tuple[str, ...]:
+        owner = self.accounts.get(k.account)
+        if key == "aws:resourceaccount":
+            return (k.account,)
+        if key == "aws:requestedregion":
+            return (k.region,)
+        if key == "aws:resourceorgid":
+            return (owner.organization,) if owner is not None and owner.organization else ()
+        if key == "aws:resourceorgpaths":
+            if owner is not None and owner.organization and owner.organization in self.orgs:
+                return (ev._org_paths(self.orgs[owner.organization], owner),)
+            return ()
+        if key == "kms:resourcealiases":
+            return tuple(k.aliases)
+        if key.startswith("aws:resourcetag/"):
+            tag = key.split("/", 1)[1]
+            return tuple(v for t, v in k.tags.items() if t.lower() == tag)[:1]
+        if key in ("kms:keyspec", "kms:customermasterkeyspec"):
+            return (k.key_spec,)
+        if key in ("kms:keyusage", "kms:customermasterkeyusage"):
+            return (k.key_usage,)
+        if key == "kms:keyorigin":
+            return (k.origin,)
+        if key == "kms:multiregion":
+            return ("true" if k.multi_region else "false",)
+        raise UnsupportedFeatureError(f"context key `{key}` is not modelled by the symbolic core")
+
+    # -- conditions ---------------------------------------------------------------------------------------
+
+    def _m(self, cc: ev._CompiledCondition, pieces: tuple[Piece, ...], typed: object) -> tuple[Term, Term]:
+        """(defined, m) of `evaluate._compare` for a symbolic value: `defined` is False where the evaluator's
+        comparison returns None (a value that does not parse)."""
+        const = (
+            "".join(p for p in pieces if isinstance(p, str))
+            if all(isinstance(p, str) for p in pieces)
+            else None
+        )
+        if const is not None:
+            r = ev._compare(cc, const, typed)
+            return (FALSE, FALSE) if r is None else (TRUE, TRUE if r else FALSE)
+        op = cc.condition.operator
+        fam = cc.family
+        if fam == "string":
+            assert isinstance(typed, Glob)
+            if op in (
+                ConditionOperator.STRING_EQUALS_IGNORE_CASE,
+                ConditionOperator.STRING_NOT_EQUALS_IGNORE_CASE,
+            ):
+                text = typed.literal_text
+                if text is None:
+                    return TRUE, FALSE
+                return TRUE, match_pieces(strings.literal(text, ignore_case=True), pieces)
+            text = typed.literal_text
+            if text is not None:
+                if len(pieces) == 1 and isinstance(pieces[0], StrField):
+                    return TRUE, pieces[0].is_lit(text)
+                return TRUE, match_pieces(strings.literal(text), pieces)
+            return TRUE, match_pieces(strings.from_glob(typed), pieces)
+        if fam == "arn":
+            assert isinstance(typed, ArnPattern)
+            return TRUE, match_pieces(strings.from_arn(typed), pieces)
+        if len(pieces) != 1 or not isinstance(pieces[0], StrField):
+            raise UnsupportedFeatureError(
+                f"operator `{cc.condition.operator_text}` on the derived key "
+                f"`{cc.condition.key.text}` is not supported by the symbolic core",
+                span=cc.condition.operator_span,
+            )
+        f = pieces[0]
+        if fam in ("numeric", "date"):
+            view = f.typed_view(fam)
+            if typed is None:
+                return FALSE, FALSE
+            f.constants.setdefault(fam, set()).add(typed)
+            c = smt.real(_fraction(typed))
+            name = op.value
+            if name.endswith("LessThanEquals"):
+                rel = smt.cmp("<=", view["v"], c)
+            elif name.endswith("LessThan"):
+                rel = smt.cmp("<", view["v"], c)
+            elif name.endswith("GreaterThanEquals"):
+                rel = smt.cmp(">=", view["v"], c)
+            elif name.endswith("GreaterThan"):
+                rel = smt.cmp(">", view["v"], c)
+            else:
+                rel = smt.eq(view["v"], c)
+            return view["ok"], smt.and_(view["ok"], rel)
+        if fam == "bool":
+            view = f.typed_view("bool")
+            if isinstance(typed, Glob):
+                raise UnsupportedFeatureError(
+                    "policy variables in `Bool` values are not supported by the symbolic core",
+                    span=cc.condition.span,
+                )
+            if typed is None:
+                return TRUE, FALSE
+            return TRUE, smt.eq(view["b"], "1" if typed else "2")
+        if fam == "ip":
+            view = f.typed_view("ip")
+            if typed is None:
+                return FALSE, FALSE
+            net = typed
+            width = 32 if net.version == 4 else 128  # type: ignore[attr-defined]
+            var = view["v4"] if width == 32 else view["v6"]
+            mask = int(net.netmask)  # type: ignore[attr-defined]
+            base = int(net.network_address)  # type: ignore[attr-defined]
+            fam_ok = smt.eq(view["fam"], "4" if width == 32 else "6")
+            inside = smt.eq(smt.bvand(var, smt.bv(mask, width)), smt.bv(base & mask, width))
+            defined = smt.not_(smt.eq(view["fam"], "0"))
+            return defined, smt.and_(fam_ok, inside)
+        raise UnsupportedFeatureError(
+            f"operator `{cc.condition.operator_text}` is not supported by the symbolic core",
+            span=cc.condition.operator_span,
+        )
+
+    def _single(self, cc: ev._CompiledCondition, pieces: tuple[Piece, ...], values: list[object]) -> Term:
+        """op1(x) of `evaluate._single` for one (present) symbolic value."""
+        resolved = [t for t in values if t is not _UNRESOLVED]
+        if cc.condition.operator.negated:
+            if len(resolved) < len(values) and not self.opts.unresolved_variable_negated_true:
+                return FALSE
+            return smt.and_(smt.and_(dfn, smt.not_(m)) for dfn, m in (self._m(cc, pieces, t) for t in resolved))
+        return smt.or_(m for _, m in (self._m(cc, pieces, t) for t in resolved))
+
+    def _slot(self, cc: ev._CompiledCondition, slot: list[Case], values: list[object]) -> tuple[Term, Term]:
+        """(present, op1) for one slot of a value."""
+        present = smt.or_(c.guard for c in slot if c.pieces is not None)
+        op1 = smt.or_(
+            smt.and_(c.guard, self._single(cc, c.pieces, values)) for c in slot if c.pieces is not None
+        )
+        return present, op1
+
+    def encode_condition(self, cc: ev._CompiledCondition, *, resource_keys: bool = True) -> Term:
+        """Mirror of `evaluate.evaluate_condition` (semantics §3.2 table, §3.3 operators)."""
+        cond = cc.condition
+        values = [_resolve_never_present(v.typed, cond.span) for v in cc.values]
+        value = self.context_value(cc.key, resource_keys=resource_keys)
+        slot_present = [smt.or_(c.guard for c in slot if c.pieces is not None) for slot in value.slots]
+        present = smt.or_(slot_present)
+        if cond.operator is ConditionOperator.NULL:
+            out: list[Term] = []
+            for v in cc.values:
+                if v.typed is True:
+                    out.append(smt.not_(present))
+                elif v.typed is False:
+                    out.append(present)
+            return smt.or_(out)
+        q = cond.qualifier
+        if q is SetQualifier.FOR_ALL_VALUES:
+            absent_result = TRUE
+        elif q is SetQualifier.FOR_ANY_VALUE:
+            absent_result = TRUE if cond.if_exists else FALSE
+        else:
+            absent_result = TRUE if (cond.if_exists or cond.operator.negated) else FALSE
+        singles = [self._slot(cc, slot, values) for slot in value.slots]
+        if q is SetQualifier.FOR_ANY_VALUE:
+            when_present = smt.or_(smt.and_(p, s) for p, s in singles)
+        elif q is SetQualifier.FOR_ALL_VALUES:
+            when_present = smt.and_(smt.implies(p, s) for p, s in singles)
+        elif value.multivalued:
+            if not self.opts.plain_operator_on_multivalued_any:
+                when_present = FALSE
+            elif cond.operator.negated:
+                when_present = smt.and_(smt.implies(p, s) for p, s in singles)
+            else:
+                when_present = smt.or_(smt.and_(p, s) for p, s in singles)
+        else:
+            when_present = singles[0][1]
+        return smt.ite(present, when_present, absent_result)
+
+    # -- statements ---------------------------------------------------------------------------------------
+
+    def encode_action_block(self, cs: ev._CompiledStatement) -> Term:
+        """Mirror of `evaluate.match_action`: a closed world over the domain's actions."""
+        if cs.statement.action is None:
+            return FALSE
+        hits = [a for a in self.d.actions if ev._match_actions(cs, a)]
+        return self.d.action_in(hits)
+
+    def encode_resource_block(
+        self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None
+    ) -> Term:
+        """Mirror of `evaluate.match_resource` over the domain's keys (constant per key)."""
+        patterns = []
+        for p in cs.resources:
+            if p.has_variables and _never_present_only(p.text):
+                r = p.resolve(lambda _k: None)
+                if r is not None:
+                    patterns.append(r)
+                continue
+            if p.has_variables:
+                # a variable's value is inserted as literal text (or the entry matches nothing): if the
+                # pattern with each variable widened to `*` matches none of the keys, the entry never does
+                from reasoner.patterns import compile_resource
+
+                widened = compile_resource(re.sub(r"\$\{[^}]*\}", "*", p.text))
+                if any(widened.matches(k.arn) for k in self.d.keys):
+                    raise UnsupportedFeatureError(
+                        "policy variables in `Resource` are not supported by the symbolic core",
+                        span=cs.statement.resource.span if cs.statement.resource else cs.statement.span,
+                    )
+                continue
+            patterns.append(p)
+        resources = tuple(patterns)
+        out: list[Term] = []
+        own = {k.arn: k for k in self.env.keys}
+        for dk in self.d.keys:
+            k = own.get(dk.arn, dk)
+            if key is not None and k.arn != key.arn:
+                continue
+            hit = ev._resource_hits(
+                resources,
+                k.arn,
+                policy,
+                {},
+                k if key is not None or policy.kind is PolicyKind.KEY_POLICY else None,
+                self.opts,
+            )
+            if hit != cs.resources_negated:
+                out.append(self.d.key_is(k))
+        return smt.or_(out)
+
+    def encode_principal(self, cs: ev._CompiledStatement) -> dict[MatchKind, Term]:
+        """Mirror of `evaluate.match_principal`: the match kind as mutually exclusive terms."""
+        cp = cs.principal
+        assert cp is not None
+        d = self.d
+        if cp.negated:
+            if cs.statement.effect is Effect.ALLOW:
+                raise UnsupportedFeatureError(
+                    "`NotPrincipal` with `Allow` is not supported (AWS documents NotPrincipal for Deny only)",
+                    span=cs.statement.principal.span if cs.statement.principal else cs.statement.span,
+                )
+            return {MatchKind.DIRECT: self._not_principal_applies(cp)}
+        svc_hit = smt.or_(d.f("svc").is_lit(s) for s in cp.services)
+        service = self.kind(PKind.SERVICE)
+        out: dict[MatchKind, Term] = {}
+        wild = TRUE if cp.wildcard else FALSE
+        # service callers
+        s_service = smt.and_(service, svc_hit)
+        s_wild = smt.and_(service, smt.not_(svc_hit), wild)
+        # other callers
+        direct = smt.and_(smt.not_(self.kind(PKind.ROOT)), self._arn_in(cp.arns))
+        role = smt.and_(self.kind(PKind.SESSION), self._role_matches(cp.roles))
+        fed = smt.and_(self.kind(PKind.FEDERATED), self._fed_user_in(cp.arns))
+        acct = smt.or_(d.f("acct").is_lit(a) for a in cp.accounts)
+        ns = smt.not_(service)
+        nd = smt.and_(ns, smt.not_(direct))
+        out[MatchKind.DIRECT] = smt.and_(ns, direct)
+        out[MatchKind.SERVICE] = s_service
+        if cp.wildcard:
+            out[MatchKind.WILDCARD] = smt.or_(s_wild, nd)
+        else:
+            out[MatchKind.ROLE_OF_SESSION] = smt.and_(nd, role)
+            out[MatchKind.USER_OF_FEDERATED_SESSION] = smt.and_(nd, smt.not_(role), fed)
+            out[MatchKind.ACCOUNT] = smt.and_(nd, smt.not_(role), smt.not_(fed), acct)
+        return {k: v for k, v in out.items() if v != FALSE}
+
+    def _arn_in(self, arns: Iterable[str]) -> Term:
+        out: list[Term] = []
+        for e in arns:
+            nfa = strings.literal(e)
+            for guard, pieces in self.d.request_arn()[:4]:
+                out.append(smt.and_(guard, match_pieces(nfa, pieces)))
+        return smt.or_(out)
+
+    def _role_matches(self, roles: frozenset[tuple[str, str]]) -> Term:
+        if not roles:
+            return FALSE
+        d = self.d
+        out: list[Term] = []
+        known_guards: list[Term] = []
+        for c in self.cases:
+            if c.kind is not PKind.SESSION or c.role_arn is None:
+                continue
+            known_guards.append(c.guard)
+            m = ev._ROLE_ARN.fullmatch(c.role_arn)
+            if m is None:
+                continue
+            account, path_name = m.group(1), m.group(2).lower()
+            if any(a == account and e == path_name for a, e in roles):
+                out.append(c.guard)
+        # roles the environment does not describe: the evaluator compares the entry's last segment too; a
+        # worst-case caller is replayed as a described role (explain.augment), so only the full entry counts
+        unknown = [c for c in self.cases if c.kind is PKind.SESSION and c.role_arn is None]
+        for c in unknown:
+            for a, e in roles:
+                full = d.f("role").atom(strings.literal(e, ignore_case=True))
+                last = d.f("role").atom(strings.literal(e.rsplit("/", 1)[-1], ignore_case=True))
+                name_hit = full if c.worst_case else smt.or_(full, last)
+                out.append(smt.and_(c.guard, d.f("acct").is_lit(a), name_hit))
+        _ = known_guards
+        return smt.or_(out)
+
+    def _fed_user_in(self, arns: frozenset[str]) -> Term:
+        return smt.or_(
+            c.guard
+            for c in self.cases
+            if c.kind is PKind.FEDERATED and c.user_arn is not None and c.user_arn in arns
+        )
+
+    def _not_principal_applies(self, cp: ev._CompiledPrincipal) -> Term:
+        boundary = smt.or_(c.guard for c in self.cases if c.boundary is not None)
+        if cp.wildcard:
+            return boundary
+        d = self.d
+        acct = smt.or_(d.f("acct").is_lit(a) for a in cp.accounts)
+        arn = self._arn_in(cp.arns)
+        role = self._role_matches(cp.roles)
+        svc = smt.or_(d.f("svc").is_lit(s) for s in cp.services)
+        links = {
+            PKind.SERVICE: [svc],
+            PKind.ROOT: [acct],
+            PKind.USER: [acct, arn],
+            PKind.SESSION: [acct, role, arn],
+            PKind.FEDERATED: [acct, arn],
+        }
+        chain = self.opts.not_principal_mode is ev.NotPrincipalMode.CONSERVATIVE_CHAIN
+        exempt = smt.or_(
+            smt.and_(self.kind(k), smt.and_(ls) if chain else smt.or_(ls)) for k, ls in links.items()
+        )
+        return smt.or_(boundary, smt.not_(exempt))
+
+    def encode_statement(
+        self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None
+    ) -> dict[MatchKind, Term]:
+        """Mirror of `evaluate.evaluate_statement`: per principal match kind, when the statement applies."""
+        st = cs.statement
+        action = self.encode_action_block(cs)
+        if action == FALSE or st.resource is None:
+            return {}
+        if policy.kind.is_resource_based:
+            if cs.principal is None:
+                return {}
+            kinds = self.encode_principal(cs)
+        else:
+            kinds = {MatchKind.NONE: TRUE}
+        if not kinds:
+            return {}
+        resource = self.encode_resource_block(cs, policy, key)
+        if resource == FALSE:
+            return {}
+        resource_keys = self.opts.resource_keys_in_key_policy or policy.kind is not PolicyKind.KEY_POLICY
+        conds = smt.and_(self.encode_condition(cc, resource_keys=resource_keys) for cc in cs.conditions)
+        base = self.name("stmt", smt.and_(action, resource, conds))
+        return {k: smt.and_(v, base) for k, v in kinds.items() if smt.and_(v, base) != FALSE}
+
+    def encode_policy(
+        self, policy: PolicyDocument, key: Key | None
+    ) -> tuple[list[tuple[Statement, dict[MatchKind, Term]]], list[tuple[Statement, Term]]]:
+        """Mirror of `evaluate.evaluate_policy`: (allow statements with kinds, deny statements)."""
+        memo_key = (id(policy), id(key) if key is not None else None, False)
+        hit = self._policy_memo.get(memo_key)
+        if hit is not None:
+            return hit
+        compiled = ev._compile_policy(policy, self.opts)
+        allows: list[tuple[Statement, dict[MatchKind, Term]]] = []
+        denies: list[tuple[Statement, Term]] = []
+        for cs in compiled.statements:
+            kinds = self.encode_statement(cs, policy, key)
+            if not kinds:
+                continue
+            if cs.allow:
+                allows.append((cs.statement, kinds))
+            else:
+                denies.append((cs.statement, smt.or_(kinds.values())))
+        self._policy_memo[memo_key] = (allows, denies)
+        return allows, denies
+
+    def _allowed(self, policies: Iterable[PolicyDocument], key: Key | None) -> tuple[Term, Term]:
+        """(some allow applies, some deny applies) over several policies of one kind."""
+        allows: list[Term] = []
+        denies: list[Term] = []
+        for p in policies:
+            a, dn = self.encode_policy(p, key)
+            allows += [t for _, ks in a for t in ks.values()]
+            denies += [t for _, t in dn]
+        return smt.or_(allows), smt.or_(denies)
+
+    # -- decision steps ------------------------------------------------------------------------------------
+
+    def encode_identity(self) -> dict[str, Term]:
+        """Mirror of `evaluate.evaluate_identity` over the caller cases: allowed (ID(P)), boundary_allows,
+        session_allows, denied, and `no_session_policy` (for the federated WILDCARD rule)."""
+        allowed: list[Term] = []
+        b_allows: list[Term] = []
+        s_allows: list[Term] = []
+        denied: list[Term] = []
+        no_sp: list[Term] = []
+        for c in self.cases:
+            if c.kind is PKind.SERVICE:
+                b_allows.append(c.guard)
+                s_allows.append(c.guard)
+                continue
+            if c.kind is PKind.ROOT:
+                allowed.append(c.guard)
+                b_allows.append(c.guard)
+                s_allows.append(c.guard)
+                continue
+            ia, idn = self._allowed(c.identity_policies, None)
+            if c.boundary is not None:
+                ba, bdn = self._allowed((c.boundary,), None)
+            else:
+                ba, bdn = TRUE, FALSE
+            if c.session_policies:
+                sa, sdn = self._allowed(c.session_policies, None)
+            else:
+                sa, sdn = (FALSE if c.kind is PKind.FEDERATED else TRUE), FALSE
+                if c.kind is PKind.FEDERATED:
+                    no_sp.append(c.guard)
+            allowed.append(smt.and_(c.guard, ia, ba, sa))
+            b_allows.append(smt.and_(c.guard, ba))
+            s_allows.append(smt.and_(c.guard, sa))
+            denied.append(smt.and_(c.guard, smt.or_(idn, bdn, sdn)))
+        return {
+            "allowed": self.name("id.allowed", smt.or_(allowed)),
+            "boundary_allows": self.name("id.boundary", smt.or_(b_allows)),
+            "session_allows": self.name("id.session", smt.or_(s_allows)),
+            "denied": self.name("id.denied", smt.or_(denied)),
+            "no_session_policy": smt.or_(no_sp),
+        }
+
+    def encode_scps(self) -> tuple[Term, Term]:
+        """Mirror of `evaluate.evaluate_scps`: (passed, denied) for the caller's account."""
+        d = self.d
+        exempt = smt.or_(
+            self.kind(PKind.SERVICE),
+            smt.or_(
+                c.guard
+                for c in self.cases
+                if c.kind is PKind.SESSION and c.role_arn and ":role/aws-service-role/" in c.role_arn
+            ),
+        )
+        fails: list[Term] = []
+        denies: list[Term] = []
+        for a in self.env.accounts:
+            org = self.orgs.get(a.organization) if a.organization else None
+            if org is None or org.management_account == a.id:
+                continue
+            at = d.f("acct").is_lit(a.id)
+            for target in ev._path_targets(org, a):
+                policies = org.scps.get(target)
+                if policies is None:
+                    continue
+                allow, deny = self._allowed(policies, None)
+                fails.append(smt.and_(at, smt.not_(allow)))
+                denies.append(smt.and_(at, deny))
+        ok = smt.not_(exempt)
+        return (
+            self.name("scp.passed", smt.not_(smt.and_(ok, smt.or_(fails, denies)))),
+            self.name("scp.denied", smt.and_(ok, smt.or_(denies))),
+        )
+
+    def encode_rcps(self, key: Key) -> Term:
+        """Mirror of `evaluate.evaluate_rcps`: the RCP deny for `key` (deny-only gate)."""
+        if key.aws_managed:
+            return FALSE
+        owner = self.accounts.get(key.account)
+        org = self.orgs.get(owner.organization) if owner and owner.organization else None
+        if owner is None or org is None or org.management_account == owner.id:
+            return FALSE
+        denies: list[Term] = []
+        for target in ev._path_targets(org, owner):
+            for p in org.rcps.get(target, ()):
+                denies.append(self._allowed((p,), key)[1])
+        deny = smt.or_(denies)
+        if not self.opts.rcps_apply_to_service_principals:
+            deny = smt.and_(smt.not_(self.kind(PKind.SERVICE)), deny)
+        return deny
+
+    def encode_key_policy(self, key: Key) -> tuple[list[tuple[Statement, dict[MatchKind, Term]]], Term]:
+        """Mirror of `evaluate.evaluate_key_policy`: allow statements with match kinds, and the deny."""
+        allows, denies = self.encode_policy(key.policy, key)
+        return allows, smt.or_(t for _, t in denies)
+
+    def encode_grants(self, key: Key) -> Term:
+        """Mirror of `evaluate.evaluate_grants`; grants are not modelled yet."""
+        if key.grants:
+            raise UnsupportedFeatureError(
+                f"grants on key `{key.arn}` are not supported by the symbolic core",
+                span=key.grants[0].span or key.span,
+            )
+        return FALSE
+
+    def _sufficient(self, kind: MatchKind, ident: dict[str, Term]) -> Term:
+        """Mirror of `evaluate._sufficient`."""
+        if kind in (MatchKind.DIRECT, MatchKind.SERVICE):
+            return TRUE
+        if kind is MatchKind.WILDCARD:
+            return smt.not_(ident["no_session_policy"])
+        if kind in (MatchKind.ROLE_OF_SESSION, MatchKind.USER_OF_FEDERATED_SESSION):
+            return smt.and_(ident["boundary_allows"], ident["session_allows"])
+        if kind is MatchKind.ACCOUNT:
+            return ident["allowed"]
+        return FALSE
+
+    def encode_decision(self) -> EncodedEnvironment:
+        """Mirror of `evaluate.evaluate` for every key of the domain: (allows, explicit denies)."""
+        d = self.d
+        for k in d.keys:
+            if not k.arn.startswith("arn:aws:"):
+                raise UnsupportedFeatureError(f"key `{k.arn}` is not in partition `aws`", span=k.span)
+        ident = self.encode_identity()
+        scp_passed, scp_denied = self.encode_scps()
+        service = self.kind(PKind.SERVICE)
+        allow_terms: list[Term] = []
+        deny_terms: list[Term] = []
+        cross_ok = d.action_in(a for a in d.actions if a in KMS_CROSS_ACCOUNT_ACTIONS)
+        retire = d.action_is("kms:RetireGrant")
+        own = {k.arn: k for k in self.env.keys}
+        for dk in d.keys:
+            found = own.get(dk.arn)
+            if found is None:
+                continue
+            k = found
+            at = d.key_is(k)
+            rcp_denied = self.encode_rcps(k)
+            kp_allows, kp_denied = self.encode_key_policy(k)
+            self.encode_grants(k)
+            explicit = smt.or_(scp_denied, rcp_denied, kp_denied, ident["denied"])
+            same = smt.and_(smt.not_(service), d.f("acct").is_lit(k.account))
+            cross = smt.and_(smt.not_(service), smt.not_(same))
+            region_ok = TRUE
+            if k.region in ev.OPT_IN_REGIONS:
+                region_ok = smt.or_(
+                    d.f("acct").is_lit(a.id)
+                    for a in self.env.accounts
+                    if a.enabled_regions is not None and k.region in a.enabled_regions
+                )
+            by_kind: dict[MatchKind, list[Term]] = {}
+            for _, kinds in kp_allows:
+                for mk, t in kinds.items():
+                    by_kind.setdefault(mk, []).append(t)
+            any_allow = smt.or_(t for ts in by_kind.values() for t in ts)
+            service_allow = smt.or_(*by_kind.get(MatchKind.SERVICE, []), *by_kind.get(MatchKind.WILDCARD, []))
+            direct = smt.or_(
+                smt.and_(smt.or_(ts), self._sufficient(mk, ident))
+                for mk, ts in by_kind.items()
+                if mk is not MatchKind.ACCOUNT
+            )
+            delegated = smt.and_(ident["allowed"], smt.or_(by_kind.get(MatchKind.ACCOUNT, [])))
+            granted = smt.or_(
+                smt.and_(service, service_allow),
+                smt.and_(same, smt.or_(direct, delegated)),
+                smt.and_(cross, cross_ok, region_ok, any_allow, ident["allowed"]),
+            )
+            # RetireGrant is authorised by grants only (none are modelled: no key has grants here)
+            allowed_k = smt.and_(smt.not_(explicit), scp_passed, smt.not_(retire), granted)
+            allow_terms.append(smt.and_(at, self.name(f"allows.key{d.key_index(k.arn)}", allowed_k)))
+            deny_terms.append(smt.and_(at, explicit))
+        allows = self.sc.name_const(f"{self.tag}.allows", smt.or_(allow_terms))
+        denies = self.sc.name_const(f"{self.tag}.denies", smt.or_(deny_terms))
+        return EncodedEnvironment(self.env, allows, denies, self.cases)
+
+
+def encode_environment(domain: Domain, environment: Environment, tag: str = "env") -> EncodedEnvironment:
+    """Encode the whole decision of `environment` over `domain` (stage 3 entry point)."""
+    return Encoder(domain, environment, tag).encode_decision()
+
+
+__all__ = ["ALLOW_ALL", "CallerCase", "EncodedEnvironment", "Encoder", "encode_environment", "match_pieces"]
+
+_ = (PrincipalKind, Session)

@@ -1,0 +1,1525 @@
+"""Reference semantics: the concrete, solver-free evaluator (semantics §2-§4).
+
+Input: an `Environment` (keys, accounts, principals, sessions, organizations, options) and a `Request`.
+Output: an `Evaluation`: ALLOW, EXPLICIT_DENY or IMPLICIT_DENY with the statements and rules behind it.
+Guarantee: this module defines what our answers mean; `encode.py` mirrors it function by function
+(`evaluate_condition` <-> `encode_condition`, `evaluate_statement` <-> `encode_statement`, ...). Patterns are
+compiled once per policy document and cached; no request ever re-parses policy text. No z3 here.
+
+Decision flow (semantics §4.2-§4.4), one small pure function per step:
+  resolve_caller -> derive_context -> evaluate_scps / evaluate_rcps (gates) -> evaluate_key_policy,
+  evaluate_identity, evaluate_grants -> combine per §4.4 (same account / cross account).
+"""
+
+# ruff: noqa: PLR0917  (signatures mirror encode.py one for one; keyword-only would break the mirror)
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import Enum
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
+from typing import TypeVar
+
+from reasoner.ast import (
+    ActionBlock,
+    Condition,
+    ConditionBlock,
+    ConditionOperator,
+    Effect,
+    PolicyDocument,
+    PolicyKind,
+    PrincipalBlock,
+    ResourceBlock,
+    SetQualifier,
+    Statement,
+)
+from reasoner.ast import PrincipalType as AstPrincipalType
+from reasoner.catalog import (
+    KMS_CROSS_ACCOUNT_ACTIONS,
+    canonical_action,
+    condition_key_may_exist,
+    is_multivalued,
+    kms_key_resource_actions,
+    kms_keyless_actions,
+)
+from reasoner.environment import (
+    Account,
+    Environment,
+    Grant,
+    Key,
+    NotPrincipalMode,
+    Options,
+    Organization,
+    Principal,
+    PrincipalKind,
+    Session,
+)
+from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
+from reasoner.patterns import (
+    ActionPattern,
+    ArnPattern,
+    Glob,
+    ResourcePattern,
+    compile_action,
+    compile_arn_like,
+    compile_glob,
+    compile_resource,
+    split_arn,
+)
+from reasoner.request import Decision, Evaluation, Reason, Request
+from reasoner.source import Span
+from reasoner.values import (
+    decode_base64,
+    ip_in_network,
+    parse_bool,
+    parse_instant,
+    parse_ip_address,
+    parse_ip_network,
+    parse_number,
+)
+
+_T = TypeVar("_T")
+
+E = Severity.ERROR
+BAD_PRINCIPAL = register_code("EVAL001", E, "request principal is not usable")
+DERIVED_KEY = register_code("EVAL002", E, "context key derived by AWS given in the request")
+BAD_CONTEXT = register_code("EVAL003", E, "request context is not usable")
+BAD_RESOURCE = register_code("EVAL004", E, "request resource is not usable for the action")
+BAD_ACTION = register_code("EVAL005", E, "request action is not in the catalogue")
+
+#: A request context: condition-key names in lower case -> the key's values (absent keys are missing).
+Context = Mapping[str, tuple[str, ...]]
+
+
+class MatchKind(Enum):
+    """How a Principal element matches the caller (semantics §2.3, §4.2). The kind decides which implicit
+    denies (identity policy, permissions boundary, session policy) still limit a key-policy Allow."""
+
+    NONE = "none"  # not matched
+    ACCOUNT = "account"  # account id / root ARN: delegation to the account's IAM (needs an identity allow)
+    DIRECT = "direct"  # the exact user, role-session or federated-user ARN (not limited by PB / session)
+    WILDCARD = "wildcard"  # "*" / {"AWS": "*"}: direct, except for federated sessions without session policy
+    ROLE_OF_SESSION = "role-of-session"  # role ARN of the calling session: limited by PB and session policy
+    USER_OF_FEDERATED_SESSION = "user-of-federated-session"  # user ARN; call by its federated session
+    SERVICE = "service"  # {"Service": X} and the caller is the service principal X
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The calling principal as the decision sees it (built by `resolve_caller`).
+
+    `arn` is the request principal (session ARN for role sessions, service name for service principals);
+    `principal_arn` is the value of aws:PrincipalArn (role ARN for role sessions); `role_arn` / `user_arn`
+    are the role of a role session and the IAM user behind a federated session. `identity_policies`,
+    `boundary` and `session_policies` are the policies that apply to the caller's identity side;
+    `has_session` is True for role sessions and federated users (session policies then may limit)."""
+
+    arn: str
+    kind: PrincipalKind
+    account: str | None
+    principal_arn: str | None
+    role_arn: str | None = None
+    user_arn: str | None = None
+    session_name: str | None = None
+    identity_policies: tuple[PolicyDocument, ...] = ()
+    boundary: PolicyDocument | None = None
+    session_policies: tuple[PolicyDocument, ...] = ()
+    has_session: bool = False
+    tags: Mapping[str, str] | None = None
+    unique_id: str | None = None
+    known: bool = True  # the principal (or its role / user) is described in the environment
+    role_key: tuple[str, str] | None = None  # (account, role path/name in lower case) of a role session
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind is PrincipalKind.SERVICE
+
+
+@dataclass(frozen=True)
+class StatementHit:
+    """A statement that applies to the request, and how its Principal matched (NONE for identity-side
+    policies, which have no Principal)."""
+
+    policy: PolicyDocument
+    statement: Statement
+    match: MatchKind
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """The applicable Allow and Deny statements of one or more policies of one kind."""
+
+    allows: tuple[StatementHit, ...] = ()
+    denies: tuple[StatementHit, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.allows)
+
+    @property
+    def denied(self) -> bool:
+        return bool(self.denies)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """An SCP or RCP gate: `passed` is False when an explicit deny or a missing allow at some level stops
+    the request. `denies` are the applicable Deny statements; `reasons` explain a failed gate."""
+
+    passed: bool
+    denies: tuple[StatementHit, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    applies: bool = True  # False when the gate is exempt (management account, service principal, ...)
+
+
+@dataclass(frozen=True)
+class IdentityResult:
+    """The caller's identity side (semantics §4.2 steps 5-7): identity policies, permissions boundary and
+    session policies. `allowed` is ID(P) of §4.4 (root: always True)."""
+
+    identity: PolicyResult
+    boundary: PolicyResult | None  # None: no boundary attached
+    session: PolicyResult | None  # None: no session policy (role session) / not a session
+    allowed: bool
+    boundary_allows: bool  # True when no boundary or it allows
+    session_allows: bool  # True when no session policy (role session) or it allows; False for a
+    #                       federated session without session policy
+
+    @property
+    def denies(self) -> tuple[StatementHit, ...]:
+        out = self.identity.denies
+        if self.boundary is not None:
+            out += self.boundary.denies
+        if self.session is not None:
+            out += self.session.denies
+        return out
+
+
+# ---- environment index and compiled policies (cached by object identity) --------------------------
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ROOT_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):root")
+_USER_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):user/(.+)")
+_ROLE_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):role/(.+)")
+_SESSION_ARN = re.compile(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)")
+_FEDERATED_ARN = re.compile(r"arn:[^:]+:sts::(\d{12}):federated-user/(.+)")
+_KEY_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:(\d{12}):key/.+")
+_ALIAS_ARN = re.compile(r"arn:[^:]+:kms:([^:]*):(\d{12}):(alias/.+)")
+
+#: Regions that are not enabled by default (an account must opt in), semantics §4.3.
+OPT_IN_REGIONS: frozenset[str] = frozenset({
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1",
+    "eu-south-2",
+    "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+})
+
+#: KMS actions whose requests carry an encryption context (grant constraints apply only to them, §4.4).
+KMS_ENCRYPTION_CONTEXT_ACTIONS: frozenset[str] = frozenset({
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:CreateGrant",
+})
+
+#: Actions whose kms:EncryptionAlgorithm is SYMMETRIC_DEFAULT unless the request says otherwise
+#: (symmetric keys).
+_SYMMETRIC_ALGORITHM_ACTIONS: frozenset[str] = frozenset({
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+})
+
+#: Alias-management actions: their request resource may be an alias ARN (IAM side, §4.4).
+KMS_ALIAS_ACTIONS: frozenset[str] = frozenset({"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"})
+
+#: Context keys AWS derives from the caller; a user value is rejected (lower case).
+CALLER_DERIVED_KEYS: frozenset[str] = frozenset({
+    "aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths",
+    "aws:principaltype", "aws:principalisawsservice", "aws:principalservicename",
+    "aws:principalservicenameslist", "kms:calleraccount", "aws:userid", "aws:username",
+})
+#: Context keys AWS derives from the KMS key of a key request (lower case).
+KEY_DERIVED_KEYS: frozenset[str] = frozenset({
+    "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths", "aws:requestedregion",
+    "kms:resourcealiases", "kms:keyspec", "kms:customermasterkeyspec", "kms:keyusage",
+    "kms:customermasterkeyusage", "kms:keyorigin", "kms:multiregion",
+})
+
+_CANONICAL_NAMES = {k.lower(): k for k in (
+    "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
+    "aws:PrincipalType", "aws:PrincipalIsAWSService", "aws:PrincipalServiceName",
+    "aws:PrincipalServiceNamesList", "kms:CallerAccount", "aws:userid", "aws:username", "aws:ResourceAccount",
+    "aws:ResourceOrgID", "aws:ResourceOrgPaths", "aws:RequestedRegion", "kms:ResourceAliases", "kms:KeySpec",
+    "kms:CustomerMasterKeySpec", "kms:KeyUsage", "kms:CustomerMasterKeyUsage", "kms:KeyOrigin",
+    "kms:MultiRegion", "aws:SecureTransport", "aws:ViaAWSService", "kms:GrantIsForAWSResource",
+    "kms:BypassPolicyLockoutSafetyCheck", "kms:EncryptionContextKeys", "kms:RequestAlias",
+    "kms:EncryptionAlgorithm",
+)}
+
+_memo: dict[int, tuple[object, object]] = {}
+
+
+def _cached(obj: object, build: Callable[[], _T]) -> _T:
+    """Memoise `build()` by the identity of `obj` (kept alive so its id is never reused)."""
+    hit = _memo.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]  # type: ignore[return-value]
+    value = build()
+    if len(_memo) >= _MEMO_LIMIT:  # bound memory in long sessions (generated policies); rebuilt on demand
+        _memo.clear()
+        _BOOL_VARIABLE_POLICIES.clear()
+    _memo[id(obj)] = (obj, value)
+    return value
+
+
+_MEMO_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class _Index:
+    principals: Mapping[str, Principal]
+    sessions: Mapping[str, Session]
+    accounts: Mapping[str, Account]
+    organizations: Mapping[str, Organization]
+    keys: Mapping[str, Key]
+    roles_by_name: Mapping[tuple[str, str], Principal]  # (account, role name lower) -> role
+    aliases: Mapping[tuple[str, str, str], Key]  # (region, account, alias name) -> key
+    base_contexts: dict[tuple[str, str | None, str], tuple[tuple[str, str, tuple[str, ...]], ...]]
+    scp_levels: dict[str, tuple[tuple[str, tuple[PolicyDocument, ...]], ...] | None]
+    callers: dict[str, Caller]
+
+
+def _index(environment: Environment) -> _Index:
+    def build() -> _Index:
+        roles: dict[tuple[str, str], Principal] = {}
+        for p in environment.principals:
+            m = _ROLE_ARN.fullmatch(p.arn)
+            if m and p.kind is PrincipalKind.ROLE:
+                roles[(m.group(1), m.group(2).rsplit("/", 1)[-1].lower())] = p
+        aliases = {(k.region, k.account, a): k for k in environment.keys for a in k.aliases}
+        return _Index(
+            principals={p.arn: p for p in environment.principals},
+            sessions={s.arn: s for s in environment.sessions},
+            accounts={a.id: a for a in environment.accounts},
+            organizations={o.id: o for o in environment.organizations},
+            keys={k.arn: k for k in environment.keys},
+            roles_by_name=roles,
+            aliases=aliases,
+            base_contexts={},
+            scp_levels={},
+            callers={},
+        )
+    return _cached(environment, build)
+
+
+@dataclass(frozen=True)
+class _Value:
+    """One compiled condition value: the raw text plus its typed form for the operator's family."""
+
+    text: str
+    typed: object  # Glob | ArnPattern | Decimal | bool | bytes | IPNetwork | None (unparseable)
+
+
+@dataclass(frozen=True)
+class _CompiledCondition:
+    condition: Condition
+    key: str  # lower case
+    family: str
+    multivalued: bool
+    values: tuple[_Value, ...]
+    has_variables: bool
+
+
+@dataclass(frozen=True)
+class _CompiledStatement:
+    statement: Statement
+    allow: bool
+    actions: tuple[ActionPattern, ...]
+    actions_negated: bool
+    resources: tuple[ResourcePattern, ...]
+    resources_negated: bool
+    conditions: tuple[_CompiledCondition, ...]
+    action_cache: dict[str, bool]
+    principal: _CompiledPrincipal | None
+
+
+@dataclass(frozen=True)
+class _CompiledPrincipal:
+    negated: bool
+    wildcard: bool
+    accounts: frozenset[str]
+    arns: frozenset[str]  # user, session, federated-user ARNs (exact)
+    roles: frozenset[tuple[str, str]]  # (account, role path/name lower)
+    services: frozenset[str]  # lower case
+
+
+@dataclass(frozen=True)
+class _CompiledPolicy:
+    policy: PolicyDocument
+    statements: tuple[_CompiledStatement, ...]
+    by_statement: Mapping[int, _CompiledStatement]
+    resource_based: bool
+    by_action: dict[str, tuple[_CompiledStatement, ...]]  # action -> statements whose Action matches it
+
+    def for_action(self, action: str) -> tuple[_CompiledStatement, ...]:
+        hit = self.by_action.get(action)
+        if hit is None:
+            hit = self.by_action[action] = tuple(cs for cs in self.statements if _match_actions(cs, action))
+        return hit
+
+
+def _compile_value(cond: Condition, family: str, text: str, variables: bool, options: Options) -> _Value:
+    op = cond.operator
+    typed: object
+    if family == "string":
+        like = op in (ConditionOperator.STRING_LIKE, ConditionOperator.STRING_NOT_LIKE)
+        typed = compile_glob(text, variables=variables, wildcards=like)
+    elif family == "arn":
+        typed = compile_arn_like(text, variables=variables)
+    elif family == "numeric":
+        typed = parse_number(text)
+    elif family == "date":
+        typed = parse_instant(text)
+    elif family == "bool":
+        typed = compile_glob(text, variables=True, wildcards=False) if variables and options.bool_variables \
+            else parse_bool(text)
+    elif family == "binary":
+        typed = decode_base64(text)
+    elif family == "ip":
+        typed = parse_ip_network(text)
+    else:  # null
+        typed = parse_bool(text)
+    return _Value(text, typed)
+
+
+def _compile_condition(cond: Condition, variables: bool, options: Options) -> _CompiledCondition:
+    family = cond.operator.family
+    values = tuple(_compile_value(cond, family, v.text, variables, options) for v in cond.values)
+    has_vars = any(isinstance(v.typed, Glob | ArnPattern) and v.typed.has_variables for v in values)
+    key = cond.key.text.lower()
+    return _CompiledCondition(cond, key, family, is_multivalued(key), values, has_vars)
+
+
+def _compile_principal(block: PrincipalBlock) -> _CompiledPrincipal:
+    accounts: set[str] = set()
+    arns: set[str] = set()
+    roles: set[tuple[str, str]] = set()
+    services: set[str] = set()
+    wildcard = block.wildcard
+    for entry in block.entries:
+        text = entry.value.text
+        if entry.type is AstPrincipalType.AWS:
+            if text == "*":
+                wildcard = True
+            elif _ACCOUNT_ID.fullmatch(text):
+                accounts.add(text)
+            elif m := _ROOT_ARN.fullmatch(text):
+                accounts.add(m.group(1))
+            elif m := _ROLE_ARN.fullmatch(text):
+                roles.add((m.group(1), m.group(2).lower()))
+            else:
+                arns.add(text)
+        elif entry.type is AstPrincipalType.SERVICE:
+            services.add(text.lower())
+        # Federated / CanonicalUser entries never match a KMS caller
+    return _CompiledPrincipal(block.negated, wildcard, frozenset(accounts), frozenset(arns),
+                              frozenset(roles), frozenset(services))
+
+
+def _compile_statement(st: Statement, variables: bool, options: Options) -> _CompiledStatement:
+    actions = tuple(compile_action(v.text) for v in st.action.patterns) if st.action else ()
+    resources = tuple(compile_resource(v.text, variables=variables) for v in st.resource.patterns) \
+        if st.resource else ()
+    conditions = tuple(_compile_condition(c, variables, options) for c in st.condition.conditions) \
+        if st.condition else ()
+    return _CompiledStatement(
+        statement=st, allow=st.effect is Effect.ALLOW, actions=actions,
+        actions_negated=bool(st.action and st.action.negated), resources=resources,
+        resources_negated=bool(st.resource and st.resource.negated), conditions=conditions,
+        action_cache={},
+        principal=_compile_principal(st.principal) if st.principal is not None else None,
+    )
+
+
+def _compile_policy(policy: PolicyDocument, options: Options) -> _CompiledPolicy:
+    def build() -> _CompiledPolicy:
+        variables = policy.supports_variables
+        out = [_compile_statement(st, variables, options) for st in policy.statements]
+        return _CompiledPolicy(policy, tuple(out), {id(c.statement): c for c in out},
+                               policy.kind.is_resource_based, {})
+    # the compiled form depends on the options only through `bool_variables`
+    if not options.bool_variables:
+        return _cached(policy, build)
+    hit = _BOOL_VARIABLE_POLICIES.get(id(policy))
+    if hit is not None and hit.policy is policy:
+        return hit
+    value = build()
+    _BOOL_VARIABLE_POLICIES[id(policy)] = value
+    return value
+
+
+_BOOL_VARIABLE_POLICIES: dict[int, _CompiledPolicy] = {}
+
+
+# ---- principals and context --------------------------------------------------------------------------
+
+def resolve_caller(environment: Environment, principal: str) -> Caller:
+    """Classify the request principal (root, user, role session, federated user, service principal) and
+    collect its identity policies, boundary, session policies and tags from the environment. A principal the
+    environment does not describe is still evaluable: it has no identity policies. A role ARN is rejected
+    (roles call through sessions) with an InputError."""
+    idx = _index(environment)
+    text = principal.strip()
+    if m := _ROOT_ARN.fullmatch(text):
+        return Caller(text, PrincipalKind.ROOT, m.group(1), text, known=m.group(1) in idx.accounts)
+    if m := _USER_ARN.fullmatch(text):
+        p = idx.principals.get(text)
+        if p is not None and p.kind is not PrincipalKind.USER:
+            raise InputError(f"principal `{text}` is declared as a {p.kind.value}, not a user",
+                             code=BAD_PRINCIPAL)
+        return Caller(text, PrincipalKind.USER, m.group(1), text,
+                      identity_policies=_iam_policies(idx, m.group(1), p),
+                      boundary=p.permissions_boundary if p else None,
+                      tags=dict(p.tags) if p else None, unique_id=p.unique_id if p else None,
+                      known=p is not None)
+    if m := _SESSION_ARN.fullmatch(text):
+        partition, account, role_name, session_name = m.groups()
+        role = idx.roles_by_name.get((account, role_name.lower()))
+        session = idx.sessions.get(text)
+        role_arn = role.arn if role is not None else f"arn:{partition}:iam::{account}:role/{role_name}"
+        if session is not None and session.source != role_arn:
+            raise InputError(f"session `{text}` names `{session.source}` as its source, "
+                             f"expected `{role_arn}`",
+                             span=session.span, code=BAD_PRINCIPAL)
+        tags = dict(role.tags) if role is not None else {}
+        if session is not None:
+            tags.update(session.tags)
+        unique = f"{role.unique_id}:{session_name}" if role is not None and role.unique_id else None
+        rm = _ROLE_ARN.fullmatch(role_arn)
+        role_key = (rm.group(1), rm.group(2).lower()) if rm else None
+        return Caller(text, PrincipalKind.ROLE_SESSION, account, role_arn, role_arn=role_arn,
+                      role_key=role_key, session_name=session_name,
+                      identity_policies=_iam_policies(idx, account, role),
+                      boundary=role.permissions_boundary if role else None,
+                      session_policies=session.session_policies if session else (), has_session=True,
+                      tags=tags, unique_id=unique, known=role is not None)
+    if m := _FEDERATED_ARN.fullmatch(text):
+        account, name = m.groups()
+        session = idx.sessions.get(text)
+        user = idx.principals.get(session.source) if session is not None else None
+        if session is not None and (user is None or user.kind is not PrincipalKind.USER):
+            raise InputError(f"federated user `{text}` must name an IAM user of the environment "
+                             "as its source",
+                             span=session.span, code=BAD_PRINCIPAL)
+        tags = dict(user.tags) if user is not None else {}
+        if session is not None:
+            tags.update(session.tags)
+        return Caller(text, PrincipalKind.FEDERATED_USER, account, text,
+                      user_arn=user.arn if user else None, session_name=name,
+                      identity_policies=_iam_policies(idx, account, user),
+                      boundary=user.permissions_boundary if user else None,
+                      session_policies=session.session_policies if session else (), has_session=True,
+                      tags=tags, unique_id=f"{account}:{name}", known=user is not None)
+    if _ROLE_ARN.fullmatch(text):
+        raise InputError(f"principal `{text}` is a role; roles call through sessions",
+                         help="use the role session's ARN, "
+                         "e.g. `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`", code=BAD_PRINCIPAL)
+    if text in ("anonymous", "*"):
+        return Caller(text, PrincipalKind.ANONYMOUS, None, None)
+    if _SERVICE_PRINCIPAL.fullmatch(text):
+        return Caller(text, PrincipalKind.SERVICE, None, None)
+    raise InputError(f"`{text}` is not a principal ARN or service principal",
+                     help="expected a root, user, assumed-role or federated-user ARN, or `svc.amazonaws.com`",
+                     code=BAD_PRINCIPAL)
+
+
+_SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
+
+
+def _iam_policies(idx: _Index, account: str, p: Principal | None) -> tuple[PolicyDocument, ...]:
+    if p is None:
+        return ()
+    acct = idx.accounts.get(account)
+    if acct is not None and not acct.iam_known:
+        return ()
+    return p.identity_policies
+
+
+def _org_paths(org: Organization, account: Account) -> str:
+    path = account.ou_path or (org.root_id,)
+    return f"{org.id}/{'/'.join(path)}/"
+
+
+def derive_context(environment: Environment, request: Request, caller: Caller, key: Key | None) -> Context:
+    """The full request context (semantics §5): the user's keys plus the keys AWS derives from the principal,
+    the key and the call (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID/OrgPaths,
+    aws:PrincipalType, aws:PrincipalIsAWSService, aws:PrincipalTag/*, kms:CallerAccount, aws:userid,
+    aws:username, aws:ResourceAccount, aws:ResourceOrgID/OrgPaths, aws:RequestedRegion, kms:ResourceAliases,
+    aws:ResourceTag/*, key properties, aws:SecureTransport). A user value for a derived key is an InputError;
+    keys that can never exist for the action (`catalog.condition_key_may_exist` False) are dropped."""
+    return _derive(environment, request, caller, key)[0]
+
+
+def _derive(environment: Environment, request: Request, caller: Caller,
+            key: Key | None) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    action = request.action
+    is_kms = action[:4].lower() == "kms:"
+    ctx: dict[str, tuple[str, ...]] = {}
+    names: dict[str, str] = {}
+    ec_keys: list[str] = []
+    for name, values in request.context.items():
+        low = name.lower()
+        if low in ctx or low in names:
+            raise InputError(f"context key `{name}` is given twice (keys are case-insensitive)",
+                             code=BAD_CONTEXT)
+        if low in CALLER_DERIVED_KEYS or low.startswith("aws:principaltag/") or (
+                key is not None and (low in KEY_DERIVED_KEYS or low.startswith("aws:resourcetag/"))):
+            raise InputError(f"context key `{name}` is derived from the principal and the key, not given",
+                             help="remove it from the request context; the evaluator fills it in",
+                             code=DERIVED_KEY)
+        vals = tuple(values) if not isinstance(values, str) else (values,)
+        if len(vals) > 1 and not is_multivalued(low):
+            raise InputError(f"context key `{name}` is single-valued but has {len(vals)} values",
+                             code=BAD_CONTEXT)
+        if low == "aws:securetransport" and vals != ("true",) and is_kms:
+            raise InputError("`aws:SecureTransport` is always true for KMS (TLS only)", code=BAD_CONTEXT)
+        names[low] = name
+        if not vals or (low.startswith("kms:") and _key_may_exist(low, action) is False):
+            continue  # empty, or never exists for this action (semantics §5.1): absent
+        ctx[low] = vals
+        if low.startswith("kms:encryptioncontext:"):
+            ec_keys.append(name.split(":", 2)[2])
+    names = {k: names[k] for k in ctx}
+
+    for low, name, values in _base_context(environment, caller, key, action):
+        ctx[low] = values
+        names[low] = name
+
+    def put(name: str, *values: str) -> None:
+        low = name.lower()
+        if low.startswith("kms:") and _key_may_exist(low, action) is False:
+            return
+        ctx[low] = tuple(values)
+        names[low] = name
+
+    if is_kms:
+        via = "kms:viaservice" in ctx
+        if "aws:viaawsservice" not in ctx:
+            put("aws:ViaAWSService", "true" if via else "false")
+        if "kms:grantisforawsresource" not in ctx:
+            put("kms:GrantIsForAWSResource", "true" if via else "false")
+        # kms:BypassPolicyLockoutSafetyCheck is NOT defaulted: the KMS guide allows PutKeyPolicy with
+        # `Null: true` "only when the request does not include the parameter" (kms-docs conditions-kms__2)
+        if "kms:encryptionalgorithm" not in ctx and key is not None and key.key_spec == "SYMMETRIC_DEFAULT" \
+                and action in _SYMMETRIC_ALGORITHM_ACTIONS:
+            # the parameter defaults to SYMMETRIC_DEFAULT; GenerateDataKey* always use it (kms-docs
+            # conditions-kms__6: a Deny unless SYMMETRIC_DEFAULT leaves GenerateDataKey* unaffected)
+            put("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+        if "kms:encryptioncontextkeys" in ctx:
+            given = {v.lower() for v in ctx["kms:encryptioncontextkeys"]}
+            if ec_keys and given != {k.lower() for k in ec_keys}:
+                raise InputError("`kms:EncryptionContextKeys` does not list the keys of the "
+                                 "`kms:EncryptionContext:*` context entries", code=BAD_CONTEXT)
+        elif ec_keys:
+            put("kms:EncryptionContextKeys", *ec_keys)
+    return ctx, names
+
+
+def _base_context(environment: Environment, caller: Caller, key: Key | None,
+                  action: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The context keys derived from the caller, the key and the action alone (cached per environment):
+    (lower-case name, canonical name, values), keys that never exist for the action already dropped."""
+    cache = _index(environment).base_contexts
+    cache_key = (caller.arn, key.arn if key is not None else None, action)
+    hit = cache.get(cache_key)
+    if hit is not None:
+        return hit
+    idx = _index(environment)
+    ctx: dict[str, tuple[str, ...]] = {}
+    names: dict[str, str] = {}
+
+    def put(name: str, *values: str) -> None:
+        ctx[name.lower()] = tuple(values)
+        names[name.lower()] = name
+
+    kind = caller.kind
+    if kind is PrincipalKind.SERVICE:
+        put("aws:PrincipalIsAWSService", "true")
+        put("aws:PrincipalServiceName", caller.arn)
+        put("aws:PrincipalServiceNamesList", caller.arn)
+    elif kind is PrincipalKind.ANONYMOUS:
+        put("aws:PrincipalAccount", "anonymous")
+        put("aws:PrincipalType", "Anonymous")
+        put("aws:userid", "anonymous")
+        put("aws:PrincipalIsAWSService", "false")
+    else:
+        assert caller.account is not None and caller.principal_arn is not None
+        put("aws:PrincipalArn", caller.principal_arn)
+        put("aws:PrincipalAccount", caller.account)
+        put("kms:CallerAccount", caller.account)
+        put("aws:PrincipalIsAWSService", "false")
+        put("aws:PrincipalType", {PrincipalKind.ROOT: "Account", PrincipalKind.USER: "User",
+                                  PrincipalKind.ROLE_SESSION: "AssumedRole",
+                                  PrincipalKind.FEDERATED_USER: "FederatedUser"}[kind])
+        if kind is PrincipalKind.ROOT:
+            put("aws:userid", caller.account)
+        elif kind is PrincipalKind.USER:
+            put("aws:username", caller.arn.rsplit("/", 1)[-1])
+            if caller.unique_id:
+                put("aws:userid", caller.unique_id)
+        elif caller.unique_id:
+            put("aws:userid", caller.unique_id)
+        account = idx.accounts.get(caller.account)
+        org = idx.organizations.get(account.organization) if account and account.organization else None
+        if account is not None and account.organization:
+            put("aws:PrincipalOrgID", account.organization)
+            if org is not None:
+                put("aws:PrincipalOrgPaths", _org_paths(org, account))
+        for tag, value in (caller.tags or {}).items():
+            put(f"aws:PrincipalTag/{tag}", value)
+    if action.lower().startswith("kms:"):
+        put("aws:SecureTransport", "true")
+    if key is not None:
+        put("aws:ResourceAccount", key.account)
+        put("aws:RequestedRegion", key.region)
+        owner = idx.accounts.get(key.account)
+        if owner is not None and owner.organization:
+            put("aws:ResourceOrgID", owner.organization)
+            owner_org = idx.organizations.get(owner.organization)
+            if owner_org is not None:
+                put("aws:ResourceOrgPaths", _org_paths(owner_org, owner))
+        if key.aliases:
+            put("kms:ResourceAliases", *key.aliases)
+        for tag, value in key.tags.items():
+            put(f"aws:ResourceTag/{tag}", value)
+        put("kms:KeySpec", key.key_spec)
+        put("kms:CustomerMasterKeySpec", key.key_spec)
+        put("kms:KeyUsage", key.key_usage)
+        put("kms:CustomerMasterKeyUsage", key.key_usage)
+        put("kms:KeyOrigin", key.origin)
+        put("kms:MultiRegion", "true" if key.multi_region else "false")
+    out = tuple((low, names[low], values) for low, values in ctx.items()
+                if values and not (low.startswith("kms:") and _key_may_exist(low, action) is False))
+    cache[cache_key] = out
+    return out
+
+
+@lru_cache(maxsize=16384)
+def _key_may_exist(key: str, action: str) -> bool | None:
+    return condition_key_may_exist(key, action)
+
+
+def _lookup(context: Context) -> Callable[[str], str | None]:
+    def look(key: str) -> str | None:
+        low = key.lower()
+        vals = context.get(low)
+        if not vals or len(vals) != 1 or is_multivalued(low):
+            return None
+        return vals[0]
+    return look
+
+
+# ---- per node kind -----------------------------------------------------------------------------------
+
+def match_action(block: ActionBlock | None, action: str) -> bool:
+    """Action / NotAction against one action name (semantics §2.1; case-insensitive; no block: False)."""
+    if block is None:
+        return False
+    hit = any(compile_action(v.text).matches(action) for v in block.patterns)
+    return not hit if block.negated else hit
+
+
+def _match_actions(cs: _CompiledStatement, action: str) -> bool:
+    cached = cs.action_cache.get(action)
+    if cached is None:
+        if cs.statement.action is None:
+            cached = False
+        else:
+            hit = any(p.matches(action) for p in cs.actions)
+            cached = not hit if cs.actions_negated else hit
+        cs.action_cache[action] = cached
+    return cached
+
+
+def _resource_hits(patterns: tuple[ResourcePattern, ...], resource: str, policy: PolicyDocument,
+                   context: Context, key: Key | None, options: Options) -> bool:
+    look = None
+    for pattern in patterns:
+        if pattern.everything:
+            return True
+        if pattern.has_variables:
+            look = look or _lookup(context)
+            resolved = pattern.resolve(look)
+            if resolved is None:  # unresolved variable: this entry matches nothing (semantics §3.4)
+                continue
+        else:
+            resolved = pattern
+        resolved_pattern = resolved
+        if policy.kind is PolicyKind.KEY_POLICY:
+            # in a key policy only `*` and (per option) the key's own ARN denote the key (semantics §2.2)
+            if key is not None and options.key_policy_own_arn_matches and resolved_pattern.matches(key.arn):
+                return True
+            continue
+        if resolved_pattern.matches(resource):
+            return True
+    return False
+
+
+def match_resource(block: ResourceBlock | None, resource: str, policy: PolicyDocument, context: Context,
+                   key: Key | None, options: Options) -> bool:
+    """Resource / NotResource against the request resource (semantics §2.2). In a key policy `*` means this
+    key and the key's own ARN matches per `options.key_policy_own_arn_matches`; keyless actions have
+    resource `*`, matched only by patterns that match the literal `*`. Variables resolve from `context`."""
+    if block is None:
+        return False
+    patterns = tuple(compile_resource(v.text, variables=policy.supports_variables) for v in block.patterns)
+    hit = _resource_hits(patterns, resource, policy, context, key, options)
+    return not hit if block.negated else hit
+
+
+_STRENGTH = {MatchKind.NONE: 0, MatchKind.ACCOUNT: 1, MatchKind.USER_OF_FEDERATED_SESSION: 2,
+             MatchKind.ROLE_OF_SESSION: 3, MatchKind.WILDCARD: 4, MatchKind.SERVICE: 5, MatchKind.DIRECT: 6}
+
+
+def _role_matches(roles: frozenset[tuple[str, str]], caller: Caller) -> bool:
+    """Whether a role ARN entry (account, path/name in lower case) names the role of a role session."""
+    if not roles or caller.role_key is None:
+        return False
+    if caller.role_key in roles:
+        return True
+    if caller.known:
+        return False
+    # a role the environment does not describe: its path is unknown, compare account and name
+    account, path_name = caller.role_key
+    name = path_name.rsplit("/", 1)[-1]
+    return any(a == account and entry.rsplit("/", 1)[-1] == name for a, entry in roles)
+
+
+def _positive_match(cp: _CompiledPrincipal, caller: Caller) -> MatchKind:
+    kind = caller.kind
+    if kind is PrincipalKind.SERVICE:
+        if caller.arn.lower() in cp.services:
+            return MatchKind.SERVICE
+        return MatchKind.WILDCARD if cp.wildcard else MatchKind.NONE
+    if cp.wildcard:
+        best = MatchKind.WILDCARD
+    else:
+        best = MatchKind.NONE
+    if kind is PrincipalKind.ANONYMOUS:
+        return best
+    if caller.arn in cp.arns and kind is not PrincipalKind.ROOT:
+        return MatchKind.DIRECT
+    if kind is PrincipalKind.ROLE_SESSION and _role_matches(cp.roles, caller):
+        return MatchKind.ROLE_OF_SESSION if _STRENGTH[best] < 3 else best
+    if kind is PrincipalKind.FEDERATED_USER and caller.user_arn is not None and caller.user_arn in cp.arns:
+        return MatchKind.USER_OF_FEDERATED_SESSION if _STRENGTH[best] < 2 else best
+    if best is MatchKind.NONE and caller.account in cp.accounts:
+        return MatchKind.ACCOUNT
+    return best
+
+
+def _not_principal_applies(cp: _CompiledPrincipal, caller: Caller, options: Options) -> bool:
+    """Deny+NotPrincipal: True when the caller is NOT exempt (semantics §2.4)."""
+    if caller.boundary is not None:
+        return True  # a principal with a permissions boundary is never exempt
+    if cp.wildcard:
+        return False
+    kind = caller.kind
+    links: list[bool]
+    if kind is PrincipalKind.SERVICE:
+        links = [caller.arn.lower() in cp.services]
+    elif kind is PrincipalKind.ANONYMOUS:
+        links = [False]
+    else:
+        links = [caller.account in cp.accounts]
+        if kind is PrincipalKind.USER:
+            links.append(caller.arn in cp.arns)
+        elif kind is PrincipalKind.ROLE_SESSION:
+            links += [_role_matches(cp.roles, caller), caller.arn in cp.arns]
+        elif kind is PrincipalKind.FEDERATED_USER:
+            links.append(caller.arn in cp.arns)
+    exempt = all(links) if options.not_principal_mode is NotPrincipalMode.CONSERVATIVE_CHAIN else any(links)
+    return not exempt
+
+
+def _match_compiled_principal(cp: _CompiledPrincipal, statement: Statement, caller: Caller,
+                              options: Options) -> MatchKind:
+    if cp.negated:
+        if statement.effect is Effect.ALLOW:
+            raise UnsupportedFeatureError(
+                "`NotPrincipal` with `Allow` is not supported (AWS documents NotPrincipal for Deny only)",
+                span=statement.principal.span if statement.principal else statement.span)
+        return MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
+    return _positive_match(cp, caller)
+
+
+def match_principal(block: PrincipalBlock | None, caller: Caller, options: Options) -> MatchKind:
+    """Principal / NotPrincipal against the caller (semantics §2.3, §2.4): the strongest kind of match of
+    any entry. NotPrincipal (Deny only) returns DIRECT when the caller is not exempt per
+    `options.not_principal_mode` (a caller with a permissions boundary is never exempt), else NONE."""
+    if block is None:
+        return MatchKind.NONE
+    cp = _compile_principal(block)
+    if cp.negated:
+        return MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
+    return _positive_match(cp, caller)
+
+
+# ---- conditions --------------------------------------------------------------------------------------
+
+_UNRESOLVED = object()
+_IGNORE_CASE = (ConditionOperator.STRING_EQUALS_IGNORE_CASE, ConditionOperator.STRING_NOT_EQUALS_IGNORE_CASE)
+
+
+def _compare(cc: _CompiledCondition, x: str, typed: object) -> bool | None:
+    """The base comparison m(x, v) of semantics §3.2 for one request value and one compiled policy value;
+    None when a value does not parse (the operator's own test is then false)."""
+    op = cc.condition.operator
+    fam = cc.family
+    if fam == "string":
+        assert isinstance(typed, Glob)
+        if op in _IGNORE_CASE:
+            text = typed.literal_text
+            return text is not None and x.casefold() == text.casefold()
+        text = typed.literal_text
+        if text is not None:
+            return x == text
+        return typed.matches(x)
+    if fam == "arn":
+        assert isinstance(typed, ArnPattern)
+        return typed.matches(x)
+    if fam == "numeric":
+        xv = parse_number(x)
+        if xv is None or typed is None:
+            return None
+        assert isinstance(typed, Decimal)
+        return _ordered(op, xv, typed)
+    if fam == "date":
+        xv = parse_instant(x)
+        if xv is None or typed is None:
+            return None
+        assert isinstance(typed, Decimal)
+        return _ordered(op, xv, typed)
+    if fam == "bool":
+        if isinstance(typed, Glob):  # resolved variable (options.bool_variables)
+            typed = parse_bool(typed.literal_text or "")
+        xb = parse_bool(x)
+        return xb is not None and typed is not None and xb == typed
+    if fam == "binary":
+        xb2 = decode_base64(x)
+        return xb2 is not None and typed is not None and xb2 == typed
+    if fam == "ip":
+        addr = parse_ip_address(x)
+        if addr is None or typed is None:
+            return None
+        assert isinstance(typed, IPv4Network | IPv6Network)
+        return ip_in_network(addr, typed)
+    raise InternalError(f"no comparison for operator family `{fam}`")
+
+
+def _ordered(op: ConditionOperator, x: Decimal, v: Decimal) -> bool:
+    name = op.value
+    if name.endswith("LessThanEquals"):
+        return x <= v
+    if name.endswith("LessThan"):
+        return x < v
+    if name.endswith("GreaterThanEquals"):
+        return x >= v
+    if name.endswith("GreaterThan"):
+        return x > v
+    return x == v  # Equals / NotEquals: the negation is applied by the caller
+
+
+def _single(cc: _CompiledCondition, x: str, values: list[object], options: Options) -> bool:
+    """op1(x): the operator on one request value (positive: some value matches; negated: none matches)."""
+    if cc.condition.operator.negated:
+        for typed in values:
+            if typed is _UNRESOLVED:
+                if not options.unresolved_variable_negated_true:
+                    return False
+                continue
+            m = _compare(cc, x, typed)
+            if m is None or m:
+                return False
+        return True
+    for typed in values:
+        if typed is _UNRESOLVED:
+            continue
+        if _compare(cc, x, typed):
+            return True
+    return False
+
+
+def _resolved_values(cc: _CompiledCondition, context: Context) -> list[object]:
+    if not cc.has_variables:
+        return [v.typed for v in cc.values]
+    look = _lookup(context)
+    out: list[object] = []
+    for v in cc.values:
+        typed = v.typed
+        if isinstance(typed, Glob | ArnPattern) and typed.has_variables:
+            r = typed.resolve(look)
+            out.append(_UNRESOLVED if r is None else r)
+        else:
+            out.append(typed)
+    return out
+
+
+def _evaluate_compiled_condition(cc: _CompiledCondition, context: Context, options: Options) -> bool:
+    cond = cc.condition
+    present = context.get(cc.key)
+    if cond.operator is ConditionOperator.NULL:
+        result = False
+        for v in cc.values:
+            if (v.typed is True and not present) or (v.typed is False and present):
+                result = True
+        return result
+    qualifier = cond.qualifier
+    if not present:
+        if qualifier is SetQualifier.FOR_ALL_VALUES:
+            return True
+        if qualifier is SetQualifier.FOR_ANY_VALUE:
+            return cond.if_exists
+        return cond.if_exists or cond.operator.negated
+    values = _resolved_values(cc, context)
+    if qualifier is SetQualifier.FOR_ANY_VALUE:
+        return any(_single(cc, x, values, options) for x in present)
+    if qualifier is SetQualifier.FOR_ALL_VALUES:
+        return all(_single(cc, x, values, options) for x in present)
+    if cc.multivalued:
+        # a plain operator on a multivalued key that has values: [OPEN] §3.2 / §7.1
+        if not options.plain_operator_on_multivalued_any:
+            return False
+        if cond.operator.negated:
+            return all(_single(cc, x, values, options) for x in present)
+        return any(_single(cc, x, values, options) for x in present)
+    return _single(cc, present[0], values, options)
+
+
+def evaluate_condition(condition: Condition, context: Context, variables: bool, options: Options) -> bool:
+    """One condition (operator, qualifier, IfExists, key, values) per the table of semantics §3.2 and the
+    operators of §3.3. `variables` is True under Version 2012-10-17 (policy variables are substituted)."""
+    return _evaluate_compiled_condition(_compile_condition(condition, variables, options), context, options)
+
+
+def evaluate_conditions(block: ConditionBlock | None, context: Context, variables: bool,
+                        options: Options) -> bool:
+    """AND of every condition of the block (semantics §3.1); no block: True."""
+    if block is None:
+        return True
+    return all(evaluate_condition(c, context, variables, options) for c in block.conditions)
+
+
+# ---- statements and policies -------------------------------------------------------------------------
+
+def _evaluate_compiled_statement(cs: _CompiledStatement, policy: PolicyDocument, request: Request,
+                                 caller: Caller, context: Context, key: Key | None,
+                                 options: Options) -> MatchKind | None:
+    if not _match_actions(cs, request.action):
+        return None
+    return _applies(cs, policy.kind.is_resource_based, policy, request, caller, context, key, options)
+
+
+def _applies(cs: _CompiledStatement, resource_based: bool, policy: PolicyDocument, request: Request,
+             caller: Caller, context: Context, key: Key | None, options: Options) -> MatchKind | None:
+    """The rest of `_evaluate_compiled_statement` once the action is known to match."""
+    st = cs.statement
+    if st.resource is None:
+        return None  # a statement without Resource never applies (semantics §1.2, §6 case 2)
+    kind = MatchKind.NONE
+    if resource_based:
+        if cs.principal is None:
+            return None
+        kind = _match_compiled_principal(cs.principal, st, caller, options)
+        if kind is MatchKind.NONE:
+            return None
+    hit = _resource_hits(cs.resources, request.resource, policy, context, key, options)
+    if hit == cs.resources_negated:
+        return None
+    for cc in cs.conditions:
+        if not _evaluate_compiled_condition(cc, context, options):
+            return None
+    return kind
+
+
+def evaluate_statement(statement: Statement, policy: PolicyDocument, request: Request, caller: Caller,
+                       context: Context, key: Key | None, options: Options) -> MatchKind | None:
+    """Whether a statement applies (semantics §4.1): None when it does not; otherwise the principal match
+    kind (NONE for policies without Principal: identity, boundary, session, SCP)."""
+    compiled = _compile_policy(policy, options)
+    cs = compiled.by_statement.get(id(statement))
+    if cs is None:  # a statement that is not part of `policy`: compile it on its own
+        cs = _compile_statement(statement, policy.supports_variables, options)
+    return _evaluate_compiled_statement(cs, policy, request, caller, context, key, options)
+
+
+def evaluate_policy(policy: PolicyDocument, request: Request, caller: Caller, context: Context,
+                    key: Key | None, options: Options) -> PolicyResult:
+    """Every applicable Allow and Deny statement of one policy."""
+    compiled = _compile_policy(policy, options)
+    candidates = compiled.for_action(request.action)
+    if not candidates:
+        return _EMPTY
+    allows: list[StatementHit] = []
+    denies: list[StatementHit] = []
+    for cs in candidates:
+        kind = _applies(cs, compiled.resource_based, policy, request, caller, context, key, options)
+        if kind is None:
+            continue
+        (allows if cs.allow else denies).append(StatementHit(policy, cs.statement, kind))
+    return PolicyResult(tuple(allows), tuple(denies))
+
+
+_EMPTY = PolicyResult()
+
+
+def _union(results: list[PolicyResult]) -> PolicyResult:
+    if len(results) == 1:
+        return results[0]
+    return PolicyResult(tuple(h for r in results for h in r.allows),
+                        tuple(h for r in results for h in r.denies))
+
+
+def _hit_reason(hit: StatementHit, role: str, note: str = "") -> Reason:
+    st = hit.statement
+    return Reason(policy=hit.policy.name, kind=hit.policy.kind, statement=st.index, label=st.label,
+                  effect=st.effect, span=st.span, role=role, note=note)
+
+
+def _rule(label: str, note: str, role: str = "rule", span: Span | None = None) -> Reason:
+    return Reason(policy="", kind=None, statement=None, label=label, effect=None, span=span, role=role,
+                  note=note)
+
+
+# ---- per decision step -------------------------------------------------------------------------------
+
+def _path_targets(org: Organization, account: Account) -> tuple[str, ...]:
+    return (*(account.ou_path or (org.root_id,)), account.id)
+
+
+def _is_service_linked_role(caller: Caller) -> bool:
+    return caller.role_arn is not None and ":role/aws-service-role/" in caller.role_arn
+
+
+def evaluate_scps(environment: Environment, caller: Caller, request: Request, context: Context) -> GateResult:
+    """SCPs of the caller's organization along its OU path (semantics §4.2 step 2, §4.5): every level must
+    have an allowing SCP (targets without SCPs get FullAWSAccess); a Deny anywhere denies. Exempt: the
+    management account, service principals and service-linked roles."""
+    return _scps(environment, caller, request, context, environment.options)
+
+
+def _scps(environment: Environment, caller: Caller, request: Request, context: Context,
+          options: Options) -> GateResult:
+    if caller.account is None or caller.kind in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS) \
+            or _is_service_linked_role(caller):
+        return _EXEMPT
+    levels = _scp_levels(environment, caller.account)
+    if levels is None:
+        return _EXEMPT
+    denies: list[StatementHit] = []
+    reasons: list[Reason] = []
+    for target, policies in levels:
+        allowed = False
+        for p in policies:
+            r = evaluate_policy(p, request, caller, context, None, options)
+            denies.extend(r.denies)
+            allowed = allowed or r.allowed
+        if not allowed:
+            reasons.append(_rule(f"SCP at {target}", f"no SCP attached to `{target}` allows "
+                                 f"`{request.action}`", role="gate"))
+    if not denies and not reasons:
+        return _PASSED
+    return GateResult(not denies and not reasons, tuple(denies), tuple(reasons))
+
+
+_EXEMPT = GateResult(True, applies=False)
+_PASSED = GateResult(True)
+
+
+def _scp_levels(environment: Environment,
+                account_id: str) -> tuple[tuple[str, tuple[PolicyDocument, ...]], ...] | None:
+    """The SCP levels (target, attached SCPs) along an account's path; None when SCPs do not apply (account
+    or organization unknown, management account). Targets without an entry (FullAWSAccess) are left out."""
+    idx = _index(environment)
+    if account_id in idx.scp_levels:
+        return idx.scp_levels[account_id]
+    account = idx.accounts.get(account_id)
+    org = idx.organizations.get(account.organization) if account and account.organization else None
+    levels = None
+    if account is not None and org is not None and org.management_account != account.id:
+        levels = tuple((t, org.scps[t]) for t in _path_targets(org, account) if t in org.scps)
+    idx.scp_levels[account_id] = levels
+    return levels
+
+
+def evaluate_rcps(environment: Environment, key: Key | None, caller: Caller, request: Request,
+                  context: Context) -> GateResult:
+    """RCPs of the key owner's organization along the owner account's path (semantics §4.2 step 3): deny-only.
+    Exempt: AWS managed keys, the management account, requests without a KMS key."""
+    return _rcps(environment, key, caller, request, context, environment.options)
+
+
+def _rcps(environment: Environment, key: Key | None, caller: Caller, request: Request, context: Context,
+          options: Options) -> GateResult:
+    if key is None or key.aws_managed:
+        return GateResult(True, applies=False)
+    if caller.kind is PrincipalKind.SERVICE and not options.rcps_apply_to_service_principals:
+        return GateResult(True, applies=False)
+    idx = _index(environment)
+    owner = idx.accounts.get(key.account)
+    org = idx.organizations.get(owner.organization) if owner and owner.organization else None
+    if owner is None or org is None or org.management_account == owner.id:
+        return GateResult(True, applies=False)
+    denies: list[StatementHit] = []
+    for target in _path_targets(org, owner):
+        for p in org.rcps.get(target, ()):
+            denies.extend(evaluate_policy(p, request, caller, context, key, options).denies)
+    return GateResult(not denies, tuple(denies))
+
+
+def _grantee_matches(grantee: str, caller: Caller) -> bool:
+    """A grant's grantee names exactly the caller: its ARN, the role of a role session, or the service."""
+    if caller.kind is PrincipalKind.SERVICE:
+        return grantee.lower() == caller.arn.lower()
+    if grantee == caller.arn:
+        return True
+    return caller.role_arn is not None and grantee == caller.role_arn
+
+
+def _grantee_account(grantee: str) -> str | None:
+    if _ACCOUNT_ID.fullmatch(grantee):
+        return grantee
+    m = _ROOT_ARN.fullmatch(grantee)
+    return m.group(1) if m else None
+
+
+def _request_encryption_context(context: Context) -> dict[str, str]:
+    prefix = "kms:encryptioncontext:"
+    return {k[len(prefix):]: v[0] for k, v in context.items() if k.startswith(prefix) and v}
+
+
+def _constraints_hold(grant: Grant, action: str, context: Context) -> bool:
+    if action in KMS_ENCRYPTION_CONTEXT_ACTIONS:
+        ec = _request_encryption_context(context)  # keys already lower case
+        if grant.encryption_context_equals is not None:
+            want = {k.lower(): v for k, v in grant.encryption_context_equals.items()}
+            if ec != want:
+                return False
+        if grant.encryption_context_subset is not None:
+            for k, v in grant.encryption_context_subset.items():
+                if ec.get(k.lower()) != v:
+                    return False
+    if grant.source_arn is not None and action != "kms:RetireGrant" \
+            and context.get("aws:sourcearn") != (grant.source_arn,):
+        return False
+    if action == "kms:CreateGrant":
+        # a grant with CreateGrant lets the grantee create grants only for operations it holds
+        ops = context.get("kms:grantoperations", ())
+        if any(f"kms:{op}" not in grant.operations for op in ops):
+            return False
+    return True
+
+
+def evaluate_grants(key: Key, caller: Caller, request: Request, context: Context,
+                    options: Options) -> tuple[Grant, ...]:
+    """The grants on `key` that allow the request (semantics §4.4): grantee matches the caller (or its account
+    per options), the operation is listed, and EncryptionContextEquals / Subset constraints hold (EC key
+    case-insensitive, value case-sensitive; ignored for operations without encryption context)."""
+    return _grants(key, caller, request, context, options, identity_allows=None)
+
+
+def _grants(key: Key, caller: Caller, request: Request, context: Context, options: Options,
+            identity_allows: bool | None) -> tuple[Grant, ...]:
+    action = request.action
+    out: list[Grant] = []
+    for grant in key.grants:
+        if action not in grant.operations:
+            continue
+        if not _grantee_matches(grant.grantee, caller):
+            account = _grantee_account(grant.grantee)
+            if account is None or account != caller.account:
+                continue
+            if caller.kind is not PrincipalKind.ROOT:
+                if not options.account_grantee_delegates:
+                    continue
+                if identity_allows is False:
+                    continue
+        if _constraints_hold(grant, action, context):
+            out.append(grant)
+    return tuple(out)
+
+
+def evaluate_key_policy(key: Key, caller: Caller, request: Request, context: Context,
+                        options: Options) -> PolicyResult:
+    """The key policy's applicable statements with their principal match kinds (semantics §4.4)."""
+    if not options.resource_keys_in_key_policy:
+        context = {k: v for k, v in context.items()
+                   if not (k.startswith("aws:resourcetag/") or k == "kms:resourcealiases")}
+    return evaluate_policy(key.policy, request, caller, context, key, options)
+
+
+def evaluate_identity(caller: Caller, request: Request, context: Context, options: Options) -> IdentityResult:
+    """The caller's identity side per semantics §4.2 steps 5-7 (root: always allowed, no boundary)."""
+    empty = PolicyResult()
+    if caller.kind in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS):
+        return IdentityResult(empty, None, None, allowed=False, boundary_allows=True, session_allows=True)
+    if caller.kind is PrincipalKind.ROOT:
+        return IdentityResult(empty, None, None, allowed=True, boundary_allows=True, session_allows=True)
+    key = None
+    identity = _union([evaluate_policy(p, request, caller, context, key, options)
+                       for p in caller.identity_policies]) if caller.identity_policies else empty
+    boundary = evaluate_policy(caller.boundary, request, caller, context, key, options) \
+        if caller.boundary is not None else None
+    session = _union([evaluate_policy(p, request, caller, context, key, options)
+                      for p in caller.session_policies]) if caller.session_policies else None
+    boundary_allows = boundary is None or boundary.allowed
+    if caller.kind is PrincipalKind.FEDERATED_USER:
+        session_allows = session is not None and session.allowed  # no session policy: implicit deny (§4.2)
+    else:
+        session_allows = session is None or session.allowed
+    allowed = identity.allowed and boundary_allows and session_allows
+    return IdentityResult(identity, boundary, session, allowed, boundary_allows, session_allows)
+
+
+def _sufficient(kind: MatchKind, caller: Caller, ident: IdentityResult) -> bool:
+    """Whether a same-account key-policy Allow matched with `kind` grants by itself (semantics §4.2 table)."""
+    if kind in (MatchKind.DIRECT, MatchKind.SERVICE):
+        return True
+    if kind is MatchKind.WILDCARD:
+        # a federated session without session policy is denied except for grants to its exact ARN
+        return not (caller.kind is PrincipalKind.FEDERATED_USER and not caller.session_policies)
+    if kind in (MatchKind.ROLE_OF_SESSION, MatchKind.USER_OF_FEDERATED_SESSION):
+        return ident.boundary_allows and ident.session_allows
+    if kind is MatchKind.ACCOUNT:
+        return ident.allowed
+    return False
+
+
+def _resolve_target(environment: Environment, request: Request) -> tuple[Request, Key | None, str | None]:
+    """Canonical action, the key of a key request (alias ARNs resolved to their key, semantics §2.2), and
+    the request alias name when the request named the key by alias."""
+    idx = _index(environment)
+    action = canonical_action(request.action)
+    if action is None:
+        raise InputError(f"`{request.action}` is not an action of the AWS catalogue", code=BAD_ACTION,
+                         help="a ReEncrypt call is authorised as `kms:ReEncryptFrom` and `kms:ReEncryptTo`"
+                         if request.action.lower() == "kms:reencrypt" else None)
+    resource = request.resource
+    alias_name = None
+    is_kms = action.lower().startswith("kms:")
+    if is_kms and action in kms_keyless_actions():
+        if resource != "*":
+            raise InputError(f"`{action}` has no resource; use `*` as the request resource, not `{resource}`",
+                             code=BAD_RESOURCE)
+        return Request(request.principal, action, resource, request.context), None, None
+    if is_kms and action not in KMS_ALIAS_ACTIONS and (m := _ALIAS_ARN.fullmatch(resource)):
+        region, account, name = m.groups()
+        aliased = idx.aliases.get((region, account, name))
+        if aliased is None:
+            raise InputError(f"alias `{resource}` does not name a key of the environment", code=BAD_RESOURCE)
+        resource = aliased.arn
+        alias_name = name
+    key = None
+    if is_kms and _KEY_ARN.fullmatch(resource):
+        key = idx.keys.get(resource)
+        if key is None:
+            raise InputError(f"key `{resource}` is not in the environment", code=BAD_RESOURCE)
+    elif is_kms and action in kms_key_resource_actions() and action not in KMS_ALIAS_ACTIONS:
+        raise InputError(f"`{action}` acts on a key; the request resource must be a key ARN, "
+                         f"not `{resource}`", code=BAD_RESOURCE)
+    if action == request.action and resource == request.resource:
+        return request, key, alias_name
+    return Request(request.principal, action, resource, request.context), key, alias_name
+
+
+def evaluate(environment: Environment, request: Request, options: Options | None = None) -> Evaluation:
+    """The decision on one request (semantics §4): explicit deny anywhere, SCP and RCP gates, then the KMS
+    rule of §4.4 (key policy directly or via account delegation, grants), cross-account rules (both sides,
+    cross-account-capable operations only, opt-in Region enabled). `options` defaults to the environment's."""
+    opts = options or environment.options
+    callers = _index(environment).callers
+    caller = callers.get(request.principal)
+    if caller is None:
+        caller = callers[request.principal] = resolve_caller(environment, request.principal)
+    req, key, alias_name = _resolve_target(environment, request)
+    if alias_name is not None:
+        given = {k.lower(): v for k, v in req.context.items()}.get("kms:requestalias")
+        if given is not None and tuple(given) != (alias_name,):
+            raise InputError(f"`kms:RequestAlias` {tuple(given)} disagrees with the alias `{alias_name}` "
+                             "named as the resource", code=BAD_CONTEXT)
+        if given is None:
+            req = replace(req, context={**req.context, "kms:RequestAlias": (alias_name,)})
+    ctx, names = _derive(environment, req, caller, key)
+    full_context = _DisplayContext(ctx, names)
+
+    def done(decision: Decision, reasons: list[Reason]) -> Evaluation:
+        return Evaluation(request, decision, tuple(reasons), full_context)
+
+    scp = _scps(environment, caller, req, ctx, opts)
+    rcp = _rcps(environment, key, caller, req, ctx, opts)
+    kp = evaluate_key_policy(key, caller, req, ctx, opts) if key is not None else PolicyResult()
+    ident = evaluate_identity(caller, req, ctx, opts)
+
+    # 1. explicit deny anywhere (semantics §4.2 step 1)
+    deny_hits = [*scp.denies, *rcp.denies, *kp.denies, *ident.denies]
+    if deny_hits:
+        return done(Decision.EXPLICIT_DENY, [_hit_reason(h, "deny") for h in deny_hits])
+    # 2. SCPs: an implicit deny at any level is final
+    if not scp.passed:
+        return done(Decision.IMPLICIT_DENY, list(scp.reasons))
+
+    ident_reasons = [_hit_reason(h, "allow") for h in ident.identity.allows]
+    limit_reasons = [_hit_reason(h, "allow", "permissions boundary") for h in
+                     (ident.boundary.allows if ident.boundary else ())]
+    limit_reasons += [_hit_reason(h, "allow", "session policy") for h in
+                      (ident.session.allows if ident.session else ())]
+
+    if key is None:
+        return _decide_without_key(req, caller, ident, ident_reasons + limit_reasons, done)
+
+    same_account = caller.account == key.account
+    action = req.action
+    if action == "kms:RetireGrant":
+        return _decide_retire_grant(key, caller, req, ctx, ident, opts, same_account, done)
+
+    if not same_account and caller.kind is not PrincipalKind.SERVICE:
+        # 4.3: cross-account rules
+        if action not in KMS_CROSS_ACCOUNT_ACTIONS:
+            return done(Decision.IMPLICIT_DENY, [_rule(
+                "cross-account", f"`{action}` is not usable across accounts (key owner {key.account}, "
+                f"caller {caller.account})")])
+        if key.region in OPT_IN_REGIONS:
+            acct = _index(environment).accounts.get(caller.account or "")
+            enabled = acct.enabled_regions if acct is not None else None
+            if enabled is None or key.region not in enabled:
+                return done(Decision.IMPLICIT_DENY, [_rule(
+                    "opt-in Region", f"account {caller.account} has not enabled the key's Region "
+                    f"`{key.region}`")])
+
+    grants = _grants(key, caller, req, ctx, opts, identity_allows=ident.allowed)
+    if not same_account and opts.cross_account_grant_requires_iam \
+            and caller.kind is not PrincipalKind.SERVICE and not ident.allowed:
+        grants = ()
+    grant_reasons = [_rule(f"grant {g.name or g.grantee}", f"grant to `{g.grantee}` allows `{action}`",
+                           role="allow", span=g.span) for g in grants]
+
+    if caller.kind is PrincipalKind.SERVICE:
+        allows = [h for h in kp.allows if h.match in (MatchKind.SERVICE, MatchKind.WILDCARD)]
+        if allows or grants:
+            return done(Decision.ALLOW, [_hit_reason(h, "allow") for h in allows] + grant_reasons)
+        return done(Decision.IMPLICIT_DENY, [_rule("key policy", "no key-policy statement allows the service "
+                                                    f"principal `{caller.arn}`")])
+
+    if same_account:
+        direct = [h for h in kp.allows
+                  if h.match is not MatchKind.ACCOUNT and _sufficient(h.match, caller, ident)]
+        delegated = [h for h in kp.allows if h.match is MatchKind.ACCOUNT] if ident.allowed else []
+        if direct or delegated or grants:
+            reasons = [_hit_reason(h, "allow", f"key policy, {h.match.value} match") for h in direct]
+            if delegated:
+                reasons += [_hit_reason(h, "allow", "key policy delegates to the account") for h in delegated]
+                reasons += ident_reasons + limit_reasons
+            elif any(h.match in (MatchKind.ROLE_OF_SESSION, MatchKind.USER_OF_FEDERATED_SESSION)
+                     for h in direct):
+                reasons += limit_reasons
+            return done(Decision.ALLOW, reasons + grant_reasons)
+        return done(Decision.IMPLICIT_DENY, _why_not_same_account(kp, caller, ident, action))
+
+    # cross account: key policy (direct or account) and the caller's identity side, or a grant
+    if kp.allowed and ident.allowed:
+        reasons = [_hit_reason(h, "allow", f"key policy, {h.match.value} match") for h in kp.allows]
+        return done(Decision.ALLOW, reasons + ident_reasons + limit_reasons + grant_reasons)
+    if grants:
+        return done(Decision.ALLOW, grant_reasons)
+    if not kp.allowed:
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "key policy", f"the key policy of `{key.arn}` does not allow `{action}` for `{caller.arn}`")])
+    return done(Decision.IMPLICIT_DENY,
+                [_rule("identity", _identity_gap(caller, ident, action, "cross-account "))])
+
+
+class _DisplayContext(Mapping[str, tuple[str, ...]]):
+    """The request context under the key names as given / canonical (built on first use)."""
+
+    def __init__(self, ctx: Mapping[str, tuple[str, ...]], names: Mapping[str, str]) -> None:
+        self._ctx = ctx
+        self._names = names
+        self._built: dict[str, tuple[str, ...]] | None = None
+
+    def _view(self) -> dict[str, tuple[str, ...]]:
+        if self._built is None:
+            self._built = {self._names.get(k, k): v for k, v in self._ctx.items()}
+        return self._built
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        return self._view()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._view())
+
+    def __len__(self) -> int:
+        return len(self._ctx)
+
+    def __repr__(self) -> str:
+        return repr(self._view())
+
+
+def _identity_gap(caller: Caller, ident: IdentityResult, action: str, prefix: str = "") -> str:
+    if not ident.identity.allowed:
+        return f"no {prefix}identity policy of `{caller.arn}` allows `{action}`"
+    if not ident.boundary_allows:
+        return f"the permissions boundary of `{caller.arn}` does not allow `{action}`"
+    if caller.kind is PrincipalKind.FEDERATED_USER and ident.session is None:
+        return f"federated user `{caller.arn}` has no session policy"
+    return f"the session policy of `{caller.arn}` does not allow `{action}`"
+
+
+def _why_not_same_account(kp: PolicyResult, caller: Caller, ident: IdentityResult,
+                          action: str) -> list[Reason]:
+    if not kp.allowed:
+        return [_rule("key policy", f"no key-policy statement allows `{action}` for `{caller.arn}`")]
+    return [_hit_reason(h, "gate", f"{h.match.value} match needs: " + _identity_gap(caller, ident, action))
+            for h in kp.allows]
+
+
+def _decide_without_key(req: Request, caller: Caller, ident: IdentityResult, reasons: list[Reason],
+                        done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
+    """Keyless KMS actions, alias ARNs and other services' resources: identity policies only (no resource
+    policy is modelled for them); a resource of another account is never reachable."""
+    parts = split_arn(req.resource)
+    owner = parts[4] if parts is not None else ""
+    if owner and caller.account is not None and owner != caller.account:
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "cross-account", f"no resource-based policy is known for `{req.resource}` of account {owner}")])
+    if ident.allowed:
+        return done(Decision.ALLOW, reasons)
+    return done(Decision.IMPLICIT_DENY, [_rule("identity", _identity_gap(caller, ident, req.action))])
+
+
+def _decide_retire_grant(key: Key, caller: Caller, req: Request, ctx: Context, ident: IdentityResult,
+                         options: Options, same_account: bool,
+                         done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
+    """RetireGrant (semantics §4.4): authorised by a grant on the key (its retiring principal, or its grantee
+    when the grant includes RetireGrant), or in the key's account by an identity-policy kms:RetireGrant
+    (delegation). A key-policy Allow for kms:RetireGrant has no effect."""
+    reasons: list[Reason] = []
+    for g in key.grants:
+        if g.retiring_principal is not None and _grantee_matches(g.retiring_principal, caller):
+            reasons.append(_rule(f"grant {g.name or g.grantee}", f"`{caller.arn}` is the retiring principal",
+                                 role="allow", span=g.span))
+        elif "kms:RetireGrant" in g.operations and _grantee_matches(g.grantee, caller):
+            reasons.append(_rule(f"grant {g.name or g.grantee}", "the grantee holds kms:RetireGrant",
+                                 role="allow", span=g.span))
+    if reasons:
+        return done(Decision.ALLOW, reasons)
+    if key.grants and same_account and ident.allowed:
+        return done(Decision.ALLOW, [_rule("grant account", f"account {key.account} created the grants; "
+                                           "its identity policies allow kms:RetireGrant", role="allow"),
+                                     *[_hit_reason(h, "allow") for h in ident.identity.allows]])
+    return done(Decision.IMPLICIT_DENY, [_rule(
+        "RetireGrant", "kms:RetireGrant is authorised by a grant, not by the key policy; no grant on the key "
+        f"names `{caller.arn}` as retiring principal or grantee with RetireGrant")])

@@ -1,0 +1,924 @@
+"""External-access findings for every key: who outside the zone of trust can use it, complete and small.
+
+Input: an `Environment` (a manifest, or one key policy wrapped by `key_policy_environment`) and a zone of
+trust (account ids and organization ids; default: each key's own account).
+Output: `FindingsResult`: per key, the findings (each a class of external access: a principal class, the
+actions, the conditions of the statements that grant it, whether it is public, and a concrete request the
+evaluator allows), and the completeness verdict of the set.
+Guarantee: the set is complete when `KeyFindings.complete` is PROVED: the last solver query, "some external
+request on this key is allowed and lies outside every finding", was unsat. Every example request is replayed
+through `evaluate.evaluate` (`explain.confirm`) before it is reported. Algorithm (stratified abstraction,
+after AWS Zelkova / Access Analyzer): find an allowed external request not covered yet; generalise it to a
+class over the policy's own constants (the principal literal of the allowing statement, its account, or any
+principal, proved with a fresh account before "any" is claimed); enumerate the actions of the class with
+one query per action; block the class (principal class, allowing statement, actions) and repeat until unsat.
+Public (docs/findings.md): principal class "any" and no restricting condition key with a fixed value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from reasoner import smt
+from reasoner.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
+from reasoner.decode import DecodeError, decode_request
+from reasoner.domain import PKind
+from reasoner.encode import Encoder
+from reasoner.environment import Environment, Key
+from reasoner.errors import InputError, Severity, UnsupportedFeatureError, register_code
+from reasoner.explain import confirm, minimise, replay
+from reasoner.pipeline import CompiledEnvironment, compile_environment, principal_is
+from reasoner.request import Evaluation, Request
+from reasoner.result import Verdict
+from reasoner.solve import DEFAULT_RLIMIT, Status
+from reasoner.source import Span
+from reasoner.strings import WitnessBudgetExceeded
+
+FINDING_EXTERNAL = register_code("FND001", Severity.WARNING, "external access to a key")
+FINDING_PUBLIC = register_code("FND002", Severity.WARNING, "public access to a key")
+FINDINGS_INCOMPLETE = register_code("FND003", Severity.NOTE, "findings could not be proved complete")
+
+#: Condition keys whose fixed values restrict who can make a request (docs/findings.md).
+RESTRICTING_KEYS: tuple[str, ...] = (
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceIp",
+    "aws:userid",
+    "aws:username",
+    "kms:CallerAccount",
+)
+_RESTRICTING = {k.lower() for k in RESTRICTING_KEYS}
+_POSITIVE_FAMILIES = ("string", "arn", "ip")
+
+#: Safety bound on findings per key (each round covers at least one new request class).
+MAX_ROUNDS = 64
+MAX_REFINEMENTS = 64
+
+_ACCOUNT = re.compile(r"\d{12}")
+_ROOT = re.compile(r"arn:aws:iam::(\d{12}):root")
+_USER = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
+_ROLE = re.compile(r"arn:aws:iam::(\d{12}):role/(.+)")
+_SESSION = re.compile(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)")
+_FED = re.compile(r"arn:aws:sts::(\d{12}):federated-user/(.+)")
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
+
+
+# ---- values ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrincipalClass:
+    """Who a finding is about: `arn` (a user, a role and its sessions, a session), `account` (every principal
+    of the account), `service` (an AWS service principal) or `any` (any principal of any account)."""
+
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        if self.kind == "any":
+            return "any principal"
+        if self.kind == "account":
+            return f"account {self.value}"
+        if self.kind == "service":
+            return f"service {self.value}"
+        return self.value
+
+
+@dataclass(frozen=True)
+class ConditionSummary:
+    """One condition of a statement that grants the access (operator, key, values)."""
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+    restricting: bool  # a restricting key with fixed values under a positive operator
+
+    def __str__(self) -> str:
+        vals = self.values[0] if len(self.values) == 1 else "[" + ", ".join(self.values) + "]"
+        return f"{self.operator} {self.key} {vals}"
+
+
+@dataclass(frozen=True)
+class StatementRef:
+    """A statement behind a finding."""
+
+    policy: str
+    index: int
+    label: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One class of external access to one key."""
+
+    key: str
+    principal: PrincipalClass
+    actions: tuple[str, ...]
+    conditions: tuple[ConditionSummary, ...]
+    statements: tuple[StatementRef, ...]
+    public: bool
+    example: Request
+    evaluation: Evaluation
+    witnesses: int  # actions with a replayed witness (== len(actions))
+    any_verified: bool = False  # "any principal" proved with an account that appears nowhere
+
+    @property
+    def code(self) -> str:
+        return FINDING_PUBLIC if self.public else FINDING_EXTERNAL
+
+
+@dataclass(frozen=True)
+class KeyFindings:
+    key: str
+    account: str
+    findings: tuple[Finding, ...]
+    complete: Verdict  # PROVED (final query unsat) or UNKNOWN
+    proof: str  # what the final query was and what the solver said
+    queries: int
+    seconds: float
+    reason: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def public(self) -> bool:
+        return any(f.public for f in self.findings)
+
+
+@dataclass(frozen=True)
+class FindingsResult:
+    keys: tuple[KeyFindings, ...]
+    zone: tuple[str, ...]
+    include_services: bool = False
+    seconds: float = 0.0
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for k in self.keys for f in k.findings)
+
+    def exit_status(self) -> int:
+        if self.findings:
+            return 1
+        if any(k.complete is not Verdict.PROVED for k in self.keys):
+            return 3
+        return 0
+
+
+# ---- a query with refinement ----------------------------------------------------------------------------
+
+
+@dataclass
+class Engine:
+    """A compiled environment plus per-statement terms (the allowing statements of key policies), used by
+    findings, diff and hygiene. Queries declare one assumption literal each."""
+
+    compiled: CompiledEnvironment
+    deadline: float
+    rlimit: int = DEFAULT_RLIMIT
+    queries: int = 0
+
+    _encoders: dict[int, Encoder] = field(default_factory=dict)
+
+    @staticmethod
+    def build(
+        env: Environment,
+        timeout: float = 60.0,
+        rlimit: int = DEFAULT_RLIMIT,
+        others: Sequence[Environment] = (),
+    ) -> Engine:
+        """Compile `env`; `others` (e.g. the old side of a diff) share its symbolic request, whose literals,
+        set slots and keys then cover every environment."""
+        if not others:
+            return Engine(compile_environment(env), time.perf_counter() + timeout, rlimit)
+        return Engine(_compile_many(env, others), time.perf_counter() + timeout, rlimit)
+
+    @property
+    def env(self) -> Environment:
+        return self.compiled.environment
+
+    def encoded(self, env: Environment) -> smt.Term:
+        """The `allows` term of `env` (the engine's own environment, or another one over the same request)."""
+        if env is self.env:
+            return self.compiled.encoded.allows
+        enc = self.compiled.encode_other(env)
+        self.compiled.flush()
+        return enc.allows
+
+    def statement_terms(self, key: Key, env: Environment | None = None) -> dict[int, smt.Term]:
+        """Per key-policy statement index: when the statement applies (principal, action, resource,
+        conditions), as evaluated for `key` in `env` (default: the engine's). Deny statements included."""
+        env = env or self.env
+        encoder = self._encoders.get(id(env))
+        if encoder is None:
+            encoder = Encoder(self.compiled.domain, env, f"fnd{len(self._encoders)}.{id(self) % 100000}")
+            self._encoders[id(env)] = encoder
+        allows, denies = encoder.encode_policy(key.policy, key)
+        out: dict[int, smt.Term] = {}
+        for st, kinds in allows:
+            out[st.index] = smt.or_(kinds.values())
+        for st, t in denies:
+            out[st.index] = t
+        self.compiled.flush()
+        return out
+
+    def solve(self, term: smt.Term) -> tuple[Status, Request | None, str | None]:
+        """SAT with a decoded request (not yet replayed), UNSAT, or UNKNOWN with the reason."""
+        c = self.compiled
+        d = c.domain
+        self.queries += 1
+        c.n_props += 1
+        lit = d.script.declare(f"fnd.q{c.n_props}", smt.BOOL)
+        d.script.require(smt.implies(lit, term))
+        c.flush()
+        for _ in range(MAX_REFINEMENTS):
+            remaining = self.deadline - time.perf_counter()
+            if remaining <= 0:
+                return Status.UNKNOWN, None, "time budget exhausted"
+            out = c.solver.check([lit], timeout=remaining, rlimit=self.rlimit)
+            if out.status is not Status.SAT:
+                return out.status, None, out.reason
+            assert out.model is not None
+            try:
+                decoded = decode_request(d, out.model)
+            except (DecodeError, WitnessBudgetExceeded) as exc:
+                return Status.UNKNOWN, None, f"no concrete request for the model: {exc}"
+            if decoded.request is None:
+                c.solver.add_lemmas(decoded.lemmas)
+                continue
+            return Status.SAT, decoded.request, None
+        return Status.UNKNOWN, None, f"no concrete request after {MAX_REFINEMENTS} refinements"
+
+
+def _compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnvironment:
+    """`pipeline.compile_environment` over a request shared by several environments."""
+    from reasoner.domain import Domain, count_set_conditions, key_actions
+    from reasoner.encode import Encoder as _Encoder
+    from reasoner.errors import InputError as _InputError
+    from reasoner.pipeline import _set_slots
+    from reasoner.solve import Solver
+
+    start = time.perf_counter()
+    envs = (env, *others)
+    keys: dict[str, Key] = {}
+    for e in envs:
+        for k in e.keys:
+            keys.setdefault(k.arn, k)
+    if not keys:
+        raise _InputError("the environments have no KMS keys to reason about")
+    domain = Domain(smt.Script(), envs, key_actions(), tuple(keys.values()))
+    _set_slots(domain, count_set_conditions(envs))
+    encoded = _Encoder(domain, env, "env").encode_decision()
+    compiled = CompiledEnvironment(env, domain, encoded, Solver())
+    compiled.flush()
+    compiled.compile_seconds = time.perf_counter() - start
+    return compiled
+
+
+# ---- principal classes ----------------------------------------------------------------------------------
+
+
+def principal_account(principal: str) -> str | None:
+    m = re.match(r"arn:aws:(?:iam|sts)::(\d{12}):", principal)
+    return m.group(1) if m else None
+
+
+def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
+    d = engine.compiled.domain
+    if pc.kind == "any":
+        return smt.TRUE
+    if pc.kind == "account":
+        return d.account_is(pc.value)
+    return principal_is(d, pc.value)
+
+
+def in_class(pc: PrincipalClass, principal: str) -> bool:
+    """Concrete twin of `class_term`."""
+    if pc.kind == "any":
+        return True
+    if pc.kind == "account":
+        return principal_account(principal) == pc.value
+    if pc.kind == "service":
+        return principal == pc.value
+    if m := _ROLE.fullmatch(pc.value):
+        s = _SESSION.fullmatch(principal)
+        return bool(
+            s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower()
+        )
+    return principal == pc.value
+
+
+def _entry_class(text: str, principal: str) -> PrincipalClass | None:
+    """The class a principal entry (or a principal condition value) gives `principal`, if it names it."""
+    t = text.strip()
+    acct = principal_account(principal)
+    if _ACCOUNT.fullmatch(t) or _ROOT.fullmatch(t):
+        a = t if _ACCOUNT.fullmatch(t) else t.split(":")[4]
+        return PrincipalClass("account", a) if a == acct else None
+    if _SERVICE.fullmatch(t):
+        return PrincipalClass("service", t) if t == principal else None
+    pc = PrincipalClass("arn", t)
+    if (_USER.fullmatch(t) or _ROLE.fullmatch(t) or _SESSION.fullmatch(t) or _FED.fullmatch(t)) and in_class(
+        pc, principal
+    ):
+        return pc
+    return None
+
+
+def derive_class(st: Statement, principal: str) -> PrincipalClass:
+    """Generalise `principal`, allowed by `st`, to the most specific class `st` itself names: a principal
+    entry, else a fixed principal value of aws:PrincipalArn / aws:PrincipalAccount / kms:CallerAccount,
+    else any principal."""
+    if st.principal is not None and not st.principal.negated:
+        hits = [c for e in st.principal.entries if (c := _entry_class(e.value.text, principal)) is not None]
+        for kind in ("arn", "service", "account"):
+            for c in hits:
+                if c.kind == kind:
+                    return c
+    if _SERVICE.fullmatch(principal):
+        return PrincipalClass("service", principal)
+    if st.condition is not None:
+        for cond in st.condition.conditions:
+            low = cond.key.text.lower()
+            if cond.operator.negated or cond.if_exists or cond.qualifier is SetQualifier.FOR_ALL_VALUES:
+                continue
+            if low == "aws:principalarn" and cond.operator.family in ("string", "arn"):
+                for v in cond.values:
+                    if "*" not in v.text and "?" not in v.text and (pc := _entry_class(v.text, principal)):
+                        return pc
+            if low in ("aws:principalaccount", "kms:calleraccount") and cond.operator.family == "string":
+                acct = principal_account(principal)
+                if any(v.text == acct for v in cond.values) and acct is not None:
+                    return PrincipalClass("account", acct)
+    return PrincipalClass("any", "*")
+
+
+# ---- conditions and public ----------------------------------------------------------------------------
+
+
+def _fixed(value: str) -> bool:
+    return "*" not in value and "?" not in value and "${" not in value
+
+
+def _narrow_ip(value: str) -> bool:
+    try:
+        net = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return False
+    return net.prefixlen >= (8 if net.version == 4 else 32)
+
+
+def is_restricting(
+    operator: ConditionOperator, qualifier: SetQualifier, if_exists: bool, key: str, values: Sequence[str]
+) -> bool:
+    """A condition that limits requests to fixed values of a restricting key (docs/findings.md)."""
+    low = key.lower()
+    if low not in _RESTRICTING or operator.negated or if_exists or qualifier is SetQualifier.FOR_ALL_VALUES:
+        return False
+    if operator.family not in _POSITIVE_FAMILIES or not values:
+        return False
+    if low == "aws:sourceip":
+        return operator is ConditionOperator.IP_ADDRESS and all(_narrow_ip(v) for v in values)
+    if low in ("aws:principalarn", "aws:sourcearn"):
+        # an ARN restricts when its account field is fixed (e.g. arn:aws:iam::111122223333:role/*)
+        return all(_fixed(v) or re.match(r"arn:[^:*?]*:[^:]*:[^:]*:\d{12}:", v) for v in values)
+    return all(_fixed(v) for v in values)
+
+
+def summarise_conditions(st: Statement) -> tuple[ConditionSummary, ...]:
+    if st.condition is None:
+        return ()
+    return tuple(
+        ConditionSummary(
+            c.operator_text,
+            c.key.text,
+            tuple(v.text for v in c.values),
+            is_restricting(c.operator, c.qualifier, c.if_exists, c.key.text, [v.text for v in c.values]),
+        )
+        for c in st.condition.conditions
+    )
+
+
+# ---- the zone of trust ----------------------------------------------------------------------------------
+
+
+def parse_zone(values: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        for part in v.split(","):
+            p = part.strip()
+            if not p:
+                continue
+            if not (_ACCOUNT.fullmatch(p) or re.fullmatch(r"o-[a-z0-9]{10,32}", p)):
+                raise InputError(
+                    f"zone of trust `{p}` is neither a 12-digit account id nor an organization id (o-...)"
+                )
+            out.append(p)
+    return tuple(dict.fromkeys(out))
+
+
+def _inside_accounts(env: Environment, zone: Sequence[str], key: Key) -> list[str]:
+    if not zone:
+        return [key.account]
+    accounts = [z for z in zone if _ACCOUNT.fullmatch(z)]
+    orgs = {z for z in zone if z.startswith("o-")}
+    accounts += [a.id for a in env.accounts if a.organization in orgs]
+    return list(dict.fromkeys(accounts))
+
+
+def external_term(engine: Engine, inside: Sequence[str], include_services: bool) -> smt.Term:
+    d = engine.compiled.domain
+    service = d.kind_is(PKind.SERVICE)
+    caller = smt.and_(smt.not_(service), smt.not_(smt.or_(d.f("acct").is_lit(a) for a in inside)))
+    return smt.or_(service, caller) if include_services else caller
+
+
+def is_external(principal: str, inside: Sequence[str], include_services: bool) -> bool:
+    acct = principal_account(principal)
+    if acct is None:
+        return include_services
+    return acct not in inside
+
+
+# ---- the algorithm --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Class:
+    principal: PrincipalClass
+    statement: Statement
+    actions: list[str]
+    cover: smt.Term
+    example: Request
+    evaluation: Evaluation
+    any_verified: bool
+
+
+def _allowing_statements(evaluation: Evaluation, policy: PolicyDocument) -> list[int]:
+    return [
+        r.statement
+        for r in evaluation.reasons
+        if r.role == "allow"
+        and r.kind is PolicyKind.KEY_POLICY
+        and r.policy == policy.name
+        and r.statement is not None
+    ]
+
+
+def _fresh_account(engine: Engine) -> smt.Term:
+    d = engine.compiled.domain
+    return smt.and_(smt.not_(d.kind_is(PKind.SERVICE)), d.f("acct").is_other())
+
+
+def analyse_key(
+    engine: Engine, key: Key, zone: Sequence[str] = (), include_services: bool = False
+) -> KeyFindings:
+    """Findings for one key of the engine's environment (see the module docstring)."""
+    start = time.perf_counter()
+    q0 = engine.queries
+    d = engine.compiled.domain
+    env = engine.env
+    inside = _inside_accounts(env, zone, key)
+    ext = external_term(engine, inside, include_services)
+    on_key = d.key_is(key)
+    allows = engine.compiled.encoded.allows
+    stmts = engine.statement_terms(key)
+    by_index = {st.index: st for st in key.policy.statements}
+    classes: list[_Class] = []
+    reason: str | None = None
+    complete = Verdict.UNKNOWN
+    proof = ""
+
+    def fail(why: str) -> KeyFindings:
+        return _key_result(
+            key,
+            classes,
+            Verdict.UNKNOWN,
+            f"incomplete: {why}",
+            queries=engine.queries - q0,
+            seconds=time.perf_counter() - start,
+            reason=why,
+        )
+
+    for _ in range(MAX_ROUNDS):
+        covered = smt.or_(c.cover for c in classes)
+        status, request, why = engine.solve(smt.and_(allows, ext, on_key, smt.not_(covered)))
+        if status is Status.UNSAT:
+            complete = Verdict.PROVED
+            proof = (
+                f"unsat: no request by a principal outside {', '.join(zone) or key.account} on this key is "
+                f"allowed outside the {len(classes)} finding(s) ({engine.queries - q0} solver queries)"
+            )
+            break
+        if status is Status.UNKNOWN or request is None:
+            return fail(why or "solver returned unknown")
+        evaluation, _ = confirm(env, request, True, "an external-access witness")
+        idx = _allowing_statements(evaluation, key.policy)
+        if not idx or idx[0] not in stmts:
+            return fail(f"no key-policy statement allows the witness `{request.principal}`")
+        st = by_index[idx[0]]
+        pc = derive_class(st, request.principal)
+        built = _build_class(
+            engine,
+            key,
+            st,
+            stmts[st.index],
+            pc,
+            ext=ext,
+            on_key=on_key,
+            inside=inside,
+            include_services=include_services,
+        )
+        if isinstance(built, str):
+            return fail(built)
+        classes.append(built)
+    else:
+        return fail(f"more than {MAX_ROUNDS} classes of access")
+    return _key_result(
+        key,
+        classes,
+        complete,
+        proof,
+        queries=engine.queries - q0,
+        seconds=time.perf_counter() - start,
+        reason=reason,
+    )
+
+
+def _build_class(
+    engine: Engine,
+    key: Key,
+    st: Statement,
+    st_term: smt.Term,
+    pc: PrincipalClass,
+    *,
+    ext: smt.Term,
+    on_key: smt.Term,
+    inside: Sequence[str],
+    include_services: bool,
+) -> _Class | str:
+    d = engine.compiled.domain
+    env = engine.env
+    allows = engine.compiled.encoded.allows
+    any_verified = False
+    if pc.kind == "any":
+        # "any principal" is claimed only when an account that appears nowhere in the policies gets in
+        status, req, why = engine.solve(smt.and_(allows, st_term, on_key, ext, _fresh_account(engine)))
+        if status is Status.UNKNOWN:
+            return why or "solver returned unknown"
+        any_verified = status is Status.SAT
+    base = smt.and_(allows, st_term, on_key, ext, class_term(engine, pc))
+    actions: list[str] = []
+    example: Request | None = None
+    evaluation: Evaluation | None = None
+    narrowed = False
+    while True:
+        status, req, why = engine.solve(
+            smt.and_(base, smt.not_(d.action_in(actions)) if actions else smt.TRUE)
+        )
+        if status is Status.UNKNOWN:
+            return why or "solver returned unknown"
+        if status is Status.UNSAT:
+            break
+        assert req is not None
+        ev, _ = confirm(env, req, True, "a finding witness")
+        if not in_class(pc, req.principal) or not is_external(req.principal, inside, include_services):
+            raise_internal(f"witness `{req.principal}` is outside class `{pc}`")
+        actions.append(req.action)
+        if example is None:
+            example, evaluation = req, ev
+        if pc.kind == "any" and not any_verified and not narrowed:
+            # an allowing wildcard statement that only lets in accounts the policies name: narrow to the
+            # witness's account (the next round finds the other accounts)
+            acct = principal_account(req.principal)
+            if acct is not None:
+                pc = PrincipalClass("account", acct)
+                base = smt.and_(allows, st_term, on_key, ext, class_term(engine, pc))
+                narrowed = True
+                actions = [req.action]
+    if example is None or evaluation is None:
+        return f"statement `{st.label}` allows no action for `{pc}`"
+    ordered = [a for a in d.actions if a in actions]
+    cover = smt.and_(class_term(engine, pc), st_term, d.action_in(ordered))
+
+    def still(r: Request) -> bool:
+        e, _ = replay(env, r)
+        return e.decision.allowed and st.index in _allowing_statements(e, key.policy)
+
+    small = minimise(example, still)
+    evaluation, _ = confirm(env, small, True, "a minimised finding witness")
+    return _Class(pc, st, ordered, cover, small, evaluation, any_verified)
+
+
+def raise_internal(message: str) -> None:
+    from reasoner.errors import InternalError
+
+    raise InternalError(message)
+
+
+def _key_result(
+    key: Key,
+    classes: list[_Class],
+    complete: Verdict,
+    proof: str,
+    *,
+    queries: int,
+    seconds: float,
+    reason: str | None,
+) -> KeyFindings:
+    """Merge classes of the same principal class and the same conditions into one finding."""
+    groups: dict[tuple[PrincipalClass, tuple[ConditionSummary, ...]], list[_Class]] = {}
+    for c in classes:
+        groups.setdefault((c.principal, summarise_conditions(c.statement)), []).append(c)
+    findings: list[Finding] = []
+    for (pc, conds), cs in groups.items():
+        acts = sorted({a for c in cs for a in c.actions})
+        refs = tuple(
+            StatementRef(key.policy.name, c.statement.index, c.statement.label, c.statement.span)
+            for c in sorted(cs, key=lambda c: c.statement.index)
+        )
+        public = pc.kind == "any" and not any(x.restricting for x in conds)
+        findings.append(
+            Finding(
+                key.arn,
+                pc,
+                tuple(acts),
+                conds,
+                tuple(dict.fromkeys(refs)),
+                public,
+                cs[0].example,
+                cs[0].evaluation,
+                len(acts),
+                any(c.any_verified for c in cs),
+            )
+        )
+    order = {"any": 0, "account": 1, "arn": 2, "service": 3}
+    findings.sort(
+        key=lambda f: (
+            not f.public,
+            order.get(f.principal.kind, 9),
+            f.principal.value,
+            f.statements[0].index if f.statements else -1,
+        )
+    )
+    return KeyFindings(
+        key.arn,
+        key.account,
+        tuple(findings),
+        complete,
+        proof,
+        queries,
+        seconds,
+        reason if complete is not Verdict.PROVED else None,
+    )
+
+
+def findings(
+    env: Environment,
+    zone: Iterable[str] = (),
+    *,
+    include_services: bool = False,
+    timeout: float = 60.0,
+    rlimit: int = DEFAULT_RLIMIT,
+) -> FindingsResult:
+    """External-access findings for every key of `env` (entry point)."""
+    start = time.perf_counter()
+    z = parse_zone(zone)
+    try:
+        engine = Engine.build(env, timeout, rlimit)
+        out = [analyse_key(engine, k, z, include_services) for k in env.keys]
+    except UnsupportedFeatureError as exc:
+        where = f" at {exc.span}" if exc.span else ""
+        why = f"unsupported: {exc.message}{where}"
+        out = [
+            KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {why}", 0, 0.0, why)
+            for k in env.keys
+        ]
+    return FindingsResult(tuple(out), z, include_services, time.perf_counter() - start)
+
+
+# ---- a key policy on its own ----------------------------------------------------------------------------
+
+
+def guess_owner(policy: PolicyDocument) -> str:
+    """The account a key policy most probably belongs to: the account whose root is granted kms:*, else the
+    most frequent account id of the principals, else 111122223333."""
+    counts: dict[str, int] = {}
+    for st in policy.statements:
+        if st.principal is None or st.effect.value != "Allow":
+            continue
+        for e in st.principal.entries:
+            m = _ROOT.fullmatch(e.value.text) or re.fullmatch(r"(\d{12})", e.value.text)
+            if m:
+                acts = [v.text for v in st.action.patterns] if st.action and not st.action.negated else []
+                if "kms:*" in acts or "*" in acts:
+                    return m.group(1)
+            for a in re.findall(r"(?<!\d)\d{12}(?!\d)", e.value.text):
+                counts[a] = counts.get(a, 0) + 1
+    if counts:
+        return max(sorted(counts), key=lambda a: counts[a])
+    return "111122223333"
+
+
+def key_policy_environment(policy: PolicyDocument, key_arn: str | None = None) -> Environment:
+    """One key with `policy`, in an environment that gives no account's IAM (worst case)."""
+    arn = key_arn or f"arn:aws:kms:us-east-1:{guess_owner(policy)}:key/00000000-0000-0000-0000-000000000000"
+    if policy.kind is not PolicyKind.KEY_POLICY:
+        policy = replace(policy, kind=PolicyKind.KEY_POLICY)
+    return Environment(keys=(Key(arn, policy),))
+
+
+# ---- rendering --------------------------------------------------------------------------------------------
+
+
+def _request_text(r: Request) -> str:
+    ctx = " ".join(f"{k}={','.join(v)}" for k, v in sorted(r.context.items()))
+    return f"{r.principal} {r.action} {r.resource}" + (f" [{ctx}]" if ctx else "")
+
+
+def finding_text(f: Finding, indent: str = "  ") -> list[str]:
+    head = "PUBLIC" if f.public else "external"
+    lines = [f"{indent}{head}: {f.principal} can {', '.join(f.actions)}"]
+    if f.conditions:
+        lines.append(f"{indent}  when " + " and ".join(str(c) for c in f.conditions))
+    for s in f.statements:
+        lines.append(f"{indent}  granted by {s.span.file}:{s.span.line}:{s.span.col} `{s.label}`")
+    lines.append(f"{indent}  e.g. {_request_text(f.example)} -> {f.evaluation.decision.value}")
+    return lines
+
+
+def render_text(result: FindingsResult) -> str:
+    lines: list[str] = []
+    for k in result.keys:
+        verdict = "complete (PROVED)" if k.complete is Verdict.PROVED else f"INCOMPLETE ({k.reason})"
+        lines.append(
+            f"{k.key}: {len(k.findings)} finding(s), {verdict}, {k.queries} queries, {k.seconds:.2f} s"
+        )
+        for f in k.findings:
+            lines += finding_text(f)
+        if k.complete is Verdict.PROVED:
+            lines.append(f"  proof: {k.proof}")
+    n = len(result.findings)
+    lines.append(
+        f"{n} finding(s) on {len(result.keys)} key(s), {sum(f.public for f in result.findings)} public, "
+        f"{result.seconds:.2f} s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def request_json(r: Request) -> dict[str, Any]:
+    return {
+        "principal": r.principal,
+        "action": r.action,
+        "resource": r.resource,
+        "context": {k: list(v) for k, v in sorted(r.context.items())},
+    }
+
+
+def span_json(s: Span) -> dict[str, Any]:
+    return {"file": s.file, "line": s.line, "column": s.col, "end_line": s.end_line, "end_column": s.end_col}
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "principal": {"kind": f.principal.kind, "value": f.principal.value},
+        "actions": list(f.actions),
+        "conditions": [
+            {"operator": c.operator, "key": c.key, "values": list(c.values), "restricting": c.restricting}
+            for c in f.conditions
+        ],
+        "public": f.public,
+        "any_principal_verified": f.any_verified,
+        "statements": [
+            {"policy": s.policy, "index": s.index, "label": s.label, **span_json(s.span)}
+            for s in f.statements
+        ],
+        "example": request_json(f.example),
+        "example_decision": f.evaluation.decision.value,
+    }
+
+
+def result_json(result: FindingsResult) -> dict[str, Any]:
+    return {
+        "zone_of_trust": list(result.zone),
+        "include_services": result.include_services,
+        "seconds": round(result.seconds, 4),
+        "keys": [
+            {
+                "key": k.key,
+                "account": k.account,
+                "complete": k.complete.value,
+                "proof": k.proof,
+                "reason": k.reason,
+                "queries": k.queries,
+                "seconds": round(k.seconds, 4),
+                "external": k.external,
+                "public": k.public,
+                "findings": [finding_json(f) for f in k.findings],
+            }
+            for k in result.keys
+        ],
+    }
+
+
+def render_json(result: FindingsResult) -> str:
+    return json.dumps(result_json(result), indent=2) + "\n"
+
+
+def sarif_results(items: Iterable[tuple[str, str, str, Span | None]]) -> list[dict[str, Any]]:
+    """SARIF result objects from (rule id, level, message, span)."""
+    out: list[dict[str, Any]] = []
+    for rule, level, message, span in items:
+        res: dict[str, Any] = {"ruleId": rule, "level": level, "message": {"text": message}}
+        if span is not None:
+            res["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": span.file},
+                        "region": {
+                            "startLine": span.line,
+                            "startColumn": span.col,
+                            "endLine": span.end_line,
+                            "endColumn": span.end_col,
+                        },
+                    }
+                }
+            ]
+        out.append(res)
+    return out
+
+
+def sarif_document(results: list[dict[str, Any]], rules: dict[str, str]) -> str:
+    from reasoner import __version__
+
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "reasoner",
+                        "version": __version__,
+                        "rules": [{"id": r, "shortDescription": {"text": t}} for r, t in rules.items()],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render_sarif(result: FindingsResult) -> str:
+    items: list[tuple[str, str, str, Span | None]] = []
+    for k in result.keys:
+        for f in k.findings:
+            msg = (
+                f"{'public' if f.public else 'external'} access to {k.key}: {f.principal} can "
+                f"{', '.join(f.actions)}"
+                + (f" when {' and '.join(str(c) for c in f.conditions)}" if f.conditions else "")
+            )
+            span = f.statements[0].span if f.statements else None
+            items.append((f.code, "error" if f.public else "warning", msg, span))
+        if k.complete is not Verdict.PROVED:
+            items.append(
+                (
+                    FINDINGS_INCOMPLETE,
+                    "note",
+                    f"findings for {k.key} are not proved complete: {k.reason}",
+                    None,
+                )
+            )
+    rules = {
+        FINDING_EXTERNAL: "external access to a key",
+        FINDING_PUBLIC: "public access to a key",
+        FINDINGS_INCOMPLETE: "findings could not be proved complete",
+    }
+    return sarif_document(sarif_results(items), rules)
+
+
+def render(fmt: str, result: FindingsResult) -> str:
+    if fmt == "json":
+        return render_json(result)
+    if fmt == "sarif":
+        return render_sarif(result)
+    return render_text(result)

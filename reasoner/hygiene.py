@@ -1,0 +1,417 @@
+"""Built-in hygiene checks for key policies: lockout, separation of duties (opt-in), dead statements.
+
+Input: an `Environment` (a manifest, or a key policy wrapped by `findings.key_policy_environment`).
+Output: `HygieneResult`: issues with stable codes, spans, the proof (the unsat query) or the concrete
+requests behind them, plus the checks that ended UNKNOWN with their reason.
+Guarantee: every issue is decided by the solver over the whole decision of `evaluate.evaluate`:
+- HYG001 lockout: no principal of the key's own account can call kms:PutKeyPolicy on the key in any
+  context (unsat), so the key policy can never be changed again.
+- HYG002 separation of duties (opt-in): one principal can both administer the key (`ADMIN_ACTIONS`) and use
+  it for cryptography (`CRYPTO_ACTIONS`); both requests are replayed through the evaluator.
+- HYG003 a statement never applies: no request of the analysed actions satisfies its principal, action,
+  resource and conditions for the key (unsat).
+- HYG004 a statement is redundant: removing it changes no decision (for an Allow: every request it allows
+  is allowed by other statements or denied; for a Deny: every request it denies is denied without it),
+  proved by an unsat query comparing the policy with and without the statement.
+Statements whose actions are all outside the analysed KMS key actions (alias actions, kms:CreateKey, other
+services) are not judged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reasoner import smt
+from reasoner.ast import Effect, Statement
+from reasoner.environment import Environment, Key
+from reasoner.errors import Diagnostic, Severity, UnsupportedFeatureError, register_code
+from reasoner.evaluate import match_action
+from reasoner.explain import confirm
+from reasoner.findings import Engine, class_term, derive_class, request_json, sarif_document, sarif_results
+from reasoner.pipeline import principal_is
+from reasoner.request import Request
+from reasoner.solve import DEFAULT_RLIMIT, Status
+from reasoner.source import Span
+
+LOCKOUT = register_code("HYG001", Severity.ERROR, "key policy lockout")
+SEPARATION = register_code("HYG002", Severity.WARNING, "separation of duties violated")
+NEVER_APPLIES = register_code("HYG003", Severity.WARNING, "statement never applies")
+REDUNDANT = register_code("HYG004", Severity.WARNING, "statement is redundant")
+UNDECIDED = register_code("HYG005", Severity.NOTE, "hygiene check undecided")
+
+#: Key administration (changes the key, its material, state or policy): semantics of the AWS default key
+#: policy's "key administrators" statement, without its read-only and grant actions.
+ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:CancelKeyDeletion",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:ImportKeyMaterial",
+    "kms:PutKeyPolicy",
+    "kms:ReplicateKey",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:SynchronizeMultiRegionKey",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:UpdatePrimaryRegion",
+)
+#: Cryptographic use of the key.
+CRYPTO_ACTIONS: tuple[str, ...] = (
+    "kms:Decapsulate",
+    "kms:Decrypt",
+    "kms:DeriveSharedSecret",
+    "kms:Encapsulate",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateMac",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:Sign",
+    "kms:Verify",
+    "kms:VerifyMac",
+)
+MAX_SOD_ROUNDS = 16
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    severity: Severity
+    key: str
+    span: Span
+    message: str
+    proof: str = ""
+    requests: tuple[Request, ...] = ()
+    statement: int | None = None
+
+    def to_diagnostic(self) -> Diagnostic:
+        return Diagnostic(self.code, self.severity, self.span, self.message, self.proof or None)
+
+
+@dataclass(frozen=True)
+class HygieneResult:
+    issues: tuple[Issue, ...]
+    undecided: tuple[Issue, ...]
+    checks: int
+    queries: int
+    seconds: float
+
+    def exit_status(self) -> int:
+        if self.issues:
+            return 1
+        return 3 if self.undecided else 0
+
+    def diagnostics(self) -> list[Diagnostic]:
+        return [i.to_diagnostic() for i in (*self.issues, *self.undecided)]
+
+
+class _Undecided(Exception):
+    pass
+
+
+def _solve(engine: Engine, term: smt.Term) -> tuple[bool, Request | None]:
+    status, req, why = engine.solve(term)
+    if status is Status.UNKNOWN:
+        raise _Undecided(why or "solver returned unknown")
+    return status is Status.SAT, req
+
+
+def _policy_span(key: Key) -> Span:
+    return key.policy.span
+
+
+def check_lockout(engine: Engine, key: Key) -> Issue | None:
+    d = engine.compiled.domain
+    q = smt.and_(
+        engine.compiled.encoded.allows,
+        d.key_is(key),
+        d.action_is("kms:PutKeyPolicy"),
+        d.account_is(key.account),
+    )
+    sat, req = _solve(engine, q)
+    if sat:
+        assert req is not None
+        confirm(engine.env, req, True, "a PutKeyPolicy witness")
+        return None
+    return Issue(
+        LOCKOUT,
+        Severity.ERROR,
+        key.arn,
+        _policy_span(key),
+        f"no principal of account {key.account} can call kms:PutKeyPolicy on key `{key.arn}`: the key "
+        f"policy can never be changed again",
+        "unsat: allowed(kms:PutKeyPolicy) by a principal of the owning account",
+    )
+
+
+def _analysed(st: Statement, actions: tuple[str, ...]) -> bool:
+    if st.action is None:
+        return False
+    return any(match_action(st.action, a) for a in actions)
+
+
+def check_statements(engine: Engine, key: Key) -> list[Issue]:
+    """HYG003 and HYG004 for every statement of the key policy."""
+    d = engine.compiled.domain
+    terms = engine.statement_terms(key)
+    allows = engine.compiled.encoded.allows
+    on_key = d.key_is(key)
+    out: list[Issue] = []
+    for st in key.policy.statements:
+        if not _analysed(st, d.actions):
+            continue
+        t = terms.get(st.index, smt.FALSE)
+        sat, _ = _solve(engine, smt.and_(t, on_key)) if t != smt.FALSE else (False, None)
+        if not sat:
+            out.append(
+                Issue(
+                    NEVER_APPLIES,
+                    Severity.WARNING,
+                    key.arn,
+                    st.span,
+                    f"statement `{st.label}` never applies to key `{key.arn}`: no request matches its "
+                    f"principal, action, resource and conditions",
+                    "unsat: the statement applies",
+                    statement=st.index,
+                )
+            )
+            continue
+        without = _without(engine.env, key, st)
+        other = engine.encoded(without)
+        if st.effect is Effect.ALLOW:
+            q = smt.and_(on_key, allows, smt.not_(other))
+            what = (
+                "removing it changes no decision: every request it matches is allowed by other statements, "
+                "denied by a Deny, or refused for another reason (e.g. an action that cannot be used across "
+                "accounts)"
+            )
+        else:
+            q = smt.and_(on_key, other, smt.not_(allows))
+            what = "removing it changes no decision: every request it denies is refused without it"
+        sat, req = _solve(engine, q)
+        if sat:
+            assert req is not None
+            confirm(engine.env, req, st.effect is Effect.ALLOW, "a statement-removal witness")
+            confirm(without, req, st.effect is not Effect.ALLOW, "a statement-removal witness (removed)")
+            continue
+        out.append(
+            Issue(
+                REDUNDANT,
+                Severity.WARNING,
+                key.arn,
+                st.span,
+                f"statement `{st.label}` is redundant: {what}",
+                "unsat: a decision that changes when the statement is removed",
+                statement=st.index,
+            )
+        )
+    return out
+
+
+def _without(env: Environment, key: Key, st: Statement) -> Environment:
+    policy = replace(key.policy, statements=tuple(s for s in key.policy.statements if s is not st))
+    keys = tuple(replace(k, policy=policy) if k is key else k for k in env.keys)
+    return replace(env, keys=keys)
+
+
+def check_separation(engine: Engine, key: Key) -> Issue | None:
+    """HYG002: a principal that can administer the key and use it for cryptography. Administrator classes
+    are enumerated as in `findings` (generalised from the allowing statement, then blocked)."""
+    d = engine.compiled.domain
+    env = engine.env
+    allows = engine.compiled.encoded.allows
+    on_key = d.key_is(key)
+    admin = d.action_in(a for a in ADMIN_ACTIONS if a in d.actions)
+    crypto = d.action_in(a for a in CRYPTO_ACTIONS if a in d.actions)
+    blocked: list[smt.Term] = []
+    by_index = {s.index: s for s in key.policy.statements}
+    for _ in range(MAX_SOD_ROUNDS):
+        sat, ra = _solve(engine, smt.and_(allows, on_key, admin, smt.not_(smt.or_(blocked))))
+        if not sat:
+            return None
+        assert ra is not None
+        ev_a, _ = confirm(env, ra, True, "an administrator witness")
+        idx = next(
+            (r.statement for r in ev_a.reasons if r.role == "allow" and r.policy == key.policy.name), None
+        )
+        st = by_index.get(idx) if idx is not None else None
+        span = st.span if st is not None else _policy_span(key)
+        who = principal_is(d, ra.principal)
+        sat, rc = _solve(engine, smt.and_(allows, on_key, crypto, who))
+        if sat:
+            assert rc is not None
+            return _separation_issue(env, key, ra, rc, span=span, idx=idx)
+        pc = derive_class(st, ra.principal) if st is not None else None
+        if pc is None or pc.kind == "any":
+            blocked.append(who)
+            continue
+        sat, rc = _solve(engine, smt.and_(allows, on_key, crypto, class_term(engine, pc)))
+        if not sat:
+            blocked.append(class_term(engine, pc))  # nobody of the class uses the key
+            continue
+        assert rc is not None
+        sat, ra2 = _solve(engine, smt.and_(allows, on_key, admin, principal_is(d, rc.principal)))
+        if sat:
+            assert ra2 is not None
+            return _separation_issue(env, key, ra2, rc, span=span, idx=idx)
+        blocked += [who, principal_is(d, rc.principal)]
+    raise _Undecided(f"more than {MAX_SOD_ROUNDS} administrator classes")
+
+
+def _separation_issue(
+    env: Environment, key: Key, ra: Request, rc: Request, *, span: Span, idx: int | None
+) -> Issue:
+    confirm(env, ra, True, "an administrator witness")
+    confirm(env, rc, True, "a cryptographic-use witness")
+    return Issue(
+        SEPARATION,
+        Severity.WARNING,
+        key.arn,
+        span,
+        f"`{ra.principal}` can both administer key `{key.arn}` ({ra.action}) and use it for cryptography "
+        f"({rc.action})",
+        requests=(ra, rc),
+        statement=idx,
+    )
+
+
+def hygiene(
+    env: Environment,
+    *,
+    separation_of_duties: bool = False,
+    lockout: bool = True,
+    dead_statements: bool = True,
+    timeout: float = 60.0,
+    rlimit: int = DEFAULT_RLIMIT,
+) -> HygieneResult:
+    """Run the hygiene checks on every key of `env` (entry point)."""
+    start = time.perf_counter()
+    issues: list[Issue] = []
+    undecided: list[Issue] = []
+    checks = 0
+    try:
+        engine = Engine.build(env, timeout, rlimit)
+    except UnsupportedFeatureError as exc:
+        span = exc.span or (env.keys[0].policy.span if env.keys else Span("<input>", 1, 1, 1, 2))
+        return HygieneResult(
+            (),
+            (Issue(UNDECIDED, Severity.NOTE, "", span, f"unsupported: {exc.message}"),),
+            0,
+            0,
+            time.perf_counter() - start,
+        )
+    for key in env.keys:
+        for name, enabled in (
+            ("lockout", lockout),
+            ("separation of duties", separation_of_duties),
+            ("dead statements", dead_statements),
+        ):
+            if not enabled:
+                continue
+            checks += 1
+            try:
+                if name == "lockout":
+                    found = check_lockout(engine, key)
+                    issues += [found] if found else []
+                elif name == "separation of duties":
+                    found = check_separation(engine, key)
+                    issues += [found] if found else []
+                else:
+                    issues += check_statements(engine, key)
+            except _Undecided as exc:
+                undecided.append(
+                    Issue(
+                        UNDECIDED,
+                        Severity.NOTE,
+                        key.arn,
+                        _policy_span(key),
+                        f"{name} check undecided for key `{key.arn}`: {exc}",
+                    )
+                )
+            except UnsupportedFeatureError as exc:
+                undecided.append(
+                    Issue(
+                        UNDECIDED,
+                        Severity.NOTE,
+                        key.arn,
+                        exc.span or _policy_span(key),
+                        f"{name} check undecided for key `{key.arn}`: unsupported: {exc.message}",
+                    )
+                )
+    return HygieneResult(tuple(issues), tuple(undecided), checks, engine.queries, time.perf_counter() - start)
+
+
+# ---- rendering --------------------------------------------------------------------------------------------
+
+
+def render_text(result: HygieneResult) -> str:
+    lines: list[str] = []
+    for i in (*result.issues, *result.undecided):
+        lines.append(f"{i.span}: {i.severity.value}: {i.code} {i.message}")
+        if i.proof:
+            lines.append(f"  proof: {i.proof}")
+        for r in i.requests:
+            ctx = " ".join(f"{k}={','.join(v)}" for k, v in sorted(r.context.items()))
+            lines.append(f"  allowed: {r.principal} {r.action} {r.resource}" + (f" [{ctx}]" if ctx else ""))
+    lines.append(
+        f"{len(result.issues)} issue(s), {len(result.undecided)} undecided, {result.checks} check(s), "
+        f"{result.queries} queries, {result.seconds:.2f} s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _issue_json(i: Issue) -> dict[str, Any]:
+    return {
+        "code": i.code,
+        "severity": i.severity.value,
+        "key": i.key,
+        "message": i.message,
+        "proof": i.proof,
+        "statement": i.statement,
+        "file": i.span.file,
+        "line": i.span.line,
+        "column": i.span.col,
+        "requests": [request_json(r) for r in i.requests],
+    }
+
+
+def render_json(result: HygieneResult) -> str:
+    doc = {
+        "issues": [_issue_json(i) for i in result.issues],
+        "undecided": [_issue_json(i) for i in result.undecided],
+        "checks": result.checks,
+        "queries": result.queries,
+        "seconds": round(result.seconds, 4),
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render_sarif(result: HygieneResult) -> str:
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+    items = [(i.code, level[i.severity], i.message, i.span) for i in (*result.issues, *result.undecided)]
+    rules = {
+        LOCKOUT: "key policy lockout",
+        SEPARATION: "separation of duties violated",
+        NEVER_APPLIES: "statement never applies",
+        REDUNDANT: "statement is redundant",
+        UNDECIDED: "hygiene check undecided",
+    }
+    return sarif_document(sarif_results(items), rules)
+
+
+def render(fmt: str, result: HygieneResult) -> str:
+    if fmt == "json":
+        return render_json(result)
+    if fmt == "sarif":
+        return render_sarif(result)
+    return render_text(result)

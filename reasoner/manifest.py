@@ -1,0 +1,574 @@
+"""Environment manifests: a hand-written YAML file that describes keys, accounts, principals, sessions,
+organizations and options, and names policy files by relative path.
+
+Input: the path of a YAML manifest (PyYAML node tree, so every error has the manifest's file:line).
+Output: an `Environment` whose policies are parsed and validated with the kind their place implies
+(key policy, identity policy, permissions boundary, session policy, SCP, RCP).
+Guarantee: every mistake is an `InputError` with a span in the manifest: unknown or missing fields, wrong
+types, missing or unreadable policy files, a policy rejected for the kind of its place, an ARN of the wrong
+kind, sessions whose source is not a declared principal, SCP/RCP targets of an unknown organization.
+A policy file named twice for the same kind is parsed once (the same `PolicyDocument` object).
+
+Format (every section optional)::
+
+    options: {not_principal_mode: chain, plain_operator_on_multivalued_any: false, ...}
+    organizations:
+      - id: o-abc123
+        root: r-ab12
+        management_account: "999988887777"
+        scps: {r-ab12: [scp/deny-regions.json], ou-ab12-prod: [scp/allow-kms.json]}
+        rcps: {r-ab12: [rcp/org-only.json]}
+    accounts:
+      - {id: "111122223333", organization: o-abc123, ou_path: [r-ab12, ou-ab12-prod],
+         enabled_regions: [af-south-1], iam_known: true}
+    keys:
+      - arn: arn:aws:kms:us-west-2:111122223333:key/1234abcd-...
+        policy: key-policy.json
+        aliases: [alias/app]
+        tags: {team: app}
+        key_spec: SYMMETRIC_DEFAULT          # key_usage, origin, multi_region, aws_managed
+        grants:
+          - {grantee: "arn:aws:iam::444455556666:role/R", operations: [Decrypt],
+             encryption_context_subset: {app: x}, retiring_principal: ..., name: g1}
+    principals:
+      - arn: arn:aws:iam::444455556666:role/ExampleRole   # user, role or root
+        policies: [iam/example-role.json]
+        boundary: iam/boundary.json
+        tags: {team: app}
+        unique_id: AROAEXAMPLE
+    sessions:
+      - arn: arn:aws:sts::444455556666:assumed-role/ExampleRole/build   # or ...:federated-user/name
+        source: arn:aws:iam::444455556666:role/ExampleRole
+        policies: [iam/session.json]
+        tags: {}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reasoner.ast import PolicyDocument, PolicyKind
+from reasoner.environment import (
+    Account,
+    Environment,
+    Grant,
+    Key,
+    Options,
+    Organization,
+    Principal,
+    PrincipalKind,
+    Session,
+)
+from reasoner.errors import InputError, PolicyValidationError, ReasonerError, Severity, register_code
+from reasoner.source import Span
+
+E = Severity.ERROR
+MANIFEST_SYNTAX = register_code("ENV001", E, "manifest is not valid yaml")
+MANIFEST_FIELD = register_code("ENV002", E, "unknown or missing manifest field")
+MANIFEST_TYPE = register_code("ENV003", E, "manifest value of the wrong type")
+MANIFEST_FILE = register_code("ENV004", E, "policy file missing or unreadable")
+MANIFEST_POLICY = register_code("ENV005", E, "policy rejected for its place in the manifest")
+MANIFEST_ARN = register_code("ENV006", E, "ARN of the wrong kind")
+MANIFEST_REFERENCE = register_code(
+    "ENV007", E, "reference to an undeclared principal, account or organization"
+)
+MANIFEST_DUPLICATE = register_code("ENV008", E, "declared twice")
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_KEY_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:(\d{12}):key/[A-Za-z0-9-]+")
+_ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root")
+_USER = re.compile(r"arn:[a-z-]+:iam::(\d{12}):user/(?:[^/]+/)*[^/]+")
+_ROLE = re.compile(r"arn:[a-z-]+:iam::(\d{12}):role/(?:[^/]+/)*([^/]+)")
+_SESSION = re.compile(r"arn:[a-z-]+:sts::(\d{12}):assumed-role/([^/]+)/[^/]+")
+_FEDERATED = re.compile(r"arn:[a-z-]+:sts::(\d{12}):federated-user/[^/]+")
+
+
+def load_environment(path: str | Path) -> Environment:
+    """Read a YAML manifest and every policy file it names; see the module docstring for the format."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise InputError(f"cannot read manifest `{p}`: {reason}", code=MANIFEST_FILE) from None
+    return _Loader(str(p), p.parent).load(text)
+
+
+def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path = ".") -> Environment:
+    """Like `load_environment` on manifest text; policy paths are relative to `base`."""
+    return _Loader(file, Path(base)).load(text)
+
+
+class _Loader:
+    def __init__(self, file: str, base: Path) -> None:
+        self.file = file
+        self.base = base
+        self.policies: dict[tuple[Path, PolicyKind, str | None], PolicyDocument] = {}
+
+    # ---- node helpers ------------------------------------------------------------------------------
+
+    def span(self, node: yaml.Node) -> Span:
+        s, e = node.start_mark, node.end_mark
+        return Span(
+            self.file,
+            s.line + 1,
+            s.column + 1,
+            e.line + 1,
+            max(e.column + 1, s.column + 2) if e.line == s.line else e.column + 1,
+        )
+
+    def fail(self, node: yaml.Node, message: str, code: str, help: str | None = None) -> InputError:
+        return InputError(message, span=self.span(node), code=code, help=help)
+
+    def mapping(
+        self, node: yaml.Node, what: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping", MANIFEST_TYPE)
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for k, v in node.value:
+            name = self.scalar(k, f"a field name of {what}")
+            if name in out:
+                raise self.fail(k, f"field `{name}` of {what} is given twice", MANIFEST_DUPLICATE)
+            if name not in allowed:
+                raise self.fail(
+                    k,
+                    f"unknown field `{name}` in {what}",
+                    MANIFEST_FIELD,
+                    help="expected one of: " + ", ".join(allowed),
+                )
+            out[name] = (k, v)
+        for name in required:
+            if name not in out:
+                raise self.fail(node, f"{what} has no `{name}`", MANIFEST_FIELD)
+        return out
+
+    def scalar(self, node: yaml.Node, what: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            raise self.fail(node, f"{what} must be a single value", MANIFEST_TYPE)
+        return str(node.value)
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
+        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+            return [node]  # a bare value stands for a one-element list
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, f"{what} must be a list", MANIFEST_TYPE)
+        return list(node.value)
+
+    def strings(self, node: yaml.Node, what: str) -> tuple[str, ...]:
+        return tuple(self.scalar(n, f"each entry of {what}") for n in self.sequence(node, what))
+
+    def boolean(self, node: yaml.Node, what: str) -> bool:
+        text = self.scalar(node, what).lower()
+        if text in ("true", "yes"):
+            return True
+        if text in ("false", "no"):
+            return False
+        raise self.fail(node, f"{what} must be true or false, not `{text}`", MANIFEST_TYPE)
+
+    def string_map(self, node: yaml.Node, what: str) -> dict[str, str]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping", MANIFEST_TYPE)
+        return {
+            self.scalar(k, f"a key of {what}"): self.scalar(v, f"a value of {what}") for k, v in node.value
+        }
+
+    def account_id(self, node: yaml.Node, what: str) -> str:
+        text = self.scalar(node, what)
+        if not _ACCOUNT_ID.fullmatch(text):
+            raise self.fail(
+                node,
+                f"{what} `{text}` is not a 12-digit account id",
+                MANIFEST_TYPE,
+                help='quote account ids in YAML, e.g. "012345678901"',
+            )
+        return text
+
+    def policy(
+        self, node: yaml.Node, kind: PolicyKind, what: str, key_account: str | None = None
+    ) -> PolicyDocument:
+        rel = self.scalar(node, what)
+        path = (self.base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+        cache_key = (path, kind, key_account)
+        if cache_key in self.policies:
+            return self.policies[cache_key]
+        if not path.is_file():
+            raise self.fail(node, f"{what} `{rel}` does not exist", MANIFEST_FILE)
+        from reasoner.parse import parse_policy, read_policy_text
+
+        try:
+            text = read_policy_text(path)
+        except InputError as exc:
+            raise self.fail(node, f"{what} `{rel}`: {exc.message}", MANIFEST_FILE) from None
+        try:
+            doc = parse_policy(text, file=rel, kind=kind, key_account=key_account)
+        except PolicyValidationError as exc:
+            first = next((d for d in exc.diagnostics if d.is_error), None)
+            detail = f"{first.span}: {first.code} {first.message}" if first else exc.message
+            raise self.fail(
+                node, f"{what} `{rel}` is not a valid {kind.value} policy: {detail}", MANIFEST_POLICY
+            ) from None
+        except ReasonerError as exc:
+            raise self.fail(node, f"{what} `{rel}`: {exc.message}", MANIFEST_POLICY) from None
+        self.policies[cache_key] = doc
+        return doc
+
+    def policies_of(self, node: yaml.Node, kind: PolicyKind, what: str) -> tuple[PolicyDocument, ...]:
+        return tuple(self.policy(n, kind, what) for n in self.sequence(node, what))
+
+    # ---- sections ----------------------------------------------------------------------------------
+
+    def load(self, text: str) -> Environment:
+        try:
+            root = yaml.compose(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            span = Span.point(self.file, mark.line + 1, mark.column + 1) if mark else None
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise InputError(
+                f"manifest is not valid yaml: {problem}", span=span, code=MANIFEST_SYNTAX
+            ) from None
+        if root is None:
+            return Environment(source=self.file)
+        top = self.mapping(
+            root, "the manifest", ("options", "organizations", "accounts", "keys", "principals", "sessions")
+        )
+        options = self.options(top["options"][1]) if "options" in top else Options()
+        orgs = (
+            tuple(self.organization(n) for n in self.sequence(top["organizations"][1], "organizations"))
+            if "organizations" in top
+            else ()
+        )
+        self.unique([(o.id, o.span) for o in orgs], "organization")
+        accounts = (
+            tuple(
+                self.account(n, {o.id: o.root_id for o in orgs})
+                for n in self.sequence(top["accounts"][1], "accounts")
+            )
+            if "accounts" in top
+            else ()
+        )
+        self.unique([(a.id, a.span) for a in accounts], "account")
+        principals = (
+            tuple(self.principal(n) for n in self.sequence(top["principals"][1], "principals"))
+            if "principals" in top
+            else ()
+        )
+        self.unique([(p.arn, p.span) for p in principals], "principal")
+        by_arn = {p.arn: p for p in principals}
+        sessions = (
+            tuple(self.session(n, by_arn) for n in self.sequence(top["sessions"][1], "sessions"))
+            if "sessions" in top
+            else ()
+        )
+        self.unique([(s.arn, s.span) for s in sessions], "session")
+        keys = tuple(self.key(n) for n in self.sequence(top["keys"][1], "keys")) if "keys" in top else ()
+        self.unique([(k.arn, k.span) for k in keys], "key")
+        return Environment(
+            keys=keys,
+            accounts=accounts,
+            principals=principals,
+            sessions=sessions,
+            organizations=orgs,
+            options=options,
+            source=self.file,
+        )
+
+    def unique(self, items: list[tuple[str, Span | None]], what: str) -> None:
+        seen: set[str] = set()
+        for name, span in items:
+            if name in seen:
+                raise InputError(f"{what} `{name}` is declared twice", span=span, code=MANIFEST_DUPLICATE)
+            seen.add(name)
+
+    def options(self, node: yaml.Node) -> Options:
+        fields = {f.name: f for f in dataclasses.fields(Options)}
+        m = self.mapping(node, "options", tuple(fields))
+        values: dict[str, Any] = {}
+        defaults = Options()
+        for name, (_, v) in m.items():
+            current = getattr(defaults, name)
+            if isinstance(current, bool):
+                values[name] = self.boolean(v, f"option `{name}`")
+            elif isinstance(current, Enum):
+                text = self.scalar(v, f"option `{name}`")
+                enum_type = type(current)
+                choice = next((e for e in enum_type if text in (e.value, e.name.lower())), None)
+                if choice is None:
+                    raise self.fail(
+                        v,
+                        f"option `{name}` must be one of " + ", ".join(f"`{e.value}`" for e in enum_type),
+                        MANIFEST_TYPE,
+                    )
+                values[name] = choice
+            else:  # pragma: no cover - every Options field is a bool or an enum
+                values[name] = self.scalar(v, f"option `{name}`")
+        return dataclasses.replace(defaults, **values)
+
+    def organization(self, node: yaml.Node) -> Organization:
+        m = self.mapping(
+            node,
+            "an organization",
+            ("id", "root", "management_account", "scps", "rcps"),
+            ("id", "root", "management_account"),
+        )
+        org_id = self.scalar(m["id"][1], "organization id")
+        if not re.fullmatch(r"o-[a-z0-9]{10,32}", org_id):
+            raise self.fail(
+                m["id"][1],
+                f"organization id `{org_id}` is not of the form `o-` + 10-32 lowercase letters or digits",
+                MANIFEST_TYPE,
+            )
+        root_id = self.scalar(m["root"][1], "organization root")
+        mgmt = self.account_id(m["management_account"][1], "management_account")
+
+        def attached(field: str, kind: PolicyKind) -> dict[str, tuple[PolicyDocument, ...]]:
+            if field not in m:
+                return {}
+            tnode = m[field][1]
+            if not isinstance(tnode, yaml.MappingNode):
+                raise self.fail(
+                    tnode,
+                    f"`{field}` must map targets (root, OU or account ids) to policy files",
+                    MANIFEST_TYPE,
+                )
+            out: dict[str, tuple[PolicyDocument, ...]] = {}
+            for k, v in tnode.value:
+                target = self.scalar(k, f"a `{field}` target")
+                if not (target == root_id or target.startswith("ou-") or _ACCOUNT_ID.fullmatch(target)):
+                    raise self.fail(
+                        k,
+                        f"`{field}` target `{target}` is not the root `{root_id}`, an OU id or an account id",
+                        MANIFEST_REFERENCE,
+                    )
+                out[target] = self.policies_of(v, kind, f"{field.upper()[:-1]} of `{target}`")
+            return out
+
+        return Organization(
+            org_id,
+            root_id,
+            mgmt,
+            attached("scps", PolicyKind.SCP),
+            attached("rcps", PolicyKind.RCP),
+            span=self.span(node),
+        )
+
+    def account(self, node: yaml.Node, orgs: dict[str, str]) -> Account:
+        m = self.mapping(
+            node, "an account", ("id", "organization", "ou_path", "enabled_regions", "iam_known"), ("id",)
+        )
+        acct = self.account_id(m["id"][1], "account id")
+        org = None
+        if "organization" in m:
+            org = self.scalar(m["organization"][1], "organization")
+            if org not in orgs:
+                raise self.fail(
+                    m["organization"][1], f"organization `{org}` is not declared", MANIFEST_REFERENCE
+                )
+        ou_path = self.strings(m["ou_path"][1], "ou_path") if "ou_path" in m else ()
+        if ou_path and org is None:
+            raise self.fail(m["ou_path"][1], "ou_path needs an organization", MANIFEST_REFERENCE)
+        if ou_path and org is not None and ou_path[0] != orgs[org]:
+            raise self.fail(
+                m["ou_path"][1],
+                f"ou_path must start at the root `{orgs[org]}` of `{org}`, not `{ou_path[0]}`",
+                MANIFEST_REFERENCE,
+            )
+        regions = (
+            frozenset(self.strings(m["enabled_regions"][1], "enabled_regions"))
+            if "enabled_regions" in m
+            else None
+        )
+        iam_known = self.boolean(m["iam_known"][1], "iam_known") if "iam_known" in m else True
+        return Account(acct, org, ou_path, regions, iam_known, span=self.span(node))
+
+    def principal(self, node: yaml.Node) -> Principal:
+        m = self.mapping(node, "a principal", ("arn", "policies", "boundary", "tags", "unique_id"), ("arn",))
+        arn_node = m["arn"][1]
+        arn = self.scalar(arn_node, "principal arn")
+        if _ROOT.fullmatch(arn):
+            kind = PrincipalKind.ROOT
+            for field in ("policies", "boundary"):
+                if field in m:
+                    raise self.fail(
+                        m[field][0], "the root user has no identity policies or boundary", MANIFEST_FIELD
+                    )
+        elif _USER.fullmatch(arn):
+            kind = PrincipalKind.USER
+        elif _ROLE.fullmatch(arn):
+            kind = PrincipalKind.ROLE
+        else:
+            raise self.fail(
+                arn_node,
+                f"`{arn}` is not the ARN of a root user, IAM user or IAM role",
+                MANIFEST_ARN,
+                help="role sessions and federated users go under `sessions`",
+            )
+        policies = (
+            self.policies_of(m["policies"][1], PolicyKind.IDENTITY, "identity policy")
+            if "policies" in m
+            else ()
+        )
+        boundary = (
+            self.policy(m["boundary"][1], PolicyKind.PERMISSIONS_BOUNDARY, "permissions boundary")
+            if "boundary" in m
+            else None
+        )
+        tags = self.string_map(m["tags"][1], "tags") if "tags" in m else {}
+        unique_id = self.scalar(m["unique_id"][1], "unique_id") if "unique_id" in m else None
+        return Principal(arn, kind, policies, boundary, tags, unique_id, span=self.span(node))
+
+    def session(self, node: yaml.Node, principals: dict[str, Principal]) -> Session:
+        m = self.mapping(node, "a session", ("arn", "source", "policies", "tags"), ("arn", "source"))
+        arn_node, src_node = m["arn"][1], m["source"][1]
+        arn = self.scalar(arn_node, "session arn")
+        source = self.scalar(src_node, "session source")
+        src = principals.get(source)
+        if src is None:
+            raise self.fail(src_node, f"source `{source}` is not a declared principal", MANIFEST_REFERENCE)
+        if sm := _SESSION.fullmatch(arn):
+            rm = _ROLE.fullmatch(source)
+            if src.kind is not PrincipalKind.ROLE or rm is None:
+                raise self.fail(
+                    src_node,
+                    f"the source of role session `{arn}` must be a role, not `{source}`",
+                    MANIFEST_ARN,
+                )
+            if sm.group(1) != rm.group(1) or sm.group(2) != rm.group(2):
+                raise self.fail(
+                    arn_node, f"role session `{arn}` is not a session of `{source}`", MANIFEST_ARN
+                )
+        elif fm := _FEDERATED.fullmatch(arn):
+            um = _USER.fullmatch(source)
+            if src.kind is not PrincipalKind.USER or um is None:
+                raise self.fail(
+                    src_node,
+                    f"the source of federated user `{arn}` must be an IAM user, not `{source}`",
+                    MANIFEST_ARN,
+                )
+            if fm.group(1) != um.group(1):
+                raise self.fail(
+                    arn_node, f"federated user `{arn}` is not in the account of `{source}`", MANIFEST_ARN
+                )
+        else:
+            raise self.fail(
+                arn_node, f"`{arn}` is not an assumed-role session or federated-user ARN", MANIFEST_ARN
+            )
+        policies = (
+            self.policies_of(m["policies"][1], PolicyKind.SESSION, "session policy")
+            if "policies" in m
+            else ()
+        )
+        tags = self.string_map(m["tags"][1], "tags") if "tags" in m else {}
+        return Session(arn, source, policies, tags, span=self.span(node))
+
+    def key(self, node: yaml.Node) -> Key:
+        fields = (
+            "arn",
+            "policy",
+            "grants",
+            "aliases",
+            "tags",
+            "key_spec",
+            "key_usage",
+            "origin",
+            "multi_region",
+            "aws_managed",
+        )
+        m = self.mapping(node, "a key", fields, ("arn", "policy"))
+        arn_node = m["arn"][1]
+        arn = self.scalar(arn_node, "key arn")
+        km = _KEY_ARN.fullmatch(arn)
+        if km is None:
+            raise self.fail(
+                arn_node,
+                f"`{arn}` is not a KMS key ARN",
+                MANIFEST_ARN,
+                help="expected `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`",
+            )
+        policy = self.policy(m["policy"][1], PolicyKind.KEY_POLICY, "key policy", key_account=km.group(1))
+        aliases = self.strings(m["aliases"][1], "aliases") if "aliases" in m else ()
+        for n, a in zip(
+            self.sequence(m["aliases"][1], "aliases") if "aliases" in m else [], aliases, strict=True
+        ):
+            if not a.startswith("alias/"):
+                raise self.fail(n, f"alias `{a}` must start with `alias/`", MANIFEST_TYPE)
+        tags = self.string_map(m["tags"][1], "tags") if "tags" in m else {}
+        text: Callable[[str, str], str] = lambda f, d: self.scalar(m[f][1], f) if f in m else d  # noqa: E731
+        grants = (
+            tuple(self.grant(n) for n in self.sequence(m["grants"][1], "grants")) if "grants" in m else ()
+        )
+        return Key(
+            arn,
+            policy,
+            grants,
+            aliases,
+            tags,
+            text("key_spec", "SYMMETRIC_DEFAULT"),
+            text("key_usage", "ENCRYPT_DECRYPT"),
+            text("origin", "AWS_KMS"),
+            self.boolean(m["multi_region"][1], "multi_region") if "multi_region" in m else False,
+            self.boolean(m["aws_managed"][1], "aws_managed") if "aws_managed" in m else False,
+            span=self.span(node),
+        )
+
+    def grant(self, node: yaml.Node) -> Grant:
+        fields = (
+            "grantee",
+            "operations",
+            "encryption_context_equals",
+            "encryption_context_subset",
+            "source_arn",
+            "retiring_principal",
+            "name",
+        )
+        m = self.mapping(node, "a grant", fields, ("grantee", "operations"))
+        from reasoner.catalog import KMS_GRANT_OPERATIONS
+
+        ops: set[str] = set()
+        for n in self.sequence(m["operations"][1], "operations"):
+            op = self.scalar(n, "a grant operation")
+            name = op if op.startswith("kms:") else f"kms:{op}"
+            if name not in KMS_GRANT_OPERATIONS:
+                raise self.fail(
+                    n,
+                    f"`{op}` is not a grant operation",
+                    MANIFEST_TYPE,
+                    help="grant operations: " + ", ".join(sorted(o[4:] for o in KMS_GRANT_OPERATIONS)),
+                )
+            ops.add(name)
+        if "encryption_context_equals" in m and "encryption_context_subset" in m:
+            raise self.fail(
+                m["encryption_context_subset"][0],
+                "a grant has at most one encryption-context constraint",
+                MANIFEST_FIELD,
+            )
+
+        def opt(field: str) -> str | None:
+            return self.scalar(m[field][1], field) if field in m else None
+
+        return Grant(
+            grantee=self.scalar(m["grantee"][1], "grantee"),
+            operations=frozenset(ops),
+            encryption_context_equals=self.string_map(
+                m["encryption_context_equals"][1], "encryption_context_equals"
+            )
+            if "encryption_context_equals" in m
+            else None,
+            encryption_context_subset=self.string_map(
+                m["encryption_context_subset"][1], "encryption_context_subset"
+            )
+            if "encryption_context_subset" in m
+            else None,
+            source_arn=opt("source_arn"),
+            retiring_principal=opt("retiring_principal"),
+            name=opt("name"),
+            span=self.span(node),
+        )

@@ -1,0 +1,622 @@
+"""The symbolic pipeline: compile an environment once, then check many properties against it.
+
+Input: an `Environment` and property values of `properties.py`.
+Output: `compile_environment(env) -> CompiledEnvironment`; `check(env_or_compiled, property) -> CheckResult`
+with PROVED, REFUTED (a request the concrete evaluator confirms) or UNKNOWN (timeout, resource limit,
+unsupported construct, refinement budget), the responsible statements and solver statistics.
+Guarantee: stages run in order (domain -> encode -> solve -> decode -> explain); one solver per compiled
+environment, one assumption literal per property, refinement lemmas kept for later properties (they are
+true facts about the policies' patterns); every counterexample is replayed through `evaluate.evaluate`
+before it is returned, and a disagreement is an `InternalError`.
+Scope: requests are KMS actions on the environment's keys (every catalogue KMS action whose resource is a
+key), by every caller of every account (`domain.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reasoner import smt
+from reasoner.decode import DecodeError, decode_request
+from reasoner.domain import Domain, PKind, StrField, count_set_conditions, key_actions
+from reasoner.encode import EncodedEnvironment, Encoder
+from reasoner.environment import Environment
+from reasoner.errors import InputError, InternalError, ReasonerError, UnsupportedFeatureError
+from reasoner.evaluate import evaluate as concrete_evaluate
+from reasoner.explain import confirm, minimise, replay, statement_reasons
+from reasoner.patterns import compile_action
+from reasoner.properties import (
+    AccessNotGranted,
+    CanAccess,
+    Equivalent,
+    NoNewAccess,
+    OnlyPrincipalsCan,
+    PrincipalScope,
+    Property,
+    ScopeKind,
+)
+from reasoner.request import Reason, Request
+from reasoner.result import CheckResult, Verdict
+from reasoner.solve import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S, Solver, Status
+from reasoner.strings import WitnessBudgetExceeded, literal
+
+#: Refinement rounds per query before answering UNKNOWN.
+MAX_REFINEMENTS = 64
+_MAX_SLOTS = 6
+
+
+@dataclass
+class CompiledEnvironment:
+    """An environment encoded once over a symbolic request, with its solver."""
+
+    environment: Environment
+    domain: Domain
+    encoded: EncodedEnvironment
+    solver: Solver
+    others: dict[int, EncodedEnvironment] = field(default_factory=dict)
+    n_props: int = 0
+    compile_seconds: float = 0.0
+    error: ReasonerError | None = None
+
+    def flush(self) -> None:
+        """Send everything created since the last flush (new atoms, definitions) to the solver."""
+        self.domain.finalize()
+        self.solver.add_script(self.domain.script)
+        self.domain.script = smt.Script()
+
+    def encode_other(self, env: Environment) -> EncodedEnvironment:
+        hit = self.others.get(id(env))
+        if hit is not None and hit.environment is env:
+            return hit
+        enc = Encoder(self.domain, env, f"old{len(self.others)}").encode_decision()
+        self.others[id(env)] = enc
+        return enc
+
+
+def compile_environment(environment: Environment) -> CompiledEnvironment:
+    """Encode `environment` (its KMS decision for every caller, key action, key and context) once."""
+    start = time.perf_counter()
+    if not environment.keys:
+        raise InputError("the environment has no KMS keys to reason about")
+    counts = count_set_conditions([environment])
+    domain = Domain(smt.Script(), (environment,), key_actions(), tuple(environment.keys))
+    _set_slots(domain, counts)
+    solver = Solver()
+    encoded = Encoder(domain, environment, "env").encode_decision()
+    compiled = CompiledEnvironment(environment, domain, encoded, solver)
+    compiled.flush()
+    compiled.compile_seconds = time.perf_counter() - start
+    return compiled
+
+
+def _set_slots(domain: Domain, counts: dict[str, int]) -> None:
+    ec_refs = sum(1 for k in domain.key_literals if k.startswith("kms:encryptioncontext:"))
+    for k, n in counts.items():
+        extra = ec_refs if k == "kms:encryptioncontextkeys" else 0
+        domain.slot_counts[k] = max(1, min(n + extra, _MAX_SLOTS))
+    if counts.get("kms:encryptioncontextkeys", 0) + ec_refs > _MAX_SLOTS:
+        domain.slot_counts["kms:encryptioncontextkeys"] = _MAX_SLOTS
+
+
+# ---- properties ------------------------------------------------------------------------------------------
+
+
+def _expand_actions(patterns: Iterable[str], domain: Domain) -> list[str]:
+    pats = [compile_action(p) for p in patterns]
+    out = [a for a in domain.actions if any(p.matches(a) for p in pats)]
+    if not out:
+        raise InputError(
+            f"no KMS key action matches {list(patterns)}",
+            help="properties range over KMS actions whose resource is a key",
+        )
+    return out
+
+
+def _expand_resources(patterns: Iterable[str], domain: Domain) -> list[str]:
+    from reasoner.patterns import compile_resource
+
+    pats = [compile_resource(p) for p in patterns]
+    out = [k.arn for k in domain.keys if any(p.matches(k.arn) for p in pats)]
+    if not out:
+        raise InputError(f"no key of the environment matches {list(patterns)}")
+    return out
+
+
+def principal_is(domain: Domain, text: str) -> smt.Term:
+    """The symbolic caller is `text`: an account id or root ARN (the root user), a user ARN, a role ARN (any
+    session of the role), a role-session or federated-user ARN, or a service principal."""
+    import re
+
+    d = domain
+    t = text.strip()
+    if re.fullmatch(r"\d{12}", t):
+        return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(t))
+    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):root", t):
+        return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(m.group(1)))
+    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):user/(.+)", t):
+        path, _, name = m.group(2).rpartition("/")
+        return smt.and_(
+            d.kind_is(PKind.USER),
+            d.f("acct").is_lit(m.group(1)),
+            d.f("upath").is_lit(f"{path}/" if path else ""),
+            d.f("uname").is_lit(name),
+        )
+    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
+        name = m.group(2).rsplit("/", 1)[-1]
+        return smt.and_(
+            d.kind_is(PKind.SESSION),
+            d.f("acct").is_lit(m.group(1)),
+            d.f("role").atom(literal(name, ignore_case=True)),
+        )
+    if m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
+        return smt.and_(
+            d.kind_is(PKind.SESSION),
+            d.f("acct").is_lit(m.group(1)),
+            d.f("role").is_lit(m.group(2)),
+            d.f("sess").is_lit(m.group(3)),
+        )
+    if m := re.fullmatch(r"arn:aws:sts::(\d{12}):federated-user/(.+)", t):
+        return smt.and_(
+            d.kind_is(PKind.FEDERATED), d.f("acct").is_lit(m.group(1)), d.f("fed").is_lit(m.group(2))
+        )
+    if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
+        return smt.and_(d.kind_is(PKind.SERVICE), d.f("svc").is_lit(t))
+    raise InputError(f"`{text}` is not an account id, principal ARN or service principal")
+
+
+def in_scope(domain: Domain, env: Environment, scope: PrincipalScope) -> smt.Term:
+    d = domain
+    service = d.kind_is(PKind.SERVICE)
+    if scope.kind is ScopeKind.ANY:
+        return smt.TRUE
+    if scope.kind is ScopeKind.OUTSIDE_ACCOUNTS:
+        return smt.or_(service, smt.not_(smt.or_(d.f("acct").is_lit(a) for a in scope.values)))
+    if scope.kind is ScopeKind.OUTSIDE_ORGANIZATIONS:
+        inside = [a.id for a in env.accounts if a.organization in scope.values]
+        return smt.or_(service, smt.not_(smt.or_(d.f("acct").is_lit(a) for a in inside)))
+    return smt.or_(principal_is(d, v) for v in scope.values)
+
+
+def _scope_holds(env: Environment, scope: PrincipalScope, principal: str) -> bool:
+    """Concrete twin of `in_scope` (for replay)."""
+    import re
+
+    if scope.kind is ScopeKind.ANY:
+        return True
+    m = re.match(r"arn:aws:(?:iam|sts)::(\d{12}):", principal)
+    account = m.group(1) if m else None
+    if scope.kind is ScopeKind.OUTSIDE_ACCOUNTS:
+        return account is None or account not in scope.values
+    if scope.kind is ScopeKind.OUTSIDE_ORGANIZATIONS:
+        inside = {a.id for a in env.accounts if a.organization in scope.values}
+        return account is None or account not in inside
+    return any(_principal_matches(v, principal) for v in scope.values)
+
+
+def _principal_matches(text: str, principal: str) -> bool:
+    import re
+
+    t = text.strip()
+    if re.fullmatch(r"\d{12}", t):
+        t = f"arn:aws:iam::{t}:root"
+    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
+        s = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", principal)
+        return bool(
+            s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower()
+        )
+    return t == principal
+
+
+# ---- checking --------------------------------------------------------------------------------------------
+
+_RECENT: dict[int, CompiledEnvironment] = {}
+
+
+def _compiled_for(env: Environment) -> CompiledEnvironment:
+    """Compile once per environment object (the CLI checks many assertions against one environment)."""
+    hit = _RECENT.get(id(env))
+    if hit is not None and hit.environment is env:
+        return hit
+    compiled = compile_environment(env)
+    if len(_RECENT) >= 8:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[id(env)] = compiled
+    return compiled
+
+
+def _unsupported(prop: Property, exc: UnsupportedFeatureError, start: float) -> CheckResult:
+    where = f" at {exc.span}" if exc.span else ""
+    return CheckResult(
+        prop,
+        Verdict.UNKNOWN,
+        reason=f"unsupported: {exc.message}{where}",
+        seconds=time.perf_counter() - start,
+    )
+
+
+def check(
+    env_or_compiled: Environment | CompiledEnvironment,
+    prop: Property,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    rlimit: int | None = DEFAULT_RLIMIT,
+    dump_smt2: str | Path | None = None,
+) -> CheckResult:
+    """Check one property: PROVED, REFUTED with a counterexample the concrete evaluator confirmed, or UNKNOWN
+    with the reason (timeout, resource limit, unsupported construct with its span).
+
+    `env_or_compiled` is an `Environment` (compiled on first use and cached by identity) or the result of
+    `compile_environment`; `timeout` is wall-clock seconds, `rlimit` Z3's resource limit per solver call
+    (None: the default), `dump_smt2` a path that receives the exact SMT-LIB query."""
+    start = time.perf_counter()
+    limit = DEFAULT_RLIMIT if rlimit is None else rlimit
+    try:
+        compiled = (
+            env_or_compiled
+            if isinstance(env_or_compiled, CompiledEnvironment)
+            else _compiled_for(env_or_compiled)
+        )
+        if isinstance(prop, CanAccess):
+            result = _check_can_access(compiled, prop, timeout, limit, dump_smt2)
+        else:
+            result = _check_violation(compiled, prop, timeout, limit, dump_smt2)
+    except UnsupportedFeatureError as exc:
+        return _unsupported(prop, exc, start)
+    return CheckResult(
+        result.property,
+        result.verdict,
+        result.counterexample,
+        result.evaluation,
+        result.responsible,
+        result.reason,
+        result.stats,
+        time.perf_counter() - start,
+        result.name,
+    )
+
+
+def _violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term, list[Environment]]:
+    d = compiled.domain
+    env = compiled.environment
+    new = compiled.encoded
+    if isinstance(prop, AccessNotGranted):
+        term = smt.and_(
+            new.allows,
+            in_scope(d, env, prop.scope),
+            d.action_in(_expand_actions(prop.actions, d)),
+            d.key_in(_expand_resources(prop.resources, d)),
+        )
+        return term, [env]
+    if isinstance(prop, OnlyPrincipalsCan):
+        allowed_p = smt.or_(principal_is(d, p) for p in prop.principals)
+        term = smt.and_(
+            new.allows,
+            smt.not_(allowed_p),
+            d.action_in(_expand_actions(prop.actions, d)),
+            d.key_in(_expand_resources(prop.resources, d)),
+        )
+        return term, [env]
+    if isinstance(prop, NoNewAccess | Equivalent):
+        old = compiled.encode_other(prop.old)
+        scope = smt.and_(
+            d.action_in(_expand_actions(prop.actions, d)), d.key_in(_expand_resources(prop.resources, d))
+        )
+        if isinstance(prop, NoNewAccess):
+            diff = smt.and_(new.allows, smt.not_(old.allows))
+        else:
+            diff = smt.not_(smt.iff(new.allows, old.allows))
+        return smt.and_(scope, diff), [env, prop.old]
+    raise InputError(f"unknown property `{type(prop).__name__}`")
+
+
+def _concretely_violates(prop: Property, envs: list[Environment], request: Request) -> bool:
+    env = envs[0]
+    allowed = replay(env, request)[0].decision.allowed
+    if isinstance(prop, AccessNotGranted):
+        return allowed and _scope_holds(env, prop.scope, request.principal)
+    if isinstance(prop, OnlyPrincipalsCan):
+        return allowed and not any(_principal_matches(p, request.principal) for p in prop.principals)
+    old_allowed = replay(envs[1], request)[0].decision.allowed
+    if isinstance(prop, NoNewAccess):
+        return allowed and not old_allowed
+    return allowed != old_allowed
+
+
+def _check_violation(
+    compiled: CompiledEnvironment, prop: Property, timeout: float, rlimit: int, dump_smt2: str | Path | None
+) -> CheckResult:
+    d = compiled.domain
+    term, envs = _violation(compiled, prop)
+    compiled.n_props += 1
+    lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
+    d.script.require(smt.implies(lit, term))
+    compiled.flush()
+    if dump_smt2 is not None:
+        Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
+    deadline = time.perf_counter() + timeout
+    stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
+    for rounds in range(MAX_REFINEMENTS):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return CheckResult(prop, Verdict.UNKNOWN, reason=f"timeout after {timeout:g} s", stats=stats)
+        out = compiled.solver.check([lit], timeout=remaining, rlimit=rlimit)
+        stats.update(out.stats)
+        stats["refinements"] = rounds
+        if out.status is Status.UNKNOWN:
+            return CheckResult(prop, Verdict.UNKNOWN, reason=out.reason, stats=stats)
+        if out.status is Status.UNSAT:
+            return CheckResult(
+                prop, Verdict.PROVED, responsible=tuple(_responsible(compiled, prop)), stats=stats
+            )
+        assert out.model is not None
+        try:
+            decoded = decode_request(d, out.model)
+        except (DecodeError, WitnessBudgetExceeded) as exc:
+            return CheckResult(
+                prop, Verdict.UNKNOWN, reason=f"no concrete request for the model: {exc}", stats=stats
+            )
+        if decoded.request is None:
+            compiled.solver.add_lemmas(decoded.lemmas)
+            continue
+        request = decoded.request
+        claimed = [out.model.truth(compiled.encoded.allows)]
+        if len(envs) > 1:
+            claimed.append(out.model.truth(compiled.encode_other(envs[1]).allows))
+        evaluation, note = confirm(envs[0], request, claimed[0], f"property {type(prop).__name__}")
+        if len(envs) > 1:
+            confirm(envs[1], request, claimed[1], "the old environment")
+        if not _concretely_violates(prop, envs, request):
+            raise InternalError(f"counterexample `{request}` does not violate the property when replayed")
+        small = minimise(request, lambda r: _concretely_violates(prop, envs, r))
+        evaluation, note = replay(envs[0], small)
+        reasons = tuple(evaluation.reasons) + ((note,) if note else ())
+        return CheckResult(
+            prop,
+            Verdict.REFUTED,
+            counterexample=small,
+            evaluation=evaluation,
+            responsible=reasons,
+            stats=stats,
+        )
+    return CheckResult(
+        prop,
+        Verdict.UNKNOWN,
+        reason=f"no concrete counterexample after {MAX_REFINEMENTS} refinements",
+        stats=stats,
+    )
+
+
+def _check_can_access(
+    compiled: CompiledEnvironment, prop: CanAccess, timeout: float, rlimit: int, dump_smt2: str | Path | None
+) -> CheckResult:
+    """CanAccess holds iff for every (action, key) some context lets `principal` in. A pair with no such
+    context refutes it; the counterexample is that request with an empty context (denied for every
+    context, so the replay must deny it)."""
+    d = compiled.domain
+    env = compiled.environment
+    who = principal_is(d, prop.principal)
+    deadline = time.perf_counter() + timeout
+    stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
+    responsible: list[Reason] = []
+    for action in _expand_actions(prop.actions, d):
+        for arn in _expand_resources(prop.resources, d):
+            compiled.n_props += 1
+            lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
+            d.script.require(
+                smt.implies(lit, smt.and_(compiled.encoded.allows, who, d.action_is(action), d.key_in([arn])))
+            )
+            compiled.flush()
+            if dump_smt2 is not None:
+                Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
+            for _ in range(MAX_REFINEMENTS):
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    return CheckResult(
+                        prop, Verdict.UNKNOWN, reason=f"timeout after {timeout:g} s", stats=stats
+                    )
+                out = compiled.solver.check([lit], timeout=remaining, rlimit=rlimit)
+                stats.update(out.stats)
+                if out.status is Status.UNKNOWN:
+                    return CheckResult(prop, Verdict.UNKNOWN, reason=out.reason, stats=stats)
+                if out.status is Status.UNSAT:
+                    request = Request(_concrete_principal(prop.principal), action, arn, {})
+                    evaluation, note = confirm(env, request, False, "a denied CanAccess request")
+                    reasons = tuple(evaluation.reasons) + ((note,) if note else ())
+                    return CheckResult(
+                        prop,
+                        Verdict.REFUTED,
+                        counterexample=request,
+                        evaluation=evaluation,
+                        responsible=reasons,
+                        stats=stats,
+                    )
+                assert out.model is not None
+                try:
+                    decoded = decode_request(d, out.model)
+                except (DecodeError, WitnessBudgetExceeded) as exc:
+                    return CheckResult(
+                        prop, Verdict.UNKNOWN, reason=f"no concrete request for the model: {exc}", stats=stats
+                    )
+                if decoded.request is None:
+                    compiled.solver.add_lemmas(decoded.lemmas)
+                    continue
+                evaluation, _ = confirm(env, decoded.request, True, "a CanAccess witness")
+                responsible.extend(evaluation.reasons)
+                break
+            else:
+                return CheckResult(prop, Verdict.UNKNOWN, reason="refinement budget exhausted", stats=stats)
+    return CheckResult(prop, Verdict.PROVED, responsible=tuple(dict.fromkeys(responsible)), stats=stats)
+
+
+def _concrete_principal(text: str) -> str:
+    """A caller for CanAccess's counterexample: the root user for an account, a session for a role."""
+    import re
+
+    t = text.strip()
+    if re.fullmatch(r"\d{12}", t):
+        return f"arn:aws:iam::{t}:root"
+    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
+        return f"arn:aws:sts::{m.group(1)}:assumed-role/{m.group(2).rsplit('/', 1)[-1]}/example"
+    return t
+
+
+def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
+    """For a proof: the key-policy statements that could grant the property's actions (the allows the
+    proof had to rule out) and every Deny statement of the key policies (cheap, not an unsat core)."""
+    out: list[Reason] = []
+    actions = getattr(prop, "actions", ("*",))
+    pats = [compile_action(a) for a in actions]
+    for k in compiled.environment.keys:
+        allow_idx: list[int] = []
+        deny_idx: list[int] = []
+        for st in k.policy.statements:
+            if st.action is None:
+                continue
+            names = [v.text for v in st.action.patterns]
+            touches = st.action.negated or any(
+                compile_action(n).matches(a)
+                for n in names
+                for a in compiled.domain.actions
+                if any(p.matches(a) for p in pats)
+            )
+            if not touches:
+                continue
+            (allow_idx if st.effect.value == "Allow" else deny_idx).append(st.index)
+        out += statement_reasons(k.policy, deny_idx, "deny")
+        out += statement_reasons(k.policy, allow_idx, "allow", "ruled out by the proof")
+    return out
+
+
+__all__ = ["CompiledEnvironment", "check", "compile_environment", "concrete_evaluate"]
+
+
+# ---- pinned requests (differential testing) ------------------------------------------------------------
+
+
+def _pin_field(f: StrField, value: str) -> list[smt.Term]:
+    if value in f.index:
+        return [smt.eq(f.sel, smt.int_(f.index[value]))]
+    f.atom(literal(value))
+    return [f.is_other()]
+
+
+def _pin_atoms(f: StrField, value: str) -> list[smt.Term]:
+    out = [a if nfa.accepts(value) else smt.not_(a) for nfa, (a, _) in f.atoms.items()]
+    if value not in f.index:
+        from fractions import Fraction
+
+        from reasoner.values import parse_bool, parse_instant, parse_ip_address, parse_number
+
+        for (name, fam), view in f.domain.views.items():
+            if name != f.name:
+                continue
+            if fam in ("numeric", "date"):
+                parsed = (parse_number if fam == "numeric" else parse_instant)(value)
+                out.append(view["ok"] if parsed is not None else smt.not_(view["ok"]))
+                if parsed is not None:
+                    out.append(smt.eq(view["v"], smt.real(Fraction(parsed))))
+            elif fam == "bool":
+                pb = parse_bool(value)
+                out.append(smt.eq(view["b"], "0" if pb is None else "1" if pb else "2"))
+            elif fam == "ip":
+                addr = parse_ip_address(value)
+                if addr is None:
+                    out.append(smt.eq(view["fam"], "0"))
+                elif addr.version == 4:
+                    out += [smt.eq(view["fam"], "4"), smt.eq(view["v4"], smt.bv(int(addr), 32))]
+                else:
+                    out += [smt.eq(view["fam"], "6"), smt.eq(view["v6"], smt.bv(int(addr), 128))]
+    return out
+
+
+def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
+    """The constraint that fixes the symbolic request to `request` (every variable the decision reads).
+    Raises ValueError for a request outside the domain (another action, an unknown key, a caller form the
+    domain does not model, more values than a multivalued key has slots)."""
+    import re
+
+    from reasoner.catalog import canonical_action
+
+    d = compiled.domain
+    t = request.principal
+    fields: dict[str, str] = {}
+    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):root", t):
+        kind, fields = PKind.ROOT, {"acct": m.group(1)}
+    elif m := re.fullmatch(r"arn:aws:iam::(\d{12}):user/(.+)", t):
+        path, _, name = m.group(2).rpartition("/")
+        kind, fields = PKind.USER, {"acct": m.group(1), "upath": f"{path}/" if path else "", "uname": name}
+    elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
+        kind, fields = PKind.SESSION, {"acct": m.group(1), "role": m.group(2), "sess": m.group(3)}
+    elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):federated-user/(.+)", t):
+        kind, fields = PKind.FEDERATED, {"acct": m.group(1), "fed": m.group(2)}
+    elif re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
+        kind, fields = PKind.SERVICE, {"svc": t}
+    else:
+        raise ValueError(f"principal `{t}` is outside the symbolic domain")
+    for name, value in fields.items():
+        f = d.f(name)
+        if not all(h.accepts(value) for h in f.hard):
+            raise ValueError(f"`{value}` does not have the shape of field `{name}`")
+    action = canonical_action(request.action)
+    key = d.key_index(request.resource)
+    if action not in d.actions or key is None:
+        raise ValueError("action or resource outside the symbolic domain")
+    ctx = {k.lower(): tuple(v) for k, v in request.context.items()}
+    if "kms:encryptioncontextkeys" not in ctx:
+        ec = tuple(
+            k.split(":", 2)[2] for k in request.context if k.lower().startswith("kms:encryptioncontext:")
+        )
+        if ec:
+            ctx["kms:encryptioncontextkeys"] = ec
+    parts: list[smt.Term] = [
+        d.kind_is(kind),
+        smt.eq(d.act, smt.int_(d.actions.index(action))),
+        smt.eq(d.res, smt.int_(key)),
+    ]
+    pinned: list[tuple[StrField, str]] = []
+    for name, value in fields.items():
+        parts += _pin_field(d.f(name), value)
+        pinned.append((d.f(name), value))
+    for key_name, raw in d.raw.items():
+        values = ctx.get(key_name, ())
+        if len(values) > len(raw.present):
+            raise ValueError(f"more values for `{key_name}` than the encoding has slots")
+        for i, (p, f) in enumerate(zip(raw.present, raw.fields, strict=True)):
+            if i < len(values):
+                parts.append(p)
+                parts += _pin_field(f, values[i])
+                pinned.append((f, values[i]))
+            else:
+                parts.append(smt.not_(p))
+    compiled.flush()
+    for f, value in pinned:
+        parts += _pin_atoms(f, value)
+    return smt.and_(parts)
+
+
+def decide(
+    compiled: CompiledEnvironment, request: Request, *, timeout: float = DEFAULT_TIMEOUT_S
+) -> bool | None:
+    """The symbolic decision (allowed or not) for one concrete request, or None when the solver cannot tell
+    or the encoding is not deterministic for it (both an ALLOW and a deny model exist: a bug)."""
+    d = compiled.domain
+    pin = pin_request(compiled, request)
+    compiled.n_props += 1
+    yes = d.script.declare(f"pin.{compiled.n_props}.allow", smt.BOOL)
+    no = d.script.declare(f"pin.{compiled.n_props}.deny", smt.BOOL)
+    d.script.require(smt.implies(yes, smt.and_(pin, compiled.encoded.allows)))
+    d.script.require(smt.implies(no, smt.and_(pin, smt.not_(compiled.encoded.allows))))
+    compiled.flush()
+    a = compiled.solver.check([yes], timeout=timeout)
+    b = compiled.solver.check([no], timeout=timeout)
+    if a.status is Status.UNKNOWN or b.status is Status.UNKNOWN:
+        return None
+    if (a.status is Status.SAT) == (b.status is Status.SAT):
+        raise InternalError(
+            f"the encoding is not deterministic for `{request}`: allow {a.status.value}, "
+            f"deny {b.status.value}"
+        )
+    return a.status is Status.SAT

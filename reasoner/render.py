@@ -1,0 +1,655 @@
+"""Rendering of check results for people and machines.
+
+Input: `CheckResult`s (from `pipeline.check`), each optionally wrapped in a `Report` that says which
+assertion of which property file it answers.
+Output: text (one line per assertion, details under refuted and unknown ones), JSON, SARIF 2.1.0 (results
+located on the responsible policy statements), JUnit XML, GitHub workflow annotations, and the
+`__repr__` / `_repr_markdown_` / `_repr_html_` forms used by `CheckResult` in notebooks.
+Guarantee: rendering is a pure function of the results (no solver, no environment); it never raises on any
+well-formed result, including results without spans; every format reports every verdict, never folding
+UNKNOWN into PROVED or REFUTED. The process exit status of a run is `exit_status(reports)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import html
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote
+
+from reasoner import __version__
+from reasoner.environment import Environment
+from reasoner.properties import (
+    AccessNotGranted,
+    CanAccess,
+    Equivalent,
+    NoNewAccess,
+    OnlyPrincipalsCan,
+    PrincipalScope,
+    ScopeKind,
+)
+from reasoner.request import Reason, Request
+from reasoner.result import CheckResult, Verdict
+from reasoner.source import SourceFile, Span
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
+
+@dataclass(frozen=True)
+class Report:
+    """One checked assertion: the result, the assertion's name and where it is written."""
+
+    result: CheckResult
+    name: str
+    location: Span | None = None
+    allow_unknown: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.result.verdict
+
+    @property
+    def failed(self) -> bool:
+        """Refuted, or unknown without `allowing unknown`."""
+        v = self.result.verdict
+        return v is Verdict.REFUTED or (v is Verdict.UNKNOWN and not self.allow_unknown)
+
+
+def as_report(item: Report | CheckResult) -> Report:
+    if isinstance(item, Report):
+        return item
+    return Report(item, item.name or describe_property(item.property))
+
+
+@dataclass(frozen=True)
+class Summary:
+    proved: int
+    refuted: int
+    unknown: int
+    allowed_unknown: int
+    seconds: float
+
+    @property
+    def total(self) -> int:
+        return self.proved + self.refuted + self.unknown
+
+
+def summarize(reports: Iterable[Report]) -> Summary:
+    rs = list(reports)
+    return Summary(
+        proved=sum(r.verdict is Verdict.PROVED for r in rs),
+        refuted=sum(r.verdict is Verdict.REFUTED for r in rs),
+        unknown=sum(r.verdict is Verdict.UNKNOWN for r in rs),
+        allowed_unknown=sum(r.verdict is Verdict.UNKNOWN and r.allow_unknown for r in rs),
+        seconds=sum(r.result.seconds for r in rs),
+    )
+
+
+def exit_status(reports: Iterable[Report]) -> int:
+    """0 every assertion holds, 1 at least one refuted, 3 none refuted but one unknown (not allowed)."""
+    s = list(reports)
+    if any(r.verdict is Verdict.REFUTED for r in s):
+        return 1
+    if any(r.verdict is Verdict.UNKNOWN and not r.allow_unknown for r in s):
+        return 3
+    return 0
+
+
+def rebase_spans(result: CheckResult, environment: Environment) -> CheckResult:
+    """Make the spans of the responsible statements usable from the current directory.
+
+    A manifest names policy files relative to itself, and their spans carry that relative name. When the
+    file exists next to the manifest, prefix the manifest's directory (the manifest resolves names that way),
+    so that `file:line:col`, SARIF locations and annotations point at the file in the repository.
+    """
+    if not environment.source or not result.responsible:
+        return result
+    base = os.path.dirname(environment.source)
+    changed = False
+    reasons = []
+    for reason in result.responsible:
+        span = reason.span
+        if span is not None and not os.path.isabs(span.file) and base:
+            joined = os.path.normpath(os.path.join(base, span.file))
+            if joined != span.file and os.path.isfile(joined):
+                reasons.append(dataclasses.replace(reason, span=dataclasses.replace(span, file=joined)))
+                changed = True
+                continue
+        reasons.append(reason)
+    return dataclasses.replace(result, responsible=tuple(reasons)) if changed else result
+
+
+# ---- shared pieces -----------------------------------------------------------------------------------
+
+
+def seconds_text(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _list(values: Sequence[str]) -> str:
+    if len(values) == 1:
+        return values[0]
+    return "[" + ", ".join(values) + "]"
+
+
+def _actions(actions: Sequence[str]) -> str:
+    return "any action" if tuple(actions) == ("*",) else _list(actions)
+
+
+def _keys(resources: Sequence[str]) -> str:
+    if tuple(resources) == ("*",):
+        return ""
+    return f" on key{'s' if len(resources) > 1 else ''} {_list(resources)}"
+
+
+def _env_name(env: Environment) -> str:
+    return f'"{env.source}"' if env.source else "the other environment"
+
+
+def describe_property(prop: object) -> str:
+    """The property in the words of the property language."""
+    if isinstance(prop, AccessNotGranted):
+        sc = prop.scope
+        if sc.kind is ScopeKind.ANY:
+            who = "no principal"
+        elif sc.kind is ScopeKind.OUTSIDE_ACCOUNTS:
+            who = f"no principal outside account{'s' if len(sc.values) > 1 else ''} {_list(sc.values)}"
+        elif sc.kind is ScopeKind.OUTSIDE_ORGANIZATIONS:
+            plural = "s" if len(sc.values) > 1 else ""
+            who = f"no principal outside organization{plural} {_list(sc.values)}"
+        else:
+            who = f"none of {_list(sc.values)}"
+        return f"{who} can {_actions(prop.actions)}{_keys(prop.resources)}"
+    if isinstance(prop, OnlyPrincipalsCan):
+        return f"only {_list(prop.principals)} can {_actions(prop.actions)}{_keys(prop.resources)}"
+    if isinstance(prop, CanAccess):
+        return f"{prop.principal} can {_actions(prop.actions)}{_keys(prop.resources)}"
+    if isinstance(prop, NoNewAccess | Equivalent):
+        verb = "grants no new access over" if isinstance(prop, NoNewAccess) else "is equivalent to"
+        scope = "" if tuple(prop.actions) == ("*",) else f" for {_list(prop.actions)}"
+        return f"this {verb} {_env_name(prop.old)}{scope}{_keys(prop.resources)}"
+    return repr(prop)
+
+
+def _context_items(context: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    out = []
+    for key in sorted(context, key=str.lower):
+        values = tuple(context[key])
+        out.append((key, values[0] if len(values) == 1 else "[" + ", ".join(values) + "]"))
+    return out
+
+
+def describe_request(request: Request) -> str:
+    return f"{request.principal} calls {request.action} on {request.resource}"
+
+
+def describe_reason(reason: Reason) -> str:
+    where = f"{reason.span}: " if reason.span else (f"{reason.policy}: " if reason.policy else "")
+    kind = f" ({reason.kind.value} policy)" if reason.kind is not None else ""
+    note = f" - {reason.note}" if reason.note else ""
+    return f"{where}{reason.role} {reason.label}{kind}{note}"
+
+
+def _headline(result: CheckResult) -> str:
+    r = result
+    if r.verdict is Verdict.REFUTED and r.counterexample is not None:
+        return f"counterexample: {describe_request(r.counterexample)}"
+    if r.verdict is Verdict.UNKNOWN:
+        return f"unknown: {r.reason}"
+    return "holds"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Environment):
+        return {"environment": value.source}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Span):
+        return _span_json(value)
+    if isinstance(value, SourceFile):
+        return value.name
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _json_value(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        items = [_json_value(v) for v in value]
+        return sorted(items) if isinstance(value, frozenset | set) else items
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def property_json(prop: object) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": type(prop).__name__, "text": describe_property(prop)}
+    if is_dataclass(prop) and not isinstance(prop, type):
+        for f in fields(prop):
+            value = getattr(prop, f.name)
+            if isinstance(value, PrincipalScope):
+                out[f.name] = {"kind": value.kind.value, "values": list(value.values)}
+            else:
+                out[f.name] = _json_value(value)
+    return out
+
+
+def _span_json(span: Span) -> dict[str, Any]:
+    return {"file": span.file, "line": span.line, "col": span.col, "end_line": span.end_line,
+            "end_col": span.end_col}
+
+
+# ---- text --------------------------------------------------------------------------------------------
+
+
+def render_text(items: Iterable[Report | CheckResult]) -> str:
+    """One line per assertion (`file:line:col: VERDICT "name" (time)`), details under the line for refuted
+    and unknown ones, and a summary line."""
+    reports = [as_report(i) for i in items]
+    lines: list[str] = []
+    for rep in reports:
+        r = rep.result
+        where = f"{rep.location}: " if rep.location else ""
+        tail = ""
+        if r.verdict is Verdict.UNKNOWN:
+            tail = f": {r.reason}" + (" (allowed)" if rep.allow_unknown else "")
+        lines.append(f'{where}{r.verdict.value} "{rep.name}" ({seconds_text(r.seconds)}){tail}')
+        if r.verdict is Verdict.REFUTED and r.counterexample is not None:
+            lines.extend(_refutation_lines(r))
+    s = summarize(reports)
+    allowed = f" ({s.allowed_unknown} allowed)" if s.allowed_unknown else ""
+    lines.append(f"{s.total} assertion{'s' if s.total != 1 else ''}: {s.proved} proved, {s.refuted} refuted, "
+                 f"{s.unknown} unknown{allowed} in {seconds_text(s.seconds)}")
+    return "\n".join(lines) + "\n"
+
+
+def _refutation_lines(r: CheckResult, indent: str = "  ") -> list[str]:
+    assert r.counterexample is not None
+    cx = r.counterexample
+    out = [f"{indent}counterexample: {describe_request(cx)}"]
+    # the keys the caller controls (what the counterexample needs); AWS-derived keys are in the JSON output
+    for key, value in _context_items(cx.context):
+        out.append(f"{indent}  {key} = {value}")
+    if r.evaluation is not None:
+        out.append(f"{indent}decision: {r.evaluation.decision.value}")
+    if r.responsible:
+        out.append(f"{indent}responsible:")
+        out.extend(f"{indent}  {describe_reason(reason)}" for reason in r.responsible)
+    return out
+
+
+# ---- JSON --------------------------------------------------------------------------------------------
+
+
+def report_json(rep: Report) -> dict[str, Any]:
+    r = rep.result
+    out: dict[str, Any] = {
+        "name": rep.name,
+        "verdict": r.verdict.value,
+        "seconds": round(r.seconds, 6),
+        "location": _span_json(rep.location) if rep.location else None,
+        "allow_unknown": rep.allow_unknown,
+        "property": property_json(r.property),
+        "counterexample": None,
+        "decision": None,
+        "responsible": [_json_value(x) for x in r.responsible],
+        "reason": r.reason,
+        "stats": {k: _json_value(v) for k, v in sorted(r.stats.items())},
+    }
+    if r.counterexample is not None:
+        cx = r.counterexample
+        out["counterexample"] = {"principal": cx.principal, "action": cx.action, "resource": cx.resource,
+                                 "context": {k: list(v) for k, v in sorted(cx.context.items())}}
+    if r.evaluation is not None:
+        out["decision"] = r.evaluation.decision.value
+        out["evaluation_context"] = {k: list(v) for k, v in sorted(r.evaluation.context.items())}
+    return out
+
+
+def render_json(items: Iterable[Report | CheckResult]) -> str:
+    reports = [as_report(i) for i in items]
+    s = summarize(reports)
+    doc = {
+        "tool": {"name": "reasoner", "version": __version__},
+        "summary": {"total": s.total, "proved": s.proved, "refuted": s.refuted, "unknown": s.unknown,
+                    "allowed_unknown": s.allowed_unknown, "seconds": round(s.seconds, 6),
+                    "exit_status": exit_status(reports)},
+        "results": [report_json(r) for r in reports],
+    }
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+# ---- SARIF 2.1.0 -------------------------------------------------------------------------------------
+
+_RULES: tuple[tuple[str, str, str], ...] = (
+    ("AccessNotGranted", "access-not-granted", "principals outside a scope must not get the named access"),
+    ("OnlyPrincipalsCan", "only-principals-can", "only the listed principals may get the named access"),
+    ("CanAccess", "can-access", "a principal must keep the named access (lockout guard)"),
+    ("NoNewAccess", "no-new-access", "a change must not grant access that was not granted before"),
+    ("Equivalent", "equivalent", "two environments must allow exactly the same requests"),
+)
+
+
+def _uri(path: str, base_dir: Path) -> str:
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            p = p.relative_to(base_dir)
+        except ValueError:
+            return p.as_uri()
+    return quote(PurePath(p).as_posix())
+
+
+def _sarif_location(span: Span, base_dir: Path, text: str | None = None) -> dict[str, Any]:
+    loc: dict[str, Any] = {"physicalLocation": {
+        "artifactLocation": {"uri": _uri(span.file, base_dir)},
+        "region": {"startLine": max(1, span.line), "startColumn": max(1, span.col),
+                   "endLine": max(span.line, span.end_line), "endColumn": max(1, span.end_col)},
+    }}
+    if text:
+        loc["message"] = {"text": text}
+    return loc
+
+
+def render_sarif(items: Iterable[Report | CheckResult], *, base_dir: str | Path | None = None) -> str:
+    """SARIF 2.1.0: one result per refuted or unknown assertion. A refuted result is located on its
+    responsible policy statements (so code-scanning annotates the policy), with the assertion as a related
+    location; an unknown one on the assertion. Proved assertions are counted in the run's properties."""
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    reports = [as_report(i) for i in items]
+    rule_index = {cls: i for i, (cls, _, _) in enumerate(_RULES)}
+    rules = [{"id": rid, "name": cls, "shortDescription": {"text": desc},
+              "defaultConfiguration": {"level": "error"}} for cls, rid, desc in _RULES]
+    results: list[dict[str, Any]] = []
+    for rep in reports:
+        r = rep.result
+        if r.verdict is Verdict.PROVED:
+            continue
+        cls = type(r.property).__name__
+        if cls not in rule_index:
+            rule_index[cls] = len(rules)
+            rules.append({"id": cls, "name": cls, "shortDescription": {"text": f"property {cls}"},
+                          "defaultConfiguration": {"level": "error"}})
+        related = []
+        if rep.location:
+            related.append({"id": 0, **_sarif_location(rep.location, base, f"assertion \"{rep.name}\"")})
+        if r.verdict is Verdict.REFUTED:
+            assert r.counterexample is not None
+            text = f"assertion \"{rep.name}\" is refuted: {describe_request(r.counterexample)}"
+            if r.evaluation is not None:
+                text += f" ({r.evaluation.decision.value})"
+            locations = [_sarif_location(x.span, base, f"{x.role} {x.label}")
+                         for x in r.responsible if x.span]
+            level = "error"
+        else:
+            text = f"assertion \"{rep.name}\" could not be decided: {r.reason}"
+            locations = []
+            level = "note" if rep.allow_unknown else "warning"
+        if not locations and rep.location:
+            locations = [_sarif_location(rep.location, base)]
+        where = rep.location.file if rep.location else ""
+        fingerprint = hashlib.sha256(f"{where}\0{rep.name}\0{r.verdict.value}".encode()).hexdigest()
+        result: dict[str, Any] = {
+            "ruleId": _RULES[rule_index[cls]][1] if rule_index[cls] < len(_RULES) else cls,
+            "ruleIndex": rule_index[cls],
+            "kind": "fail",
+            "level": level,
+            "message": {"text": text},
+            "locations": locations,
+            "partialFingerprints": {"reasonerAssertion/v1": fingerprint[:32]},
+            "properties": {"assertion": rep.name, "verdict": r.verdict.value, "seconds": round(r.seconds, 6),
+                           "property": describe_property(r.property)},
+        }
+        if related:
+            result["relatedLocations"] = related
+        if r.counterexample is not None:
+            cx = r.counterexample
+            result["properties"]["counterexample"] = {
+                "principal": cx.principal, "action": cx.action, "resource": cx.resource,
+                "context": {k: list(v) for k, v in sorted(cx.context.items())}}
+        results.append(result)
+    s = summarize(reports)
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "reasoner", "version": __version__, "rules": rules}},
+            "results": results,
+            "properties": {"proved": s.proved, "refuted": s.refuted, "unknown": s.unknown,
+                           "allowedUnknown": s.allowed_unknown},
+        }],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# ---- JUnit XML ---------------------------------------------------------------------------------------
+
+
+def render_junit(items: Iterable[Report | CheckResult]) -> str:
+    """JUnit XML: a test suite per property file, a test case per assertion; refuted and unknown (unless
+    allowed) are failures, allowed unknowns are skipped."""
+    reports = [as_report(i) for i in items]
+    by_file: dict[str, list[Report]] = {}
+    for rep in reports:
+        by_file.setdefault(rep.location.file if rep.location else "reasoner", []).append(rep)
+    root = ET.Element("testsuites", {"name": "reasoner"})
+    totals = [0, 0, 0]
+    for file, reps in by_file.items():
+        s = summarize(reps)
+        failures = sum(r.failed for r in reps)
+        suite = ET.SubElement(root, "testsuite", {
+            "name": file, "tests": str(len(reps)), "failures": str(failures), "errors": "0",
+            "skipped": str(s.allowed_unknown), "time": f"{s.seconds:.3f}"})
+        totals[0] += len(reps)
+        totals[1] += failures
+        totals[2] += s.allowed_unknown
+        for rep in reps:
+            r = rep.result
+            attrs = {"classname": _classname(file), "name": rep.name, "time": f"{r.seconds:.3f}"}
+            if rep.location:
+                attrs["file"] = rep.location.file
+                attrs["line"] = str(rep.location.line)
+            case = ET.SubElement(suite, "testcase", attrs)
+            if r.verdict is Verdict.REFUTED:
+                failure = ET.SubElement(case, "failure", {"type": "REFUTED", "message": _headline(r)})
+                failure.text = "\n".join([describe_property(r.property), *_refutation_lines(r, indent="")])
+            elif r.verdict is Verdict.UNKNOWN and rep.allow_unknown:
+                ET.SubElement(case, "skipped", {"message": f"unknown (allowed): {r.reason}"})
+            elif r.verdict is Verdict.UNKNOWN:
+                failure = ET.SubElement(case, "failure", {"type": "UNKNOWN", "message": _headline(r)})
+                failure.text = f"{describe_property(r.property)}\n{r.reason}"
+    root.set("tests", str(totals[0]))
+    root.set("failures", str(totals[1]))
+    root.set("errors", "0")
+    root.set("skipped", str(totals[2]))
+    root.set("time", f"{summarize(reports).seconds:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _classname(file: str) -> str:
+    stem = PurePath(file).with_suffix("").as_posix().strip("./")
+    return "reasoner." + stem.replace("/", ".") if stem else "reasoner"
+
+
+# ---- GitHub workflow annotations ---------------------------------------------------------------------
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _gh_where(span: Span | None) -> str:
+    if span is None:
+        return ""
+    file = span.file
+    if os.path.isabs(file):  # annotations are matched against repository-relative paths
+        rel = os.path.relpath(file)
+        file = rel if not rel.startswith("..") else file
+    parts = [f"file={_gh_prop(file)}", f"line={span.line}", f"col={span.col}"]
+    if span.end_line != span.line:
+        parts.append(f"endLine={span.end_line}")
+    else:
+        parts.append(f"endColumn={span.end_col}")
+    return " " + ",".join(parts)
+
+
+def render_github(items: Iterable[Report | CheckResult]) -> str:
+    """`::error` per refuted assertion (on its first responsible statement, else on the assertion),
+    `::warning` per unknown one (`::notice` if allowed), then the summary line."""
+    reports = [as_report(i) for i in items]
+    lines = []
+    for rep in reports:
+        r = rep.result
+        if r.verdict is Verdict.PROVED:
+            continue
+        if r.verdict is Verdict.REFUTED:
+            span = next((x.span for x in r.responsible if x.span), None) or rep.location
+            body = "\n".join([describe_property(r.property), *_refutation_lines(r, indent="")])
+            if rep.location:
+                body += f"\nassertion at {rep.location}"
+            command = "error"
+        else:
+            span = rep.location
+            body = f"{describe_property(r.property)}\n{r.reason}"
+            command = "notice" if rep.allow_unknown else "warning"
+        where = _gh_where(span)
+        sep = "," if where else " "
+        title = _gh_prop(f"{r.verdict.value}: {rep.name}")
+        lines.append(f"::{command}{where}{sep}title={title}::{_gh_data(body)}")
+    lines.append(render_text(reports).splitlines()[-1])
+    return "\n".join(lines) + "\n"
+
+
+def render(fmt: str, items: Iterable[Report | CheckResult], **kwargs: Any) -> str:
+    if fmt == "text":
+        return render_text(items)
+    if fmt == "json":
+        return render_json(items)
+    if fmt == "sarif":
+        return render_sarif(items, **kwargs)
+    if fmt == "junit":
+        return render_junit(items)
+    if fmt == "github":
+        return render_github(items)
+    raise ValueError(f"unknown format `{fmt}`")
+
+
+# ---- notebook forms (called by CheckResult) ----------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _read_source(path: str, mtime: float) -> SourceFile | None:
+    try:
+        return SourceFile(path, Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def statement_snippet(span: Span | None, *, max_lines: int = 12) -> str:
+    """The policy text of a statement (read from its file), with line numbers; "" when unavailable."""
+    if span is None or not os.path.isfile(span.file):
+        return ""
+    source = _read_source(span.file, os.path.getmtime(span.file))
+    if source is None:
+        return ""
+    last = min(span.end_line, span.line + max_lines - 1)
+    width = len(str(last))
+    lines = [f"{n:>{width}} | {source.line_text(n)}" for n in range(span.line, last + 1)]
+    if last < span.end_line:
+        lines.append(f"{'':>{width}} | ...")
+    return "\n".join(lines)
+
+
+def result_repr(result: CheckResult) -> str:
+    """`CheckResult(REFUTED "name": counterexample ..., responsible [...], 12 ms)`."""
+    name = f' "{result.name}"' if result.name else ""
+    parts = [f"{result.verdict.value}{name}: {describe_property(result.property)}"]
+    if result.counterexample is not None:
+        parts.append(f"counterexample {describe_request(result.counterexample)}")
+        ctx = _context_items(result.counterexample.context)
+        if ctx:
+            parts.append("context {" + ", ".join(f"{k}={v}" for k, v in ctx) + "}")
+    if result.responsible:
+        parts.append("responsible [" + "; ".join(describe_reason(x) for x in result.responsible) + "]")
+    if result.reason:
+        parts.append(f"reason {result.reason}")
+    parts.append(seconds_text(result.seconds))
+    return "CheckResult(" + ", ".join(parts) + ")"
+
+
+def _table_rows(result: CheckResult) -> list[tuple[str, str]]:
+    cx = result.counterexample
+    if cx is None:
+        return []
+    rows = [("principal", cx.principal), ("action", cx.action), ("resource", cx.resource)]
+    context = cx.context
+    rows.extend((f"context {k}", v) for k, v in _context_items(context))
+    if result.evaluation is not None:
+        rows.append(("decision", result.evaluation.decision.value))
+    return rows
+
+
+def _md_code(text: str) -> str:
+    return "`` " + text.replace("|", "\\|") + " ``" if "`" in text else "`" + text.replace("|", "\\|") + "`"
+
+
+def result_markdown(result: CheckResult) -> str:
+    title = f"**{result.verdict.value}**" + (f" — {result.name}" if result.name else "")
+    lines = [f"{title} ({seconds_text(result.seconds)})", "",
+             f"Property: {_md_code(describe_property(result.property))}"]
+    if result.verdict is Verdict.UNKNOWN:
+        lines += ["", f"Reason: {result.reason}"]
+    rows = _table_rows(result)
+    if rows:
+        lines += ["", "| counterexample | value |", "|---|---|"]
+        lines += [f"| {k} | {_md_code(v)} |" for k, v in rows]
+    if result.responsible:
+        lines += ["", "Responsible statements:", ""]
+        for reason in result.responsible:
+            lines.append(f"- {describe_reason(reason)}")
+            snippet = statement_snippet(reason.span)
+            if snippet:
+                lines += ["", "  ```", *("  " + s for s in snippet.splitlines()), "  ```"]
+    return "\n".join(lines) + "\n"
+
+
+_COLOURS = {Verdict.PROVED: "#1a7f37", Verdict.REFUTED: "#cf222e", Verdict.UNKNOWN: "#9a6700"}
+
+
+def result_html(result: CheckResult) -> str:
+    e = html.escape
+    colour = _COLOURS[result.verdict]
+    name = f" — {e(result.name)}" if result.name else ""
+    parts = [f'<div class="reasoner-result"><p><strong style="color:{colour}">{result.verdict.value}</strong>'
+             f"{name} ({e(seconds_text(result.seconds))})</p>",
+             f"<p>Property: <code>{e(describe_property(result.property))}</code></p>"]
+    if result.verdict is Verdict.UNKNOWN:
+        parts.append(f"<p>Reason: {e(str(result.reason))}</p>")
+    rows = _table_rows(result)
+    if rows:
+        parts.append("<table><thead><tr><th>counterexample</th><th>value</th></tr></thead><tbody>")
+        parts += [f"<tr><td>{e(k)}</td><td><code>{e(v)}</code></td></tr>" for k, v in rows]
+        parts.append("</tbody></table>")
+    if result.responsible:
+        parts.append("<p>Responsible statements:</p><ul>")
+        for reason in result.responsible:
+            snippet = statement_snippet(reason.span)
+            pre = f"<pre>{e(snippet)}</pre>" if snippet else ""
+            parts.append(f"<li><code>{e(describe_reason(reason))}</code>{pre}</li>")
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)

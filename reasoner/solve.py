@@ -1,0 +1,224 @@
+"""Deterministic, three-valued solver wrapper.
+
+Input: SMT-LIB scripts built with `smt.Script` (the encoded environment, property definitions, refinement
+lemmas) and, per query, the assumption literals to check under.
+Output: `Outcome` with status SAT / UNSAT / UNKNOWN, the model as a plain `{name: value}` dict (Booleans,
+ints, `Fraction`s for reals, ints for bit-vectors), the unsat core (assumption names), the reason for
+UNKNOWN (timeout / rlimit / Z3's `reason_unknown`) and solver statistics; `dump_smt2` gives the exact query.
+Guarantee: fixed seeds, and every check runs under both a wall-clock timeout and a resource limit; Z3's
+`unknown` is reported as UNKNOWN with its reason and never folded into SAT or UNSAT.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+from reasoner import smt
+
+#: Defaults for one property check.
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_RLIMIT = 50_000_000
+SEED = 0
+_TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+")
+
+
+class Status(Enum):
+    SAT = "sat"
+    UNSAT = "unsat"
+    UNKNOWN = "unknown"
+
+
+class Model:
+    """Values of declared symbols in a satisfying assignment (model completion: symbols the model leaves
+    open get a default value, which satisfies the formula because they are irrelevant to it)."""
+
+    def __init__(self, raw: Any, decls: dict[str, str]) -> None:
+        self._raw = raw
+        self._decls = decls
+        self._cache: dict[str, Any] = {}
+
+    def __getitem__(self, symbol: str) -> Any:
+        hit = self._cache.get(symbol)
+        if hit is not None or symbol in self._cache:
+            return hit
+        sort = self._decls.get(symbol)
+        if sort is None:
+            raise KeyError(symbol)
+        name = smt.unquote(symbol)
+        ctx = smt.context()
+        if sort == smt.BOOL:
+            const = z3.Bool(name, ctx)
+        elif sort == smt.INT:
+            const = z3.Int(name, ctx)
+        elif sort == smt.REAL:
+            const = z3.Real(name, ctx)
+        else:
+            width = int(sort.split()[-1].rstrip(")"))
+            const = z3.BitVec(name, width, ctx)
+        value = _value(self._raw.eval(const, model_completion=True))
+        self._cache[symbol] = value
+        return value
+
+    def truth(self, term: smt.Term) -> bool:
+        """Evaluate a Boolean term (symbol, constant or any SMT-LIB term over declared symbols)."""
+        if term == smt.TRUE:
+            return True
+        if term == smt.FALSE:
+            return False
+        if term in self._decls:
+            return bool(self[term])
+        raise KeyError(f"only declared symbols can be read from a model, not `{term[:60]}`")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    model: Model | None = None
+    core: tuple[str, ...] = ()
+    reason: str | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _configure_globals() -> None:
+    z3.set_param("smt.random_seed", SEED)
+    z3.set_param("sat.random_seed", SEED)
+
+
+class Solver:
+    """One Z3 solver over one encoded environment; properties are checked under assumption literals, and
+    lemmas (true facts about the patterns) are added permanently."""
+
+    def __init__(self) -> None:
+        _configure_globals()
+        self._z3 = z3.Solver(ctx=smt.context())
+        self._z3.set("random_seed", SEED)
+        self._z3.set("unsat_core", True)
+        self._z3.set("core.minimize", False)
+        self._texts: list[str] = []
+        self.decls: dict[str, str] = {}
+        self._defs: dict[str, str] = {}
+        self._def_order: dict[str, int] = {}
+
+    def _header(self, text: str, exclude: set[str]) -> str:
+        """Declarations (and definitions) of the earlier symbols that `text` refers to."""
+        lines: list[str] = []
+        seen: set[str] = set(exclude)
+        todo = [t for t in _TOKEN.findall(text) if t not in seen]
+        decl_lines: list[str] = []
+        def_lines: list[str] = []
+        while todo:
+            tok = todo.pop()
+            if tok in seen:
+                continue
+            seen.add(tok)
+            sort = self.decls.get(tok)
+            if sort is not None:
+                decl_lines.append(f"(declare-fun {tok} () {sort})")
+                continue
+            line = self._defs.get(tok)
+            if line is not None:
+                def_lines.append(line)
+                todo.extend(t for t in _TOKEN.findall(line) if t not in seen)
+        lines = decl_lines + sorted(def_lines, key=lambda ln: self._def_order[_TOKEN.findall(ln)[1]])
+        return "\n".join(lines) + "\n"
+
+    def add_script(self, script: smt.Script) -> None:
+        text = script.text()
+        own = set(script.decls) | set(script.defined)
+        header = self._header(text, own)
+        for line in text.splitlines():
+            if line.startswith("(define-fun "):
+                name = _TOKEN.findall(line)[1]
+                self._defs[name] = line
+                self._def_order[name] = len(self._def_order)
+        for sym, sort in script.decls.items():
+            self.decls.setdefault(sym, sort)
+        self._texts.append(text)
+        if script.assertion_count():
+            vec = z3.parse_smt2_string(header + text, ctx=smt.context())
+            self._z3.add(*[vec[i] for i in range(len(vec))])
+
+    def add_lemmas(self, lemmas: list[smt.Term]) -> None:
+        if not lemmas:
+            return
+        body = "\n".join(f"(assert {t})" for t in lemmas) + "\n"
+        self._texts.append(body)
+        vec = z3.parse_smt2_string(self._header(body, set()) + body, ctx=smt.context())
+        self._z3.add(*[vec[i] for i in range(len(vec))])
+
+    def check(
+        self,
+        assumptions: list[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        rlimit: int = DEFAULT_RLIMIT,
+        want_core: bool = False,
+    ) -> Outcome:
+        """Check satisfiability under the given assumption symbols (declared Booleans)."""
+        remaining_ms = max(1, int(timeout * 1000))
+        self._z3.set("timeout", remaining_ms)
+        self._z3.set("rlimit", int(rlimit))
+        lits = [smt.bool_const(smt.unquote(a)) for a in assumptions]
+        start = time.perf_counter()
+        res = self._z3.check(*lits)
+        seconds = time.perf_counter() - start
+        stats = self._stats()
+        if res == z3.sat:
+            return Outcome(
+                Status.SAT, model=Model(self._z3.model(), self.decls), stats=stats, seconds=seconds
+            )
+        if res == z3.unsat:
+            core: tuple[str, ...] = ()
+            if want_core:
+                core = tuple(str(c) for c in self._z3.unsat_core())
+            return Outcome(Status.UNSAT, core=core, stats=stats, seconds=seconds)
+        raw = self._z3.reason_unknown()
+        if raw in ("timeout", "canceled") or seconds >= timeout * 0.98:
+            reason = f"timeout after {timeout:g} s"
+        elif "resource" in raw or "rlimit" in raw or "max. resource" in raw:
+            reason = f"resource limit {rlimit} reached"
+        else:
+            reason = f"solver returned unknown: {raw or 'no reason given'}"
+        return Outcome(Status.UNKNOWN, reason=reason, stats=stats, seconds=seconds)
+
+    def _stats(self) -> dict[str, float]:
+        st = self._z3.statistics()
+        out: dict[str, float] = {}
+        for k in st.keys():  # noqa: SIM118 - z3 Statistics is not a mapping
+            v = st.get_key_value(k)
+            if isinstance(v, int | float):
+                out[k] = float(v)
+        return out
+
+    def to_smt2(self, assumptions: list[str]) -> str:
+        """The exact query: every script and lemma added so far, then `check-sat-assuming`."""
+        lits = " ".join(assumptions)
+        header = (
+            f"; reasoner query (z3 {z3.get_version_string()})\n"
+            f"(set-option :random-seed {SEED})\n(set-option :smt.random_seed {SEED})\n"
+        )
+        return header + "".join(self._texts) + f"(check-sat-assuming ({lits}))\n(get-model)\n"
+
+
+def _value(v: Any) -> Any:
+    if z3.is_true(v):
+        return True
+    if z3.is_false(v):
+        return False
+    if z3.is_int_value(v):
+        return v.as_long()
+    if z3.is_rational_value(v):
+        return Fraction(v.numerator_as_long(), v.denominator_as_long())
+    if z3.is_bv_value(v):
+        return v.as_long()
+    if z3.is_algebraic_value(v):
+        return Fraction(str(v.approx(20)).rstrip("?"))
+    return str(v)

@@ -1,0 +1,329 @@
+"""String automata for the finite abstraction: glob patterns, witness search, minimal conflicts (no z3).
+
+Input: patterns as written in policies (`StringLike` globs, `ArnLike` patterns, literals, case-insensitive
+literals) and field shapes (a 12-digit account id, a non-empty name without `:`), turned into small NFAs
+(`Nfa`: a token sequence with start and final positions).
+Output: `find_witness(must, must_not)`, a shortest readable string accepted by every automaton of `must`
+and by none of `must_not` (or None when there is none), and `minimal_conflict`, a subset-minimal
+unsatisfiable part of such a query (the refinement lemma of `pipeline.py`).
+Guarantee: exact. The search runs over the product of the automata with the alphabet reduced to character
+classes (every character an automaton names, plus one representative of all other characters), so "no
+witness" is a proof that none exists; a search that exceeds its state budget raises `WitnessBudgetExceeded`
+instead of answering.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from reasoner import patterns
+
+#: Characters tried first (in this order) when a witness character is free: readable output.
+_PREFERRED = "exampl0123456789bcdfghijknoqrstuvwyzEXAMPLBCDFGHIJKNOQRSTUVWYZ-_./"
+#: Search budget (product states visited) per query.
+DEFAULT_BUDGET = 200_000
+
+
+class WitnessBudgetExceeded(Exception):
+    """The product search visited more states than its budget allows (the caller reports UNKNOWN)."""
+
+
+@dataclass(frozen=True)
+class CharSet:
+    """A set of characters: `chars` itself, or every character except `chars` when `negated`."""
+
+    chars: frozenset[str]
+    negated: bool = False
+
+    def __contains__(self, ch: object) -> bool:
+        return (ch in self.chars) != self.negated
+
+
+ANY = CharSet(frozenset(), True)
+NO_COLON = CharSet(frozenset(":"), True)
+DIGITS = CharSet(frozenset("0123456789"))
+
+
+@dataclass(frozen=True)
+class Tok:
+    """One position of a pattern: a single character from `cs`, or (`star`) any number of them."""
+
+    cs: CharSet
+    star: bool = False
+
+
+@dataclass(frozen=True)
+class Nfa:
+    """A pattern automaton: the states are the positions 0..len(toks) between tokens; `starts` and `finals`
+    are sets of positions (a plain pattern starts at {0} and ends at {len(toks)})."""
+
+    toks: tuple[Tok, ...]
+    starts: frozenset[int]
+    finals: frozenset[int]
+
+    def accepts(self, text: str) -> bool:
+        return bool(run(self.toks, closure(self.toks, self.starts), text) & self.finals)
+
+    def from_states(self, starts: frozenset[int]) -> Nfa:
+        return Nfa(self.toks, starts, self.finals)
+
+    def to_states(self, finals: frozenset[int]) -> Nfa:
+        return Nfa(self.toks, self.starts, finals)
+
+    @property
+    def is_empty_language(self) -> bool:
+        return not self.finals or not self.starts
+
+
+def _make(toks: Sequence[Tok]) -> Nfa:
+    t = tuple(toks)
+    return Nfa(t, frozenset({0}), frozenset({len(t)}))
+
+
+NEVER = Nfa((), frozenset(), frozenset())
+
+
+def _char(ch: str, ignore_case: bool) -> CharSet:
+    if ignore_case and ch.lower() != ch.upper():
+        return CharSet(frozenset({ch.lower(), ch.upper()}))
+    return CharSet(frozenset({ch}))
+
+
+@cache
+def literal(text: str, ignore_case: bool = False) -> Nfa:
+    """Exactly `text` (case-insensitively when asked)."""
+    return _make([Tok(_char(c, ignore_case)) for c in text])
+
+
+@cache
+def glob(text: str, ignore_case: bool = False) -> Nfa:
+    """A `StringLike` pattern without policy variables (`*` any sequence, `?` one character)."""
+    return from_glob(patterns.compile_glob(text, ignore_case=ignore_case))
+
+
+def from_glob(g: patterns.Glob) -> Nfa:
+    """The automaton of a compiled glob (`patterns.Glob`, variables already resolved): literal text is
+    matched per character (both cases under `ignore_case`), `*` any sequence, `?` one character."""
+    return _from_tokens(g.tokens, g.ignore_case)
+
+
+@cache
+def _from_tokens(tokens: tuple[patterns.Token, ...], ignore_case: bool, cls: CharSet = ANY) -> Nfa:
+    toks: list[Tok] = []
+    for t in tokens:
+        if isinstance(t, patterns.Literal):
+            toks.extend(Tok(_char(c, ignore_case)) for c in t.text)
+        elif isinstance(t, patterns.Star):
+            toks.append(Tok(cls, True))
+        elif isinstance(t, patterns.AnyChar):
+            toks.append(Tok(cls))
+        else:
+            raise ValueError(f"unresolved policy variable `${{{t.key}}}` in a pattern")
+    return _make(toks)
+
+
+def from_arn(p: patterns.ArnPattern) -> Nfa:
+    """The automaton of an `ArnLike`/`ArnEquals` value (semantics §3.3): the six segments matched one by
+    one, a wildcard in the first five never crossing `:`, the resource part free to contain `:`; a malformed
+    pattern matches nothing."""
+    if p.segments is None:
+        return NEVER
+    toks: list[Tok] = []
+    for i, seg in enumerate(p.segments):
+        if i:
+            toks.append(Tok(CharSet(frozenset(":"))))
+        toks.extend(_from_tokens(seg.tokens, False, ANY if i == 5 else NO_COLON).toks)
+    return _make(toks)
+
+
+@cache
+def arn_glob(text: str) -> Nfa:
+    """`from_arn` of an ArnLike pattern text without policy variables."""
+    return from_arn(patterns.compile_arn_like(text))
+
+
+@cache
+def shape(cs: CharSet, min_len: int = 0, max_len: int | None = None) -> Nfa:
+    """Strings over `cs` with length in [min_len, max_len] (unbounded when max_len is None)."""
+    toks = [Tok(cs)] * min_len
+    if max_len is None:
+        toks.append(Tok(cs, True))
+        return _make(toks)
+    # bounded: optional positions, encoded with final states at every allowed length
+    toks += [Tok(cs)] * (max_len - min_len)
+    t = tuple(toks)
+    return Nfa(t, frozenset({0}), frozenset(range(min_len, max_len + 1)))
+
+
+ACCOUNT_ID = shape(DIGITS, 12, 12)
+
+
+# ---- simulation ----------------------------------------------------------------------------------------
+
+
+def closure(toks: tuple[Tok, ...], states: Iterable[int]) -> frozenset[int]:
+    """States reachable by skipping star tokens (the empty-word moves)."""
+    out = set(states)
+    todo = list(out)
+    n = len(toks)
+    while todo:
+        i = todo.pop()
+        if i < n and toks[i].star and i + 1 not in out:
+            out.add(i + 1)
+            todo.append(i + 1)
+    return frozenset(out)
+
+
+def step(toks: tuple[Tok, ...], states: frozenset[int], ch: str) -> frozenset[int]:
+    nxt: set[int] = set()
+    n = len(toks)
+    for i in states:
+        if i < n and ch in toks[i].cs:
+            nxt.add(i if toks[i].star else i + 1)
+    return closure(toks, nxt) if nxt else frozenset()
+
+
+def run(toks: tuple[Tok, ...], states: frozenset[int], text: str) -> frozenset[int]:
+    for ch in text:
+        if not states:
+            break
+        states = step(toks, states, ch)
+    return states
+
+
+def states_after(nfa: Nfa, text: str) -> frozenset[int]:
+    """The positions `nfa` can be in after reading `text` from its starts (for splitting a pattern over a
+    composite value such as `arn:aws:iam::` + account + `:role/` + name)."""
+    return run(nfa.toks, closure(nfa.toks, nfa.starts), text)
+
+
+# ---- witness search --------------------------------------------------------------------------------------
+
+
+def _alphabet(nfas: Iterable[Nfa]) -> list[str]:
+    named: set[str] = set()
+    for a in nfas:
+        for t in a.toks:
+            named |= t.cs.chars
+    rep = next((c for c in _PREFERRED if c not in named), None)
+    if rep is None:
+        rep = next(chr(c) for c in range(0xA1, 0x2FF) if chr(c) not in named)
+    order = {c: i for i, c in enumerate(_PREFERRED)}
+    # `rep` stands for every character that no automaton names; readable characters are tried first
+    return sorted(named | {rep}, key=lambda c: (order.get(c, len(order)), c))
+
+
+def find_witness(
+    must: Sequence[Nfa],
+    must_not: Sequence[Nfa] = (),
+    *,
+    avoid: Iterable[str] = (),
+    prefer: Sequence[str] = (),
+    budget: int = DEFAULT_BUDGET,
+) -> str | None:
+    """A string accepted by every automaton in `must`, by none in `must_not`, and not in `avoid` (a set of
+    literals, tracked with a trie rather than one automaton each); the first matching string of `prefer` if
+    any, else a shortest one (readable characters first). None when no such string exists."""
+    if any(a.is_empty_language for a in must):
+        return None
+    avoid_set = frozenset(avoid)
+    for cand in prefer:
+        if (
+            cand not in avoid_set
+            and all(a.accepts(cand) for a in must)
+            and not any(a.accepts(cand) for a in must_not)
+        ):
+            return cand
+    autos = [*must, *must_not]
+    k = len(must)
+    named = {c for w in avoid_set for c in w}
+    alphabet = _alphabet([*autos, _make([Tok(CharSet(frozenset(named)))])] if named else autos)
+    # the trie of `avoid`: a node is the prefix read so far, or None once the prefix left every literal
+    prefixes = {w[:i] for w in avoid_set for i in range(len(w) + 1)}
+    State = tuple[str | None, tuple[frozenset[int], ...]]
+    start: State = ("" if prefixes else None, tuple(closure(a.toks, a.starts) for a in autos))
+
+    def accepting(state: State) -> bool:
+        node, sets = state
+        if node is not None and node in avoid_set:
+            return False
+        return all(sets[i] & autos[i].finals for i in range(k)) and not any(
+            sets[i] & autos[i].finals for i in range(k, len(autos))
+        )
+
+    parent: dict[State, tuple[State, str] | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        if accepting(state):
+            chars: list[str] = []
+            cur: State | None = state
+            while cur is not None:
+                link = parent[cur]
+                if link is None:
+                    break
+                cur, ch = link
+                chars.append(ch)
+            return "".join(reversed(chars))
+        node, sets = state
+        for ch in alphabet:
+            nxt_sets = tuple(step(autos[i].toks, sets[i], ch) for i in range(len(autos)))
+            if any(not nxt_sets[i] for i in range(k)):
+                continue
+            nxt_node = node + ch if node is not None and node + ch in prefixes else None
+            nxt: State = (nxt_node, nxt_sets)
+            if nxt in parent:
+                continue
+            parent[nxt] = (state, ch)
+            if len(parent) > budget:
+                raise WitnessBudgetExceeded(f"witness search exceeded {budget} states")
+            queue.append(nxt)
+    return None
+
+
+def minimal_conflict(
+    must: Sequence[Nfa],
+    must_not: Sequence[Nfa],
+    *,
+    hard_must: Sequence[Nfa] = (),
+    hard_must_not: Sequence[Nfa] = (),
+    avoid: Iterable[str] = (),
+) -> tuple[list[int], list[int]]:
+    """A subset-minimal (must, must_not) index pair that has no witness together with the hard constraints.
+    Precondition: the whole query has no witness."""
+    keep_m = list(range(len(must)))
+    keep_n = list(range(len(must_not)))
+    avoid = frozenset(avoid)
+
+    def sat(ms: list[int], ns: list[int]) -> bool:
+        return (
+            find_witness(
+                [*hard_must, *(must[i] for i in ms)],
+                [*hard_must_not, *(must_not[j] for j in ns)],
+                avoid=avoid,
+            )
+            is not None
+        )
+
+    for i in list(keep_m):
+        trial = [x for x in keep_m if x != i]
+        if not sat(trial, keep_n):
+            keep_m = trial
+    for j in list(keep_n):
+        trial = [x for x in keep_n if x != j]
+        if not sat(keep_m, trial):
+            keep_n = trial
+    return keep_m, keep_n
+
+
+def included(a: Nfa, b: Nfa, *, within: Sequence[Nfa] = ()) -> bool:
+    """Every string of `a` (and of every automaton in `within`) is in `b`."""
+    return find_witness([*within, a], [b], budget=20_000) is None
+
+
+def disjoint(a: Nfa, b: Nfa, *, within: Sequence[Nfa] = ()) -> bool:
+    """No string is in both `a` and `b` (and every automaton in `within`)."""
+    return find_witness([*within, a, b], budget=20_000) is None

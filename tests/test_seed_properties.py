@@ -1,0 +1,149 @@
+"""The seed scenario as properties (issue 4), built from the policies of the seed page
+`key-policy-modifying-external-accounts` (semantics §4.3 cross-account, §4.6 cross-account operations).
+
+- With the seed key policy and the external account's IAM policy, "no principal outside 111122223333 can
+  kms:Decrypt" is REFUTED by a principal of 444455556666 (replayed by the evaluator).
+- After removing the key policy statement that names the external account, it is PROVED.
+- kms:ScheduleKeyDeletion by the external account is PROVED impossible even though a key policy names it.
+- The same with the external IAM not given (worst case): still refuted, by any principal of 444455556666.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from reasoner.ast import PolicyKind
+from reasoner.environment import Account, Environment, Key, Options, Principal, PrincipalKind
+from reasoner.evaluate import evaluate
+from reasoner.parse import parse_policy
+from reasoner.pipeline import check, compile_environment
+from reasoner.properties import AccessNotGranted, CanAccess, PrincipalScope, ScopeKind
+from reasoner.request import Decision
+from reasoner.result import Verdict
+
+pytestmark = pytest.mark.solver
+
+OWNER = "111122223333"
+EXT = "444455556666"
+KEY = f"arn:aws:kms:us-west-2:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+KEY_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+     "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+    {"Sid": "Allow an external account to use this KMS key", "Effect": "Allow",
+     "Principal": {"AWS": ["arn:aws:iam::444455556666:root"]},
+     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+     "Resource": "*"},
+    {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
+     "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+     "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+     "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+    {"Sid": "External account may schedule deletion (ineffective across accounts)", "Effect": "Allow",
+     "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+     "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}
+  ]
+}"""
+
+IAM_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "AllowUseOfKeyInAccount111122223333", "Effect": "Allow",
+     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
+                "kms:ScheduleKeyDeletion"],
+     "Resource": "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+  ]
+}"""
+
+
+def _env(*, drop_external: bool = False, iam_given: bool = True) -> Environment:
+    kp = parse_policy(KEY_POLICY, file="seed-key-policy.json", kind=PolicyKind.KEY_POLICY)
+    if drop_external:
+        kept = tuple(s for s in kp.statements if "444455556666" not in str(s.principal))
+        kp = replace(kp, statements=kept)
+    iam = parse_policy(IAM_POLICY, file="seed-iam.json", kind=PolicyKind.IDENTITY)
+    principals = (
+        (Principal(f"arn:aws:iam::{EXT}:role/ExampleRole", PrincipalKind.ROLE, (iam,)),) if iam_given else ()
+    )
+    return Environment(
+        keys=(Key(KEY, kp),),
+        accounts=(Account(OWNER), Account(EXT, iam_known=iam_given)),
+        principals=principals,
+    )
+
+
+OUTSIDE = PrincipalScope.outside_account(OWNER)
+
+
+def test_external_decrypt_is_refuted_by_the_external_account() -> None:
+    env = _env()
+    r = check(env, AccessNotGranted(OUTSIDE, ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED
+    assert r.counterexample is not None
+    assert r.counterexample.principal.split(":")[4] == EXT
+    # the counterexample replays through the concrete evaluator
+    assert evaluate(env, r.counterexample).decision is Decision.ALLOW
+    assert r.evaluation is not None and r.evaluation.decision is Decision.ALLOW
+    assert r.counterexample.context == {}  # no context key is needed for this violation
+
+
+def test_without_the_external_statement_it_is_proved() -> None:
+    r = check(_env(drop_external=True), AccessNotGranted(OUTSIDE, ("kms:Decrypt",)))
+    assert r.verdict is Verdict.PROVED, r.reason
+
+
+def test_schedule_key_deletion_by_the_external_account_is_impossible() -> None:
+    # semantics §4.6: ScheduleKeyDeletion is not cross-account capable, whatever the policies say
+    scope = PrincipalScope(ScopeKind.OUTSIDE_ACCOUNTS, (OWNER,))
+    for env in (_env(), _env(iam_given=False)):
+        r = check(env, AccessNotGranted(scope, ("kms:ScheduleKeyDeletion",)))
+        assert r.verdict is Verdict.PROVED, r.reason
+
+
+def test_unknown_external_iam_is_worst_case() -> None:
+    env = _env(iam_given=False)
+    r = check(env, AccessNotGranted(OUTSIDE, ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED
+    assert r.counterexample is not None and r.counterexample.principal.split(":")[4] == EXT
+    assert any(x.label == "unknown IAM" for x in r.responsible)
+    # "only what is given": no user or role of 444455556666 has an identity policy; only the account's root
+    # user (who needs none, semantics §4.2 step 8) can use the account statement
+    strict = replace(env, options=Options(unknown_iam_worst_case=False))
+    r2 = check(strict, AccessNotGranted(OUTSIDE, ("kms:Decrypt",)))
+    assert r2.verdict is Verdict.REFUTED and r2.counterexample is not None
+    assert r2.counterexample.principal == f"arn:aws:iam::{EXT}:root"
+    not_root = PrincipalScope(
+        ScopeKind.PRINCIPALS, (f"arn:aws:iam::{EXT}:role/ExampleRole", f"arn:aws:iam::{EXT}:user/ExampleUser")
+    )
+    assert check(strict, AccessNotGranted(not_root, ("kms:Decrypt",))).verdict is Verdict.PROVED
+    assert check(env, AccessNotGranted(not_root, ("kms:Decrypt",))).verdict is Verdict.REFUTED
+
+
+def test_grant_statements_need_an_aws_service() -> None:
+    # the console's grant statement is conditioned on kms:GrantIsForAWSResource: a refutation needs it true
+    r = check(_env(), AccessNotGranted(OUTSIDE, ("kms:CreateGrant",)))
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None
+    ctx = {k.lower(): v for k, v in r.counterexample.context.items()}
+    assert ctx.get("kms:grantisforawsresource") == ("true",) or "kms:viaservice" in ctx
+
+
+def test_lockout_guard() -> None:
+    env = _env()
+    assert (
+        check(env, CanAccess(f"arn:aws:iam::{OWNER}:root", ("kms:PutKeyPolicy",))).verdict is Verdict.PROVED
+    )
+    r = check(env, CanAccess(f"arn:aws:iam::{EXT}:role/ExampleRole", ("kms:ScheduleKeyDeletion",)))
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None
+    assert evaluate(env, r.counterexample).decision is not Decision.ALLOW
+
+
+def test_many_properties_on_one_compiled_environment() -> None:
+    compiled = compile_environment(_env())
+    verdicts = [
+        check(compiled, AccessNotGranted(OUTSIDE, (a,))).verdict
+        for a in ("kms:Decrypt", "kms:ScheduleKeyDeletion", "kms:Encrypt", "kms:PutKeyPolicy")
+    ]
+    assert verdicts == [Verdict.REFUTED, Verdict.PROVED, Verdict.REFUTED, Verdict.PROVED]

@@ -1,0 +1,206 @@
+"""Unit tests of reasoner/encode.py: composite-value matching is exact, and corner cases of semantics §6
+come out the same symbolically (pipeline.decide pins one request) as concretely."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reasoner import smt, strings
+from reasoner.ast import PolicyKind
+from reasoner.domain import Domain, key_actions
+from reasoner.encode import match_pieces
+from reasoner.environment import Account, Environment, Key, Principal, PrincipalKind
+from reasoner.evaluate import evaluate
+from reasoner.parse import parse_policy
+from reasoner.pipeline import check, compile_environment, decide
+from reasoner.properties import AccessNotGranted, PrincipalScope
+from reasoner.request import Request
+from reasoner.result import Verdict
+from reasoner.solve import Solver, Status
+
+pytestmark = pytest.mark.solver
+
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _kp(statements: str) -> Environment:
+    text = '{"Version": "2012-10-17", "Statement": [' + statements + "]}"
+    kp = parse_policy(text, file="kp.json", kind=PolicyKind.KEY_POLICY)
+    return Environment(keys=(Key(KEY, kp),), accounts=(Account("111122223333"), Account("444455556666")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "arn:aws:iam::*:role/Admin*",
+            "arn:aws:iam::1111*:role/*",
+            "*:role/?dmin",
+            "arn:aws:iam::111122223333:role/Admin",
+            "*",
+            "arn:*",
+            "*3333:*",
+        ]
+    ),
+    st.sampled_from(["111122223333", "444455556666", "111100000000"]),
+    st.sampled_from(["Admin", "AdminX", "xdmin", "Other"]),
+    st.booleans(),
+)
+def test_match_pieces_is_exact(pattern: str, acct: str, role: str, arn_like: bool) -> None:
+    # a pattern over `arn:aws:iam::` + account + `:role/` + name, split into atoms over the two fields
+    d = Domain(smt.Script(), (Environment(),), key_actions()[:1], (Key(KEY, _empty_policy()),))
+    nfa = strings.arn_glob(pattern) if arn_like else strings.glob(pattern)
+    term = match_pieces(nfa, ("arn:aws:iam::", d.f("acct"), ":role/", d.f("role")))
+    pin = smt.and_(
+        d.f("acct").is_lit(acct) if acct in d.f("acct").index else smt.TRUE,
+        d.f("role").atom(strings.literal(role)),
+    )
+    d.finalize()
+    pins = [
+        a if nfa2.accepts(v) else smt.not_(a)
+        for f, v in ((d.f("acct"), acct), (d.f("role"), role))
+        for nfa2, (a, _) in f.atoms.items()
+    ]
+    sc = d.script
+    lit = sc.declare("q", smt.BOOL)
+    want = nfa.accepts(f"arn:aws:iam::{acct}:role/{role}")
+    sc.require(smt.implies(lit, smt.and_(pin, *pins, smt.not_(term) if want else term)))
+    d.finalize()
+    s = Solver()
+    s.add_script(sc)
+    assert s.check([lit]).status is Status.UNSAT
+
+
+def _empty_policy():  # type: ignore[no-untyped-def]
+    return parse_policy(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+        '{"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}]}',
+        kind=PolicyKind.KEY_POLICY,
+    )
+
+
+CASES = [
+    # §6 case 30/43: ForAllValues on an absent multivalued key is vacuously true; ForAnyValue false
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["AppName"]}}}',
+        {},
+        True,
+    ),
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["AppName"]}}}',
+        {},
+        False,
+    ),
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["AppName"]}}}',
+        {"kms:EncryptionContext:AppName": ("x",)},
+        True,
+    ),
+    # §6 case 13 / 11: IfExists on an absent key is true; a negated operator on an absent key is true
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"StringEqualsIfExists": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}',
+        {},
+        True,
+    ),
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}',
+        {},
+        True,
+    ),
+    # §6 case 48: `*` is literal under StringEquals; case 47: ArnEquals honours it
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}}',
+        {},
+        False,
+    ),
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}}',
+        {},
+        True,
+    ),
+    # numbers, IP ranges, dates, Bool
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"NumericLessThanEquals": {"aws:MultiFactorAuthAge": "30"}}}',
+        {"aws:MultiFactorAuthAge": ("7",)},
+        True,
+    ),
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}',
+        {"aws:SourceIp": ("2001:db8::1",)},
+        True,
+    ),
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}}',
+        {"aws:CurrentTime": ("1767225601",)},
+        True,
+    ),
+    (
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"Bool": {"aws:MultiFactorAuthPresent": "false"}}}',
+        {},
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("statement", "context", "allowed"), CASES)
+def test_corner_cases_agree(statement: str, context: dict[str, tuple[str, ...]], allowed: bool) -> None:
+    env = _kp(statement)
+    request = Request("arn:aws:sts::111122223333:assumed-role/Admin/s", "kms:Decrypt", KEY, context)
+    assert evaluate(env, request).decision.allowed is allowed
+    assert decide(compile_environment(env), request) is allowed
+
+
+def test_service_principal_and_org_deny() -> None:
+    # §6 case 22: a Deny on aws:PrincipalOrgID hits service principals (no org id: negated operator true)
+    env = _kp(
+        '{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:*",'
+        ' "Resource": "*"}, {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",'
+        ' "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}'
+    )
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.PROVED
+
+
+def test_variables_in_conditions_are_unknown_with_a_span() -> None:
+    env = _kp(
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"StringEquals": {"kms:EncryptionContext:user": "${aws:username}"}}}'
+    )
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.UNKNOWN and r.reason is not None
+    assert "variables" in r.reason and "kp.json:" in r.reason
+
+
+def test_known_principal_identity_policy() -> None:
+    iam = parse_policy(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt",'
+        ' "Resource": "*"}]}',
+        kind=PolicyKind.IDENTITY,
+    )
+    base = _kp(
+        '{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "kms:Decrypt", "Resource": "*"}'
+    )
+    from dataclasses import replace
+
+    env = replace(
+        base, principals=(Principal("arn:aws:iam::444455556666:user/bob", PrincipalKind.USER, (iam,)),)
+    )
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None
+    assert r.counterexample.principal in (
+        "arn:aws:iam::444455556666:user/bob",
+        "arn:aws:iam::444455556666:root",
+    )

@@ -1,0 +1,296 @@
+"""External-access findings (issue 6, docs/findings.md) over small key policies.
+
+- The seed key policy (semantics §4.3, §4.6): two findings for account 444455556666, one per condition set;
+  kms:ScheduleKeyDeletion is not among them (not usable across accounts, §4.6); the set is PROVED complete.
+- Completeness is checked against the evaluator by a sweep: every external request the evaluator allows is
+  covered by some finding (principal in the class, action listed, granting statement among the reasons).
+- Public access: `Principal: *` without restricting condition is public; kms:CallerAccount, aws:SourceVpce
+  and narrow aws:SourceIp ranges restrict; 0.0.0.0/0, negated operators and IfExists do not.
+- Zone of trust, service principals, unsupported constructs (UNKNOWN completeness), CLI exit statuses.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from itertools import product
+from pathlib import Path
+
+import pytest
+
+from reasoner.ast import ConditionOperator, PolicyKind, SetQualifier
+from reasoner.cli import main
+from reasoner.domain import key_actions
+from reasoner.environment import Account, Environment, Key
+from reasoner.explain import replay
+from reasoner.findings import (
+    FindingsResult,
+    PrincipalClass,
+    findings,
+    guess_owner,
+    in_class,
+    is_restricting,
+    key_policy_environment,
+    parse_zone,
+    render,
+)
+from reasoner.errors import InputError
+from reasoner.parse import parse_policy
+from reasoner.request import Request
+from reasoner.result import Verdict
+
+pytestmark = pytest.mark.solver
+
+OWNER = "111122223333"
+EXT = "444455556666"
+KEY = f"arn:aws:kms:us-west-2:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ROOT_STMT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+             "Action": "kms:*", "Resource": "*"}
+
+SEED = {
+    "Version": "2012-10-17",
+    "Statement": [
+        ROOT_STMT,
+        {"Sid": "External use", "Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{EXT}:root"]},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+         "Resource": "*"},
+        {"Sid": "External grants", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{EXT}:root"},
+         "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        {"Sid": "External deletion", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{EXT}:root"},
+         "Action": "kms:ScheduleKeyDeletion", "Resource": "*"},
+    ],
+}
+
+
+def _policy(statements: list[dict[str, object]], name: str = "key.json") -> object:
+    doc = {"Version": "2012-10-17", "Statement": statements}
+    return parse_policy(json.dumps(doc, indent=2), file=name, kind=PolicyKind.KEY_POLICY)
+
+
+def _env(statements: list[dict[str, object]], accounts: tuple[Account, ...] = ()) -> Environment:
+    return Environment(keys=(Key(KEY, _policy(statements)),), accounts=accounts)  # type: ignore[arg-type]
+
+
+def _sweep_requests(result: FindingsResult, env: Environment) -> list[Request]:
+    """Callers of the owner, the external account, an unknown account and a service, every key action."""
+    principals = [
+        f"arn:aws:iam::{OWNER}:root", f"arn:aws:iam::{EXT}:root", f"arn:aws:iam::{EXT}:user/alice",
+        f"arn:aws:sts::{EXT}:assumed-role/App/s1", "arn:aws:iam::999999999999:root",
+        "arn:aws:sts::999999999999:assumed-role/Other/x", "cloudtrail.amazonaws.com",
+    ]
+    contexts: list[dict[str, tuple[str, ...]]] = [
+        {}, {"kms:GrantIsForAWSResource": ("true",)}, {"kms:CallerAccount": (EXT,)},
+        {"aws:SourceVpce": ("vpce-1a2b3c4d",)}, {"aws:SourceIp": ("10.1.2.3",)},
+    ]
+    return [Request(p, a, KEY, c) for p, a, c in product(principals, key_actions(), contexts)]
+
+
+def _assert_covers(result: FindingsResult, env: Environment, inside: set[str]) -> int:
+    """Every allowed external request of the sweep lies in some finding; returns how many were allowed."""
+    allowed = 0
+    for r in _sweep_requests(result, env):
+        acct = r.principal.split(":")[4] if r.principal.startswith("arn:") else None
+        if acct is None or acct in inside:
+            continue
+        ev, _ = replay(env, r)
+        if not ev.decision.allowed:
+            continue
+        allowed += 1
+        granting = {x.statement for x in ev.reasons if x.role == "allow"}
+        assert any(
+            in_class(f.principal, r.principal) and r.action in f.actions
+            and granting & {s.index for s in f.statements}
+            for f in result.findings
+        ), f"allowed external request not covered by any finding: {r}"
+    return allowed
+
+
+def test_seed_two_findings_complete_and_replayed() -> None:
+    env = Environment(keys=(Key(KEY, _policy(SEED["Statement"])),))  # type: ignore[arg-type]
+    result = findings(env)
+    (k,) = result.keys
+    assert k.complete is Verdict.PROVED and "unsat" in k.proof
+    assert len(k.findings) == 2
+    assert {f.principal for f in k.findings} == {PrincipalClass("account", EXT)}
+    use = next(f for f in k.findings if not f.conditions)
+    grants = next(f for f in k.findings if f.conditions)
+    assert set(use.actions) == {
+        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+        "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext",
+        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+    }
+    assert set(grants.actions) == {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
+    assert [c.key for c in grants.conditions] == ["kms:GrantIsForAWSResource"]
+    assert all("kms:ScheduleKeyDeletion" not in f.actions for f in k.findings)  # §4.6: not cross-account
+    for f in k.findings:
+        assert not f.public
+        assert f.evaluation.decision.allowed
+        assert replay(env, f.example)[0].decision.allowed
+        assert f.example.principal.split(":")[4] == EXT
+    assert _assert_covers(result, env, {OWNER}) > 0
+    assert result.exit_status() == 1
+
+
+def test_no_external_statement_means_no_finding_proved() -> None:
+    result = findings(_env([ROOT_STMT]))
+    (k,) = result.keys
+    assert k.findings == () and k.complete is Verdict.PROVED
+    assert result.exit_status() == 0
+
+
+def test_zone_of_trust_includes_the_external_account() -> None:
+    env = Environment(keys=(Key(KEY, _policy(SEED["Statement"])),))  # type: ignore[arg-type]
+    assert findings(env, [OWNER, EXT]).findings == ()
+    assert len(findings(env, [OWNER]).findings) == 2
+
+
+def test_zone_of_trust_organization_uses_manifest_accounts() -> None:
+    org = "o-abcdefghij"
+    env = Environment(keys=(Key(KEY, _policy(SEED["Statement"])),),  # type: ignore[arg-type]
+                      accounts=(Account(OWNER, organization=org, iam_known=False),
+                                Account(EXT, organization=org, iam_known=False)))
+    assert findings(env, [org]).findings == ()
+
+
+def test_public_wildcard_principal() -> None:
+    env = _env([ROOT_STMT, {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                            "Resource": "*"}])
+    result = findings(env)
+    (f,) = result.findings
+    assert f.public and f.principal.kind == "any" and f.any_verified
+    assert f.actions == ("kms:Decrypt",)
+    assert result.keys[0].public
+    assert _assert_covers(result, env, {OWNER}) > 0
+
+
+def test_caller_account_condition_narrows_to_the_account() -> None:
+    env = _env([ROOT_STMT, {"Sid": "ViaAccount", "Effect": "Allow", "Principal": {"AWS": "*"},
+                            "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*",
+                            "Condition": {"StringEquals": {"kms:CallerAccount": EXT}}}])
+    result = findings(env)
+    (f,) = result.findings
+    assert f.principal == PrincipalClass("account", EXT)
+    assert not f.public
+    assert f.conditions[0].restricting
+    assert _assert_covers(result, env, {OWNER}) > 0
+
+
+def test_source_vpce_is_restricting_and_any_principal_not_public() -> None:
+    env = _env([ROOT_STMT, {"Sid": "Vpce", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                            "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}])
+    result = findings(env)
+    (f,) = result.findings
+    assert f.principal.kind == "any" and not f.public
+    assert f.example.context.get("aws:sourcevpce") == ("vpce-1a2b3c4d",) or any(
+        v == ("vpce-1a2b3c4d",) for k, v in f.example.context.items() if k.lower() == "aws:sourcevpce")
+    assert _assert_covers(result, env, {OWNER}) > 0
+
+
+@pytest.mark.parametrize(("cidr", "public"), [("10.0.0.0/8", False), ("0.0.0.0/0", True),
+                                              ("192.168.0.0/16", False), ("2001:db8::/16", True)])
+def test_source_ip_width_decides_public(cidr: str, public: bool) -> None:
+    env = _env([ROOT_STMT, {"Sid": "Ip", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                            "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": cidr}}}])
+    (f,) = findings(env).findings
+    assert f.public is public
+
+
+def test_is_restricting_rules() -> None:
+    se = ConditionOperator.STRING_EQUALS
+    none = SetQualifier.NONE
+    assert is_restricting(se, none, False, "aws:PrincipalOrgID", ["o-abcdefghij"])
+    assert not is_restricting(se, none, False, "aws:PrincipalOrgID", ["o-*"])
+    assert not is_restricting(se, none, True, "aws:PrincipalOrgID", ["o-abcdefghij"])  # IfExists
+    assert not is_restricting(ConditionOperator.STRING_NOT_EQUALS, none, False, "kms:CallerAccount", [EXT])
+    assert not is_restricting(se, none, False, "kms:ViaService", ["s3.us-east-1.amazonaws.com"])
+    assert not is_restricting(se, SetQualifier.FOR_ALL_VALUES, False, "aws:SourceVpce", ["vpce-1"])
+    assert is_restricting(ConditionOperator.ARN_LIKE, none, False, "aws:PrincipalArn",
+                          [f"arn:aws:iam::{EXT}:role/*"])
+    assert not is_restricting(ConditionOperator.ARN_LIKE, none, False, "aws:PrincipalArn",
+                              ["arn:aws:iam::*:role/Admin"])
+    assert not is_restricting(ConditionOperator.IP_ADDRESS, none, False, "aws:SourceIp", ["10.0.0.0/7"])
+
+
+def test_specific_principal_arns_are_separate_findings() -> None:
+    env = _env([ROOT_STMT, {"Sid": "Two", "Effect": "Allow",
+                            "Principal": {"AWS": [f"arn:aws:iam::{EXT}:role/App", f"arn:aws:iam::{EXT}:user/bob"]},
+                            "Action": "kms:Decrypt", "Resource": "*"}])
+    result = findings(env)
+    assert {f.principal for f in result.findings} == {
+        PrincipalClass("arn", f"arn:aws:iam::{EXT}:role/App"), PrincipalClass("arn", f"arn:aws:iam::{EXT}:user/bob")}
+    assert result.keys[0].complete is Verdict.PROVED
+    assert _assert_covers(result, env, {OWNER}) > 0
+
+
+def test_deny_removes_access_from_the_findings() -> None:
+    env = _env([ROOT_STMT,
+                {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt", "kms:Encrypt"],
+                 "Resource": "*"},
+                {"Sid": "NoDecryptOutside", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt",
+                 "Resource": "*", "Condition": {"StringNotEquals": {"kms:CallerAccount": OWNER}}}])
+    result = findings(env)
+    (f,) = result.findings
+    assert f.actions == ("kms:Encrypt",) and f.public
+    assert _assert_covers(result, env, {OWNER}) > 0
+
+
+def test_services_are_reported_only_when_asked() -> None:
+    stmts = [ROOT_STMT, {"Sid": "Trail", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                         "Action": "kms:GenerateDataKey*", "Resource": "*"}]
+    assert findings(_env(stmts)).findings == ()
+    with_services = findings(_env(stmts), include_services=True).findings
+    assert {f.principal for f in with_services} == {PrincipalClass("service", "cloudtrail.amazonaws.com")}
+
+
+def test_unsupported_construct_gives_unknown_completeness() -> None:
+    env = _env([ROOT_STMT, {"Sid": "Var", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                            "Resource": "*",
+                            "Condition": {"StringEquals": {"kms:EncryptionContext:user": "${aws:username}"}}}])
+    result = findings(env)
+    assert result.keys[0].complete is Verdict.UNKNOWN and "unsupported" in (result.keys[0].reason or "")
+    assert result.exit_status() == 3
+
+
+def test_parse_zone_rejects_garbage() -> None:
+    assert parse_zone([f"{OWNER},o-abcdefghij"]) == (OWNER, "o-abcdefghij")
+    with pytest.raises(InputError):
+        parse_zone(["12345"])
+
+
+def test_guess_owner_and_wrapper() -> None:
+    doc = _policy(SEED["Statement"])
+    assert guess_owner(doc) == OWNER  # type: ignore[arg-type]
+    env = key_policy_environment(doc)  # type: ignore[arg-type]
+    assert env.keys[0].account == OWNER and env.accounts == ()
+
+
+def test_renderings() -> None:
+    env = Environment(keys=(Key(KEY, _policy(SEED["Statement"])),))  # type: ignore[arg-type]
+    result = findings(env)
+    text = render("text", result)
+    assert "account 444455556666 can" in text and "complete (PROVED)" in text
+    doc = json.loads(render("json", result))
+    assert doc["keys"][0]["complete"] == "PROVED" and len(doc["keys"][0]["findings"]) == 2
+    sarif = json.loads(render("sarif", result))
+    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 2
+    assert sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_findings_exit_statuses(tmp_path: Path) -> None:
+    p = tmp_path / "key.json"
+    p.write_text(json.dumps(SEED, indent=2))
+    code, out, _ = _run("findings", str(p), "--format", "json")
+    assert code == 1 and len(json.loads(out)["keys"][0]["findings"]) == 2
+    code, out, _ = _run("findings", str(p), "--zone-of-trust", OWNER, EXT)
+    assert code == 0 and "0 finding(s)" in out
+    code, _, err = _run("findings", str(p), "--zone-of-trust", "nope")
+    assert code == 2 and "zone of trust" in err
+    code, _, _ = _run("findings", str(tmp_path / "missing.json"))
+    assert code == 2
