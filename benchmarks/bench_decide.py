@@ -22,7 +22,7 @@ ORG = "o-benchbench1"
 ROOT = "r-be11"
 OU = "ou-be11-prod"
 
-KEY_POLICY = {
+KEY_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Id": "key-consolepolicy-3",
     "Statement": [
@@ -52,7 +52,7 @@ KEY_POLICY = {
     ],
 }
 
-IDENTITY = {
+IDENTITY: dict[str, dict[str, Any]] = {
     "App": {"Version": "2012-10-17", "Statement": [
         {"Sid": "UseKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
          "Resource": f"arn:aws:kms:*:{OWN}:key/*",
@@ -68,7 +68,7 @@ IDENTITY = {
          "Condition": {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}}}]},
 }
 
-SCPS = {
+SCPS: dict[str, list[dict[str, Any]]] = {
     ROOT: [{"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "NotAction": ["iam:*", "sts:*", "kms:Describe*"], "Resource": "*",
@@ -76,7 +76,7 @@ SCPS = {
     OU: [{"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["kms:*", "s3:*"], "Resource": "*"},
         {"Effect": "Deny", "Action": "kms:PutKeyPolicy", "Resource": "*",
-         "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/KeyAdmin"}}}]}],
+         "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/KeyAdmin"}}}]}],
 }
 
 

@@ -44,7 +44,8 @@ from reasoner.result import CheckResult, Verdict
 from reasoner.source import Span
 
 _LAZY = {"check": "reasoner.props", "compile_environment": "reasoner.pipeline",
-         "CompiledEnvironment": "reasoner.pipeline", "load_environment": "reasoner.manifest"}
+         "CompiledEnvironment": "reasoner.pipeline", "load_environment": "reasoner.manifest",
+         "parse_policy": "reasoner.parse", "load_policy": "reasoner.parse", "evaluate": "reasoner.evaluate"}
 
 
 def __getattr__(name: str) -> object:
@@ -98,5 +99,8 @@ __all__ = [
     "__version__",
     "check",
     "compile_environment",
+    "evaluate",
     "load_environment",
+    "load_policy",
+    "parse_policy",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from reasoner import __version__
-from reasoner.errors import InputError, InternalError, ReasonerError
+from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
 
 EXIT_OK = 0  # clean / every property holds / allowed
 EXIT_FINDINGS = 1  # validation errors found / a property is refuted
@@ -86,7 +86,7 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         try:
             text = read_policy_text(name)
         except InputError as exc:
-            diag = Diagnostic(exc.code, Severity.ERROR, Span(name, 1, 1, 1, 2), exc.message, exc.help)
+            diag = Diagnostic(exc.code, Severity.ERROR, exc.span or Span(name, 1, 1, 1, 2), exc.message, exc.help)
             reports.append(FileReport(name, (diag,), None, None, readable=False))
             continue
         doc, diags = parse_and_validate(text, file=name, kind=kind, key_account=key_account)
@@ -169,33 +169,45 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             raise InputError(f"cannot dump `{what}`", help="the only dump is `--dump smt2 DIR`")
         dump_dir = Path(directory)
         dump_dir.mkdir(parents=True, exist_ok=True)
-    assertions = _collect_assertions(args.paths)
+    assertions, failures = _collect_assertions(args.paths)
+    if failures:  # nothing is lost: the first error of every unusable file, then exit 2 (nothing is checked)
+        for exc in failures:
+            stderr.write(f"{exc}\n")
+        return EXIT_INPUT
     reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
                               dump_dir=dump_dir, progress=stderr)
     stdout.write(render.render(args.format, reports))
     return render.exit_status(reports)
 
 
-def _collect_assertions(paths: Sequence[str]) -> list[Any]:
-    """Every assertion of the files named or found, each once (a file included twice counts once)."""
+def _collect_assertions(paths: Sequence[str]) -> tuple[list[Any], list[ReasonerError]]:
+    """Every assertion of the files named or found, each once (a file included twice counts once), and the
+    error of every file that could not be compiled (each file is compiled even after another failed)."""
     from reasoner import props
+    from reasoner.parse import INPUT_BAD_ARGUMENT
 
     files = props.find_property_files(paths)
-    missing = [str(f) for f in files if not f.exists()]
-    if missing:
-        raise InputError(f"no such file or directory: `{missing[0]}`")
     if not files:
-        raise InputError(f"no property files (`*{props.SUFFIX}`) under {', '.join(f'`{p}`' for p in paths)}")
+        raise InputError(f"no property files (`*{props.SUFFIX}`) under {', '.join(f'`{p}`' for p in paths)}",
+                         code=INPUT_BAD_ARGUMENT)
     compiler = props.Compiler()
     seen: set[tuple[str, int, int]] = set()
     out = []
+    failures: list[ReasonerError] = []
     for f in files:
-        for a in compiler.compile_file(f):
+        try:
+            compiled = compiler.compile_file(f)
+        except InternalError:
+            raise
+        except ReasonerError as exc:
+            failures.append(exc)
+            continue
+        for a in compiled:
             key = (str(Path(a.span.file).resolve()), a.span.line, a.span.col)
             if key not in seen:
                 seen.add(key)
                 out.append(a)
-    return out
+    return out, failures
 
 
 def _dump_name(dump_dir: Path | None, index: int, name: str) -> str | None:
@@ -529,6 +541,12 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    for stream in {id(out): out, id(err): err}.values():
+        if stream is sys.stdout or stream is sys.stderr:  # a lone surrogate (`\ud800` in a policy) or a
+            try:  # character the terminal's encoding lacks is printed escaped instead of crashing
+                stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+            except (AttributeError, ValueError, OSError):
+                pass
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
@@ -539,6 +557,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_INPUT
     try:
         return int(args.handler(args, out, err))
+    except PolicyValidationError as exc:  # nothing is lost: every diagnostic, not only the first
+        from reasoner.report import render_diagnostic
+
+        for diag in exc.diagnostics or (exc.to_diagnostic(),):
+            err.write(render_diagnostic(diag) + "\n")
+        return EXIT_INPUT
     except InputError as exc:
         err.write(f"{exc}\n")
         return EXIT_INPUT

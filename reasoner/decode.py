@@ -54,17 +54,11 @@ def field_value(f: StrField, model: Model, lemmas: list[smt.Term]) -> str | None
     must, must_not = _atoms(f, model)
     if any(name in f.typed for name in ("view:numeric", "view:date", "view:bool", "view:ip")):
         return _typed_value(f, model, must, must_not)
-    w = strings.find_witness(
-        [*f.hard, *(n for n, _ in must)], [n for n, _ in must_not], avoid=f.lits, prefer=f.prefer
-    )
+    w = strings.find_witness([*f.hard, *(n for n, _ in must)], [n for n, _ in must_not], avoid=f.lits, prefer=f.prefer)
     if w is not None:
         return w
-    ms, ns = strings.minimal_conflict(
-        [n for n, _ in must], [n for n, _ in must_not], hard_must=f.hard, avoid=f.lits
-    )
-    lemma = smt.not_(
-        smt.and_(f.is_other(), *(must[i][1] for i in ms), *(smt.not_(must_not[j][1]) for j in ns))
-    )
+    ms, ns = strings.minimal_conflict([n for n, _ in must], [n for n, _ in must_not], hard_must=f.hard, avoid=f.lits)
+    lemma = smt.not_(smt.and_(f.is_other(), *(must[i][1] for i in ms), *(smt.not_(must_not[j][1]) for j in ns)))
     lemmas.append(lemma)
     return None
 
@@ -148,8 +142,10 @@ def _typed_value(
         if _typed_consistent(f, model, c):
             return c
     views_v = {fam: {k: model[v] for k, v in view.items()} for (n, fam), view in views.items() if n == f.name}
-    raise DecodeError(f"no string realises the value the solver chose for `{f.name}`: {views_v} "
-                      f"must {[n for n, _ in must]} must_not {len(must_not)} lits {f.lits}")
+    raise DecodeError(
+        f"no string realises the value the solver chose for `{f.name}`: {views_v} "
+        f"must {[n for n, _ in must]} must_not {len(must_not)} lits {f.lits}"
+    )
 
 
 def _typed_consistent(f: StrField, model: Model, text: str) -> bool:
@@ -215,6 +211,11 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
     if lemmas:
         return Decoded(None, lemmas, kind)
     # kms:EncryptionContextKeys is derived by the evaluator from the kms:EncryptionContext:* entries
+    has_entries = any(k.startswith("kms:encryptioncontext:") for k in context)
+    if not has_entries:
+        # no entry: the list stands on its own (kept as given)
+        principal = principal_arn(kind, values)
+        return Decoded(Request(principal, action, key.arn, context), [], kind)
     ec_keys = context.pop("kms:encryptioncontextkeys", ())
     spelled = {n.lower(): n for n in ec_keys}
     for k in [k for k in context if k.startswith("kms:encryptioncontext:")]:

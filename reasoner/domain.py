@@ -145,9 +145,7 @@ class StrField:
         environment of the same check may add atoms)."""
         if not self._ranged:
             self._ranged = True
-            sc.require(
-                smt.and_(smt.cmp(">=", self.sel, "0"), smt.cmp("<=", self.sel, smt.int_(self.other_index)))
-            )
+            sc.require(smt.and_(smt.cmp(">=", self.sel, "0"), smt.cmp("<=", self.sel, smt.int_(self.other_index))))
         items = list(self.atoms.items())
         fresh = items[self._defined :]
         self._defined = len(items)
@@ -189,9 +187,7 @@ class StrField:
             for i, s in enumerate(self.lits):
                 pb = parse_bool(s)
                 sc.require(
-                    smt.implies(
-                        smt.eq(self.sel, smt.int_(i)), smt.eq(b, "0" if pb is None else ("1" if pb else "2"))
-                    )
+                    smt.implies(smt.eq(self.sel, smt.int_(i)), smt.eq(b, "0" if pb is None else ("1" if pb else "2")))
                 )
         elif family == "ip":
             fam = sc.declare(f"{self.name}.ipfam", smt.INT)  # 0: not an address, 4, 6
@@ -274,9 +270,7 @@ def key_actions() -> tuple[str, ...]:
     from reasoner.evaluate import KMS_ALIAS_ACTIONS
 
     return tuple(
-        a
-        for a in catalog.kms_actions()
-        if a in catalog.kms_key_resource_actions() and a not in KMS_ALIAS_ACTIONS
+        a for a in catalog.kms_actions() if a in catalog.kms_key_resource_actions() and a not in KMS_ALIAS_ACTIONS
     )
 
 
@@ -311,6 +305,7 @@ class Domain:
     slot_counts: dict[str, int] = field(default_factory=dict)
     key_literals: dict[str, set[str]] = field(default_factory=dict)
     _ec_done: set[str] = field(default_factory=set)
+    _ec_pairs: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         sc = self.script
@@ -318,12 +313,8 @@ class Domain:
         self.act = sc.declare("req.action", smt.INT)
         self.res = sc.declare("req.key", smt.INT)
         sc.require(smt.and_(smt.cmp(">=", self.pkind, "0"), smt.cmp("<=", self.pkind, "4")))
-        sc.require(
-            smt.and_(smt.cmp(">=", self.act, "0"), smt.cmp("<=", self.act, smt.int_(len(self.actions) - 1)))
-        )
-        sc.require(
-            smt.and_(smt.cmp(">=", self.res, "0"), smt.cmp("<=", self.res, smt.int_(len(self.keys) - 1)))
-        )
+        sc.require(smt.and_(smt.cmp(">=", self.act, "0"), smt.cmp("<=", self.act, smt.int_(len(self.actions) - 1))))
+        sc.require(smt.and_(smt.cmp(">=", self.res, "0"), smt.cmp("<=", self.res, smt.int_(len(self.keys) - 1))))
         lits = self._collect_literals()
         for name in ("acct", "uname", "upath", "role", "sess", "fed", "svc"):
             self.fields[name] = StrField(
@@ -427,9 +418,7 @@ class Domain:
                     )
                     yield KnownCaller(guard, PKind.SESSION, acct, p, None, role_arn=p.arn)
                 elif p.arn.startswith("arn:") and not p.arn.startswith("arn:aws:"):
-                    raise UnsupportedFeatureError(
-                        f"principal `{p.arn}` is not in partition `aws`", span=p.span
-                    )
+                    raise UnsupportedFeatureError(f"principal `{p.arn}` is not in partition `aws`", span=p.span)
 
     def known_sessions(self) -> Iterator[tuple[Term, Session, str, str]]:
         """(guard, session, role name, session name) of known role sessions."""
@@ -489,6 +478,12 @@ class Domain:
 
     # -- action and key -------------------------------------------------------------------------------
 
+    def key_exists(self, key: str) -> Term:
+        """The context key can exist for the action (`catalog.condition_key_may_exist`; kms: keys only)."""
+        if not key.startswith("kms:"):
+            return TRUE
+        return self.action_in(a for a in self.actions if catalog.condition_key_may_exist(key, a) is not False)
+
     def action_is(self, action: str) -> Term:
         try:
             return smt.eq(self.act, smt.int_(self.actions.index(action)))
@@ -541,16 +536,25 @@ class Domain:
         sc = self.script
         ec_keys = self.raw.get("kms:encryptioncontextkeys")
         if ec_keys is not None:
-            for name, raw in list(self.raw.items()):
-                if not name.startswith("kms:encryptioncontext:") or name in self._ec_done:
-                    continue
-                self._ec_done.add(name)
+            # kms:EncryptionContextKeys lists every key of the encryption context; when the request has no
+            # kms:EncryptionContext:* entry at all the list may be given on its own (evaluate._derive)
+            names = sorted(n for n in self.raw if n.startswith("kms:encryptioncontext:"))
+            eff = {n: smt.and_(self.raw[n].present[0], self.key_exists(n)) for n in names}
+            for name in names:
                 k = name.split(":", 2)[2]
                 lit = strings.literal(k, ignore_case=True)
-                hits = [
-                    smt.and_(p, f.atom(lit)) for p, f in zip(ec_keys.present, ec_keys.fields, strict=True)
+                listed = [
+                    smt.and_(p, f.atom(lit), self.key_exists("kms:encryptioncontextkeys"))
+                    for p, f in zip(ec_keys.present, ec_keys.fields, strict=True)
                 ]
-                sc.require(smt.iff(raw.present[0], smt.or_(hits)))
+                if name not in self._ec_done:
+                    sc.require(smt.implies(eff[name], smt.or_(listed)))
+                for other in names:
+                    if (name, other) in self._ec_pairs:
+                        continue
+                    self._ec_pairs.add((name, other))
+                    sc.require(smt.implies(smt.and_(eff[other], smt.or_(listed)), eff[name]))
+                self._ec_done.add(name)
         for f in self.fields.values():
             f.finalize(sc)
         for raw in self.raw.values():

@@ -36,7 +36,7 @@ from reasoner.ast import (
 )
 from reasoner.catalog import KMS_CROSS_ACCOUNT_ACTIONS, condition_key_may_exist, is_multivalued
 from reasoner.domain import Case, Domain, Piece, PKind, StrField, Value
-from reasoner.environment import Environment, Key, Options, Principal, PrincipalKind, Session
+from reasoner.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Session
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.evaluate import MatchKind
 from reasoner.patterns import ArnPattern, Glob, Variable
@@ -296,9 +296,7 @@ class Encoder:
             if kc.kind is PKind.SESSION and kc.principal is not None and kc.principal.arn in principals
         ]
         role_guards: list[Term] = []
-        sessions = [
-            (g, s, rn, sn) for g, s, rn, sn in d.known_sessions() if any(s.arn == x.arn for x in env.sessions)
-        ]
+        sessions = [(g, s, rn, sn) for g, s, rn, sn in d.known_sessions() if any(s.arn == x.arn for x in env.sessions)]
         used_sessions: list[Term] = []
         for kc in roles:
             role = principals[kc.principal.arn]  # type: ignore[union-attr]
@@ -421,6 +419,13 @@ class Encoder:
         self._values[(key, resource_keys)] = v
         return v
 
+    def _exists(self, key: str, term: Term) -> Term:
+        """`term` and the key can exist for the action (kms: keys, `catalog.condition_key_may_exist`)."""
+        if not key.startswith("kms:"):
+            return term
+        ok = [a for a in self.d.actions if condition_key_may_exist(key, a) is not False]
+        return smt.and_(term, self.d.action_in(ok))
+
     def _mask(self, v: Value) -> Value:
         ok = [a for a in self.d.actions if condition_key_may_exist(v.key, a) is not False]
         cond = self.d.action_in(ok)
@@ -450,8 +455,8 @@ class Encoder:
             return Value(key, [[Case(TRUE, ("true",))]])
         if key in ("aws:viaawsservice", "kms:grantisforawsresource"):
             raw = d.raw_key(key)
-            via = d.raw_key("kms:viaservice").present[0]
-            p = raw.present[0]
+            via = self._exists("kms:viaservice", d.raw_key("kms:viaservice").present[0])
+            p = self._exists(key, raw.present[0])
             return Value(
                 key,
                 [
@@ -465,7 +470,19 @@ class Encoder:
         if key == "kms:bypasspolicylockoutsafetycheck":
             raw = d.raw_key(key)
             p = raw.present[0]
+            if not getattr(self.opts, "bypass_lockout_key_always_present", False):
+                return self._raw(key)
             return Value(key, [[Case(p, (raw.fields[0],)), Case(smt.not_(p), ("false",))]])
+        if key == "kms:encryptionalgorithm":
+            # defaulted to SYMMETRIC_DEFAULT for a symmetric key's encryption operations (mirror of _derive)
+            raw = d.raw_key(key)
+            p = self._exists(key, raw.present[0])
+            symmetric = smt.or_(d.key_is(k) for k in self.env.keys if k.key_spec == "SYMMETRIC_DEFAULT")
+            ops = d.action_in(a for a in d.actions if a in ev._SYMMETRIC_ALGORITHM_ACTIONS)
+            return Value(
+                key,
+                [[Case(p, (raw.fields[0],)), Case(smt.and_(smt.not_(p), symmetric, ops), ("SYMMETRIC_DEFAULT",))]],
+            )
         return self._raw(key)
 
     def _caller_value(self, key: str) -> Value:
@@ -584,11 +601,7 @@ class Encoder:
     def _m(self, cc: ev._CompiledCondition, pieces: tuple[Piece, ...], typed: object) -> tuple[Term, Term]:
         """(defined, m) of `evaluate._compare` for a symbolic value: `defined` is False where the evaluator's
         comparison returns None (a value that does not parse)."""
-        const = (
-            "".join(p for p in pieces if isinstance(p, str))
-            if all(isinstance(p, str) for p in pieces)
-            else None
-        )
+        const = "".join(p for p in pieces if isinstance(p, str)) if all(isinstance(p, str) for p in pieces) else None
         if const is not None:
             r = ev._compare(cc, const, typed)
             return (FALSE, FALSE) if r is None else (TRUE, TRUE if r else FALSE)
@@ -678,9 +691,7 @@ class Encoder:
     def _slot(self, cc: ev._CompiledCondition, slot: list[Case], values: list[object]) -> tuple[Term, Term]:
         """(present, op1) for one slot of a value."""
         present = smt.or_(c.guard for c in slot if c.pieces is not None)
-        op1 = smt.or_(
-            smt.and_(c.guard, self._single(cc, c.pieces, values)) for c in slot if c.pieces is not None
-        )
+        op1 = smt.or_(smt.and_(c.guard, self._single(cc, c.pieces, values)) for c in slot if c.pieces is not None)
         return present, op1
 
     def encode_condition(self, cc: ev._CompiledCondition, *, resource_keys: bool = True) -> Term:
@@ -730,9 +741,7 @@ class Encoder:
         hits = [a for a in self.d.actions if ev._match_actions(cs, a)]
         return self.d.action_in(hits)
 
-    def encode_resource_block(
-        self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None
-    ) -> Term:
+    def encode_resource_block(self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None) -> Term:
         """Mirror of `evaluate.match_resource` over the domain's keys (constant per key)."""
         patterns = []
         for p in cs.resources:
@@ -847,9 +856,7 @@ class Encoder:
 
     def _fed_user_in(self, arns: frozenset[str]) -> Term:
         return smt.or_(
-            c.guard
-            for c in self.cases
-            if c.kind is PKind.FEDERATED and c.user_arn is not None and c.user_arn in arns
+            c.guard for c in self.cases if c.kind is PKind.FEDERATED and c.user_arn is not None and c.user_arn in arns
         )
 
     def _not_principal_applies(self, cp: ev._CompiledPrincipal) -> Term:
@@ -869,9 +876,7 @@ class Encoder:
             PKind.FEDERATED: [acct, arn],
         }
         chain = self.opts.not_principal_mode is ev.NotPrincipalMode.CONSERVATIVE_CHAIN
-        exempt = smt.or_(
-            smt.and_(self.kind(k), smt.and_(ls) if chain else smt.or_(ls)) for k, ls in links.items()
-        )
+        exempt = smt.or_(smt.and_(self.kind(k), smt.and_(ls) if chain else smt.or_(ls)) for k, ls in links.items())
         return smt.or_(boundary, smt.not_(exempt))
 
     def encode_statement(
@@ -1026,14 +1031,117 @@ class Encoder:
         allows, denies = self.encode_policy(key.policy, key)
         return allows, smt.or_(t for _, t in denies)
 
-    def encode_grants(self, key: Key) -> Term:
-        """Mirror of `evaluate.evaluate_grants`; grants are not modelled yet."""
+    def _grantee_is(self, grantee: str) -> Term:
+        """Mirror of `evaluate._grantee_matches`: the grant names exactly the caller (its ARN, the role of a
+        role session, or the service principal)."""
+        d = self.d
+        service = smt.and_(self.kind(PKind.SERVICE), d.f("svc").is_lit(grantee.lower()))
+        arn = self._arn_in([grantee])
+        role: list[Term] = []
+        for c in self.cases:
+            if c.kind is not PKind.SESSION:
+                continue
+            if c.role_arn is not None:
+                if c.role_arn == grantee:
+                    role.append(c.guard)
+            else:
+                role.append(smt.and_(c.guard, match_pieces(strings.literal(grantee), d.unknown_role_arn())))
+        return smt.or_(service, smt.and_(smt.not_(self.kind(PKind.SERVICE)), smt.or_(arn, *role)))
+
+    def _value_is(self, key: str, text: str) -> Term:
+        """The single-valued context key `key` is present with exactly the value `text`."""
+        value = self.context_value(key)
+        out: list[Term] = []
+        for c in value.slots[0] if value.slots else []:
+            if c.pieces is None:
+                continue
+            const = c.constant
+            if const is not None:
+                out.append(c.guard if const == text else FALSE)
+            elif len(c.pieces) == 1 and isinstance(c.pieces[0], StrField):
+                out.append(smt.and_(c.guard, c.pieces[0].is_lit(text)))
+            else:
+                out.append(smt.and_(c.guard, match_pieces(strings.literal(text), c.pieces)))
+        return smt.or_(out)
+
+    def _grant_constraints(self, g: Grant) -> Term:
+        """Mirror of `evaluate._constraints_hold`."""
+        d = self.d
+        parts: list[Term] = []
+        ec: list[Term] = []
+        if g.encryption_context_equals is not None:
+            want = {k.lower(): v for k, v in g.encryption_context_equals.items()}
+            if "kms:encryptioncontextkeys" not in d.raw:
+                d.slot_counts.setdefault("kms:encryptioncontextkeys", len(want) + 2)
+            ec_keys = self.context_value("kms:encryptioncontextkeys")
+            for k, v in want.items():
+                ec.append(self._value_is(f"kms:encryptioncontext:{k}", v))
+            # no other key in the context: every listed key is one of `want`, no other EC entry is present
+            for slot in ec_keys.slots:
+                for c in slot:
+                    if c.pieces is None:
+                        continue
+                    names = [match_pieces(strings.literal(k, ignore_case=True), c.pieces) for k in want]
+                    ec.append(smt.implies(c.guard, smt.or_(names)))
+            for name in list(d.raw):
+                if name.startswith("kms:encryptioncontext:") and name.split(":", 2)[2] not in want:
+                    other = self.context_value(name)
+                    ec.append(smt.not_(smt.or_(c.guard for slot in other.slots for c in slot if c.pieces)))
+        if g.encryption_context_subset is not None:
+            for k, v in g.encryption_context_subset.items():
+                ec.append(self._value_is(f"kms:encryptioncontext:{k.lower()}", v))
+        if ec:
+            ec_action = d.action_in(a for a in d.actions if a in ev.KMS_ENCRYPTION_CONTEXT_ACTIONS)
+            parts.append(smt.implies(ec_action, smt.and_(ec)))
+        if g.source_arn is not None:
+            parts.append(smt.or_(d.action_is("kms:RetireGrant"), self._value_is("aws:sourcearn", g.source_arn)))
+        if "kms:CreateGrant" in d.actions:
+            ops = self.context_value("kms:grantoperations")
+            allowed_ops = [op.split(":", 1)[1] for op in g.operations if op.startswith("kms:")]
+            each: list[Term] = []
+            for slot in ops.slots:
+                for c in slot:
+                    if c.pieces is None:
+                        continue
+                    ok = smt.or_(match_pieces(strings.literal(op), c.pieces) for op in allowed_ops)
+                    each.append(smt.implies(c.guard, ok))
+            parts.append(smt.implies(d.action_is("kms:CreateGrant"), smt.and_(each)))
+        return smt.and_(parts)
+
+    def encode_grants(self, key: Key, identity_allows: Term) -> Term:
+        """Mirror of `evaluate.evaluate_grants` (as `_grants` with the caller's identity decision): some grant
+        on `key` lists the action, names the caller (or its account, per options) and its constraints hold."""
+        d = self.d
+        out: list[Term] = []
+        for g in key.grants:
+            ops = d.action_in(a for a in d.actions if a in g.operations)
+            if ops == FALSE:
+                continue
+            match = self._grantee_is(g.grantee)
+            account = ev._grantee_account(g.grantee)
+            via_account = FALSE
+            if account is not None:
+                same = smt.and_(smt.not_(self.kind(PKind.SERVICE)), d.f("acct").is_lit(account))
+                root = self.kind(PKind.ROOT)
+                if self.opts.account_grantee_delegates:
+                    via_account = smt.and_(same, smt.or_(root, identity_allows))
+                else:
+                    via_account = smt.and_(same, root)
+            out.append(smt.and_(ops, smt.or_(match, via_account), self._grant_constraints(g)))
+        return smt.or_(out)
+
+    def encode_retire_grant(self, key: Key, same: Term, identity_allows: Term) -> Term:
+        """Mirror of `evaluate._decide_retire_grant`: the retiring principal or a grantee holding RetireGrant,
+        or (in the key's account, when the key has grants) an identity-policy allow."""
+        out: list[Term] = []
+        for g in key.grants:
+            if g.retiring_principal is not None:
+                out.append(self._grantee_is(g.retiring_principal))
+            if "kms:RetireGrant" in g.operations:
+                out.append(self._grantee_is(g.grantee))
         if key.grants:
-            raise UnsupportedFeatureError(
-                f"grants on key `{key.arn}` are not supported by the symbolic core",
-                span=key.grants[0].span or key.span,
-            )
-        return FALSE
+            out.append(smt.and_(same, identity_allows))
+        return smt.or_(out)
 
     def _sufficient(self, kind: MatchKind, ident: dict[str, Term]) -> Term:
         """Mirror of `evaluate._sufficient`."""
@@ -1069,7 +1177,7 @@ class Encoder:
             at = d.key_is(k)
             rcp_denied = self.encode_rcps(k)
             kp_allows, kp_denied = self.encode_key_policy(k)
-            self.encode_grants(k)
+            grants = self.encode_grants(k, ident["allowed"])
             explicit = smt.or_(scp_denied, rcp_denied, kp_denied, ident["denied"])
             same = smt.and_(smt.not_(service), d.f("acct").is_lit(k.account))
             cross = smt.and_(smt.not_(service), smt.not_(same))
@@ -1092,13 +1200,16 @@ class Encoder:
                 if mk is not MatchKind.ACCOUNT
             )
             delegated = smt.and_(ident["allowed"], smt.or_(by_kind.get(MatchKind.ACCOUNT, [])))
+            cross_grants = grants
+            if self.opts.cross_account_grant_requires_iam:
+                cross_grants = smt.and_(grants, ident["allowed"])
             granted = smt.or_(
-                smt.and_(service, service_allow),
-                smt.and_(same, smt.or_(direct, delegated)),
-                smt.and_(cross, cross_ok, region_ok, any_allow, ident["allowed"]),
+                smt.and_(service, smt.or_(service_allow, grants)),
+                smt.and_(same, smt.or_(direct, delegated, grants)),
+                smt.and_(cross, cross_ok, region_ok, smt.or_(smt.and_(any_allow, ident["allowed"]), cross_grants)),
             )
-            # RetireGrant is authorised by grants only (none are modelled: no key has grants here)
-            allowed_k = smt.and_(smt.not_(explicit), scp_passed, smt.not_(retire), granted)
+            retired = self.encode_retire_grant(k, same, ident["allowed"])
+            allowed_k = smt.and_(smt.not_(explicit), scp_passed, smt.ite(retire, retired, granted))
             allow_terms.append(smt.and_(at, self.name(f"allows.key{d.key_index(k.arn)}", allowed_k)))
             deny_terms.append(smt.and_(at, explicit))
         allows = self.sc.name_const(f"{self.tag}.allows", smt.or_(allow_terms))

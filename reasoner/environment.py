@@ -158,6 +158,13 @@ class Options:
     rcps_apply_to_service_principals: bool = True
     #: §3.3 / §7.3: policy variables are substituted in Bool condition values (docs contradict each other).
     bool_variables: bool = False
+    #: §5.1 vs the KMS guide: kms:BypassPolicyLockoutSafetyCheck is present as `false` when CreateKey /
+    #: PutKeyPolicy omit the parameter (semantics table). Default False follows the KMS guide, whose
+    #: `Null: true` example allows PutKeyPolicy "only when the request does not include the parameter".
+    bypass_lockout_key_always_present: bool = False
+    #: §3.2: `ForAnyValue:<op>IfExists` on an absent key is true (IfExists: "if the key is not present, the
+    #: condition is true"). iam-simulate 0.1.173 returns false (ForAnyValue checked first): set False for that.
+    for_any_value_if_exists_absent_true: bool = True
     #: Issue 4: a principal of an account whose IAM was not given (not in `Environment.accounts`, or
     #: `Account.iam_known` False) has identity policies that may allow anything and deny nothing (Access
     #: Analyzer's worst case). False: "only what is given": such principals have no identity policies.

@@ -9,6 +9,21 @@ compiled once per policy document and cached; no request ever re-parses policy t
 Decision flow (semantics §4.2-§4.4), one small pure function per step:
   resolve_caller -> derive_context -> evaluate_scps / evaluate_rcps (gates) -> evaluate_key_policy,
   evaluate_identity, evaluate_grants -> combine per §4.4 (same account / cross account).
+
+Modelling choices (each tested in tests/known_answers):
+- The request resource of a key operation is the key ARN; an alias ARN is resolved to its key and sets
+  kms:RequestAlias (§2.2). Keyless KMS actions take resource `*`. Other resources (alias ARNs of
+  CreateAlias/UpdateAlias/DeleteAlias, other services) are decided by identity policies alone; one of another
+  account is never reachable (no resource policy is modelled for it).
+- An action not in the AWS catalogue, a role ARN as the caller, a user value for a derived context key and a
+  key or alias missing from the environment are InputErrors, never silent denials.
+- RetireGrant retires "some grant on the key": allowed for a grant's retiring principal, a grantee holding
+  RetireGrant, or (key account) an identity-policy allow; a key-policy allow has no effect (§4.4).
+- CreateGrant through a grant: the requested kms:GrantOperations must be held by the grant, and the request's
+  kms:EncryptionContext:* pairs (the new grant's constraint) must satisfy the grant's constraint.
+- Request parameters AWS defaults are filled in when absent: aws:SecureTransport (KMS), aws:ViaAWSService and
+  kms:GrantIsForAWSResource (true iff kms:ViaService is given), kms:EncryptionAlgorithm (SYMMETRIC_DEFAULT on
+  symmetric keys), kms:EncryptionContextKeys (from the kms:EncryptionContext:* entries).
 """
 
 # ruff: noqa: PLR0917  (signatures mirror encode.py one for one; keyword-only would break the mirror)
@@ -290,6 +305,7 @@ class _Index:
     aliases: Mapping[tuple[str, str, str], Key]  # (region, account, alias name) -> key
     base_contexts: dict[tuple[str, str | None, str], tuple[tuple[str, str, tuple[str, ...]], ...]]
     scp_levels: dict[str, tuple[tuple[str, tuple[PolicyDocument, ...]], ...] | None]
+    rcp_policies: dict[str, tuple[PolicyDocument, ...] | None]
     callers: dict[str, Caller]
 
 
@@ -311,6 +327,7 @@ def _index(environment: Environment) -> _Index:
             aliases=aliases,
             base_contexts={},
             scp_levels={},
+            rcp_policies={},
             callers={},
         )
     return _cached(environment, build)
@@ -537,7 +554,7 @@ def resolve_caller(environment: Environment, principal: str) -> Caller:
                      code=BAD_PRINCIPAL)
 
 
-_SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
+_SERVICE_PRINCIPAL = re.compile(r"[^\s:/*?]+\.amazonaws\.com(\.cn)?", re.IGNORECASE)
 
 
 def _iam_policies(idx: _Index, account: str, p: Principal | None) -> tuple[PolicyDocument, ...]:
@@ -561,11 +578,12 @@ def derive_context(environment: Environment, request: Request, caller: Caller, k
     aws:username, aws:ResourceAccount, aws:ResourceOrgID/OrgPaths, aws:RequestedRegion, kms:ResourceAliases,
     aws:ResourceTag/*, key properties, aws:SecureTransport). A user value for a derived key is an InputError;
     keys that can never exist for the action (`catalog.condition_key_may_exist` False) are dropped."""
-    return _derive(environment, request, caller, key)[0]
+    return _derive(environment, request, caller, key,
+                   environment.options.bypass_lockout_key_always_present)[0]
 
 
-def _derive(environment: Environment, request: Request, caller: Caller,
-            key: Key | None) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+def _derive(environment: Environment, request: Request, caller: Caller, key: Key | None,
+            bypass_default: bool = False) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     action = request.action
     is_kms = action[:4].lower() == "kms:"
     ctx: dict[str, tuple[str, ...]] = {}
@@ -612,8 +630,10 @@ def _derive(environment: Environment, request: Request, caller: Caller,
             put("aws:ViaAWSService", "true" if via else "false")
         if "kms:grantisforawsresource" not in ctx:
             put("kms:GrantIsForAWSResource", "true" if via else "false")
-        # kms:BypassPolicyLockoutSafetyCheck is NOT defaulted: the KMS guide allows PutKeyPolicy with
-        # `Null: true` "only when the request does not include the parameter" (kms-docs conditions-kms__2)
+        # kms:BypassPolicyLockoutSafetyCheck is defaulted only per option: the KMS guide allows PutKeyPolicy
+        # with `Null: true` "only when the request does not include the parameter" (conditions-kms__2)
+        if bypass_default and "kms:bypasspolicylockoutsafetycheck" not in ctx:
+            put("kms:BypassPolicyLockoutSafetyCheck", "false")
         if "kms:encryptionalgorithm" not in ctx and key is not None and key.key_spec == "SYMMETRIC_DEFAULT" \
                 and action in _SYMMETRIC_ALGORITHM_ACTIONS:
             # the parameter defaults to SYMMETRIC_DEFAULT; GenerateDataKey* always use it (kms-docs
@@ -983,7 +1003,7 @@ def _evaluate_compiled_condition(cc: _CompiledCondition, context: Context, optio
         if qualifier is SetQualifier.FOR_ALL_VALUES:
             return True
         if qualifier is SetQualifier.FOR_ANY_VALUE:
-            return cond.if_exists
+            return cond.if_exists and options.for_any_value_if_exists_absent_true
         return cond.if_exists or cond.operator.negated
     values = _resolved_values(cc, context)
     if qualifier is SetQualifier.FOR_ANY_VALUE:
@@ -1060,8 +1080,12 @@ def evaluate_statement(statement: Statement, policy: PolicyDocument, request: Re
 def evaluate_policy(policy: PolicyDocument, request: Request, caller: Caller, context: Context,
                     key: Key | None, options: Options) -> PolicyResult:
     """Every applicable Allow and Deny statement of one policy."""
-    compiled = _compile_policy(policy, options)
-    candidates = compiled.for_action(request.action)
+    hit = _memo.get(id(policy)) if not options.bool_variables else None
+    compiled = hit[1] if hit is not None and hit[0] is policy else _compile_policy(policy, options)
+    assert isinstance(compiled, _CompiledPolicy)
+    candidates = compiled.by_action.get(request.action)
+    if candidates is None:
+        candidates = compiled.for_action(request.action)
     if not candidates:
         return _EMPTY
     allows: list[StatementHit] = []
@@ -1166,19 +1190,31 @@ def evaluate_rcps(environment: Environment, key: Key | None, caller: Caller, req
 def _rcps(environment: Environment, key: Key | None, caller: Caller, request: Request, context: Context,
           options: Options) -> GateResult:
     if key is None or key.aws_managed:
-        return GateResult(True, applies=False)
+        return _EXEMPT
     if caller.kind is PrincipalKind.SERVICE and not options.rcps_apply_to_service_principals:
-        return GateResult(True, applies=False)
-    idx = _index(environment)
-    owner = idx.accounts.get(key.account)
-    org = idx.organizations.get(owner.organization) if owner and owner.organization else None
-    if owner is None or org is None or org.management_account == owner.id:
-        return GateResult(True, applies=False)
+        return _EXEMPT
+    policies = _rcp_policies(environment, key.account)
+    if policies is None:
+        return _EXEMPT
     denies: list[StatementHit] = []
-    for target in _path_targets(org, owner):
-        for p in org.rcps.get(target, ()):
-            denies.extend(evaluate_policy(p, request, caller, context, key, options).denies)
-    return GateResult(not denies, tuple(denies))
+    for p in policies:
+        denies.extend(evaluate_policy(p, request, caller, context, key, options).denies)
+    return GateResult(not denies, tuple(denies)) if denies else _PASSED
+
+
+def _rcp_policies(environment: Environment, account_id: str) -> tuple[PolicyDocument, ...] | None:
+    """The RCPs attached along the path of a key owner's account; None when RCPs do not apply (account or
+    organization unknown, management account)."""
+    idx = _index(environment)
+    if account_id in idx.rcp_policies:
+        return idx.rcp_policies[account_id]
+    owner = idx.accounts.get(account_id)
+    org = idx.organizations.get(owner.organization) if owner and owner.organization else None
+    policies = None
+    if owner is not None and org is not None and org.management_account != owner.id:
+        policies = tuple(p for t in _path_targets(org, owner) for p in org.rcps.get(t, ()))
+    idx.rcp_policies[account_id] = policies
+    return policies
 
 
 def _grantee_matches(grantee: str, caller: Caller) -> bool:
@@ -1353,7 +1389,7 @@ def evaluate(environment: Environment, request: Request, options: Options | None
                              "named as the resource", code=BAD_CONTEXT)
         if given is None:
             req = replace(req, context={**req.context, "kms:RequestAlias": (alias_name,)})
-    ctx, names = _derive(environment, req, caller, key)
+    ctx, names = _derive(environment, req, caller, key, opts.bypass_lockout_key_always_present)
     full_context = _DisplayContext(ctx, names)
 
     def done(decision: Decision, reasons: list[Reason]) -> Evaluation:
@@ -1372,14 +1408,8 @@ def evaluate(environment: Environment, request: Request, options: Options | None
     if not scp.passed:
         return done(Decision.IMPLICIT_DENY, list(scp.reasons))
 
-    ident_reasons = [_hit_reason(h, "allow") for h in ident.identity.allows]
-    limit_reasons = [_hit_reason(h, "allow", "permissions boundary") for h in
-                     (ident.boundary.allows if ident.boundary else ())]
-    limit_reasons += [_hit_reason(h, "allow", "session policy") for h in
-                      (ident.session.allows if ident.session else ())]
-
     if key is None:
-        return _decide_without_key(req, caller, ident, ident_reasons + limit_reasons, done)
+        return _decide_without_key(req, caller, ident, _identity_reasons(ident) + _limit_reasons(ident), done)
 
     same_account = caller.account == key.account
     action = req.action
@@ -1422,17 +1452,17 @@ def evaluate(environment: Environment, request: Request, options: Options | None
             reasons = [_hit_reason(h, "allow", f"key policy, {h.match.value} match") for h in direct]
             if delegated:
                 reasons += [_hit_reason(h, "allow", "key policy delegates to the account") for h in delegated]
-                reasons += ident_reasons + limit_reasons
+                reasons += _identity_reasons(ident) + _limit_reasons(ident)
             elif any(h.match in (MatchKind.ROLE_OF_SESSION, MatchKind.USER_OF_FEDERATED_SESSION)
                      for h in direct):
-                reasons += limit_reasons
+                reasons += _limit_reasons(ident)
             return done(Decision.ALLOW, reasons + grant_reasons)
         return done(Decision.IMPLICIT_DENY, _why_not_same_account(kp, caller, ident, action))
 
     # cross account: key policy (direct or account) and the caller's identity side, or a grant
     if kp.allowed and ident.allowed:
         reasons = [_hit_reason(h, "allow", f"key policy, {h.match.value} match") for h in kp.allows]
-        return done(Decision.ALLOW, reasons + ident_reasons + limit_reasons + grant_reasons)
+        return done(Decision.ALLOW, reasons + _identity_reasons(ident) + _limit_reasons(ident) + grant_reasons)
     if grants:
         return done(Decision.ALLOW, grant_reasons)
     if not kp.allowed:
@@ -1440,6 +1470,16 @@ def evaluate(environment: Environment, request: Request, options: Options | None
             "key policy", f"the key policy of `{key.arn}` does not allow `{action}` for `{caller.arn}`")])
     return done(Decision.IMPLICIT_DENY,
                 [_rule("identity", _identity_gap(caller, ident, action, "cross-account "))])
+
+
+def _identity_reasons(ident: IdentityResult) -> list[Reason]:
+    return [_hit_reason(h, "allow") for h in ident.identity.allows]
+
+
+def _limit_reasons(ident: IdentityResult) -> list[Reason]:
+    out = [_hit_reason(h, "allow", "permissions boundary") for h in (ident.boundary.allows if ident.boundary else ())]
+    out += [_hit_reason(h, "allow", "session policy") for h in (ident.session.allows if ident.session else ())]
+    return out
 
 
 class _DisplayContext(Mapping[str, tuple[str, ...]]):

@@ -12,7 +12,9 @@ after AWS Zelkova / Access Analyzer): find an allowed external request not cover
 class over the policy's own constants (the principal literal of the allowing statement, its account, or any
 principal, proved with a fresh account before "any" is claimed); enumerate the actions of the class with
 one query per action; block the class (principal class, allowing statement, actions) and repeat until unsat.
-Public (docs/findings.md): principal class "any" and no restricting condition key with a fixed value.
+Public (docs/findings.md): principal class "any" and an allowed request of the class, replayed, that no
+restricting key limits (`public_term`: fresh account and names, restricting keys absent or not a policy
+literal, aws:SourceIp outside every /8-or-narrower range the policies write).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from reasoner.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQuali
 from reasoner.decode import DecodeError, decode_request
 from reasoner.domain import PKind
 from reasoner.encode import Encoder
-from reasoner.environment import Environment, Key
+from reasoner.environment import Account, Environment, Key, Organization
 from reasoner.errors import InputError, Severity, UnsupportedFeatureError, register_code
 from reasoner.explain import confirm, minimise, replay
 from reasoner.pipeline import CompiledEnvironment, compile_environment, principal_is
@@ -84,7 +86,8 @@ _SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
 @dataclass(frozen=True)
 class PrincipalClass:
     """Who a finding is about: `arn` (a user, a role and its sessions, a session), `account` (every principal
-    of the account), `service` (an AWS service principal) or `any` (any principal of any account)."""
+    of the account), `organization` (every principal of the environment's accounts in the organization),
+    `service` (an AWS service principal) or `any` (any principal of any account)."""
 
     kind: str
     value: str
@@ -96,6 +99,8 @@ class PrincipalClass:
             return f"account {self.value}"
         if self.kind == "service":
             return f"service {self.value}"
+        if self.kind == "organization":
+            return f"principals of organization {self.value}"
         return self.value
 
 
@@ -137,6 +142,7 @@ class Finding:
     evaluation: Evaluation
     witnesses: int  # actions with a replayed witness (== len(actions))
     any_verified: bool = False  # "any principal" proved with an account that appears nowhere
+    public_example: Request | None = None  # a replayed request no restricting key limits (when public)
 
     @property
     def code(self) -> str:
@@ -195,7 +201,7 @@ class Engine:
     rlimit: int = DEFAULT_RLIMIT
     queries: int = 0
 
-    _encoders: dict[int, Encoder] = field(default_factory=dict)
+    _statements: dict[tuple[int, str], dict[int, smt.Term]] = field(default_factory=dict)
 
     @staticmethod
     def build(
@@ -226,17 +232,20 @@ class Engine:
         """Per key-policy statement index: when the statement applies (principal, action, resource,
         conditions), as evaluated for `key` in `env` (default: the engine's). Deny statements included."""
         env = env or self.env
-        encoder = self._encoders.get(id(env))
-        if encoder is None:
-            encoder = Encoder(self.compiled.domain, env, f"fnd{len(self._encoders)}.{id(self) % 100000}")
-            self._encoders[id(env)] = encoder
-        allows, denies = encoder.encode_policy(key.policy, key)
+        hit = self._statements.get((id(env), key.arn))
+        if hit is not None:
+            return hit
+        # a fresh encoder per call: an encoder writes into the domain's current script, which every flush
+        # replaces
+        tag = f"fnd{len(self._statements)}.{id(self) % 100000}"
+        allows, denies = Encoder(self.compiled.domain, env, tag).encode_policy(key.policy, key)
         out: dict[int, smt.Term] = {}
         for st, kinds in allows:
             out[st.index] = smt.or_(kinds.values())
         for st, t in denies:
             out[st.index] = t
         self.compiled.flush()
+        self._statements[(id(env), key.arn)] = out
         return out
 
     def solve(self, term: smt.Term) -> tuple[Status, Request | None, str | None]:
@@ -306,22 +315,25 @@ def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
         return smt.TRUE
     if pc.kind == "account":
         return d.account_is(pc.value)
+    if pc.kind == "organization":
+        return smt.or_(d.account_is(a.id) for a in engine.env.accounts if a.organization == pc.value)
     return principal_is(d, pc.value)
 
 
-def in_class(pc: PrincipalClass, principal: str) -> bool:
-    """Concrete twin of `class_term`."""
+def in_class(pc: PrincipalClass, principal: str, env: Environment | None = None) -> bool:
+    """Concrete twin of `class_term` (`env` is needed for organization classes)."""
     if pc.kind == "any":
         return True
     if pc.kind == "account":
         return principal_account(principal) == pc.value
+    if pc.kind == "organization":
+        acct = env.account(principal_account(principal) or "") if env is not None else None
+        return acct is not None and acct.organization == pc.value
     if pc.kind == "service":
         return principal == pc.value
     if m := _ROLE.fullmatch(pc.value):
         s = _SESSION.fullmatch(principal)
-        return bool(
-            s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower()
-        )
+        return bool(s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower())
     return principal == pc.value
 
 
@@ -342,10 +354,11 @@ def _entry_class(text: str, principal: str) -> PrincipalClass | None:
     return None
 
 
-def derive_class(st: Statement, principal: str) -> PrincipalClass:
+def derive_class(st: Statement, principal: str, env: Environment | None = None) -> PrincipalClass:
     """Generalise `principal`, allowed by `st`, to the most specific class `st` itself names: a principal
     entry, else a fixed principal value of aws:PrincipalArn / aws:PrincipalAccount / kms:CallerAccount,
-    else any principal."""
+    else the caller's organization when aws:PrincipalOrgID / aws:PrincipalOrgPaths restrict to it (`env`
+    knows the accounts' organizations), else any principal."""
     if st.principal is not None and not st.principal.negated:
         hits = [c for e in st.principal.entries if (c := _entry_class(e.value.text, principal)) is not None]
         for kind in ("arn", "service", "account"):
@@ -367,6 +380,16 @@ def derive_class(st: Statement, principal: str) -> PrincipalClass:
                 acct = principal_account(principal)
                 if any(v.text == acct for v in cond.values) and acct is not None:
                     return PrincipalClass("account", acct)
+        account = env.account(principal_account(principal) or "") if env is not None else None
+        org = account.organization if account is not None else None
+        for cond in st.condition.conditions:
+            low = cond.key.text.lower()
+            if org is None or cond.operator.negated or cond.if_exists or cond.operator.family != "string":
+                continue
+            if low == "aws:principalorgid" and any(v.text == org for v in cond.values):
+                return PrincipalClass("organization", org)
+            if low == "aws:principalorgpaths" and any(v.text.startswith(f"{org}/") for v in cond.values):
+                return PrincipalClass("organization", org)
     return PrincipalClass("any", "*")
 
 
@@ -427,9 +450,7 @@ def parse_zone(values: Iterable[str]) -> tuple[str, ...]:
             if not p:
                 continue
             if not (_ACCOUNT.fullmatch(p) or re.fullmatch(r"o-[a-z0-9]{10,32}", p)):
-                raise InputError(
-                    f"zone of trust `{p}` is neither a 12-digit account id nor an organization id (o-...)"
-                )
+                raise InputError(f"zone of trust `{p}` is neither a 12-digit account id nor an organization id (o-...)")
             out.append(p)
     return tuple(dict.fromkeys(out))
 
@@ -469,16 +490,14 @@ class _Class:
     example: Request
     evaluation: Evaluation
     any_verified: bool
+    public_example: Request | None = None
 
 
 def _allowing_statements(evaluation: Evaluation, policy: PolicyDocument) -> list[int]:
     return [
         r.statement
         for r in evaluation.reasons
-        if r.role == "allow"
-        and r.kind is PolicyKind.KEY_POLICY
-        and r.policy == policy.name
-        and r.statement is not None
+        if r.role == "allow" and r.kind is PolicyKind.KEY_POLICY and r.policy == policy.name and r.statement is not None
     ]
 
 
@@ -487,9 +506,7 @@ def _fresh_account(engine: Engine) -> smt.Term:
     return smt.and_(smt.not_(d.kind_is(PKind.SERVICE)), d.f("acct").is_other())
 
 
-def analyse_key(
-    engine: Engine, key: Key, zone: Sequence[str] = (), include_services: bool = False
-) -> KeyFindings:
+def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_services: bool = False) -> KeyFindings:
     """Findings for one key of the engine's environment (see the module docstring)."""
     start = time.perf_counter()
     q0 = engine.queries
@@ -534,7 +551,7 @@ def analyse_key(
         if not idx or idx[0] not in stmts:
             return fail(f"no key-policy statement allows the witness `{request.principal}`")
         st = by_index[idx[0]]
-        pc = derive_class(st, request.principal)
+        pc = derive_class(st, request.principal, env)
         built = _build_class(
             engine,
             key,
@@ -590,26 +607,27 @@ def _build_class(
     evaluation: Evaluation | None = None
     narrowed = False
     while True:
-        status, req, why = engine.solve(
-            smt.and_(base, smt.not_(d.action_in(actions)) if actions else smt.TRUE)
-        )
+        status, req, why = engine.solve(smt.and_(base, smt.not_(d.action_in(actions)) if actions else smt.TRUE))
         if status is Status.UNKNOWN:
             return why or "solver returned unknown"
         if status is Status.UNSAT:
             break
         assert req is not None
         ev, _ = confirm(env, req, True, "a finding witness")
-        if not in_class(pc, req.principal) or not is_external(req.principal, inside, include_services):
+        if not in_class(pc, req.principal, env) or not is_external(req.principal, inside, include_services):
             raise_internal(f"witness `{req.principal}` is outside class `{pc}`")
         actions.append(req.action)
         if example is None:
             example, evaluation = req, ev
         if pc.kind == "any" and not any_verified and not narrowed:
             # an allowing wildcard statement that only lets in accounts the policies name: narrow to the
-            # witness's account (the next round finds the other accounts)
+            # witness's organization (when the environment puts its account in one) or account (the next
+            # round finds the others)
             acct = principal_account(req.principal)
             if acct is not None:
-                pc = PrincipalClass("account", acct)
+                member = env.account(acct)
+                org = member.organization if member is not None else None
+                pc = PrincipalClass("organization", org) if org else PrincipalClass("account", acct)
                 base = smt.and_(allows, st_term, on_key, ext, class_term(engine, pc))
                 narrowed = True
                 actions = [req.action]
@@ -617,6 +635,11 @@ def _build_class(
         return f"statement `{st.label}` allows no action for `{pc}`"
     ordered = [a for a in d.actions if a in actions]
     cover = smt.and_(class_term(engine, pc), st_term, d.action_in(ordered))
+    nicer = _preferred(engine, pc)
+    if nicer != smt.TRUE:
+        status, req, _ = engine.solve(smt.and_(base, d.action_is(example.action), nicer))
+        if status is Status.SAT and req is not None and in_class(pc, req.principal, env):
+            example = req
 
     def still(r: Request) -> bool:
         e, _ = replay(env, r)
@@ -624,7 +647,82 @@ def _build_class(
 
     small = minimise(example, still)
     evaluation, _ = confirm(env, small, True, "a minimised finding witness")
-    return _Class(pc, st, ordered, cover, small, evaluation, any_verified)
+    public_example: Request | None = None
+    if pc.kind == "any" and any_verified:
+        status, req, why = engine.solve(smt.and_(allows, on_key, ext, cover, public_term(engine)))
+        if status is Status.UNKNOWN:
+            return why or "solver returned unknown"
+        if status is Status.SAT and req is not None:
+            confirm(env, req, True, "a public-access witness")
+            public_example = req
+    return _Class(pc, st, ordered, cover, small, evaluation, any_verified, public_example)
+
+
+_RAW_RESTRICTING = (
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceowner",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+)
+
+
+def public_term(engine: Engine) -> smt.Term:
+    """Requests that no restricting key limits (docs/findings.md): a caller of an account the policies do not
+    name, whose names are none of the policies' literals (so aws:PrincipalArn, aws:PrincipalAccount,
+    kms:CallerAccount, aws:userid, aws:username and the organization keys hold values no policy fixes), each
+    caller-controlled restricting key absent or a value that is none of the policies' literals, and
+    aws:SourceIp absent or outside every range of /8 or narrower (IPv4), /32 or narrower (IPv6) the policies
+    write."""
+    d = engine.compiled.domain
+    parts = [_fresh_account(engine)]
+    parts += [d.f(n).is_other() for n in ("uname", "role", "sess", "fed")]
+    for name in _RAW_RESTRICTING:
+        raw = d.raw.get(name)
+        if raw is None:
+            continue
+        parts += [smt.or_(smt.not_(p), f.is_other()) for p, f in zip(raw.present, raw.fields, strict=True)]
+    ip = d.raw.get("aws:sourceip")
+    if ip is not None:
+        nets = []
+        for text in sorted(d.context_literals("aws:sourceip")):
+            try:
+                nets.append(ipaddress.ip_network(text.strip(), strict=False))
+            except ValueError:
+                continue
+        narrow = [n for n in nets if _narrow_ip(str(n))]
+        for p, f in zip(ip.present, ip.fields, strict=True):
+            view = d.views.get((f.name, "ip"))
+            if view is None or not narrow:
+                continue
+            inside = []
+            for n in narrow:
+                width = 32 if n.version == 4 else 128
+                var = view["v4"] if n.version == 4 else view["v6"]
+                mask = int(n.netmask)
+                inside.append(
+                    smt.and_(
+                        smt.eq(view["fam"], str(n.version)),
+                        smt.eq(smt.bvand(var, smt.bv(mask, width)), smt.bv(int(n.network_address), width)),
+                    )
+                )
+            parts.append(smt.or_(smt.not_(p), smt.not_(smt.or_(inside))))
+    return smt.and_(parts)
+
+
+def _preferred(engine: Engine, pc: PrincipalClass) -> smt.Term:
+    """A readable representative of a class for its example: the account's root user, or a session of a
+    role spelled as in the policy (the class itself matches role names case-insensitively)."""
+    d = engine.compiled.domain
+    if pc.kind in ("any", "account", "organization"):
+        return d.kind_is(PKind.ROOT)
+    if m := _ROLE.fullmatch(pc.value):
+        name = m.group(2).rsplit("/", 1)[-1]
+        if name in d.f("role").index:
+            return smt.and_(d.kind_is(PKind.SESSION), d.f("role").is_lit(name))
+    return smt.TRUE
 
 
 def raise_internal(message: str) -> None:
@@ -654,7 +752,7 @@ def _key_result(
             StatementRef(key.policy.name, c.statement.index, c.statement.label, c.statement.span)
             for c in sorted(cs, key=lambda c: c.statement.index)
         )
-        public = pc.kind == "any" and not any(x.restricting for x in conds)
+        public = pc.kind == "any" and any(c.public_example is not None for c in cs)
         findings.append(
             Finding(
                 key.arn,
@@ -667,9 +765,10 @@ def _key_result(
                 cs[0].evaluation,
                 len(acts),
                 any(c.any_verified for c in cs),
+                next((c.public_example for c in cs if c.public_example is not None), None),
             )
         )
-    order = {"any": 0, "account": 1, "arn": 2, "service": 3}
+    order = {"any": 0, "organization": 1, "account": 2, "arn": 3, "service": 4}
     findings.sort(
         key=lambda f: (
             not f.public,
@@ -707,10 +806,7 @@ def findings(
     except UnsupportedFeatureError as exc:
         where = f" at {exc.span}" if exc.span else ""
         why = f"unsupported: {exc.message}{where}"
-        out = [
-            KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {why}", 0, 0.0, why)
-            for k in env.keys
-        ]
+        out = [KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {why}", 0, 0.0, why) for k in env.keys]
     return FindingsResult(tuple(out), z, include_services, time.perf_counter() - start)
 
 
@@ -738,11 +834,65 @@ def guess_owner(policy: PolicyDocument) -> str:
 
 
 def key_policy_environment(policy: PolicyDocument, key_arn: str | None = None) -> Environment:
-    """One key with `policy`, in an environment that gives no account's IAM (worst case)."""
+    """One key with `policy`, in an environment that gives no account's IAM (worst case). Organizations the
+    policy's conditions name (`aws:PrincipalOrgID` values, `aws:PrincipalOrgPaths` paths) get one stand-in
+    member account each (`stand_in_accounts`), so that access through an organization is not lost."""
     arn = key_arn or f"arn:aws:kms:us-east-1:{guess_owner(policy)}:key/00000000-0000-0000-0000-000000000000"
     if policy.kind is not PolicyKind.KEY_POLICY:
         policy = replace(policy, kind=PolicyKind.KEY_POLICY)
-    return Environment(keys=(Key(arn, policy),))
+    accounts, orgs = stand_in_accounts(policy)
+    return Environment(keys=(Key(arn, policy),), accounts=accounts, organizations=orgs)
+
+
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
+_ROOT_ID = re.compile(r"r-[0-9a-z]{4,32}")
+_OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+
+
+def _stand_in_id(text: str) -> str:
+    import hashlib
+
+    return "9" + f"{int(hashlib.sha256(text.encode()).hexdigest(), 16) % 10**11:011d}"
+
+
+def stand_in_accounts(policy: PolicyDocument) -> tuple[tuple[Account, ...], tuple[Organization, ...]]:
+    """A member account (IAM unknown) for every organization id, and for every organization path, that an
+    aws:PrincipalOrgID / aws:PrincipalOrgPaths condition of `policy` names (an Allow that requires it, or a
+    Deny that exempts it); its id is derived from the organization id or path (`9` + 11 digits)."""
+    members: dict[str, tuple[str, tuple[str, ...]]] = {}  # account id -> (org id, ou path)
+    roots: dict[str, str] = {}
+    for st in policy.statements:
+        if st.condition is None:
+            continue
+        for c in st.condition.conditions:
+            low = c.key.text.lower()
+            if c.operator.family != "string":
+                continue
+            for v in c.values:
+                text = v.text.strip()
+                if low == "aws:principalorgid" and _ORG_ID.fullmatch(text):
+                    members.setdefault(_stand_in_id(text), (text, ()))
+                elif low == "aws:principalorgpaths":
+                    parts = text.split("/")
+                    if len(parts) < 2 or not _ORG_ID.fullmatch(parts[0]) or not _ROOT_ID.fullmatch(parts[1]):
+                        continue
+                    ous = []
+                    for part in parts[2:]:
+                        if not _OU_ID.fullmatch(part):
+                            break
+                        ous.append(part)
+                    roots.setdefault(parts[0], parts[1])
+                    members.setdefault(_stand_in_id(text), (parts[0], (parts[1], *ous)))
+    accounts = tuple(
+        Account(a, organization=org, ou_path=path, iam_known=False) for a, (org, path) in sorted(members.items())
+    )
+    orgs: dict[str, Organization] = {}
+    for a in accounts:
+        assert a.organization is not None
+        if a.organization not in orgs:
+            root = roots.get(a.organization, "r-" + a.organization[2:6])
+            orgs[a.organization] = Organization(a.organization, root, a.id)
+    return accounts, tuple(orgs.values())
 
 
 # ---- rendering --------------------------------------------------------------------------------------------
@@ -768,9 +918,7 @@ def render_text(result: FindingsResult) -> str:
     lines: list[str] = []
     for k in result.keys:
         verdict = "complete (PROVED)" if k.complete is Verdict.PROVED else f"INCOMPLETE ({k.reason})"
-        lines.append(
-            f"{k.key}: {len(k.findings)} finding(s), {verdict}, {k.queries} queries, {k.seconds:.2f} s"
-        )
+        lines.append(f"{k.key}: {len(k.findings)} finding(s), {verdict}, {k.queries} queries, {k.seconds:.2f} s")
         for f in k.findings:
             lines += finding_text(f)
         if k.complete is Verdict.PROVED:
@@ -807,9 +955,9 @@ def finding_json(f: Finding) -> dict[str, Any]:
         ],
         "public": f.public,
         "any_principal_verified": f.any_verified,
+        "public_example": request_json(f.public_example) if f.public_example is not None else None,
         "statements": [
-            {"policy": s.policy, "index": s.index, "label": s.label, **span_json(s.span)}
-            for s in f.statements
+            {"policy": s.policy, "index": s.index, "label": s.label, **span_json(s.span)} for s in f.statements
         ],
         "example": request_json(f.example),
         "example_decision": f.evaluation.decision.value,

@@ -12,7 +12,8 @@ Guarantee: every issue is decided by the solver over the whole decision of `eval
   resource and conditions for the key (unsat).
 - HYG004 a statement is redundant: removing it changes no decision (for an Allow: every request it allows
   is allowed by other statements or denied; for a Deny: every request it denies is denied without it),
-  proved by an unsat query comparing the policy with and without the statement.
+  proved by an unsat query comparing the policy with and without the statement, for every identity policy
+  an account with unknown IAM may have (both extremes: allow everything, allow nothing).
 Statements whose actions are all outside the analysed KMS key actions (alias actions, kms:CreateKey, other
 services) are not judged.
 """
@@ -164,7 +165,6 @@ def check_statements(engine: Engine, key: Key) -> list[Issue]:
     """HYG003 and HYG004 for every statement of the key policy."""
     d = engine.compiled.domain
     terms = engine.statement_terms(key)
-    allows = engine.compiled.encoded.allows
     on_key = d.key_is(key)
     out: list[Issue] = []
     for st in key.policy.statements:
@@ -186,23 +186,15 @@ def check_statements(engine: Engine, key: Key) -> list[Issue]:
                 )
             )
             continue
-        without = _without(engine.env, key, st)
-        other = engine.encoded(without)
         if st.effect is Effect.ALLOW:
-            q = smt.and_(on_key, allows, smt.not_(other))
             what = (
                 "removing it changes no decision: every request it matches is allowed by other statements, "
                 "denied by a Deny, or refused for another reason (e.g. an action that cannot be used across "
                 "accounts)"
             )
         else:
-            q = smt.and_(on_key, other, smt.not_(allows))
             what = "removing it changes no decision: every request it denies is refused without it"
-        sat, req = _solve(engine, q)
-        if sat:
-            assert req is not None
-            confirm(engine.env, req, st.effect is Effect.ALLOW, "a statement-removal witness")
-            confirm(without, req, st.effect is not Effect.ALLOW, "a statement-removal witness (removed)")
+        if any(_changes_decision(engine, variant, key, st) for variant in _iam_extremes(engine.env)):
             continue
         out.append(
             Issue(
@@ -216,6 +208,35 @@ def check_statements(engine: Engine, key: Key) -> list[Issue]:
             )
         )
     return out
+
+
+def _iam_extremes(env: Environment) -> list[Environment]:
+    """The environments whose decisions cover every identity policy an account with unknown IAM may have:
+    the worst case (allows everything) and none (allows nothing). The identity allow is one bit per
+    request, so a decision that changes for some identity policy changes in one of the two."""
+    if not env.options.unknown_iam_worst_case:
+        return [env]
+    return [env, replace(env, options=replace(env.options, unknown_iam_worst_case=False))]
+
+
+def _changes_decision(engine: Engine, env: Environment, key: Key, st: Statement) -> bool:
+    """Some request on `key` is decided differently in `env` with and without `st` (replayed)."""
+    d = engine.compiled.domain
+    with_st = engine.encoded(env)
+    without = _without(env, key, st)
+    other = engine.encoded(without)
+    allow = st.effect is Effect.ALLOW
+    q = (
+        smt.and_(d.key_is(key), with_st, smt.not_(other))
+        if allow
+        else smt.and_(d.key_is(key), other, smt.not_(with_st))
+    )
+    sat, req = _solve(engine, q)
+    if sat:
+        assert req is not None
+        confirm(env, req, allow, "a statement-removal witness")
+        confirm(without, req, not allow, "a statement-removal witness (statement removed)")
+    return sat
 
 
 def _without(env: Environment, key: Key, st: Statement) -> Environment:
@@ -241,9 +262,7 @@ def check_separation(engine: Engine, key: Key) -> Issue | None:
             return None
         assert ra is not None
         ev_a, _ = confirm(env, ra, True, "an administrator witness")
-        idx = next(
-            (r.statement for r in ev_a.reasons if r.role == "allow" and r.policy == key.policy.name), None
-        )
+        idx = next((r.statement for r in ev_a.reasons if r.role == "allow" and r.policy == key.policy.name), None)
         st = by_index.get(idx) if idx is not None else None
         span = st.span if st is not None else _policy_span(key)
         who = principal_is(d, ra.principal)
@@ -268,9 +287,7 @@ def check_separation(engine: Engine, key: Key) -> Issue | None:
     raise _Undecided(f"more than {MAX_SOD_ROUNDS} administrator classes")
 
 
-def _separation_issue(
-    env: Environment, key: Key, ra: Request, rc: Request, *, span: Span, idx: int | None
-) -> Issue:
+def _separation_issue(env: Environment, key: Key, ra: Request, rc: Request, *, span: Span, idx: int | None) -> Issue:
     confirm(env, ra, True, "an administrator witness")
     confirm(env, rc, True, "a cryptographic-use witness")
     return Issue(
@@ -278,8 +295,7 @@ def _separation_issue(
         Severity.WARNING,
         key.arn,
         span,
-        f"`{ra.principal}` can both administer key `{key.arn}` ({ra.action}) and use it for cryptography "
-        f"({rc.action})",
+        f"`{ra.principal}` can both administer key `{key.arn}` ({ra.action}) and use it for cryptography ({rc.action})",
         requests=(ra, rc),
         statement=idx,
     )

@@ -92,12 +92,15 @@ _FEDERATED = re.compile(r"arn:[a-z-]+:sts::(\d{12}):federated-user/[^/]+")
 
 def load_environment(path: str | Path) -> Environment:
     """Read a YAML manifest and every policy file it names; see the module docstring for the format."""
+    from reasoner.parse import read_input_text
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise InputError(f"cannot read manifest `{p}`: {reason}", code=MANIFEST_FILE) from None
+    try:  # size-capped, never hangs on a FIFO; the error is at `path:1:1`
+        text = read_input_text(p, what="manifest")
+    except InputError as exc:
+        message = (exc.message.replace("cannot read `", "cannot read manifest `", 1)
+                   if exc.message.startswith("cannot read `") else f"cannot read manifest: {exc.message}")
+        raise InputError(message, span=exc.span, code=MANIFEST_FILE) from None
     return _Loader(str(p), p.parent).load(text)
 
 
@@ -195,11 +198,26 @@ class _Loader:
         self, node: yaml.Node, kind: PolicyKind, what: str, key_account: str | None = None
     ) -> PolicyDocument:
         rel = self.scalar(node, what)
-        path = (self.base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+        try:  # a nul character, a name too long or a symlink loop is an error at the node, not a crash
+            if "\x00" in rel:
+                raise ValueError("it contains a nul character")
+            path = (self.base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+            is_file = path.is_file()
+        except (OSError, RuntimeError, ValueError) as exc:
+            reason = (
+                exc.strerror if isinstance(exc, OSError) and exc.strerror
+                else "it is a symbolic link loop" if isinstance(exc, RuntimeError)
+                else "it cannot be encoded as a file name" if isinstance(exc, UnicodeError)
+                else str(exc)
+            )
+            from reasoner.parse import one_line
+
+            raise self.fail(node, f"{what} `{one_line(rel[:200])}` is not a usable path: {reason.lower()}",
+                            MANIFEST_FILE) from None
         cache_key = (path, kind, key_account)
         if cache_key in self.policies:
             return self.policies[cache_key]
-        if not path.is_file():
+        if not is_file:
             raise self.fail(node, f"{what} `{rel}` does not exist", MANIFEST_FILE)
         from reasoner.parse import parse_policy, read_policy_text
 
@@ -227,16 +245,29 @@ class _Loader:
 
     def load(self, text: str) -> Environment:
         try:
-            root = yaml.compose(text)
+            root = yaml.compose(text)  # a node graph: nothing is constructed, aliases are not expanded
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+            line = text.count("\n", 0, exc.position) + 1
+            col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+            raise InputError(
+                f"manifest is not valid yaml: character U+{exc.character:04X} is not allowed"
+                if isinstance(exc.character, int) else f"manifest is not valid yaml: {exc.reason}",
+                span=Span.point(self.file, line, col), code=MANIFEST_SYNTAX,
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            span = Span.point(self.file, mark.line + 1, mark.column + 1) if mark else None
+            span = Span.point(self.file, mark.line + 1, mark.column + 1) if mark else Span.point(self.file, 1, 1)
             problem = getattr(exc, "problem", None) or str(exc)
             raise InputError(
-                f"manifest is not valid yaml: {problem}", span=span, code=MANIFEST_SYNTAX
+                f"manifest is not valid yaml: {' '.join(problem.split())}", span=span, code=MANIFEST_SYNTAX
+            ) from None
+        except RecursionError:
+            raise InputError(
+                "manifest is nested too deeply", span=Span.point(self.file, 1, 1), code=MANIFEST_SYNTAX
             ) from None
         if root is None:
             return Environment(source=self.file)
+        self.check_tags(root)
         top = self.mapping(
             root, "the manifest", ("options", "organizations", "accounts", "keys", "principals", "sessions")
         )
@@ -280,6 +311,35 @@ class _Loader:
             options=options,
             source=self.file,
         )
+
+    #: tags a manifest may carry (implicitly or written out): plain data only; `!!python/object`, `!!binary`,
+    #: `!!set` and local tags such as `!Ref` are refused, so nothing but strings, lists and mappings is read
+    _PLAIN_TAGS = frozenset(
+        f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge")
+    )
+
+    def check_tags(self, root: yaml.Node) -> None:
+        """Refuse any tag that is not plain data; walks the node graph once per node (alias bombs are
+        shared nodes, so this is linear in the text) and without recursion."""
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.tag not in self._PLAIN_TAGS:
+                raise self.fail(
+                    node,
+                    f"yaml tag `{node.tag.replace('tag:yaml.org,2002:', '!!', 1)}` is not allowed",
+                    MANIFEST_TYPE,
+                    help="a manifest holds plain strings, lists and mappings; remove the tag",
+                )
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    stack.extend((k, v))
 
     def unique(self, items: list[tuple[str, Span | None]], what: str) -> None:
         seen: set[str] = set()

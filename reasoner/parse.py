@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -72,6 +74,7 @@ __all__ = [
     "parse_operator",
     "parse_policy",
     "parse_tree",
+    "read_input_text",
     "read_policy_text",
 ]
 
@@ -104,10 +107,17 @@ INPUT_UNREADABLE = "INPUT001"
 INPUT_NOT_UTF8 = "INPUT002"
 INPUT_DIRECTORY = "INPUT003"
 INPUT_BAD_ARGUMENT = "INPUT004"
+INPUT_TOO_LARGE = "INPUT005"
 for _code, _title in ((INPUT_UNREADABLE, "file cannot be read"), (INPUT_NOT_UTF8, "file is not valid utf-8"),
                       (INPUT_DIRECTORY, "path is a directory"),
-                      (INPUT_BAD_ARGUMENT, "bad command-line value")):
+                      (INPUT_BAD_ARGUMENT, "bad command-line value"),
+                      (INPUT_TOO_LARGE, "input larger than the size limit")):
     register_code(_code, E, _title)
+
+#: The largest input read or parsed: 8 MiB, 256 times the largest AWS policy (a 32 KB key policy) and ten
+#: times the largest generated benchmark policy. A bigger file, or an endless stream such as `/dev/zero`,
+#: is refused (INPUT005) after reading at most this many bytes, so hostile input cannot exhaust memory.
+MAX_INPUT_BYTES = 8 * 1024 * 1024
 
 
 # ---- positioned JSON model ---------------------------------------------------------------------------
@@ -969,6 +979,15 @@ _Incomplete = dict[int, set[str]]
 def _parse(source: SourceFile,
            kind: PolicyKind | None) -> tuple[PolicyDocument | None, list[Diagnostic], _Incomplete]:
     """Parse into a possibly partial document, with the elements that could not be built."""
+    text = source.text
+    if len(text) > MAX_INPUT_BYTES:
+        return None, [Diagnostic(INPUT_TOO_LARGE, E, source.span(0, 1),
+                                 f"document is {len(text)} characters long; the most accepted is {MAX_INPUT_BYTES}",
+                                 "the largest AWS policy (a key policy) may have 32,768 bytes")], {}
+    deep = _too_deep_at(text)
+    if deep is not None:
+        return None, [Diagnostic(TOO_DEEP, E, source.span(deep, deep + 1),
+                                 f"document nested deeper than {MAX_DEPTH} levels")], {}
     root, diags = _parse_json(source)
     if root is None:
         return None, diags, {}
@@ -980,6 +999,27 @@ def _parse(source: SourceFile,
     if doc is not None:
         doc = dataclasses.replace(doc, kind=kind if kind is not None else guess_kind(doc.statements))
     return doc, builder.diags, builder.incomplete
+
+
+_BRACKET_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep_at(text: str) -> int | None:
+    """Offset of the first bracket nested more than MAX_DEPTH + 1 levels deep, found by a linear scan before
+    parsing (100,000 nested brackets are rejected in milliseconds instead of being parsed); None if there is
+    none. Values exactly one level too deep are left to `_Builder.check_duplicates`."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH + 1:
+        return None
+    depth = 0
+    for m in _BRACKET_OR_STRING.finditer(text):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                return m.start()
+        elif ch in "]}":
+            depth -= 1
+    return None
 
 
 def parse_document(text: str, *, file: str = "<string>",
@@ -1012,7 +1052,9 @@ def parse_and_validate(text: str, *, file: str = "<string>", kind: PolicyKind | 
                               incomplete={i: frozenset(e) for i, e in incomplete.items()}))
     else:  # the character-set check does not need the structure: run it on text that does not parse
         syntax_at = {(d.span.line, d.span.col) for d in diags if d.code == SYNTAX}
-        diags.extend(d for d in _character_diagnostics(source) if (d.span.line, d.span.col) not in syntax_at)
+        if not any(d.code == INPUT_TOO_LARGE for d in diags):
+            diags.extend(d for d in _character_diagnostics(source)
+                         if (d.span.line, d.span.col) not in syntax_at)
     diags = _dedupe(sort_diagnostics(diags))
     if any(d.is_error for d in diags):
         return None, diags
@@ -1048,20 +1090,81 @@ def parse_policy(text: str, *, file: str = "<string>", kind: PolicyKind | None =
 
 
 def read_policy_text(path: str | Path) -> str:
-    """Read a policy file as UTF-8; any failure is an `InputError` with a stable code."""
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"`{p}` is a directory, not a policy file", code=INPUT_DIRECTORY)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
+    """Read a policy file as UTF-8; any failure is an `InputError` with a stable code (see `read_input_text`)."""
+    return read_input_text(path, what="policy file")
+
+
+def _show_path(p: Path | str) -> str:
+    text = one_line(str(p))
+    return text if len(text) <= 200 else text[:120] + "..." + text[-60:]
+
+
+def read_input_text(path: str | Path, *, what: str = "file", limit: int = MAX_INPUT_BYTES) -> str:
+    """Read an input file as UTF-8 text, never hanging and never reading more than `limit` bytes.
+
+    Every failure is an `InputError` at `path:1:1` with a stable code: INPUT001 (missing, unreadable, not a
+    valid path), INPUT002 (not UTF-8; UTF-16 is named as such), INPUT003 (a directory), INPUT005 (larger
+    than `limit`, including endless streams). A FIFO is opened without blocking, so one that no process
+    writes to reads as empty instead of hanging; pipes with a writer (`<(...)`) are read to their end.
+    """
+    name = str(path)
+    where = Span.point(one_line(name), 1, 1)
+    shown = _show_path(name)
+
+    def fail(message: str, code: str) -> InputError:
+        return InputError(message, span=where, code=code)
+
+    def unreadable(exc: OSError) -> InputError:
         reason = exc.strerror.lower() if exc.strerror else type(exc).__name__
-        raise InputError(f"cannot read `{p}`: {reason}", code=INPUT_UNREADABLE) from None
+        return fail(f"cannot read `{shown}`: {reason}", INPUT_UNREADABLE)
+
+    if "\x00" in name:
+        raise fail(f"`{shown}` is not a valid path: it contains a nul character", INPUT_UNREADABLE)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(name, flags)
+    except IsADirectoryError:
+        raise fail(f"`{shown}` is a directory, not a {what}", INPUT_DIRECTORY) from None
+    except OSError as exc:
+        if os.path.isdir(name):  # Windows reports a directory as "permission denied"
+            raise fail(f"`{shown}` is a directory, not a {what}", INPUT_DIRECTORY) from None
+        raise unreadable(exc) from None
+    except ValueError:  # a lone surrogate cannot be encoded as a file name
+        raise fail(f"`{shown}` is not a valid path: it cannot be encoded as a file name",
+                   INPUT_UNREADABLE) from None
+    too_large = fail(f"`{shown}` is larger than {limit} bytes, the most a {what} may have", INPUT_TOO_LARGE)
+    chunks: list[bytes] = []
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise fail(f"`{shown}` is a directory, not a {what}", INPUT_DIRECTORY)
+        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            raise too_large
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)  # opened non-blocking only so that a FIFO without writer cannot hang
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise too_large
+    except OSError as exc:
+        raise unreadable(exc) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"`{p}` is not valid utf-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                         code=INPUT_NOT_UTF8) from None
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise fail(f"`{shown}` is utf-16 text, not utf-8", INPUT_NOT_UTF8) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
+        raise fail(f"`{shown}` is not valid utf-8 (byte 0x{data[exc.start]:02x} at line {line}, column {col}, "
+                   f"offset {exc.start})", INPUT_NOT_UTF8) from None
 
 
 def load_policy(path: str | Path, kind: PolicyKind | None = None, *,

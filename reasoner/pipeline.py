@@ -159,9 +159,7 @@ def principal_is(domain: Domain, text: str) -> smt.Term:
             d.f("sess").is_lit(m.group(3)),
         )
     if m := re.fullmatch(r"arn:aws:sts::(\d{12}):federated-user/(.+)", t):
-        return smt.and_(
-            d.kind_is(PKind.FEDERATED), d.f("acct").is_lit(m.group(1)), d.f("fed").is_lit(m.group(2))
-        )
+        return smt.and_(d.kind_is(PKind.FEDERATED), d.f("acct").is_lit(m.group(1)), d.f("fed").is_lit(m.group(2)))
     if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
         return smt.and_(d.kind_is(PKind.SERVICE), d.f("svc").is_lit(t))
     raise InputError(f"`{text}` is not an account id, principal ARN or service principal")
@@ -204,9 +202,7 @@ def _principal_matches(text: str, principal: str) -> bool:
         t = f"arn:aws:iam::{t}:root"
     if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
         s = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", principal)
-        return bool(
-            s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower()
-        )
+        return bool(s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower())
     return t == principal
 
 
@@ -255,9 +251,7 @@ def check(
     limit = DEFAULT_RLIMIT if rlimit is None else rlimit
     try:
         compiled = (
-            env_or_compiled
-            if isinstance(env_or_compiled, CompiledEnvironment)
-            else _compiled_for(env_or_compiled)
+            env_or_compiled if isinstance(env_or_compiled, CompiledEnvironment) else _compiled_for(env_or_compiled)
         )
         if isinstance(prop, CanAccess):
             result = _check_can_access(compiled, prop, timeout, limit, dump_smt2)
@@ -301,9 +295,7 @@ def _violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term,
         return term, [env]
     if isinstance(prop, NoNewAccess | Equivalent):
         old = compiled.encode_other(prop.old)
-        scope = smt.and_(
-            d.action_in(_expand_actions(prop.actions, d)), d.key_in(_expand_resources(prop.resources, d))
-        )
+        scope = smt.and_(d.action_in(_expand_actions(prop.actions, d)), d.key_in(_expand_resources(prop.resources, d)))
         if isinstance(prop, NoNewAccess):
             diff = smt.and_(new.allows, smt.not_(old.allows))
         else:
@@ -348,16 +340,12 @@ def _check_violation(
         if out.status is Status.UNKNOWN:
             return CheckResult(prop, Verdict.UNKNOWN, reason=out.reason, stats=stats)
         if out.status is Status.UNSAT:
-            return CheckResult(
-                prop, Verdict.PROVED, responsible=tuple(_responsible(compiled, prop)), stats=stats
-            )
+            return CheckResult(prop, Verdict.PROVED, responsible=tuple(_responsible(compiled, prop)), stats=stats)
         assert out.model is not None
         try:
             decoded = decode_request(d, out.model)
         except (DecodeError, WitnessBudgetExceeded) as exc:
-            return CheckResult(
-                prop, Verdict.UNKNOWN, reason=f"no concrete request for the model: {exc}", stats=stats
-            )
+            return CheckResult(prop, Verdict.UNKNOWN, reason=f"no concrete request for the model: {exc}", stats=stats)
         if decoded.request is None:
             compiled.solver.add_lemmas(decoded.lemmas)
             continue
@@ -414,9 +402,7 @@ def _check_can_access(
             for _ in range(MAX_REFINEMENTS):
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
-                    return CheckResult(
-                        prop, Verdict.UNKNOWN, reason=f"timeout after {timeout:g} s", stats=stats
-                    )
+                    return CheckResult(prop, Verdict.UNKNOWN, reason=f"timeout after {timeout:g} s", stats=stats)
                 out = compiled.solver.check([lit], timeout=remaining, rlimit=rlimit)
                 stats.update(out.stats)
                 if out.status is Status.UNKNOWN:
@@ -560,15 +546,21 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
         f = d.f(name)
         if not all(h.accepts(value) for h in f.hard):
             raise ValueError(f"`{value}` does not have the shape of field `{name}`")
-    action = canonical_action(request.action)
+    action = canonical_action(request.action) or request.action
     key = d.key_index(request.resource)
     if action not in d.actions or key is None:
         raise ValueError("action or resource outside the symbolic domain")
-    ctx = {k.lower(): tuple(v) for k, v in request.context.items()}
+    from reasoner.catalog import condition_key_may_exist
+
+    # keys that never exist for the action are dropped (as `evaluate._derive` does) before anything else
+    given = {
+        k: tuple(v)
+        for k, v in request.context.items()
+        if not (k.lower().startswith("kms:") and condition_key_may_exist(k.lower(), action) is False)
+    }
+    ctx = {k.lower(): v for k, v in given.items()}
     if "kms:encryptioncontextkeys" not in ctx:
-        ec = tuple(
-            k.split(":", 2)[2] for k in request.context if k.lower().startswith("kms:encryptioncontext:")
-        )
+        ec = tuple(k.split(":", 2)[2] for k in given if k.lower().startswith("kms:encryptioncontext:"))
         if ec:
             ctx["kms:encryptioncontextkeys"] = ec
     parts: list[smt.Term] = [
@@ -597,9 +589,7 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     return smt.and_(parts)
 
 
-def decide(
-    compiled: CompiledEnvironment, request: Request, *, timeout: float = DEFAULT_TIMEOUT_S
-) -> bool | None:
+def decide(compiled: CompiledEnvironment, request: Request, *, timeout: float = DEFAULT_TIMEOUT_S) -> bool | None:
     """The symbolic decision (allowed or not) for one concrete request, or None when the solver cannot tell
     or the encoding is not deterministic for it (both an ALLOW and a deny model exist: a bug)."""
     d = compiled.domain
@@ -616,7 +606,6 @@ def decide(
         return None
     if (a.status is Status.SAT) == (b.status is Status.SAT):
         raise InternalError(
-            f"the encoding is not deterministic for `{request}`: allow {a.status.value}, "
-            f"deny {b.status.value}"
+            f"the encoding is not deterministic for `{request}`: allow {a.status.value}, deny {b.status.value}"
         )
     return a.status is Status.SAT

@@ -275,8 +275,12 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile, parser: Lark) -> Pro
         char = source.text[start] if start < len(source.text) else ""
         span = source.span(start, start + 1)
         allowed = exc.allowed or set()
+        if char == "\ufeff":
+            return PropertySyntaxError("byte order mark (U+FEFF) is not allowed", span=span, code=SYNTAX,
+                                       source=source, help="save the file as utf-8 without bom")
+        shown = f"`{char}`" if char.isprintable() and not char.isspace() else f"U+{ord(char or chr(0)):04X}"
         return PropertySyntaxError(
-            f"unexpected character `{char}`, expected {_describe_expected(allowed, parser)}", span=span,
+            f"unexpected character {shown}, expected {_describe_expected(allowed, parser)}", span=span,
             code=SYNTAX, source=source, help=_syntax_hint(exc, source, start))
     return PropertySyntaxError("syntax error", code=SYNTAX, source=source)  # pragma: no cover
 
@@ -457,13 +461,48 @@ def parse_file(path: str | Path) -> PropertyFile:
 
 
 def _read(path: Path, at: tuple[Span, SourceFile] | None) -> str:
+    """The text of a property file (at most `parse.MAX_INPUT_BYTES`, never hanging on a FIFO); an unreadable
+    one is reported at the `include` naming it, or at `path:1:1`."""
+    from reasoner.parse import read_input_text
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        span, source = at if at else (None, None)
-        raise PropertyError(f"cannot read `{path}`: {reason.lower()}", span=span, code=UNREADABLE,
-                            source=source) from None
+        return read_input_text(path, what="property file")
+    except InputError as exc:
+        span, source = at if at else (exc.span, None)
+        raise PropertyError(exc.message, span=span, code=UNREADABLE, source=source) from None
+
+
+def _resolve(path: Path, span: Span | None, source: SourceFile | None) -> Path:
+    """`path.resolve()`, with a path that cannot be resolved (a nul character, a name too long, a symlink
+    loop) reported at `span` instead of escaping as an OSError, ValueError or RuntimeError."""
+    try:
+        if "\x00" in str(path):
+            raise ValueError("it contains a nul character")
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror
+                  else "it is a symbolic link loop" if isinstance(exc, RuntimeError) else str(exc))
+        raise PropertyError(f"`{_shown(path)}` is not a usable path: {_one_line(reason).lower()}", span=span,
+                            code=UNREADABLE, source=source) from None
+
+
+def _shown(path: Path) -> str:
+    """A path for a message: control characters escaped, at most 200 characters."""
+    text = _one_line(str(path))
+    return text if len(text) <= 200 else text[:120] + "..." + text[-60:]
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _one_line(text: str) -> str:
+    from reasoner.parse import one_line
+
+    return one_line(text)
 
 
 # ---- compiling ---------------------------------------------------------------------------------------
@@ -535,7 +574,8 @@ class Compiler:
 
     def _compile_into(self, path: Path, scope: _Scope, out: list[Assertion], stack: tuple[Path, ...],
                       at: tuple[Span, SourceFile] | None) -> None:
-        resolved = path.resolve()
+        span, source = at if at else (Span.point(str(path), 1, 1), None)
+        resolved = _resolve(path, span, source)
         if resolved in stack:
             chain = " -> ".join(str(p.name) for p in (*stack, resolved))
             span, source = at if at else (None, None)
@@ -673,7 +713,7 @@ class Compiler:
         from reasoner.parse import load_policy
 
         path = Path(os.path.normpath(base / val.text))
-        cache_key = (path.resolve(), key_arn, id(env))
+        cache_key = (_resolve(path, val.span, source), key_arn, id(env))
         hit = self._policy_envs.get(cache_key)
         if hit is not None and hit[0] is env:
             return hit[1]
@@ -698,10 +738,10 @@ class Compiler:
 
     def _environment_at(self, path: Path, span: Span, source: SourceFile) -> Environment:
         path = Path(os.path.normpath(path))
-        key = path.resolve()
+        key = _resolve(path, span, source)
         if key not in self._environments:
-            if not path.is_file():
-                raise PropertyError(f"environment manifest `{path}` not found", span=span, code=UNREADABLE,
+            if not _is_file(path):
+                raise PropertyError(f"environment manifest `{_shown(path)}` not found", span=span, code=UNREADABLE,
                                     source=source, help="paths are relative to the property file")
             self._environments[key] = self._load(path)
         return self._environments[key]
@@ -800,12 +840,8 @@ class Compiler:
 
 
 def _slice(source: SourceFile, span: Span) -> str:
-    lines = source.text.split("\n")
-    if span.line == span.end_line:
-        return lines[span.line - 1][span.col - 1 : span.end_col - 1]
-    parts = [lines[span.line - 1][span.col - 1 :], *lines[span.line : span.end_line - 1],
-             lines[span.end_line - 1][: span.end_col - 1]]
-    return "\n".join(parts)
+    """The text of a span (by offsets: splitting the whole file per assertion would be quadratic)."""
+    return source.text[source.offset(span.line, span.col) : source.offset(span.end_line, span.end_col)]
 
 
 def _expand(vals: Vals, scope: _Scope, source: SourceFile) -> Vals:
@@ -978,11 +1014,24 @@ def find_property_files(paths: Iterable[str | Path]) -> list[Path]:
     """Files named directly, plus every `*.access` file under the directories named, sorted per directory."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(x for x in p.rglob(f"*{SUFFIX}") if x.is_file()))
+        try:
+            is_dir = p.is_dir()
+        except (OSError, ValueError):  # a name too long: reported when the file is read
+            is_dir = False
+        if is_dir:
+            out.extend(sorted(x for x in _walk(p) if _is_file(x)))
         else:
             out.append(p)
     return list(dict.fromkeys(out))
+
+
+def _walk(directory: Path) -> Iterable[Path]:
+    """`directory.rglob("*.access")` without following symbolic links to directories (no symlink loop can
+    make it run forever); unreadable subdirectories are skipped."""
+    for root, _dirs, names in os.walk(directory, followlinks=False):
+        for name in names:
+            if name.endswith(SUFFIX):
+                yield Path(root, name)
 
 
 __all__ = [

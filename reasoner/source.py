@@ -9,8 +9,11 @@ that lies outside the text.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True, order=True)
@@ -41,9 +44,7 @@ class SourceFile:
 
     def __post_init__(self) -> None:
         starts = [0]
-        for i, ch in enumerate(self.text):
-            if ch == "\n":
-                starts.append(i + 1)
+        starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     def position(self, offset: int) -> tuple[int, int]:
@@ -51,6 +52,14 @@ class SourceFile:
         offset = max(0, min(offset, len(self.text)))
         line = bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
+
+    def offset(self, line: int, col: int) -> int:
+        """0-based character offset of a 1-based (line, column), clamped to the text."""
+        if line < 1:
+            return 0
+        if line > len(self._line_starts):
+            return len(self.text)
+        return max(0, min(self._line_starts[line - 1] + col - 1, len(self.text)))
 
     def span(self, start: int, end: int) -> Span:
         """Span of the characters `text[start:end]`."""

@@ -9,13 +9,14 @@ policies, trust policies, console behaviour, other services' actions) are not en
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reasoner.ast import PolicyDocument, PolicyKind
-from reasoner.environment import Environment, Grant, Key, Principal, PrincipalKind, Session
+from reasoner.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Session
 from reasoner.evaluate import evaluate
 from reasoner.parse import parse_policy
 from reasoner.request import Request
@@ -419,6 +420,8 @@ def test_bypass_lockout_null(docs: Path) -> None:
         decide_ctx(e, user("admin"), "kms:PutKeyPolicy", {"kms:BypassPolicyLockoutSafetyCheck": "false"})
         == "IMPLICIT_DENY"
     )
+    table = replace(e, options=Options(bypass_lockout_key_always_present=True))  # semantics §5.1 reading
+    assert decide(table, user("admin"), "kms:PutKeyPolicy") == "IMPLICIT_DENY"
     deny = load(docs, "conditions-kms__1.json", PolicyKind.IDENTITY)
     e1 = Environment(
         keys=(Key(KEY, default_kp()),),

@@ -30,9 +30,7 @@ def _outside(principal: str) -> bool:
     return len(parts) < 5 or parts[4] != OWNER
 
 
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
-)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_proved_survives_sampling_and_refuted_replays(data: st.DataObject) -> None:
     env = data.draw(environments())
@@ -44,9 +42,7 @@ def test_proved_survives_sampling_and_refuted_replays(data: st.DataObject) -> No
         assume(False)
         return
     result = check_property(compiled, prop, timeout=20)
-    assert result.verdict is not Verdict.UNKNOWN or (result.reason or "").startswith("unsupported"), (
-        result.reason
-    )
+    assert result.verdict is not Verdict.UNKNOWN or (result.reason or "").startswith("unsupported"), result.reason
     if result.verdict is Verdict.REFUTED:
         cx = result.counterexample
         assert cx is not None and cx.action in actions and _outside(cx.principal)

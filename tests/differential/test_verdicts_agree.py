@@ -23,6 +23,7 @@ from reasoner.domain import key_actions
 from reasoner.environment import (
     Account,
     Environment,
+    Grant,
     Key,
     Options,
     Organization,
@@ -111,6 +112,29 @@ def _with(doc: PolicyDocument, extra: PolicyDocument) -> PolicyDocument:
 
 
 @st.composite
+def grants_strategy(draw: st.DrawFn) -> Grant:
+    """KMS grants (semantics §4.4): grantee, operations, encryption-context and SourceArn constraints."""
+    grantee = draw(
+        st.sampled_from(
+            (ROLE, USER, "444455556666", "arn:aws:iam::111122223333:root", SESSION, "cloudtrail.amazonaws.com")
+        )
+    )
+    ops = frozenset(draw(st.lists(st.sampled_from((*ACTIONS, "kms:RetireGrant")), min_size=1, max_size=4)))
+    equals = draw(st.sampled_from((None, {"Department": "IT"}, {"department": "IT", "Project": "x"})))
+    subset = draw(st.sampled_from((None, {"Department": "IT"})))
+    source = draw(st.sampled_from((None, "arn:aws:s3:::bucket")))
+    retiring = draw(st.sampled_from((None, USER, ROLE)))
+    return Grant(
+        grantee,
+        ops,
+        encryption_context_equals=equals,
+        encryption_context_subset=subset,
+        source_arn=source,
+        retiring_principal=retiring,
+    )
+
+
+@st.composite
 def environments(draw: st.DrawFn) -> Environment:
     kp = draw(policy_documents(PolicyKind.KEY_POLICY))
     ip_user = draw(policy_documents(PolicyKind.IDENTITY))
@@ -121,9 +145,7 @@ def environments(draw: st.DrawFn) -> Environment:
         ip_user = _with(ip_user, _BROAD_IAM)
     if draw(st.booleans()):
         ip_role = _with(ip_role, _BROAD_IAM)
-    boundary = (
-        draw(policy_documents(PolicyKind.PERMISSIONS_BOUNDARY)) if draw(st.integers(0, 3)) == 0 else None
-    )
+    boundary = draw(policy_documents(PolicyKind.PERMISSIONS_BOUNDARY)) if draw(st.integers(0, 3)) == 0 else None
     tags = draw(st.sampled_from(({}, {"team": "IT"}, {"Team": "ops"})))
     session_policies = (draw(policy_documents(PolicyKind.SESSION)),) if draw(st.booleans()) else ()
     fed_policies = (draw(policy_documents(PolicyKind.SESSION)),) if draw(st.booleans()) else ()
@@ -139,8 +161,9 @@ def environments(draw: st.DrawFn) -> Environment:
             scps["r-ab12"] = (_FULL_ACCESS,)
         rcps = {"111122223333": (draw(policy_documents(PolicyKind.RCP)),)}
         orgs = (Organization(org_id, "r-ab12", "123456789012", scps=scps, rcps=rcps),)
+    grants = tuple(draw(st.lists(grants_strategy(), max_size=2)))
     return Environment(
-        keys=(Key(KEY, kp),),
+        keys=(Key(KEY, kp, grants=grants),),
         accounts=(
             Account("111122223333", organization=org_id, ou_path=("r-ab12",) if org_id else ()),
             Account(
@@ -207,9 +230,7 @@ def requests_for(draw: st.DrawFn, env: Environment) -> Request:
     if form >= 7 and named:
         principal = draw(st.sampled_from(named))
     elif form == 0:
-        principal = draw(
-            st.sampled_from((SESSION, FEDERATED, "arn:aws:sts::444455556666:assumed-role/ExampleRole/s2"))
-        )
+        principal = draw(st.sampled_from((SESSION, FEDERATED, "arn:aws:sts::444455556666:assumed-role/ExampleRole/s2")))
     elif form == 1:
         principal = USER
     elif form == 2:
@@ -224,8 +245,21 @@ def requests_for(draw: st.DrawFn, env: Environment) -> Request:
             acct = p.split(":")[4]
             p = f"arn:aws:sts::{acct}:assumed-role/{p.rsplit('/', 1)[-1]}/session"
         principal = p
-    action = draw(st.sampled_from(ACTIONS))
+    action = draw(st.sampled_from((*ACTIONS, "kms:RetireGrant")))
     context: dict[str, tuple[str, ...]] = {}
+    if env.keys[0].grants and draw(st.booleans()):
+        for k, v in (
+            ("kms:EncryptionContext:Department", "IT"),
+            ("kms:EncryptionContext:Project", "x"),
+            ("aws:SourceArn", "arn:aws:s3:::bucket"),
+            ("kms:EncryptionContext:Other", "y"),
+        ):
+            if draw(st.booleans()):
+                context[k] = (v,)
+        if draw(st.booleans()):
+            context["kms:GrantOperations"] = tuple(
+                draw(st.lists(st.sampled_from(("Decrypt", "Encrypt", "Sign")), min_size=1, max_size=2, unique=True))
+            )
     for key, values in sorted(_condition_values(env).items()):
         if not draw(st.booleans()):
             continue
@@ -234,9 +268,7 @@ def requests_for(draw: st.DrawFn, env: Environment) -> Request:
     return Request(principal, action, KEY, context)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
-)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_symbolic_decision_equals_evaluator(data: st.DataObject) -> None:
     env = data.draw(environments())

@@ -2515,6 +2515,15 @@ cond_case("forall-absent", "§3.2", {"ForAllValues:StringEquals": {TK: ["a"]}}, 
 cond_case("forany-hit", "§3.2", {"ForAnyValue:StringLike": {TK: ["x*"]}}, {TK: ["a", "xy"]}, True)
 cond_case("forany-absent", "§3.2", {"ForAnyValue:StringLike": {TK: ["x*"]}}, {}, False)
 cond_case("forany-ifexists-absent", "§3.2", {"ForAnyValue:StringLikeIfExists": {TK: ["x*"]}}, {}, True)
+cond_case(
+    "forany-ifexists-absent-sim",
+    "§3.2",
+    {"ForAnyValue:StringLikeIfExists": {TK: ["x*"]}},
+    {},
+    False,
+    "option: iam-simulate's reading (ForAnyValue before IfExists)",
+    options={"for_any_value_if_exists_absent_true": False},
+)
 cond_case("forany-negated", "§3.2", {"ForAnyValue:StringNotEquals": {TK: ["a"]}}, {TK: ["a", "b"]}, True)
 cond_case("forany-negated-only-a", "§3.2", {"ForAnyValue:StringNotEquals": {TK: ["a"]}}, {TK: ["a"]}, False)
 cond_case("var-username", "§3.4", {"StringEquals": {T: "${aws:username}"}}, {T: "U"}, True)

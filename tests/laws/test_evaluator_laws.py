@@ -147,7 +147,7 @@ def build(w: dict[str, Any]) -> Environment:
 requests = st.builds(
     Request, st.sampled_from(CALLERS), st.sampled_from(ACTIONS), st.just(K), st.sampled_from(CONTEXTS)
 )
-PLACES = ["kp", "role_o", "user_o", "role_a", "session_policy"]
+PLACES = ["kp", "role_o", "user_o", "role_a", "session_policy", "boundary"]
 
 
 def decide(w: dict[str, Any], r: Request) -> Decision | None:
@@ -174,6 +174,8 @@ def test_adding_an_allow_never_removes_access(
     kind = PolicyKind.KEY_POLICY if place == "kp" else PolicyKind.IDENTITY
     before = decide(w, r)
     extra = data.draw(added(kind, "Allow"))
+    if w[place] is None:  # no boundary attached: attaching one is not "adding a statement"
+        return
     after = decide({**w, place: [*w[place], extra]}, r)
     if before is Decision.ALLOW and after is not None:
         assert after is Decision.ALLOW
@@ -187,6 +189,8 @@ def test_adding_a_deny_never_adds_access(
     kind = PolicyKind.KEY_POLICY if place == "kp" else PolicyKind.IDENTITY
     before = decide(w, r)
     extra = data.draw(added(kind, "Deny"))
+    if w[place] is None:  # no boundary attached: attaching one is not "adding a statement"
+        return
     after = decide({**w, place: [*w[place], extra]}, r)
     if before is not None and before is not Decision.ALLOW and after is not None:
         assert after is not Decision.ALLOW

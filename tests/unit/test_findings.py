@@ -22,6 +22,7 @@ from reasoner.ast import ConditionOperator, PolicyKind, SetQualifier
 from reasoner.cli import main
 from reasoner.domain import key_actions
 from reasoner.environment import Account, Environment, Key
+from reasoner.errors import InputError
 from reasoner.explain import replay
 from reasoner.findings import (
     FindingsResult,
@@ -34,7 +35,6 @@ from reasoner.findings import (
     parse_zone,
     render,
 )
-from reasoner.errors import InputError
 from reasoner.parse import parse_policy
 from reasoner.request import Request
 from reasoner.result import Verdict
@@ -80,7 +80,7 @@ def _sweep_requests(result: FindingsResult, env: Environment) -> list[Request]:
         "arn:aws:sts::999999999999:assumed-role/Other/x", "cloudtrail.amazonaws.com",
     ]
     contexts: list[dict[str, tuple[str, ...]]] = [
-        {}, {"kms:GrantIsForAWSResource": ("true",)}, {"kms:CallerAccount": (EXT,)},
+        {}, {"kms:GrantIsForAWSResource": ("true",)}, {"kms:ViaService": ("ec2.us-west-2.amazonaws.com",)},
         {"aws:SourceVpce": ("vpce-1a2b3c4d",)}, {"aws:SourceIp": ("10.1.2.3",)},
     ]
     return [Request(p, a, KEY, c) for p, a, c in product(principals, key_actions(), contexts)]
@@ -294,3 +294,96 @@ def test_cli_findings_exit_statuses(tmp_path: Path) -> None:
     assert code == 2 and "zone of trust" in err
     code, _, _ = _run("findings", str(tmp_path / "missing.json"))
     assert code == 2
+
+
+def test_organization_condition_on_a_policy_alone_gives_an_organization_class() -> None:
+    org = "o-abcdefghij"
+    doc = _policy([ROOT_STMT, {"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                               "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}}])
+    env = key_policy_environment(doc, KEY)  # type: ignore[arg-type]
+    (member,) = env.accounts
+    assert member.organization == org and not member.iam_known
+    result = findings(env)
+    (f,) = result.findings
+    assert f.principal == PrincipalClass("organization", org) and not f.public
+    assert in_class(f.principal, f.example.principal, env)
+    assert result.keys[0].complete is Verdict.PROVED
+    # trusting the organization leaves nothing
+    assert findings(env, [OWNER, org]).findings == ()
+    # a manifest without the organization's accounts: nobody satisfies the condition
+    assert findings(Environment(keys=env.keys)).findings == ()
+
+
+def test_several_keys_in_one_environment() -> None:
+    other = KEY.replace("1234abcd", "5678abcd")
+    env = Environment(keys=(Key(KEY, _policy(SEED["Statement"])),  # type: ignore[arg-type]
+                            Key(other, _policy([ROOT_STMT]))))  # type: ignore[arg-type]
+    result = findings(env)
+    assert [len(k.findings) for k in result.keys] == [2, 0]
+    assert all(k.complete is Verdict.PROVED for k in result.keys)
+    assert all(f.example.resource == KEY for f in result.findings)
+
+
+# ---- random key policies (tests/strategies.py) ----------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from tests import strategies  # noqa: E402
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(strategies.policy_documents(PolicyKind.KEY_POLICY))
+def test_random_policies_findings_cover_every_allowed_external_request(doc: object) -> None:
+    """For random key policies: PROVED complete findings cover every external request the evaluator allows
+    among the root users and role sessions of the accounts the policy names (and of an unknown account)."""
+    import re
+
+    env = key_policy_environment(doc, KEY)  # type: ignore[arg-type]
+    result = findings(env, timeout=20)
+    (k,) = result.keys
+    for f in k.findings:
+        assert replay(env, f.example)[0].decision.allowed
+    if k.complete is not Verdict.PROVED:
+        assert k.reason
+        return
+    text = doc.source.text if doc.source else ""  # type: ignore[attr-defined]
+    accounts = [*sorted(set(re.findall(r"(?<!\d)\d{12}(?!\d)", text)) - {OWNER})[:3], "999999999999"]
+    for acct in accounts:
+        for p in (f"arn:aws:iam::{acct}:root", f"arn:aws:sts::{acct}:assumed-role/Example/s"):
+            for a in key_actions():
+                r = Request(p, a, KEY)
+                ev, _ = replay(env, r)
+                if ev.decision.allowed:
+                    assert any(in_class(f.principal, p, env) and a in f.actions for f in k.findings), r
+
+
+def test_deny_outside_organization_perimeter() -> None:
+    """`Principal: *` allowed, and a Deny for callers outside the organization: the access is the
+    organization's (not public), and an account of no organization gets nothing."""
+    org = "o-abcdefghij"
+    doc = _policy([ROOT_STMT,
+                   {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+                   {"Sid": "Perimeter", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": org}}}])
+    env = key_policy_environment(doc, KEY)  # type: ignore[arg-type]
+    result = findings(env)
+    (f,) = result.findings
+    assert f.principal == PrincipalClass("organization", org) and not f.any_verified
+    assert f.public is False
+    assert not replay(env, Request("arn:aws:iam::999999999999:root", "kms:Decrypt", KEY))[0].decision.allowed
+
+
+def test_public_is_decided_on_the_whole_decision_not_the_allow_statement() -> None:
+    """`Principal: *` with a Deny for requests outside one VPC endpoint: the allow statement has no
+    restricting condition, but every allowed request carries the fixed aws:SourceVpce value: not public."""
+    env = _env([ROOT_STMT,
+                {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+                {"Sid": "OnlyVpce", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                 "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}])
+    (f,) = findings(env).findings
+    assert f.principal.kind == "any" and f.any_verified and not f.public and f.public_example is None
+    open_env = _env([ROOT_STMT, {"Sid": "Everyone", "Effect": "Allow", "Principal": "*",
+                                 "Action": "kms:Decrypt", "Resource": "*"}])
+    (g,) = findings(open_env).findings
+    assert g.public and g.public_example is not None
+    assert replay(open_env, g.public_example)[0].decision.allowed
