@@ -9,6 +9,7 @@ contract (see EXIT_CODES), documented in `--help` and the README.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -543,10 +544,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     err = stderr or sys.stderr
     for stream in {id(out): out, id(err): err}.values():
         if stream is sys.stdout or stream is sys.stderr:  # a lone surrogate (`\ud800` in a policy) or a
-            try:  # character the terminal's encoding lacks is printed escaped instead of crashing
+            # character the terminal's encoding lacks is printed escaped instead of crashing
+            with contextlib.suppress(AttributeError, ValueError, OSError):
                 stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-            except (AttributeError, ValueError, OSError):
-                pass
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)

@@ -14,8 +14,8 @@ be realised for another reason (a typed value that no string represents together
 from __future__ import annotations
 
 import ipaddress
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -210,25 +210,41 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
             context[key_name] = tuple(vals)
     if lemmas:
         return Decoded(None, lemmas, kind)
-    # kms:EncryptionContextKeys is derived by the evaluator from the kms:EncryptionContext:* entries
-    has_entries = any(k.startswith("kms:encryptioncontext:") for k in context)
-    if not has_entries:
-        # no entry: the list stands on its own (kept as given)
-        principal = principal_arn(kind, values)
-        return Decoded(Request(principal, action, key.arn, context), [], kind)
-    ec_keys = context.pop("kms:encryptioncontextkeys", ())
+    principal = principal_arn(kind, values)
+    return Decoded(Request(principal, action, key.arn, _spelled(domain, _encryption_context(context))), [], kind)
+
+
+def _encryption_context(context: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """kms:EncryptionContextKeys is derived by the evaluator from the kms:EncryptionContext:* entries: with
+    entries, every listed name becomes an entry (spelled as listed) and the list is left out; without
+    entries, the list stands on its own."""
+    if not any(k.startswith("kms:encryptioncontext:") for k in context):
+        return context
+    out = dict(context)
+    ec_keys = out.pop("kms:encryptioncontextkeys", ())
     spelled = {n.lower(): n for n in ec_keys}
-    for k in [k for k in context if k.startswith("kms:encryptioncontext:")]:
+    for k in [k for k in out if k.startswith("kms:encryptioncontext:")]:
         suffix = k.split(":", 2)[2]
         if suffix in spelled and spelled[suffix] != suffix:
-            context[f"kms:encryptioncontext:{spelled[suffix]}"] = context.pop(k)
-    have = {k.split(":", 2)[2].lower() for k in context if k.startswith("kms:encryptioncontext:")}
+            out[f"kms:encryptioncontext:{spelled[suffix]}"] = out.pop(k)
+    have = {k.split(":", 2)[2].lower() for k in out if k.startswith("kms:encryptioncontext:")}
     for name in ec_keys:
         if name.lower() not in have:
-            context[f"kms:encryptioncontext:{name}"] = ("example",)
+            out[f"kms:encryptioncontext:{name}"] = ("example",)
             have.add(name.lower())
-    principal = principal_arn(kind, values)
-    return Decoded(Request(principal, action, key.arn, context), [], kind)
+    return out
+
+
+def _spelled(domain: Domain, context: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Context keys as the policies spell them (keys are case-insensitive; entry names of the encryption
+    context keep the case chosen above)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for k, v in context.items():
+        if k.startswith("kms:encryptioncontext:"):
+            out["kms:EncryptionContext:" + k.split(":", 2)[2]] = v
+        else:
+            out[domain.key_spelling.get(k, k)] = v
+    return out
 
 
 def principal_arn(kind: PKind, v: dict[str, str]) -> str:

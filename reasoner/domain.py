@@ -304,6 +304,7 @@ class Domain:
     views: dict[tuple[str, str], dict[str, Term]] = field(default_factory=dict)
     slot_counts: dict[str, int] = field(default_factory=dict)
     key_literals: dict[str, set[str]] = field(default_factory=dict)
+    key_spelling: dict[str, str] = field(default_factory=dict)
     _ec_done: set[str] = field(default_factory=set)
     _ec_pairs: set[tuple[str, str]] = field(default_factory=set)
 
@@ -371,6 +372,7 @@ class Domain:
                     if st.condition is not None:
                         for c in st.condition.conditions:
                             low = c.key.text.lower()
+                            self.key_spelling.setdefault(low, c.key.text)
                             for v in c.values:
                                 self.key_literals.setdefault(low, set()).add(v.text)
                                 principal_text(v.text)

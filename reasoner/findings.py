@@ -34,6 +34,7 @@ from reasoner.domain import PKind
 from reasoner.encode import Encoder
 from reasoner.environment import Account, Environment, Key, Organization
 from reasoner.errors import InputError, Severity, UnsupportedFeatureError, register_code
+from reasoner.evaluate import resolve_caller
 from reasoner.explain import confirm, minimise, replay
 from reasoner.pipeline import CompiledEnvironment, compile_environment, principal_is
 from reasoner.request import Evaluation, Request
@@ -272,6 +273,11 @@ class Engine:
             if decoded.request is None:
                 c.solver.add_lemmas(decoded.lemmas)
                 continue
+            try:
+                resolve_caller(self.env, decoded.request.principal)
+            except InputError:
+                # a name the symbolic domain allows but the evaluator does not (e.g. a control character)
+                return Status.UNKNOWN, None, f"decoded caller `{decoded.request.principal!r}` is not a valid ARN"
             return Status.SAT, decoded.request, None
         return Status.UNKNOWN, None, f"no concrete request after {MAX_REFINEMENTS} refinements"
 

@@ -574,11 +574,10 @@ class Compiler:
 
     def _compile_into(self, path: Path, scope: _Scope, out: list[Assertion], stack: tuple[Path, ...],
                       at: tuple[Span, SourceFile] | None) -> None:
-        span, source = at if at else (Span.point(str(path), 1, 1), None)
+        span, source = at if at else (Span.point(_one_line(str(path)), 1, 1), None)
         resolved = _resolve(path, span, source)
         if resolved in stack:
             chain = " -> ".join(str(p.name) for p in (*stack, resolved))
-            span, source = at if at else (None, None)
             raise PropertyError(f"`{path}` includes itself ({chain})", span=span, code=BAD_INCLUDE,
                                 source=source, help="remove one of the `include` statements of the cycle")
         if resolved in scope.included:
