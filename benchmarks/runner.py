@@ -496,6 +496,36 @@ def render_table(report: Report, out: TextIO) -> None:
             out.write(f"   - {note}\n")
 
 
+def render_markdown(data: Mapping[str, Any]) -> str:
+    """The report as Markdown tables (for benchmarks/README.md), from its JSON form."""
+    m = data.get("machine", {})
+    lines = [f"Machine: {m.get('cpu', '?')}, {m.get('cpus_usable', m.get('cpu_count'))} cpus, "
+             f"{m.get('memory_gb', '?')} GB, {m.get('platform', '?')}; Python {m.get('python')}, "
+             f"z3 {m.get('z3')}, lark {m.get('lark')}; commit {m.get('commit', '?')}; {m.get('date')}; "
+             f"load average at start {m.get('load_average')}. Mode: {'quick' if data.get('quick') else 'full'}, "
+             f"{data.get('seconds')} s in total.", ""]
+    for name, sec in data.get("sections", {}).items():
+        lines.append(f"**{name}**: {sec.get('title', '')} ({sec.get('seconds')} s)")
+        lines.append("")
+        if sec.get("status") != "ok":
+            lines.append(f"{sec.get('status')}: {sec.get('reason', '')}")
+            lines.append("")
+        figs = sec.get("figures", {})
+        if figs:
+            lines += ["| figure | value | unit | target |", "|---|---:|---|---|"]
+            for fname, fig in figs.items():
+                t = fig.get("target")
+                target = f"{t['text']}: {'met' if t['met'] else 'NOT MET'}" if t else ""
+                note = f" ({fig['note']})" if fig.get("note") else ""
+                lines.append(f"| `{fname}` | {_fmt(fig['value'])} | {fig.get('unit', '')} | {target}{note} |")
+            lines.append("")
+        for note in sec.get("notes", []):
+            lines.append(f"- {note}")
+        if sec.get("notes"):
+            lines.append("")
+    return "\n".join(lines)
+
+
 def render_compare(new: Mapping[str, Any], old: Mapping[str, Any], out: TextIO) -> None:
     """Per-figure ratio new/old, with whether the change is an improvement."""
     nf, of = flatten_report(new), flatten_report(old)
@@ -570,6 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small inputs and few repetitions (under a minute)")
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the smoke test's budget
     p.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    p.add_argument("--markdown", metavar="OUT.md", help="also write the report as Markdown tables to OUT.md")
     p.add_argument("--compare", metavar="OLD.json",
                    help="print new/old ratios against an earlier --json report")
     p.add_argument("--only", nargs="+", metavar="SECTION", help="run only these sections")
@@ -611,6 +642,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         out.write(f"\nwrote {path}\n")
+    if args.markdown:
+        md = Path(args.markdown)
+        md.parent.mkdir(parents=True, exist_ok=True)
+        md.write_text(render_markdown(data) + "\n", encoding="utf-8")
+        out.write(f"wrote {md}\n")
     if old is not None:
         render_compare(data, old, out)
     return 1 if any(s.status == "error" for s in report.sections) else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -147,6 +148,8 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"`{text}` must be positive")
+    if value == float("inf"):
+        raise argparse.ArgumentTypeError(f"`{text}` must be finite")
     return value
 
 
@@ -162,18 +165,25 @@ def _positive_int(text: str) -> int:
 
 def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner import render
+    from reasoner.parse import INPUT_BAD_ARGUMENT
 
     dump_dir = None
     if args.dump is not None:
         what, directory = args.dump
         if what != "smt2":
-            raise InputError(f"cannot dump `{what}`", help="the only dump is `--dump smt2 DIR`")
+            raise InputError(f"cannot dump `{what}`", help="the only dump is `--dump smt2 DIR`",
+                             code=INPUT_BAD_ARGUMENT)
         dump_dir = Path(directory)
-        dump_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            dump_dir.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "not a valid path"
+            raise InputError(f"cannot create the dump directory `{directory}`: {reason}",
+                             code=INPUT_BAD_ARGUMENT) from None
     assertions, failures = _collect_assertions(args.paths)
     if failures:  # nothing is lost: the first error of every unusable file, then exit 2 (nothing is checked)
-        for exc in failures:
-            stderr.write(f"{exc}\n")
+        for failure in failures:
+            stderr.write(f"{failure}\n")
         return EXIT_INPUT
     reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
                               dump_dir=dump_dir, progress=stderr)
@@ -257,7 +267,7 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             ctx = multiprocessing.get_context("spawn")  # z3 state must not be forked
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(assertions)), mp_context=ctx) as pool:
                 futures = {pool.submit(_check_one, *jobs_args[i]): i for i in range(len(assertions))}
                 bar.start(f"{len(assertions)} assertions on {jobs} processes")
                 for fut in as_completed(futures):
@@ -375,7 +385,7 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     for item in args.context:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise InputError(f"context `{item}` is not of the form KEY=VALUE")
+            raise InputError(f"context `{item}` is not of the form KEY=VALUE", code="INPUT004")
         context[name.strip()] = (*context.get(name.strip(), ()), value)
     environment = load_environment(args.environment)
     evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
@@ -424,10 +434,13 @@ def _load_subject(path: str, key_arn: str | None) -> Any:
     from reasoner.manifest import load_environment
     from reasoner.parse import load_policy
 
+    if key_arn is not None and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", key_arn):
+        raise InputError(f"`--key-arn` must be a KMS key ARN, not `{key_arn}`", code="INPUT004",
+                         help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
     if Path(path).suffix.lower() == ".json":
         return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
     if key_arn is not None:
-        raise InputError("`--key-arn` applies to a key policy file (JSON), not to a manifest")
+        raise InputError("`--key-arn` applies to a key policy file (JSON), not to a manifest", code="INPUT004")
     return load_environment(path)
 
 

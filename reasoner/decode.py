@@ -13,6 +13,7 @@ be realised for another reason (a typed value that no string represents together
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from reasoner.catalog import condition_key_may_exist
 from reasoner.domain import Domain, PKind, StrField
 from reasoner.request import Request
 from reasoner.solve import Model
-from reasoner.values import parse_bool, parse_instant, parse_ip_address, parse_number
+from reasoner.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 
 
 class DecodeError(Exception):
@@ -52,7 +53,7 @@ def field_value(f: StrField, model: Model, lemmas: list[smt.Term]) -> str | None
     if 0 <= sel < f.other_index:
         return f.lits[sel]
     must, must_not = _atoms(f, model)
-    if any(name in f.typed for name in ("view:numeric", "view:date", "view:bool", "view:ip")):
+    if any(name in f.typed for name in ("view:numeric", "view:date", "view:bool", "view:ip", "view:binary")):
         return _typed_value(f, model, must, must_not)
     w = strings.find_witness([*f.hard, *(n for n, _ in must)], [n for n, _ in must_not], avoid=f.lits, prefer=f.prefer)
     if w is not None:
@@ -123,6 +124,17 @@ def _typed_value(
             candidates += ["true", "True", "TRUE"]
         elif b == 2:
             candidates += ["false", "False", "FALSE"]
+    yview = views.get((f.name, "binary"))
+    if yview is not None:
+        bid = model[yview["bytes"]]
+        by_id = {i: d for d, i in f.domain.byte_ids.items()}
+        if bid in by_id:
+            candidates.append(base64.b64encode(by_id[bid]).decode("ascii"))
+        elif bid >= 0:  # 0, or an id no constant has: bytes equal to no constant
+            for extra in (b"example", b"example-1", b"example-2", b"\x00"):
+                if extra not in f.domain.byte_ids:
+                    candidates.append(base64.b64encode(extra).decode("ascii"))
+                    break
     iview = views.get((f.name, "ip"))
     if iview is not None:
         fam_v = model[iview["fam"]]
@@ -150,6 +162,15 @@ def _typed_value(
 
 def _typed_consistent(f: StrField, model: Model, text: str) -> bool:
     views = f.domain.views
+    yview = views.get((f.name, "binary"))
+    if yview is not None:
+        data = decode_base64(text)
+        want = model[yview["bytes"]]
+        if want > 0 and want not in f.domain.byte_ids.values():
+            want = 0
+        got = -1 if data is None else f.domain.byte_ids.get(data, 0)
+        if got != want:
+            return False
     for fam in ("numeric", "date", "bool", "ip"):
         view = views.get((f.name, fam))
         if view is None:

@@ -2,16 +2,18 @@
 
 Input: the environments of one check (one, or old and new) and the constants of the property.
 Output: `Domain`: a symbolic request, i.e. the caller (kind, account, names), the action (closed world
-over the catalogue's KMS key actions), the key, and every context key the policies can observe, each as solver
-variables of an `smt.Script`; plus `Value` views (`Domain.key_value`) that describe a context key's value in
-each case of the caller and the key, so that `encode.py` can compare it with policy values.
+over the catalogue's KMS key actions), the key, and every context key the policies can observe, each as
+solver variables of an `smt.Script`; plus `Value` / `Case` (built by `encode.Encoder.context_value`), a
+context key's value in each case of the caller and the key, which `encode.py` compares with policy values.
 Guarantee (over-approximation): every concrete request that `evaluate.evaluate` accepts for these
 environments corresponds to an assignment of the variables that satisfies the domain constraints, with the
 same derived context (semantics §5). String fields are abstracted as a choice among the literals of the
 policies plus "some other string"; for "other" each pattern is a free Boolean atom, whose consistency is
 checked after solving by a witness search (`strings.find_witness`) and refined with lemmas in `pipeline.py`.
-Callers are in partition `aws`; an account whose IAM was not given may have any identity policy
-(`Options.unknown_iam_worst_case`).
+Modelled: callers in partition `aws` (root, users, role sessions, federated users of any account; service
+principals `*.amazonaws.com`; no anonymous callers, which KMS does not accept); context keys of the form
+`prefix:name` (a template placeholder such as `${ACCELERATOR_PREFIX}` names a key no request has); an
+account whose IAM was not given may have any identity policy (`Options.unknown_iam_worst_case`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from enum import IntEnum
 from fractions import Fraction
 
 from reasoner import catalog, smt, strings
-from reasoner.ast import ConditionOperator, PolicyDocument, SetQualifier
+from reasoner.ast import PolicyDocument, SetQualifier
 from reasoner.environment import Environment, Key, Principal, PrincipalKind, Session
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.smt import FALSE, TRUE, Term
 from reasoner.strings import Nfa
-from reasoner.values import parse_bool, parse_instant, parse_ip_address, parse_number
+from reasoner.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 
 
 class PKind(IntEnum):
@@ -152,13 +154,21 @@ class StrField:
         for nfa, (a, f) in fresh:
             hits = [smt.eq(self.sel, smt.int_(i)) for i, s in enumerate(self.lits) if nfa.accepts(s)]
             # cheap facts for "other": the pattern is impossible, or implied, under the field's shape
-            other: Term
-            if strings.find_witness([*self.hard, nfa], avoid=self.lits, budget=20_000) is None:
-                other = FALSE
-            elif strings.find_witness(list(self.hard), [nfa], avoid=self.lits, budget=20_000) is None:
-                other = TRUE
-            else:
-                other = f
+            other: Term = f
+            text = nfa.literal_text
+            try:
+                if text is not None and text in self.index:
+                    other = FALSE  # "other" is none of the literals
+                elif nfa.accepts_everything:
+                    other = TRUE
+                elif not self.hard:
+                    other = f  # no shape: a pattern is impossible or certain only in the cases above
+                elif strings.find_witness([*self.hard, nfa], avoid=self.lits, budget=20_000) is None:
+                    other = FALSE
+                elif strings.find_witness(list(self.hard), [nfa], avoid=self.lits, budget=20_000) is None:
+                    other = TRUE
+            except strings.WitnessBudgetExceeded:
+                other = f  # no cheap fact: the atom stays free and refinement decides
             sc.require(smt.iff(a, smt.or_(*hits, smt.and_(self.is_other(), other))))
 
     # typed views of the same string (numbers, dates, booleans, IP addresses) -------------------------
@@ -204,6 +214,15 @@ class StrField:
                 else:
                     fact = smt.and_(smt.eq(fam, "6"), smt.eq(v6, smt.bv(int(addr), 128)))
                 sc.require(smt.implies(smt.eq(self.sel, smt.int_(i)), fact))
+        elif family == "binary":
+            # -1: not strict base64; 0: bytes equal to no constant of the check; k > 0: `Domain.byte_id`
+            b = sc.declare(f"{self.name}.bytes", smt.INT)
+            out = {"bytes": b}
+            sc.require(smt.cmp(">=", b, "(- 1)"))
+            for i, s in enumerate(self.lits):
+                raw = decode_base64(s)
+                bid = -1 if raw is None else self.domain.byte_id(raw)
+                sc.require(smt.implies(smt.eq(self.sel, smt.int_(i)), smt.eq(b, smt.int_(bid))))
         else:
             raise UnsupportedFeatureError(
                 f"condition operators of family `{family}` are not supported by the symbolic core"
@@ -244,7 +263,7 @@ class Case:
 @dataclass
 class Value:
     """A context key's value: `slots` (one for a single-valued key), each a list of mutually exclusive
-    cases that cover every request. `user` is set when the value is the caller-controlled raw value."""
+    cases (a request outside every case has no value in that slot)."""
 
     key: str
     slots: list[list[Case]]
@@ -305,6 +324,7 @@ class Domain:
     slot_counts: dict[str, int] = field(default_factory=dict)
     key_literals: dict[str, set[str]] = field(default_factory=dict)
     key_spelling: dict[str, str] = field(default_factory=dict)
+    byte_ids: dict[bytes, int] = field(default_factory=dict)
     _ec_done: set[str] = field(default_factory=set)
     _ec_pairs: set[tuple[str, str]] = field(default_factory=set)
 
@@ -480,6 +500,10 @@ class Domain:
 
     # -- action and key -------------------------------------------------------------------------------
 
+    def byte_id(self, data: bytes) -> int:
+        """A positive id per distinct byte string compared by BinaryEquals (0 is "any other bytes")."""
+        return self.byte_ids.setdefault(data, len(self.byte_ids) + 1)
+
     def key_exists(self, key: str) -> Term:
         """The context key can exist for the action (`catalog.condition_key_may_exist`; kms: keys only)."""
         if not key.startswith("kms:"):
@@ -582,9 +606,11 @@ def iter_policies(env: Environment) -> Iterator[PolicyDocument]:
 
 
 def count_set_conditions(envs: Iterable[Environment]) -> dict[str, int]:
-    """Per multivalued key, how many conditions use it: a counterexample needs at most one set element per
-    existential use, so this many slots keep the bounded set encoding complete."""
-    out: dict[str, int] = {}
+    """Per multivalued key, how many set elements a counterexample may need: each distinct condition
+    (qualifier, operator, values) asks for at most one witness element (ForAnyValue where it must hold,
+    ForAllValues where it must fail; the other polarity is universal), plus one element for a plain
+    operator's presence test. So many slots keep the bounded set encoding complete."""
+    seen: dict[str, set[tuple[str, str, tuple[str, ...]]]] = {}
     for env in envs:
         for policy in iter_policies(env):
             for st in policy.statements:
@@ -593,13 +619,13 @@ def count_set_conditions(envs: Iterable[Environment]) -> dict[str, int]:
                 for c in st.condition.conditions:
                     low = c.key.text.lower()
                     if catalog.is_multivalued(low) or c.qualifier is not SetQualifier.NONE:
-                        out[low] = out.get(low, 0) + 1
-    return out
+                        sig = (c.qualifier.value, c.operator.value, tuple(sorted(v.text for v in c.values)))
+                        seen.setdefault(low, set()).add(sig)
+    return {k: len(v) + 1 for k, v in seen.items()}
 
 
 __all__ = [
     "Case",
-    "ConditionOperator",
     "Domain",
     "PKind",
     "Piece",

@@ -11,7 +11,9 @@ policies and its comparison of concrete values, so both read the policies identi
 Soundness: for every concrete request and every assignment of the domain that represents it, the terms
 evaluate to the evaluator's decision (string atoms of "other" values are tied to real strings by the witness
 search of `pipeline.py`). Completeness: every construct is encoded exactly or rejected with
-`UnsupportedFeatureError` and a span (policy variables, BinaryEquals, grants, non-`aws` partitions).
+`UnsupportedFeatureError` and a span (policy variables other than never-present template keys, BinaryEquals,
+non-`aws` partitions). Grants (operations, grantee, account delegation, encryption-context and SourceArn
+constraints, CreateGrant's operations, RetireGrant) are encoded like `evaluate._grants`.
 Unknown IAM: a caller whose account's IAM was not given gets an identity policy allowing everything when
 `Options.unknown_iam_worst_case` (ALLOW_ALL), exactly as `explain.augment` replays it.
 """
@@ -36,7 +38,7 @@ from reasoner.ast import (
 )
 from reasoner.catalog import KMS_CROSS_ACCOUNT_ACTIONS, condition_key_may_exist, is_multivalued
 from reasoner.domain import Case, Domain, Piece, PKind, StrField, Value
-from reasoner.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Session
+from reasoner.environment import Environment, Grant, Key, Options, Principal
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.evaluate import MatchKind
 from reasoner.patterns import ArnPattern, Glob, Variable
@@ -86,6 +88,13 @@ def _never_present_only(text: str) -> bool:
     placeholders such as `${ACCELERATOR_PREFIX}`), so it resolves to its default or is unresolved."""
     keys = [m.group(1) for m in _VARIABLE.finditer(text)]
     return all(":" not in k and k not in ("*", "?", "$") for k in keys)
+
+
+def _variable_keys(typed: object) -> list[str]:
+    if not isinstance(typed, Glob | ArnPattern) or not typed.has_variables:
+        return []
+    tokens = typed.tokens if isinstance(typed, Glob) else tuple(t for g in typed.segments or () for t in g.tokens)
+    return [t.key for t in tokens if isinstance(t, Variable)]
 
 
 def _resolve_never_present(typed: object, span: object) -> object:
@@ -661,6 +670,11 @@ class Encoder:
             if typed is None:
                 return TRUE, FALSE
             return TRUE, smt.eq(view["b"], "1" if typed else "2")
+        if fam == "binary":
+            view = f.typed_view("binary")
+            if not isinstance(typed, bytes):
+                return TRUE, FALSE
+            return TRUE, smt.eq(view["bytes"], smt.int_(self.d.byte_id(typed)))
         if fam == "ip":
             view = f.typed_view("ip")
             if typed is None:
@@ -694,10 +708,59 @@ class Encoder:
         op1 = smt.or_(smt.and_(c.guard, self._single(cc, c.pieces, values)) for c in slot if c.pieces is not None)
         return present, op1
 
+    def _variable_cases(self, keys: set[str], resource_keys: bool) -> list[tuple[Term, dict[str, str | None]]]:
+        """The policy variables' values (semantics §3.4) as exclusive cases: each variable key is absent or
+        has one constant value in each case of the caller and the key. A key whose value is a symbolic string
+        (the caller's account or name, a caller-controlled key) is not supported."""
+        combos: list[tuple[Term, dict[str, str | None]]] = [(TRUE, {})]
+        for k in sorted(keys):
+            options: list[tuple[Term, str | None]] = []
+            if ":" in k and not is_multivalued(k):
+                value = self.context_value(k, resource_keys=resource_keys)
+                if value.multivalued:
+                    options = []
+                else:
+                    for c in value.slots[0] if value.slots else []:
+                        if c.pieces is None:
+                            continue
+                        if c.constant is None:
+                            raise UnsupportedFeatureError(
+                                f"policy variable `${{{k}}}` has a value the symbolic core does not enumerate"
+                            )
+                        options.append((c.guard, c.constant))
+            options.append((smt.not_(smt.or_(g for g, _ in options)), None))
+            combos = [
+                (smt.and_(g1, g2), {**d1, k: v}) for g1, d1 in combos for g2, v in options if smt.and_(g1, g2) != FALSE
+            ]
+        return combos
+
     def encode_condition(self, cc: ev._CompiledCondition, *, resource_keys: bool = True) -> Term:
-        """Mirror of `evaluate.evaluate_condition` (semantics §3.2 table, §3.3 operators)."""
+        """Mirror of `evaluate.evaluate_condition` (semantics §3.2 table, §3.3 operators, §3.4 variables)."""
         cond = cc.condition
-        values = [_resolve_never_present(v.typed, cond.span) for v in cc.values]
+        if not cc.has_variables:
+            return self._condition(cc, [v.typed for v in cc.values], resource_keys)
+        keys = {k.lower() for v in cc.values for k in _variable_keys(v.typed)}
+        try:
+            combos = self._variable_cases(keys, resource_keys)
+        except UnsupportedFeatureError as exc:
+            raise UnsupportedFeatureError(
+                f"policy variables in condition values: {exc.message}", span=cond.span
+            ) from None
+        out: list[Term] = []
+        for guard, assignment in combos:
+            values: list[object] = []
+            for v in cc.values:
+                typed = v.typed
+                if isinstance(typed, Glob | ArnPattern) and typed.has_variables:
+                    r = typed.resolve(lambda key, a=assignment: a.get(key.lower()))  # type: ignore[misc]
+                    values.append(_UNRESOLVED if r is None else r)
+                else:
+                    values.append(typed)
+            out.append(smt.and_(guard, self._condition(cc, values, resource_keys)))
+        return smt.or_(out)
+
+    def _condition(self, cc: ev._CompiledCondition, values: list[object], resource_keys: bool) -> Term:
+        cond = cc.condition
         value = self.context_value(cc.key, resource_keys=resource_keys)
         slot_present = [smt.or_(c.guard for c in slot if c.pieces is not None) for slot in value.slots]
         present = smt.or_(slot_present)
@@ -744,6 +807,7 @@ class Encoder:
     def encode_resource_block(self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None) -> Term:
         """Mirror of `evaluate.match_resource` over the domain's keys (constant per key)."""
         patterns = []
+        guarded_patterns: list[tuple[Term, object]] = []
         for p in cs.resources:
             if p.has_variables and _never_present_only(p.text):
                 r = p.resolve(lambda _k: None)
@@ -751,6 +815,18 @@ class Encoder:
                     patterns.append(r)
                 continue
             if p.has_variables:
+                keys = {m.group(1).strip().lower() for m in _VARIABLE.finditer(p.text)}
+                try:
+                    combos = self._variable_cases(keys, True)
+                except UnsupportedFeatureError:
+                    combos = None
+                if combos is not None:
+                    for guard, assignment in combos:
+                        r = p.resolve(lambda key, a=assignment: a.get(key.lower()))  # type: ignore[misc]
+                        if r is None:
+                            continue  # an unresolved variable: the entry matches nothing (semantics §3.4)
+                        guarded_patterns.append((guard, r))
+                    continue
                 # a variable's value is inserted as literal text (or the entry matches nothing): if the
                 # pattern with each variable widened to `*` matches none of the keys, the entry never does
                 from reasoner.patterns import compile_resource
@@ -770,16 +846,16 @@ class Encoder:
             k = own.get(dk.arn, dk)
             if key is not None and k.arn != key.arn:
                 continue
-            hit = ev._resource_hits(
-                resources,
-                k.arn,
-                policy,
-                {},
-                k if key is not None or policy.kind is PolicyKind.KEY_POLICY else None,
-                self.opts,
-            )
-            if hit != cs.resources_negated:
-                out.append(self.d.key_is(k))
+            owner = k if key is not None or policy.kind is PolicyKind.KEY_POLICY else None
+            if ev._resource_hits(resources, k.arn, policy, {}, owner, self.opts):
+                hit = TRUE
+            else:
+                hit = smt.or_(
+                    g
+                    for g, r in guarded_patterns
+                    if ev._resource_hits((r,), k.arn, policy, {}, owner, self.opts)  # type: ignore[arg-type]
+                )
+            out.append(smt.and_(self.d.key_is(k), smt.not_(hit) if cs.resources_negated else hit))
         return smt.or_(out)
 
     def encode_principal(self, cs: ev._CompiledStatement) -> dict[MatchKind, Term]:
@@ -831,11 +907,9 @@ class Encoder:
             return FALSE
         d = self.d
         out: list[Term] = []
-        known_guards: list[Term] = []
         for c in self.cases:
             if c.kind is not PKind.SESSION or c.role_arn is None:
                 continue
-            known_guards.append(c.guard)
             m = ev._ROLE_ARN.fullmatch(c.role_arn)
             if m is None:
                 continue
@@ -851,7 +925,6 @@ class Encoder:
                 last = d.f("role").atom(strings.literal(e.rsplit("/", 1)[-1], ignore_case=True))
                 name_hit = full if c.worst_case else smt.or_(full, last)
                 out.append(smt.and_(c.guard, d.f("acct").is_lit(a), name_hit))
-        _ = known_guards
         return smt.or_(out)
 
     def _fed_user_in(self, arns: frozenset[str]) -> Term:
@@ -1223,5 +1296,3 @@ def encode_environment(domain: Domain, environment: Environment, tag: str = "env
 
 
 __all__ = ["ALLOW_ALL", "CallerCase", "EncodedEnvironment", "Encoder", "encode_environment", "match_pieces"]
-
-_ = (PrincipalKind, Session)

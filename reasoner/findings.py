@@ -456,7 +456,8 @@ def parse_zone(values: Iterable[str]) -> tuple[str, ...]:
             if not p:
                 continue
             if not (_ACCOUNT.fullmatch(p) or re.fullmatch(r"o-[a-z0-9]{10,32}", p)):
-                raise InputError(f"zone of trust `{p}` is neither a 12-digit account id nor an organization id (o-...)")
+                raise InputError(f"zone of trust `{p}` is neither a 12-digit account id nor an organization id (o-...)",
+                                 code="INPUT004")
             out.append(p)
     return tuple(dict.fromkeys(out))
 

@@ -123,6 +123,88 @@ def _token_regex(tokens: tuple[Token, ...], star: str = ".*", any_char: str = ".
     return "".join(parts)
 
 
+# ---- backtracking-free matching of hostile patterns ---------------------------------------------------
+# Patterns compile to Python regexes, whose backtracking is polynomial of the degree of the number of stars:
+# `*a*a*...*a*b` (40 stars) against `aaa...a` would run for ages. Patterns with several stars, and long
+# subjects, are therefore matched by simulating the pattern's automaton (time O(len(subject) * atoms)),
+# which accepts exactly what the regex accepts (tests/test_hostile_inputs.py compares the two).
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    """One step of a pattern: `c` a literal character (`fold`: compared in lower case), `?` one character,
+    `*` any run; `colon` False: the atom never consumes `:` (segment-inner wildcards of a Resource)."""
+
+    kind: str
+    char: str = ""
+    fold: bool = False
+    colon: bool = True
+
+
+def _literal_atoms(text: str, fold: bool) -> list[_Atom]:
+    return [_Atom("c", ch.lower() if fold else ch, fold) for ch in text]
+
+
+def _glob_atoms(tokens: tuple[Token, ...], fold: bool) -> tuple[_Atom, ...]:
+    out: list[_Atom] = []
+    for t in tokens:
+        if isinstance(t, Literal):
+            out.extend(_literal_atoms(t.text, fold))
+        elif isinstance(t, Star):
+            out.append(_Atom("*"))
+        elif isinstance(t, AnyChar):
+            out.append(_Atom("?"))
+    return tuple(out)
+
+
+def _stars(atoms: tuple[_Atom, ...]) -> int:
+    return sum(1 for a in atoms if a.kind == "*")
+
+
+def _automaton_fullmatch(atoms: tuple[_Atom, ...], subject: str) -> bool:
+    """Whether `subject` matches the whole atom sequence; a set-of-states simulation, no backtracking."""
+    end = len(atoms)
+
+    def closure(states: set[int]) -> set[int]:
+        out: set[int] = set()
+        stack = list(states)
+        while stack:
+            i = stack.pop()
+            if i in out:
+                continue
+            out.add(i)
+            if i < end and atoms[i].kind == "*":
+                stack.append(i + 1)  # a star may match the empty run
+        return out
+
+    current = closure({0})
+    for ch in subject:
+        low = ch.lower()
+        following: set[int] = set()
+        for i in current:
+            if i == end:
+                continue
+            atom = atoms[i]
+            if ch == ":" and not atom.colon:
+                continue
+            if atom.kind == "*":
+                following.add(i)
+            elif atom.kind == "?" or atom.char == ch or (atom.fold and atom.char == low):
+                following.add(i + 1)
+        if not following:
+            return False
+        current = closure(following)
+    return end in current
+
+
+#: Subjects longer than this are matched by the automaton even for patterns with two stars.
+_REGEX_MAX_SUBJECT = 256
+
+
+def _use_automaton(stars: int, subject: str) -> bool:
+    return stars > 2 or (stars == 2 and len(subject) > _REGEX_MAX_SUBJECT)
+
+
 #: Looks up a variable key (any case) and returns its single value, or None when the key is absent.
 Lookup = Callable[[str], "str | None"]
 
@@ -152,11 +234,15 @@ class Glob:
     tokens: tuple[Token, ...]
     ignore_case: bool = False
     _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _atoms: tuple[_Atom, ...] = field(default=(), compare=False, repr=False)
+    _star_count: int = field(default=0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.has_variables:
             flags = re.DOTALL | (re.IGNORECASE if self.ignore_case else 0)
             object.__setattr__(self, "_regex", re.compile(_token_regex(self.tokens), flags))
+            object.__setattr__(self, "_atoms", _glob_atoms(self.tokens, self.ignore_case))
+            object.__setattr__(self, "_star_count", _stars(self._atoms))
 
     @property
     def has_variables(self) -> bool:
@@ -184,6 +270,8 @@ class Glob:
     def matches(self, s: str) -> bool:
         if self._regex is None:
             raise ValueError("a glob with policy variables must be resolved before matching")
+        if self._star_count > 1 and _use_automaton(self._star_count, s):
+            return _automaton_fullmatch(self._atoms, s)
         return self._regex.fullmatch(s) is not None
 
     def resolve(self, lookup: Lookup) -> Glob | None:
@@ -280,11 +368,15 @@ class ResourcePattern:
     everything: bool = False
     never: bool = False  # a short pattern without wildcards: matches nothing
     _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _atoms: tuple[_Atom, ...] = field(default=(), compare=False, repr=False)
+    _star_count: int = field(default=0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.everything or self.never or self.has_variables:
             return
         object.__setattr__(self, "_regex", re.compile(_resource_regex(self.segments), re.DOTALL))
+        object.__setattr__(self, "_atoms", _resource_atoms(self.segments))
+        object.__setattr__(self, "_star_count", _stars(self._atoms))
 
     @property
     def has_variables(self) -> bool:
@@ -299,6 +391,8 @@ class ResourcePattern:
             return compile_glob(self.text).matches("*")
         if self._regex is None:
             raise ValueError("a resource pattern with policy variables must be resolved before matching")
+        if self._star_count > 1 and _use_automaton(self._star_count, resource):
+            return _automaton_fullmatch(self._atoms, resource)
         return self._regex.fullmatch(resource) is not None
 
     def resolve(self, lookup: Lookup) -> ResourcePattern | None:
@@ -330,6 +424,26 @@ def _resource_regex(segments: tuple[Glob, ...]) -> str:
                 pieces.append(re.escape(t.text))
         parts.append("(?i:" + "".join(pieces) + ")" if pieces else "")
     return ":".join(parts)
+
+
+def _resource_atoms(segments: tuple[Glob, ...]) -> tuple[_Atom, ...]:
+    """The atoms of `_resource_regex(segments)`, step for step."""
+    out: list[_Atom] = []
+    last = len(segments) - 1
+    for i, seg in enumerate(segments):
+        if i > 0:
+            out.append(_Atom("c", ":"))
+        if i == last:
+            out.extend(_glob_atoms(seg.tokens, False))
+            continue
+        for j, t in enumerate(seg.tokens):
+            if isinstance(t, Star):
+                out.append(_Atom("*", colon=j == len(seg.tokens) - 1))
+            elif isinstance(t, AnyChar):
+                out.append(_Atom("?", colon=False))
+            elif isinstance(t, Literal):
+                out.extend(_literal_atoms(t.text, True))
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)

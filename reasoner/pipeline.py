@@ -45,7 +45,7 @@ from reasoner.strings import WitnessBudgetExceeded, literal
 
 #: Refinement rounds per query before answering UNKNOWN.
 MAX_REFINEMENTS = 64
-_MAX_SLOTS = 6
+_MAX_SLOTS = 8
 
 
 @dataclass
@@ -60,6 +60,7 @@ class CompiledEnvironment:
     n_props: int = 0
     compile_seconds: float = 0.0
     error: ReasonerError | None = None
+    incomplete: str | None = None  # why a proof would not be complete (UNSAT is then UNKNOWN)
 
     def flush(self) -> None:
         """Send everything created since the last flush (new atoms, definitions) to the solver."""
@@ -83,22 +84,32 @@ def compile_environment(environment: Environment) -> CompiledEnvironment:
         raise InputError("the environment has no KMS keys to reason about")
     counts = count_set_conditions([environment])
     domain = Domain(smt.Script(), (environment,), key_actions(), tuple(environment.keys))
-    _set_slots(domain, counts)
+    capped = _set_slots(domain, counts)
     solver = Solver()
     encoded = Encoder(domain, environment, "env").encode_decision()
     compiled = CompiledEnvironment(environment, domain, encoded, solver)
+    if capped:
+        compiled.incomplete = (
+            f"multivalued keys {', '.join(sorted(capped))} are used by more than {_MAX_SLOTS} "
+            "conditions; the bounded set encoding cannot prove the property"
+        )
     compiled.flush()
     compiled.compile_seconds = time.perf_counter() - start
     return compiled
 
 
-def _set_slots(domain: Domain, counts: dict[str, int]) -> None:
+def _set_slots(domain: Domain, counts: dict[str, int]) -> list[str]:
+    """Slots per multivalued key: one per condition that uses the key (a counterexample needs at most one
+    set element per condition) plus one per encryption-context key the list must name. Returns the keys
+    whose need exceeds `_MAX_SLOTS` (a proof is then not complete, and is reported as UNKNOWN)."""
     ec_refs = sum(1 for k in domain.key_literals if k.startswith("kms:encryptioncontext:"))
+    capped: list[str] = []
     for k, n in counts.items():
-        extra = ec_refs if k == "kms:encryptioncontextkeys" else 0
-        domain.slot_counts[k] = max(1, min(n + extra, _MAX_SLOTS))
-    if counts.get("kms:encryptioncontextkeys", 0) + ec_refs > _MAX_SLOTS:
-        domain.slot_counts["kms:encryptioncontextkeys"] = _MAX_SLOTS
+        need = n + (ec_refs if k == "kms:encryptioncontextkeys" else 0)
+        if need > _MAX_SLOTS:
+            capped.append(k)
+        domain.slot_counts[k] = max(1, min(need, _MAX_SLOTS))
+    return capped
 
 
 # ---- properties ------------------------------------------------------------------------------------------
@@ -326,8 +337,24 @@ def _check_violation(
     lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
     d.script.require(smt.implies(lit, term))
     compiled.flush()
-    if dump_smt2 is not None:
-        Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
+    try:
+        return _refine(compiled, prop, lit, envs, timeout=timeout, rlimit=rlimit)
+    finally:
+        if dump_smt2 is not None:  # the query with every lemma the refinement added
+            Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
+
+
+def _refine(
+    compiled: CompiledEnvironment,
+    prop: Property,
+    lit: smt.Term,
+    envs: list[Environment],
+    *,
+    timeout: float,
+    rlimit: int,
+) -> CheckResult:
+    """Solve, decode, refine with lemmas until a confirmed counterexample, a proof, or a limit."""
+    d = compiled.domain
     deadline = time.perf_counter() + timeout
     stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
     for rounds in range(MAX_REFINEMENTS):
@@ -340,6 +367,8 @@ def _check_violation(
         if out.status is Status.UNKNOWN:
             return CheckResult(prop, Verdict.UNKNOWN, reason=out.reason, stats=stats)
         if out.status is Status.UNSAT:
+            if compiled.incomplete:
+                return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
             return CheckResult(prop, Verdict.PROVED, responsible=tuple(_responsible(compiled, prop)), stats=stats)
         assert out.model is not None
         try:
@@ -408,6 +437,8 @@ def _check_can_access(
                 if out.status is Status.UNKNOWN:
                     return CheckResult(prop, Verdict.UNKNOWN, reason=out.reason, stats=stats)
                 if out.status is Status.UNSAT:
+                    if compiled.incomplete:
+                        return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
                     request = Request(_concrete_principal(prop.principal), action, arn, {})
                     evaluation, note = confirm(env, request, False, "a denied CanAccess request")
                     reasons = tuple(evaluation.reasons) + ((note,) if note else ())
@@ -507,6 +538,12 @@ def _pin_atoms(f: StrField, value: str) -> list[smt.Term]:
             elif fam == "bool":
                 pb = parse_bool(value)
                 out.append(smt.eq(view["b"], "0" if pb is None else "1" if pb else "2"))
+            elif fam == "binary":
+                from reasoner.values import decode_base64
+
+                data = decode_base64(value)
+                bid = -1 if data is None else f.domain.byte_ids.get(data, 0)
+                out.append(smt.eq(view["bytes"], smt.int_(bid)))
             elif fam == "ip":
                 addr = parse_ip_address(value)
                 if addr is None:

@@ -163,6 +163,7 @@ class AssertStmt:
     span: Span
     allow_unknown: bool = False
     timeout: float | None = None
+    timeout_span: Span | None = None
 
 
 Statement = EnvironmentDecl | Include | Let | AssertStmt
@@ -341,15 +342,17 @@ class _ToSyntax(Transformer[Token, object]):
         name_tok, *mods, claim = children
         assert isinstance(claim, Claim)
         allow_unknown = any(m == ("allow_unknown", None) for m in mods)
-        timeout = next((float(m[1]) for m in mods if isinstance(m, tuple) and m[0] == "within"), None)
+        within = next((m[1] for m in mods if isinstance(m, tuple) and m[0] == "within"), None)
+        timeout = float(within) if within is not None else None
         name = _unquote(name_tok) if isinstance(name_tok, Token) else None
-        return AssertStmt(name, claim, self._span(meta), allow_unknown, timeout)
+        return AssertStmt(name, claim, self._span(meta), allow_unknown, timeout,
+                          self._tok_span(within) if isinstance(within, Token) else None)
 
     def allow_unknown(self, children: list[Token]) -> tuple[str, None]:
         return ("allow_unknown", None)
 
-    def within(self, children: list[Token]) -> tuple[str, str]:
-        return ("within", str(children[0]))
+    def within(self, children: list[Token]) -> tuple[str, Token]:
+        return ("within", children[0])
 
     @v_args(meta=True)
     def no_access(self, meta: object, children: list[object]) -> Claim:
@@ -612,6 +615,10 @@ class Compiler:
                 out.append(self._assertion(stmt, scope, base, source))
 
     def _assertion(self, stmt: AssertStmt, scope: _Scope, base: Path, source: SourceFile) -> Assertion:
+        if stmt.timeout is not None and not 0 < stmt.timeout < float("inf"):
+            raise PropertyError(f"`within {stmt.timeout:g} seconds` is not a positive time limit",
+                                span=stmt.timeout_span or stmt.span, code=BAD_VALUE, source=source,
+                                help="write a positive number of seconds, e.g. `within 60 seconds`")
         environment, prop = self._claim(stmt.claim, scope, base, source)
         text = " ".join(_slice(source, stmt.claim.span).split())
         name = stmt.name if stmt.name is not None else (text if len(text) <= 72 else text[:71] + "…")

@@ -181,9 +181,10 @@ class Solver:
                 core = tuple(str(c) for c in self._z3.unsat_core())
             return Outcome(Status.UNSAT, core=core, stats=stats, seconds=seconds)
         raw = self._z3.reason_unknown()
-        if raw in ("timeout", "canceled") or seconds >= timeout * 0.98:
+        if raw == "timeout" or seconds >= timeout * 0.98:
             reason = f"timeout after {timeout:g} s"
-        elif "resource" in raw or "rlimit" in raw or "max. resource" in raw:
+        elif "resource" in raw or "rlimit" in raw or raw == "canceled":
+            # nothing else cancels a check: before the deadline, `canceled` is the resource limit
             reason = f"resource limit {rlimit} reached"
         else:
             reason = f"solver returned unknown: {raw or 'no reason given'}"

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 _NEWLINE = re.compile("\n")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, order=True)
@@ -89,7 +90,9 @@ def render_snippet(source: SourceFile | None, span: Span, *, max_width: int = 12
     text = source.line_text(span.line)
     if not text and span.line > 1 and span.line > len(source.text.splitlines()) + 1:
         return ""
-    text = text.replace("\t", " ")
+    # one visible character per control character: the carets stay aligned and a raw NUL, ESC or CR
+    # never reaches the terminal
+    text = _CONTROL.sub("\ufffd", text.replace("\t", " "))
     start = max(1, span.col)
     end = span.end_col if span.end_line == span.line else len(text) + 1
     end = max(end, start + 1)

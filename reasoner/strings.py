@@ -14,6 +14,7 @@ instead of answering.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -65,7 +66,27 @@ class Nfa:
     finals: frozenset[int]
 
     def accepts(self, text: str) -> bool:
+        rx = _regex(self)
+        if rx is not None:
+            return rx.fullmatch(text) is not None
         return bool(run(self.toks, closure(self.toks, self.starts), text) & self.finals)
+
+    @property
+    def literal_text(self) -> str | None:
+        """The one string of a plain pattern without wildcards (every token a single character)."""
+        if self.starts != frozenset({0}) or self.finals != frozenset({len(self.toks)}):
+            return None
+        out: list[str] = []
+        for t in self.toks:
+            if t.star or t.cs.negated or len(t.cs.chars) != 1:
+                return None
+            out.append(next(iter(t.cs.chars)))
+        return "".join(out)
+
+    @property
+    def accepts_everything(self) -> bool:
+        return (self.starts == frozenset({0}) and self.finals == frozenset({len(self.toks)}) and bool(self.toks)
+                and all(t.star and t.cs == ANY for t in self.toks))
 
     def from_states(self, starts: frozenset[int]) -> Nfa:
         return Nfa(self.toks, starts, self.finals)
@@ -76,6 +97,32 @@ class Nfa:
     @property
     def is_empty_language(self) -> bool:
         return not self.finals or not self.starts
+
+
+_REGEX_CACHE: dict[Nfa, re.Pattern[str] | None] = {}
+
+
+def _regex(nfa: Nfa) -> re.Pattern[str] | None:
+    """A compiled regular expression for a plain pattern (start {0}, final {n}): fast concrete matching."""
+    hit = _REGEX_CACHE.get(nfa, False)
+    if hit is not False:
+        return hit  # type: ignore[return-value]
+    rx: re.Pattern[str] | None = None
+    if nfa.starts == frozenset({0}) and nfa.finals == frozenset({len(nfa.toks)}):
+        parts: list[str] = []
+        for t in nfa.toks:
+            chars = "".join(re.escape(c) for c in sorted(t.cs.chars))
+            if t.cs.negated:
+                cls = f"[^{chars}]" if chars else "."
+            elif not chars:
+                parts.append("" if t.star else "(?!)")  # the empty set: zero repetitions, or no match
+                continue
+            else:
+                cls = f"[{chars}]"
+            parts.append(cls + ("*" if t.star else ""))
+        rx = re.compile("".join(parts), re.DOTALL)
+    _REGEX_CACHE[nfa] = rx
+    return rx
 
 
 def _make(toks: Sequence[Tok]) -> Nfa:

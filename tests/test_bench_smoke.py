@@ -231,3 +231,13 @@ def test_core_agrees_with_the_string_baseline(extra: list[dict[str, object]], ac
 
     prop = AccessNotGranted(PrincipalScope.outside_account(OWNER), (action,), (KEY,))
     assert pipeline.check(_env(extra), prop).verdict.value == want
+
+
+def test_markdown_has_a_table_per_measured_section(smoke: tuple[int, str, dict[str, Any], Path]) -> None:
+    _, _, data, _ = smoke
+    md = runner.render_markdown(data)
+    assert md.startswith("Machine: ")
+    for name, sec in data["sections"].items():
+        assert f"**{name}**" in md
+        for fname in sec["figures"]:
+            assert f"| `{fname}` |" in md

@@ -17,6 +17,7 @@ so that a regression fails the test instead of hanging the suite.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reasoner import props
 from reasoner.cli import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, main
@@ -169,8 +172,6 @@ def test_validate_hostile_policy_file(tmp_path: Path, name: str) -> None:
     # the JSON report carries the same code and is valid JSON whatever the input
     got_json, out_json, _ = cli("validate", "--format", "json", path)
     assert got_json == status
-    import json
-
     report = json.loads(out_json)
     assert code in {d["code"] for f in report["files"] for d in f["diagnostics"]}
 
@@ -358,6 +359,8 @@ MANIFEST_CASES: dict[str, tuple[bytes, str]] = {
     "not a mapping": (b"- keys\n- principals\n", "ENV003"),
     "key not a string": (b"? [keys]\n: []\n", "ENV003"),
     "unknown field": (b"kees: []\n", "ENV002"),
+    "integer key": (b"1: 2\n", "ENV002"),
+    "null key": (b"~: []\n", "ENV003"),
     "duplicate field": (b"keys: []\nkeys: []\n", "ENV008"),
     "wrong type": (b"keys: {arn: x}\n", "ENV003"),
     "account id a huge number": (b"accounts:\n  - id: 1e999999\n", "ENV003"),
@@ -648,3 +651,161 @@ def test_every_error_is_a_reasoner_error(tmp_path: Path) -> None:
         with pytest.raises(ReasonerError):
             load_policy(path)
         assert status in (EXIT_INPUT, EXIT_FINDINGS)
+
+
+# ---- hostile wildcard patterns (no catastrophic backtracking) ------------------------------------------
+
+def test_wildcard_patterns_with_many_stars_do_not_backtrack(tmp_path: Path) -> None:
+    """`*a*a*...*b` in a Resource, a StringLike and an ArnLike value, against long `aaa...` request values:
+    a backtracking regex would run for hours; the decision comes back at once (the Deny does not match)."""
+    hostile = "*a" * 40 + "*b"
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:*:key/" + hostile,
+            "Condition": {"StringLike": {"kms:EncryptionContext:x": hostile},
+                          "ArnLike": {"aws:SourceArn": "arn:aws:s3:::" + hostile}}}
+    key_id = "a" * 300
+    doc = json.loads(KEY_POLICY)
+    doc["Statement"].append(deny)
+    write(tmp_path / "key.json", json.dumps(doc))
+    env = write(tmp_path / "env.yaml", f"keys:\n  - arn: arn:aws:kms:us-west-2:111122223333:key/{key_id}\n"
+                                       "    policy: key.json\n")
+    start = time.perf_counter()
+    status, out, err = cli("decide", env, "--principal", "arn:aws:iam::111122223333:root", "--action", "kms:Decrypt",
+                           "--resource", f"arn:aws:kms:us-west-2:111122223333:key/{key_id}",
+                           "--context", "kms:EncryptionContext:x=" + "a" * 300,
+                           "--context", "aws:SourceArn=arn:aws:s3:::" + "a" * 300)
+    assert time.perf_counter() - start < 5
+    assert (status, out.splitlines()[0], err) == (EXIT_OK, "ALLOW", "")
+
+
+_PATTERN_CHARS = "ab:/*?A"
+_SUBJECT_CHARS = "abAB:/"
+
+
+def _subject_for(data: st.DataObject, pattern: str) -> str:
+    """A subject near `pattern`: each `*` and `?` filled with random text, letters in random case (so that
+    most subjects almost match, where matchers differ), or a random string."""
+    if data.draw(st.booleans()):
+        return data.draw(st.text(_SUBJECT_CHARS, max_size=14))
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append(data.draw(st.text(_SUBJECT_CHARS, max_size=3)))
+        elif ch == "?":
+            out.append(data.draw(st.sampled_from(_SUBJECT_CHARS)))
+        else:
+            out.append(data.draw(st.sampled_from([ch, ch.swapcase()])))
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_PATTERN_CHARS, max_size=12), st.booleans(), st.data())
+def test_automaton_agrees_with_the_glob_regex(pattern: str, fold: bool, data: st.DataObject) -> None:
+    from reasoner.patterns import _automaton_fullmatch, compile_glob
+
+    glob = compile_glob(pattern, ignore_case=fold)
+    assert glob._regex is not None
+    subject = _subject_for(data, pattern)
+    assert _automaton_fullmatch(glob._atoms, subject) == (glob._regex.fullmatch(subject) is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(_PATTERN_CHARS.replace(":", ""), max_size=4), min_size=6, max_size=7), st.data())
+def test_automaton_agrees_with_the_resource_regex(segments: list[str], data: st.DataObject) -> None:
+    """Segment-wise Resource matching (semantics §2.2): inner wildcards stop at `:`, a segment-final `*` may
+    cross colons, the first five segments ignore case."""
+    from reasoner.patterns import _automaton_fullmatch, compile_resource
+
+    pattern = ":".join(segments)
+    compiled = compile_resource(pattern)
+    if compiled._regex is None:  # `*` alone, or no wildcard in a short pattern
+        return
+    subject = _subject_for(data, pattern)
+    assert _automaton_fullmatch(compiled._atoms, subject) == (compiled._regex.fullmatch(subject) is not None)
+
+
+# ---- hostile command-line values ------------------------------------------------------------------------
+
+def _registered_code_line(err: str) -> str:
+    """The `error: CODE message` line of a command-line error (no file: the culprit is an argument)."""
+    lines = [line for line in err.splitlines() if re.match(r"^(?:.+?: )?error: [A-Z]+\d{3} ", line)]
+    assert lines and "Traceback" not in err and "INTERNAL" not in err, err
+    code = re.search(r"error: ([A-Z]+\d{3}) ", lines[0])
+    assert code is not None and code.group(1) in CODES, err
+    return code.group(1)
+
+
+def test_hostile_command_line_values(tmp_path: Path) -> None:
+    env = SEED / "environment.yaml"
+    seed_access = ROOT / "examples" / "seed.access"
+    key_policy = SEED / "key-policy.json"
+    cases: list[tuple[tuple[str | Path, ...], str]] = [
+        (("check", seed_access, "--dump", "smt2", "/dev/null/x"), "INPUT004"),
+        (("check", seed_access, "--dump", "smt3", tmp_path), "INPUT004"),
+        (("decide", env, *REQUEST, "--context", "="), "INPUT004"),
+        (("decide", env, *REQUEST[:-1], "\x01\ud800"), "EVAL004"),
+        (("findings", key_policy, "--key-arn", "bogus"), "INPUT004"),
+        (("findings", env, "--key-arn", KEY_ARN), "INPUT004"),
+        (("findings", env, "--zone-of-trust", "bogus"), "INPUT004"),
+        (("validate", key_policy, "--key-account", "1"), "INPUT004"),
+    ]
+    for argv, code in cases:
+        status, out, err = cli(*argv)
+        assert status == EXIT_INPUT and out == "", (argv, out, err)
+        assert _registered_code_line(err) == code, (argv, err)
+    for argv2 in (("check", seed_access, "--timeout", "inf"), ("check", seed_access, "--timeout", "nan"),
+                  ("findings", env, "--timeout", "1e999"), ("check", seed_access, "--jobs", "0")):
+        status, _, err = cli(*argv2)  # argparse's own usage error, exit 2
+        assert status == EXIT_INPUT and "Traceback" not in err
+
+
+def test_within_zero_seconds_is_an_error_not_the_default(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.access", ENV_LINE + 'assert "x" within 0 seconds: nobody can kms:Decrypt\n')
+    status, _, err = cli("check", path)
+    assert status == EXIT_INPUT
+    m = assert_error(err, path, "PROP009")
+    assert (m["line"], m["col"]) == ("2", "19")
+
+
+@pytest.mark.xfail(strict=True, reason="pipeline.py (symbolic core, another helper's) raises InputError without a "
+                   "registered code or a span for an environment without keys: `error: INPUT the environment has "
+                   "no KMS keys to reason about`")
+def test_environment_without_keys_is_reported_at_the_manifest(tmp_path: Path) -> None:
+    env = write(tmp_path / "env.yaml", "accounts:\n  - id: '111122223333'\n")
+    path = write(tmp_path / "p.access", 'environment "env.yaml"\nassert: nobody can kms:Decrypt\n')
+    for argv in (("check", path), ("findings", env), ("lint", env), ("diff", env, env)):
+        status, _, err = cli(*argv)
+        assert status == EXIT_INPUT
+        assert error_lines(err) and all(m["code"] in CODES for m in error_lines(err)), err
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    """An ESC sequence, a bare CR or a NUL in a file is shown as U+FFFD in the snippet (carets stay aligned)
+    and escaped in messages, so a hostile file cannot rewrite the terminal."""
+    path = write(tmp_path / "p.json",
+                 b'{"Version": "2012-10-17", "Statement": [\r{"Sid": "\x1b[2J\x00", "Eff\rect": 1}]}')
+    status, out, err = cli("validate", path)
+    assert status == EXIT_FINDINGS and err == ""
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", out), out
+    prop = write(tmp_path / "p.access", b"\x1b[2J\rassert")
+    status, _, err = cli("check", prop)
+    assert status == EXIT_INPUT and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", err), err
+
+
+def test_hostile_claim_strings_through_the_api() -> None:
+    """`reasoner.check(env, "claim")` parses claims with `props.compile_claim`: only `PropertyError`s."""
+    from reasoner.environment import Environment as Env
+
+    env = Env()
+    for claim in ("", "\x00", "nobody can", "nobody can kms:Decrypt on key " + "k" * 100_000, "[" * 100_000,
+                  "nobody can kms:Frobnicate", "\ud800 can kms:Decrypt", "nobody can kms:Decrypt on key alias/x"):
+        with pytest.raises(props.PropertyError) as info:
+            props.compile_claim(claim, env)
+        assert info.value.code in CODES and "\n" not in info.value.message
+
+
+def test_parse_environment_api_on_hostile_text() -> None:
+    for text, code in (("keys: !!python/object/apply:os.system ['true']\n", "ENV003"), ("[" * 100_000, "ENV001"),
+                       (_laughs_under("keys"), "ENV003"), ("keys: [\x00]\n", "ENV001")):
+        with pytest.raises(InputError) as info:
+            parse_environment(text, file="m.yaml")
+        assert info.value.code == code and info.value.span is not None and info.value.span.file == "m.yaml"

@@ -19,7 +19,14 @@ from reasoner.environment import Account, Environment, Key, Options, Principal, 
 from reasoner.evaluate import evaluate
 from reasoner.parse import parse_policy
 from reasoner.pipeline import check, compile_environment
-from reasoner.properties import AccessNotGranted, CanAccess, PrincipalScope, ScopeKind
+from reasoner.properties import (
+    AccessNotGranted,
+    CanAccess,
+    Equivalent,
+    NoNewAccess,
+    PrincipalScope,
+    ScopeKind,
+)
 from reasoner.request import Decision
 from reasoner.result import Verdict
 
@@ -147,3 +154,42 @@ def test_many_properties_on_one_compiled_environment() -> None:
         for a in ("kms:Decrypt", "kms:ScheduleKeyDeletion", "kms:Encrypt", "kms:PutKeyPolicy")
     ]
     assert verdicts == [Verdict.REFUTED, Verdict.PROVED, Verdict.REFUTED, Verdict.PROVED]
+
+
+def test_no_new_access_between_versions() -> None:
+    # removing the external statement is a reduction (no new access); adding it back is not
+    old = _env(drop_external=True)
+    new = _env()
+    assert check(old, NoNewAccess(new)).verdict is Verdict.PROVED
+    r = check(new, NoNewAccess(old))
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None
+    assert evaluate(new, r.counterexample).decision is Decision.ALLOW
+    assert evaluate(old, r.counterexample).decision is not Decision.ALLOW
+    assert check(new, Equivalent(old)).verdict is Verdict.REFUTED
+    assert check(new, Equivalent(new)).verdict is Verdict.PROVED
+
+
+def test_resource_limit_is_unknown_with_the_reason() -> None:
+    # never folded into PROVED/REFUTED (house style rule 6)
+    r = check(_env(), AccessNotGranted(OUTSIDE, ("kms:Decrypt",)), rlimit=10)
+    assert r.verdict is Verdict.UNKNOWN and r.reason is not None and "resource limit" in r.reason
+
+
+def test_dump_smt2_is_the_query(tmp_path: object) -> None:
+    from pathlib import Path
+
+    import z3
+
+    out = Path(str(tmp_path)) / "query.smt2"
+    r = check(_env(), AccessNotGranted(OUTSIDE, ("kms:Decrypt",)), dump_smt2=out)
+    text = out.read_text()
+    body, _, tail = text.partition("(check-sat-assuming (")
+    literal = tail.split(")")[0]
+    s = z3.Solver()
+    s.from_string(body)
+    assert (s.check(z3.Bool(literal)) == z3.sat) == (r.verdict is Verdict.REFUTED)
+    proved = check(_env(drop_external=True), AccessNotGranted(OUTSIDE, ("kms:Decrypt",)), dump_smt2=out)
+    body, _, tail = out.read_text().partition("(check-sat-assuming (")
+    s = z3.Solver()
+    s.from_string(body)
+    assert proved.verdict is Verdict.PROVED and s.check(z3.Bool(tail.split(")")[0])) == z3.unsat

@@ -104,6 +104,16 @@ _FULL_ACCESS = parse_policy(
 )
 
 
+_ABAC_IAM = parse_policy(
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", '
+    '"Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}}, '
+    '{"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:${aws:ResourceAccount}:key/*", '
+    '"Condition": {"StringNotLike": {"kms:EncryptionContext:Department": "${aws:PrincipalTag/team, \'IT\'}*"}}}]}',
+    file="abac-iam.json",
+    kind=PolicyKind.IDENTITY,
+)
+
+
 def _with(doc: PolicyDocument, extra: PolicyDocument) -> PolicyDocument:
     """`doc` plus the statements of `extra` (more requests get through, so ALLOW is exercised too)."""
     n = len(doc.statements)
@@ -145,6 +155,10 @@ def environments(draw: st.DrawFn) -> Environment:
         ip_user = _with(ip_user, _BROAD_IAM)
     if draw(st.booleans()):
         ip_role = _with(ip_role, _BROAD_IAM)
+    if draw(st.integers(0, 2)) == 0:
+        # policy variables (semantics §3.4) over keys whose value is constant per caller and key
+        ip_user = _with(ip_user, _ABAC_IAM)
+        ip_role = _with(ip_role, _ABAC_IAM)
     boundary = draw(policy_documents(PolicyKind.PERMISSIONS_BOUNDARY)) if draw(st.integers(0, 3)) == 0 else None
     tags = draw(st.sampled_from(({}, {"team": "IT"}, {"Team": "ops"})))
     session_policies = (draw(policy_documents(PolicyKind.SESSION)),) if draw(st.booleans()) else ()
@@ -163,7 +177,7 @@ def environments(draw: st.DrawFn) -> Environment:
         orgs = (Organization(org_id, "r-ab12", "123456789012", scps=scps, rcps=rcps),)
     grants = tuple(draw(st.lists(grants_strategy(), max_size=2)))
     return Environment(
-        keys=(Key(KEY, kp, grants=grants),),
+        keys=(Key(KEY, kp, grants=grants, tags=draw(st.sampled_from(({}, {"team": "IT"}, {"Team": "ops"})))),),
         accounts=(
             Account("111122223333", organization=org_id, ou_path=("r-ab12",) if org_id else ()),
             Account(

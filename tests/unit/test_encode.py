@@ -204,3 +204,16 @@ def test_known_principal_identity_policy() -> None:
         "arn:aws:iam::444455556666:user/bob",
         "arn:aws:iam::444455556666:root",
     )
+
+
+def test_too_many_set_conditions_make_a_proof_unknown() -> None:
+    # the bounded set encoding has one slot per condition on a multivalued key, up to a cap: beyond it a
+    # proof would not be complete, so the answer is UNKNOWN with the reason (never a silent PROVED)
+    ops = ", ".join(
+        '{"Effect": "Deny", "Principal": "*", "Action": "kms:CreateGrant", "Resource": "*", "Condition": '
+        f'{{"ForAnyValue:StringEquals": {{"kms:GrantOperations": "Op{i}"}}}}}}'
+        for i in range(8)
+    )
+    env = _kp('{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}, ' + ops)
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:CreateGrant",)))
+    assert r.verdict is Verdict.UNKNOWN and r.reason is not None and "kms:grantoperations" in r.reason

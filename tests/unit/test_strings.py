@@ -135,3 +135,14 @@ def test_avoid_literals_with_trie() -> None:
     assert w is not None and w not in lits and w.startswith("0000000000")
     assert find_witness([literal("abc")], avoid=["abc"]) is None
     assert find_witness([glob("ab?")], avoid=["abe", "aba"]) not in ("abe", "aba")
+
+
+def test_fast_paths() -> None:
+    # the regex fast path and the literal / everything shortcuts used by the encoder's cheap facts
+    assert literal("").literal_text == "" and not literal("").accepts_everything
+    assert literal("").accepts("") and not literal("").accepts("x")
+    assert glob("*").accepts_everything and glob("**").accepts_everything
+    assert not glob("*a").accepts_everything and glob("a?c").literal_text is None
+    assert glob("a]b*").accepts("a]bxyz") and not glob("a]b*").accepts("ab")
+    assert arn_glob("arn:aws:iam::*:root").accepts("arn:aws:iam::123:root")
+    assert not arn_glob("arn:aws:iam::*:root").accepts("arn:aws:iam::1:2:root")
