@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from fractions import Fraction
+from functools import lru_cache
 
 from reasoner import catalog, smt, strings
 from reasoner.ast import PolicyDocument, SetQualifier
@@ -163,9 +164,9 @@ class StrField:
                     other = TRUE
                 elif not self.hard:
                     other = f  # no shape: a pattern is impossible or certain only in the cases above
-                elif strings.find_witness([*self.hard, nfa], avoid=self.lits, budget=20_000) is None:
+                elif _impossible(self.hard, nfa, frozenset(self.lits)):
                     other = FALSE
-                elif strings.find_witness(list(self.hard), [nfa], avoid=self.lits, budget=20_000) is None:
+                elif _certain(self.hard, nfa, frozenset(self.lits)):
                     other = TRUE
             except strings.WitnessBudgetExceeded:
                 other = f  # no cheap fact: the atom stays free and refinement decides
@@ -238,6 +239,19 @@ class StrField:
 
 def _frac(d: Decimal) -> Fraction:
     return Fraction(d)
+
+
+@lru_cache(maxsize=65536)
+def _impossible(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str]) -> bool:
+    """No string of the field's shape other than its literals is in the pattern: the atom is false for
+    "other" (cached: the same shapes, pieces and literals recur across properties and compilations)."""
+    return strings.find_witness([*hard, nfa], avoid=lits, budget=20_000) is None
+
+
+@lru_cache(maxsize=65536)
+def _certain(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str]) -> bool:
+    """Every string of the field's shape other than its literals is in the pattern: the atom is true."""
+    return strings.find_witness(list(hard), [nfa], avoid=lits, budget=20_000) is None
 
 
 # ---- values of context keys --------------------------------------------------------------------------
@@ -508,7 +522,7 @@ class Domain:
         """The context key can exist for the action (`catalog.condition_key_may_exist`; kms: keys only)."""
         if not key.startswith("kms:"):
             return TRUE
-        return self.action_in(a for a in self.actions if catalog.condition_key_may_exist(key, a) is not False)
+        return self.action_in(a for a in self.actions if key_may_exist(key, a) is not False)
 
     def action_is(self, action: str) -> Term:
         try:
@@ -586,6 +600,12 @@ class Domain:
         for raw in self.raw.values():
             for f in raw.fields:
                 f.finalize(sc)
+
+
+@lru_cache(maxsize=65536)
+def key_may_exist(key: str, action: str) -> bool | None:
+    """`catalog.condition_key_may_exist`, cached (the encoder asks it for every key and action)."""
+    return catalog.condition_key_may_exist(key, action)
 
 
 def iter_policies(env: Environment) -> Iterator[PolicyDocument]:

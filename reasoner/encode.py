@@ -36,8 +36,8 @@ from reasoner.ast import (
     SetQualifier,
     Statement,
 )
-from reasoner.catalog import KMS_CROSS_ACCOUNT_ACTIONS, condition_key_may_exist, is_multivalued
-from reasoner.domain import Case, Domain, Piece, PKind, StrField, Value
+from reasoner.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
+from reasoner.domain import Case, Domain, Piece, PKind, StrField, Value, key_may_exist
 from reasoner.environment import Environment, Grant, Key, Options, Principal
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.evaluate import MatchKind
@@ -432,11 +432,11 @@ class Encoder:
         """`term` and the key can exist for the action (kms: keys, `catalog.condition_key_may_exist`)."""
         if not key.startswith("kms:"):
             return term
-        ok = [a for a in self.d.actions if condition_key_may_exist(key, a) is not False]
+        ok = [a for a in self.d.actions if key_may_exist(key, a) is not False]
         return smt.and_(term, self.d.action_in(ok))
 
     def _mask(self, v: Value) -> Value:
-        ok = [a for a in self.d.actions if condition_key_may_exist(v.key, a) is not False]
+        ok = [a for a in self.d.actions if key_may_exist(v.key, a) is not False]
         cond = self.d.action_in(ok)
         if cond == TRUE:
             return v
@@ -776,7 +776,9 @@ class Encoder:
         if q is SetQualifier.FOR_ALL_VALUES:
             absent_result = TRUE
         elif q is SetQualifier.FOR_ANY_VALUE:
-            absent_result = TRUE if cond.if_exists else FALSE
+            absent_result = (
+                TRUE if cond.if_exists and getattr(self.opts, "for_any_value_if_exists_absent_true", True) else FALSE
+            )
         else:
             absent_result = TRUE if (cond.if_exists or cond.operator.negated) else FALSE
         singles = [self._slot(cc, slot, values) for slot in value.slots]

@@ -24,7 +24,14 @@ from reasoner.decode import DecodeError, decode_request
 from reasoner.domain import Domain, PKind, StrField, count_set_conditions, key_actions
 from reasoner.encode import EncodedEnvironment, Encoder
 from reasoner.environment import Environment
-from reasoner.errors import InputError, InternalError, ReasonerError, UnsupportedFeatureError
+from reasoner.errors import (
+    InputError,
+    InternalError,
+    ReasonerError,
+    Severity,
+    UnsupportedFeatureError,
+    register_code,
+)
 from reasoner.evaluate import evaluate as concrete_evaluate
 from reasoner.explain import confirm, minimise, replay, statement_reasons
 from reasoner.patterns import compile_action
@@ -42,6 +49,9 @@ from reasoner.request import Reason, Request
 from reasoner.result import CheckResult, Verdict
 from reasoner.solve import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S, Solver, Status
 from reasoner.strings import WitnessBudgetExceeded, literal
+
+NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no KMS keys to reason about")
+BAD_PROPERTY = register_code("SYM002", Severity.ERROR, "property names no action, key or principal of the domain")
 
 #: Refinement rounds per query before answering UNKNOWN.
 MAX_REFINEMENTS = 64
@@ -81,7 +91,11 @@ def compile_environment(environment: Environment) -> CompiledEnvironment:
     """Encode `environment` (its KMS decision for every caller, key action, key and context) once."""
     start = time.perf_counter()
     if not environment.keys:
-        raise InputError("the environment has no KMS keys to reason about")
+        raise InputError(
+            "the environment has no KMS keys to reason about",
+            code=NO_KEYS,
+            span=environment.keys[0].span if environment.keys else None,
+        )
     counts = count_set_conditions([environment])
     domain = Domain(smt.Script(), (environment,), key_actions(), tuple(environment.keys))
     capped = _set_slots(domain, counts)
@@ -122,6 +136,7 @@ def _expand_actions(patterns: Iterable[str], domain: Domain) -> list[str]:
         raise InputError(
             f"no KMS key action matches {list(patterns)}",
             help="properties range over KMS actions whose resource is a key",
+            code=BAD_PROPERTY,
         )
     return out
 
@@ -132,7 +147,7 @@ def _expand_resources(patterns: Iterable[str], domain: Domain) -> list[str]:
     pats = [compile_resource(p) for p in patterns]
     out = [k.arn for k in domain.keys if any(p.matches(k.arn) for p in pats)]
     if not out:
-        raise InputError(f"no key of the environment matches {list(patterns)}")
+        raise InputError(f"no key of the environment matches {list(patterns)}", code=BAD_PROPERTY)
     return out
 
 
@@ -173,7 +188,7 @@ def principal_is(domain: Domain, text: str) -> smt.Term:
         return smt.and_(d.kind_is(PKind.FEDERATED), d.f("acct").is_lit(m.group(1)), d.f("fed").is_lit(m.group(2)))
     if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
         return smt.and_(d.kind_is(PKind.SERVICE), d.f("svc").is_lit(t))
-    raise InputError(f"`{text}` is not an account id, principal ARN or service principal")
+    raise InputError(f"`{text}` is not an account id, principal ARN or service principal", code=BAD_PROPERTY)
 
 
 def in_scope(domain: Domain, env: Environment, scope: PrincipalScope) -> smt.Term:
@@ -312,7 +327,7 @@ def _violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term,
         else:
             diff = smt.not_(smt.iff(new.allows, old.allows))
         return smt.and_(scope, diff), [env, prop.old]
-    raise InputError(f"unknown property `{type(prop).__name__}`")
+    raise InputError(f"unknown property `{type(prop).__name__}`", code=BAD_PROPERTY)
 
 
 def _concretely_violates(prop: Property, envs: list[Environment], request: Request) -> bool:

@@ -11,7 +11,7 @@ principal matching (§2.3, §2.4) and the KMS decision rules (§4.2-§4.4).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -25,6 +25,7 @@ from reasoner.environment import (
     Environment,
     Grant,
     Key,
+    NotPrincipalMode,
     Options,
     Organization,
     Principal,
@@ -97,6 +98,7 @@ _BROAD_IAM = parse_policy(
 )
 
 
+_BOOLEAN_OPTIONS = tuple(f.name for f in fields(Options) if isinstance(getattr(Options(), f.name), bool))
 _FULL_ACCESS = parse_policy(
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
     file="full-aws-access.json",
@@ -164,7 +166,9 @@ def environments(draw: st.DrawFn) -> Environment:
     session_policies = (draw(policy_documents(PolicyKind.SESSION)),) if draw(st.booleans()) else ()
     fed_policies = (draw(policy_documents(PolicyKind.SESSION)),) if draw(st.booleans()) else ()
     external_known = draw(st.booleans())
-    options = Options(unknown_iam_worst_case=draw(st.booleans()))
+    # every [OPEN] point of semantics §7 is an option; both settings of each must agree
+    flags = {name: draw(st.booleans()) for name in _BOOLEAN_OPTIONS}
+    options = Options(not_principal_mode=draw(st.sampled_from(list(NotPrincipalMode))), **flags)
     orgs: tuple[Organization, ...] = ()
     org_id = None
     if draw(st.integers(0, 2)) == 0:

@@ -1,0 +1,97 @@
+"""Every corpus key policy through the symbolic core (issue 4): no internal error, no UNKNOWN except for
+constructs reported as unsupported, REFUTED counterexamples replay, and PROVED answers survive requests
+sampled from the policy's own principals, actions and condition values (semantics §2-§4)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_check import corpus_key_policies
+from reasoner.environment import Account, Environment, Key
+from reasoner.errors import InputError
+from reasoner.explain import replay
+from reasoner.pipeline import check, compile_environment
+from reasoner.properties import AccessNotGranted, PrincipalScope
+from reasoner.request import Request
+from reasoner.result import Verdict
+
+pytestmark = [pytest.mark.solver, pytest.mark.slow]
+
+OWNER = "111122223333"
+KEY = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _callers(env: Environment) -> list[str]:
+    out = [
+        "arn:aws:iam::999999999999:root",
+        "arn:aws:sts::999999999999:assumed-role/example/example",
+        "cloudtrail.amazonaws.com",
+    ]
+    for s in env.keys[0].policy.statements:
+        for e in s.principal.entries if s.principal else ():
+            t = e.value.text
+            if t.isdigit() and len(t) == 12:
+                t = f"arn:aws:iam::{t}:root"
+            if ":role/" in t:
+                t = f"arn:aws:sts::{t.split(':')[4]}:assumed-role/{t.rsplit('/', 1)[-1]}/s"
+            out.append(t)
+    return out
+
+
+def _contexts(env: Environment) -> list[dict[str, tuple[str, ...]]]:
+    values: dict[str, list[str]] = {}
+    for s in env.keys[0].policy.statements:
+        for c in s.condition.conditions if s.condition else ():
+            k = c.key.text
+            if k.lower().startswith(
+                (
+                    "aws:principal",
+                    "aws:resource",
+                    "kms:calleraccount",
+                    "aws:userid",
+                    "aws:username",
+                    "kms:keyspec",
+                    "kms:keyusage",
+                    "kms:keyorigin",
+                    "kms:multiregion",
+                    "aws:requestedregion",
+                    "aws:securetransport",
+                )
+            ):
+                continue
+            values.setdefault(k, []).extend(v.text for v in c.values)
+    out: list[dict[str, tuple[str, ...]]] = [{}]
+    for k, vs in values.items():
+        out += [{k: (v,)} for v in vs[:3]]
+    keys = list(values)
+    for a, b in itertools.islice(itertools.combinations(keys, 2), 6):
+        out.append({a: (values[a][0],), b: (values[b][0],)})
+    return out
+
+
+def test_corpus_key_policies(corpus_dir: Path) -> None:
+    policies, _ = corpus_key_policies(corpus_dir)
+    assert policies
+    scope = PrincipalScope.outside_account(OWNER)
+    for _name, doc in policies:
+        env = Environment(keys=(Key(KEY, doc),), accounts=(Account(OWNER),))
+        compiled = compile_environment(env)
+        for action in ("kms:Decrypt", "kms:PutKeyPolicy"):
+            r = check(compiled, AccessNotGranted(scope, (action,)), timeout=20)
+            assert r.verdict is not Verdict.UNKNOWN or (r.reason or "").startswith("unsupported"), r.reason
+            if r.verdict is Verdict.REFUTED:
+                assert r.counterexample is not None
+                assert replay(env, r.counterexample)[0].decision.allowed
+            if r.verdict is not Verdict.PROVED:
+                continue
+            for principal, context in itertools.product(_callers(env), _contexts(env)):
+                if principal.startswith("arn:") and principal.split(":")[4] == OWNER:
+                    continue
+                try:
+                    allowed = replay(env, Request(principal, action, KEY, context))[0].decision.allowed
+                except InputError:
+                    continue
+                assert not allowed, (_name, principal, action, context)
