@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 
 from reasoner import smt, strings
-from reasoner.catalog import condition_key_may_exist
+from reasoner.catalog import condition_key_may_exist, kms_condition_key_names
 from reasoner.domain import Domain, PKind, StrField
 from reasoner.request import Request
 from reasoner.solve import Model
@@ -257,15 +258,48 @@ def _encryption_context(context: dict[str, tuple[str, ...]]) -> dict[str, tuple[
 
 
 def _spelled(domain: Domain, context: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """Context keys as the policies spell them (keys are case-insensitive; entry names of the encryption
-    context keep the case chosen above)."""
+    """Context keys in their canonical spelling (keys are case-insensitive, so this changes no decision):
+    `canonical_key` of the lower-case key, with the variable part (an encryption-context entry or a tag
+    key) spelled as in the policies; an entry name the list of keys already spelled is kept."""
     out: dict[str, tuple[str, ...]] = {}
     for k, v in context.items():
-        if k.startswith("kms:encryptioncontext:"):
-            out["kms:EncryptionContext:" + k.split(":", 2)[2]] = v
-        else:
-            out[domain.key_spelling.get(k, k)] = v
+        low = k.lower()
+        written = domain.key_spelling.get(low)
+        if k != low and low.startswith("kms:encryptioncontext:"):
+            written = k  # spelled by kms:EncryptionContextKeys above
+        out[canonical_key(low, written)] = v
     return out
+
+
+@cache
+def _catalogue_spellings() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """(exact key names by lower case, (lower-case prefix, prefix) of key families such as
+    `kms:EncryptionContext:${EncryptionContextKey}`), from the catalogue, longest prefix first."""
+    exact: dict[str, str] = {}
+    families: list[tuple[str, str]] = []
+    for name in kms_condition_key_names():
+        head, sep, _ = name.partition("${")
+        if sep:
+            families.append((head.lower(), head))
+        else:
+            exact[name.lower()] = name
+    families.sort(key=lambda f: -len(f[0]))
+    return exact, tuple(families)
+
+
+def canonical_key(low: str, written: str | None = None) -> str:
+    """The spelling of context key `low` (lower case) in a counterexample: the catalogue's spelling of the
+    key, or of a family's fixed prefix followed by the variable part as `written` in a policy; else the
+    policy's spelling, else `low`."""
+    exact, families = _catalogue_spellings()
+    hit = exact.get(low)
+    if hit is not None:
+        return hit
+    for prefix_low, prefix in families:
+        if low.startswith(prefix_low) and len(low) > len(prefix_low):
+            rest = written[len(prefix) :] if written is not None and written.lower() == low else low[len(prefix) :]
+            return prefix + rest
+    return written if written is not None else low
 
 
 def principal_arn(kind: PKind, v: dict[str, str]) -> str:

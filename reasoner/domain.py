@@ -10,6 +10,11 @@ environments corresponds to an assignment of the variables that satisfies the do
 same derived context (semantics §5). String fields are abstracted as a choice among the literals of the
 policies plus "some other string"; for "other" each pattern is a free Boolean atom, whose consistency is
 checked after solving by a witness search (`strings.find_witness`) and refined with lemmas in `pipeline.py`.
+Well-formedness (assumed, so that the solver only picks real requests and the witness search only builds
+valid names): account ids are 12 digits; IAM user and role names are 1..64 characters of `[A-Za-z0-9_+=,.@-]`,
+role-session names 2..64 and federated-user names 2..32 of the same characters; user paths are
+`/`-delimited segments of the same characters; user and role names are unique in an account ignoring case,
+so a known user or role is always spelled as the environment spells it.
 Modelled: callers in partition `aws` (root, users, role sessions, federated users of any account; service
 principals `*.amazonaws.com`; no anonymous callers, which KMS does not accept); context keys of the form
 `prefix:name` (a template placeholder such as `${ACCELERATOR_PREFIX}` names a key no request has); an
@@ -18,6 +23,7 @@ account whose IAM was not given may have any identity policy (`Options.unknown_i
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -58,33 +64,44 @@ _SERVICE_RE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
 PREFER: dict[str, tuple[str, ...]] = {
     "acct": ("999999999999", "444455556666", "123456789012"),
     "uname": ("example", "ExampleUser"),
-    "upath": ("",),
+    "upath": ("", "example/"),
     "role": ("example", "ExampleRole"),
     "sess": ("example", "session"),
     "fed": ("example",),
     "svc": ("example.amazonaws.com",),
 }
 
-_NAME_CHARS = strings.CharSet(frozenset("/:"), True)
+#: Characters of IAM user, role, session and federated-user names (`[\w+=,.@-]`, ASCII word characters).
+NAME_CHARS = strings.CharSet(
+    frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
+)
+_PATH_CHARS = strings.CharSet(NAME_CHARS.chars | frozenset("/"))
+#: Well-formedness of the caller's names (IAM quotas): user and role names 1..64 name characters, user
+#: paths `/`-delimited (as they appear between `user/` and the name: "" for the path `/`, else segments
+#: each followed by `/`), role-session names 2..64, federated-user names 2..32, account ids 12 digits.
 _SHAPES: dict[str, tuple[Nfa, ...]] = {
     "acct": (strings.ACCOUNT_ID,),
-    "uname": (strings.shape(_NAME_CHARS, 1),),
-    # "" or a path ending with "/" (so that `user/` + path + name is the user ARN's resource part)
+    "uname": (strings.shape(NAME_CHARS, 1, 64),),
     "upath": (
         Nfa(
-            (strings.Tok(strings.NO_COLON, True), strings.Tok(strings.CharSet(frozenset("/")))),
-            frozenset({0, 2}),
-            frozenset({2}),
+            (strings.Tok(NAME_CHARS), strings.Tok(_PATH_CHARS, True), strings.Tok(strings.CharSet(frozenset("/")))),
+            frozenset({0, 3}),
+            frozenset({3}),
         ),
     ),
-    "role": (strings.shape(_NAME_CHARS, 1),),
-    "sess": (strings.shape(strings.NO_COLON, 1),),
-    "fed": (strings.shape(strings.NO_COLON, 1),),
+    "role": (strings.shape(NAME_CHARS, 1, 64),),
+    "sess": (strings.shape(NAME_CHARS, 2, 64),),
+    "fed": (strings.shape(NAME_CHARS, 2, 32),),
     "svc": (
         strings.glob("?*.amazonaws.com"),
         strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1),
     ),
 }
+
+
+def well_formed(field_name: str, value: str) -> bool:
+    """`value` has the shape of caller field `field_name` (the well-formedness assumption above)."""
+    return all(h.accepts(value) for h in _SHAPES[field_name])
 
 
 # ---- string fields -----------------------------------------------------------------------------------
@@ -134,6 +151,8 @@ class StrField:
         """`value ∈ L(nfa)`."""
         if nfa.is_empty_language:
             return FALSE
+        if nfa.accepts_everything:
+            return TRUE
         hit = self.atoms.get(nfa)
         if hit is not None:
             return hit[0]
@@ -164,10 +183,10 @@ class StrField:
                     other = TRUE
                 elif not self.hard:
                     other = f  # no shape: a pattern is impossible or certain only in the cases above
-                elif _impossible(self.hard, nfa, frozenset(self.lits)):
-                    other = FALSE
-                elif _certain(self.hard, nfa, frozenset(self.lits)):
+                elif _certain(self.hard, nfa, frozenset(self.lits), self.prefer):
                     other = TRUE
+                elif _impossible(self.hard, nfa, frozenset(self.lits), self.prefer):
+                    other = FALSE
             except strings.WitnessBudgetExceeded:
                 other = f  # no cheap fact: the atom stays free and refinement decides
             sc.require(smt.iff(a, smt.or_(*hits, smt.and_(self.is_other(), other))))
@@ -242,15 +261,40 @@ def _frac(d: Decimal) -> Fraction:
 
 
 @lru_cache(maxsize=65536)
-def _impossible(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str]) -> bool:
+def _impossible(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str], prefer: tuple[str, ...] = ()) -> bool:
     """No string of the field's shape other than its literals is in the pattern: the atom is false for
-    "other" (cached: the same shapes, pieces and literals recur across properties and compilations)."""
+    "other" (cached: the same shapes, pieces and literals recur across properties and compilations; a
+    preferred value of the field that is in the pattern answers without a search)."""
+    if any(p not in lits and nfa.accepts(p) and all(h.accepts(p) for h in hard) for p in prefer):
+        return False
+    if (finite := _finite_language(nfa)) is not None:
+        # a literal (case-insensitive ones have 2^n spellings): the first spelling outside the literals
+        # that has the field's shape decides
+        for w in itertools.islice(finite, 4096):
+            if w not in lits and all(h.accepts(w) for h in hard):
+                return False
+        if next(finite, None) is None:
+            return True  # every spelling was tried
     return strings.find_witness([*hard, nfa], avoid=lits, budget=20_000) is None
 
 
+def _finite_language(nfa: Nfa) -> Iterator[str] | None:
+    """The strings of a pattern without `*` over finite character sets, or None for other patterns."""
+    if len(nfa.starts) != 1 or len(nfa.finals) != 1:
+        return None
+    (s,), (f,) = nfa.starts, nfa.finals
+    toks = nfa.toks[s:f]
+    if s > f or any(t.star or t.cs.negated for t in toks):
+        return None
+    return ("".join(p) for p in itertools.product(*(sorted(t.cs.chars) for t in toks)))
+
+
 @lru_cache(maxsize=65536)
-def _certain(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str]) -> bool:
-    """Every string of the field's shape other than its literals is in the pattern: the atom is true."""
+def _certain(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str], prefer: tuple[str, ...] = ()) -> bool:
+    """Every string of the field's shape other than its literals is in the pattern: the atom is true (a
+    preferred value of the field outside the pattern answers without a search)."""
+    if any(p not in lits and not nfa.accepts(p) and all(h.accepts(p) for h in hard) for p in prefer):
+        return False
     return strings.find_witness(list(hard), [nfa], avoid=lits, budget=20_000) is None
 
 
@@ -344,6 +388,7 @@ class Domain:
 
     def __post_init__(self) -> None:
         sc = self.script
+        self._action_index = {a: i for i, a in enumerate(self.actions)}
         self.pkind = sc.declare("req.pkind", smt.INT)
         self.act = sc.declare("req.action", smt.INT)
         self.res = sc.declare("req.key", smt.INT)
@@ -356,6 +401,7 @@ class Domain:
                 self, f"p.{name}", sorted(lits.get(name, ())), _SHAPES[name], PREFER.get(name, ())
             )
         self._known = list(self._known_callers())
+        self._unique_names()
 
     # -- literals -----------------------------------------------------------------------------------
 
@@ -456,6 +502,43 @@ class Domain:
                 elif p.arn.startswith("arn:") and not p.arn.startswith("arn:aws:"):
                     raise UnsupportedFeatureError(f"principal `{p.arn}` is not in partition `aws`", span=p.span)
 
+    def _known_names(self) -> Iterator[tuple[PKind, str, str, str]]:
+        """(kind, account, path or "", name) of the users and roles the environment describes."""
+        for k in self._known:
+            if k.principal is None:
+                continue
+            if k.kind is PKind.SESSION and (m := _ROLE_ARN.fullmatch(k.principal.arn)):
+                yield PKind.SESSION, m.group(1), "", m.group(2).rsplit("/", 1)[-1]
+            elif k.kind is PKind.USER and (m := _USER_ARN.fullmatch(k.principal.arn)):
+                path, _, name = m.group(2).rpartition("/")
+                yield PKind.USER, m.group(1), f"{path}/" if path else "", name
+
+    def _unique_names(self) -> None:
+        """Well-formedness: IAM user and role names are unique within an account ignoring case, so a caller
+        of an account whose user or role the environment describes spells that name (and a user's path) as
+        the environment does (session ARNs carry the role's own spelling)."""
+        sc = self.script
+        for kind, acct, path, name in self._known_names():
+            fname = "role" if kind is PKind.SESSION else "uname"
+            same = smt.and_(
+                self.kind_is(kind), self.f("acct").is_lit(acct), self.f(fname).atom(strings.literal(name, True))
+            )
+            exact = self.f(fname).is_lit(name)
+            if kind is PKind.USER:
+                exact = smt.and_(exact, self.f("upath").is_lit(path))
+            sc.require(smt.implies(same, exact))
+
+    def misspelled_known_name(self, kind: PKind, fields: dict[str, str]) -> str | None:
+        """The environment's spelling of a known user or role that `fields` names in another case (or, for a
+        user, under another path): a request outside the well-formed domain (None when there is none)."""
+        for k, acct, path, name in self._known_names():
+            if k is not kind or fields.get("acct") != acct:
+                continue
+            given = fields.get("role" if kind is PKind.SESSION else "uname", "")
+            if given.lower() == name.lower() and (given != name or (kind is PKind.USER and fields["upath"] != path)):
+                return name
+        return None
+
     def known_sessions(self) -> Iterator[tuple[Term, Session, str, str]]:
         """(guard, session, role name, session name) of known role sessions."""
         seen: set[str] = set()
@@ -525,13 +608,12 @@ class Domain:
         return self.action_in(a for a in self.actions if key_may_exist(key, a) is not False)
 
     def action_is(self, action: str) -> Term:
-        try:
-            return smt.eq(self.act, smt.int_(self.actions.index(action)))
-        except ValueError:
-            return FALSE
+        i = self._action_index.get(action)
+        return FALSE if i is None else smt.eq(self.act, smt.int_(i))
 
     def action_in(self, names: Iterable[str]) -> Term:
-        idx = sorted({self.actions.index(a) for a in names if a in self.actions})
+        where = self._action_index
+        idx = sorted({i for a in names if (i := where.get(a)) is not None})
         if len(idx) == len(self.actions):
             return TRUE
         return smt.or_(smt.eq(self.act, smt.int_(i)) for i in idx)

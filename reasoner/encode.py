@@ -143,22 +143,28 @@ def match_pieces(nfa: Nfa, pieces: tuple[Piece, ...]) -> Term:
     return go(strings.closure(nfa.toks, nfa.starts), 0)
 
 
-_TARGETS: dict[tuple[str, tuple[strings.Tok, ...], frozenset[int]], frozenset[int]] = {}
+#: Actions of a closed world matched by an Action/NotAction block (the catalogue scan is the same for every
+#: statement, policy and compilation that writes the same block).
+_ACTION_HITS: dict[tuple[tuple[str, ...], bool, tuple[str, ...]], tuple[str, ...]] = {}
+
+_TARGETS: dict[tuple[tuple[Nfa, ...], tuple[strings.Tok, ...], frozenset[int]], frozenset[int]] = {}
 
 
 def _targets(f: StrField, toks: tuple[strings.Tok, ...], states: frozenset[int]) -> frozenset[int]:
     """The automaton positions in which some value of field `f` (a literal, or a string of its shape) can
     leave the automaton started in `states` (a product search; every position when it is too large)."""
-    memo_key = (f.name, toks, states)
+    lit_targets: set[int] = set()
+    for s in f.lits:
+        lit_targets |= strings.run(toks, states, s)
+    # the shape search is memoised by what it depends on (the literals differ between domains)
+    memo_key = (f.hard, toks, states)
     hit = _TARGETS.get(memo_key)
     if hit is not None:
-        return hit
+        return hit | lit_targets
     out: set[int] = set()
-    for s in f.lits:
-        out |= strings.run(toks, states, s)
     probe = Nfa(toks, states, frozenset(range(len(toks) + 1)))
     hard = list(f.hard)
-    alphabet = strings._alphabet([*hard, probe])
+    alphabet = strings._classes(strings._alphabet([*hard, probe]), [*hard, probe], set())
     start = (tuple(strings.closure(h.toks, h.starts) for h in hard), states)
     seen = {start}
     todo = [start]
@@ -183,7 +189,7 @@ def _targets(f: StrField, toks: tuple[strings.Tok, ...], states: frozenset[int])
                     break
     result = frozenset(out)
     _TARGETS[memo_key] = result
-    return result
+    return result | lit_targets
 
 
 # ---- the caller ----------------------------------------------------------------------------------------
@@ -224,7 +230,6 @@ class Encoder:
         self.env = environment
         self.opts: Options = environment.options
         self.tag = tag
-        self.sc = domain.script
         self._values: dict[tuple[str, bool], Value] = {}
         self._policy_memo: dict[
             tuple[int, int | None, bool],
@@ -236,6 +241,12 @@ class Encoder:
         self.cases = list(self._caller_cases())
 
     # -- helpers ------------------------------------------------------------------------------------
+
+    @property
+    def sc(self) -> smt.Script:
+        """The domain's current script (read on every use: `CompiledEnvironment.flush` replaces it, and an
+        encoder reused after a flush must write into the new one)."""
+        return self.d.script
 
     def name(self, base: str, term: Term) -> Term:
         """A named definition (keeps the SMT-LIB readable and shares subterms)."""
@@ -803,7 +814,12 @@ class Encoder:
         """Mirror of `evaluate.match_action`: a closed world over the domain's actions."""
         if cs.statement.action is None:
             return FALSE
-        hits = [a for a in self.d.actions if ev._match_actions(cs, a)]
+        block = cs.statement.action
+        memo_key = (self.d.actions, block.negated, tuple(v.text for v in block.patterns))
+        hits = _ACTION_HITS.get(memo_key)
+        if hits is None:
+            hits = tuple(a for a in self.d.actions if ev._match_actions(cs, a))
+            _ACTION_HITS[memo_key] = hits
         return self.d.action_in(hits)
 
     def encode_resource_block(self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None) -> Term:

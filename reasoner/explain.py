@@ -13,7 +13,7 @@ worst case the encoder assumed (`Options.unknown_iam_worst_case`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from reasoner import evaluate as ev
@@ -137,9 +137,23 @@ def confirm(
     return evaluation, note
 
 
-def minimise(request: Request, still_violates: Callable[[Request], bool]) -> Request:
-    """Leave out every context key the violation does not need (checked by replaying each trial)."""
+def minimise(
+    request: Request,
+    still_violates: Callable[[Request], bool],
+    named_paths: Collection[str] | None = None,
+) -> Request:
+    """Leave out every context key the violation does not need (checked by replaying each trial). With
+    `named_paths` (the user paths the policies and the environment name), a user ARN whose path is none
+    of them is also tried without its path (`user/example` rather than `user/example/example`)."""
     current = request
+    if named_paths is not None and (m := _USER_PATH.fullmatch(request.principal)) and m.group(2) not in named_paths:
+        trial = replace(current, principal=m.group(1) + m.group(3))
+        try:
+            ok = still_violates(trial)
+        except Exception:  # a request the evaluator rejects is not a simplification
+            ok = False
+        if ok:
+            current = trial
     for key in sorted(request.context):
         trial_ctx = {k: v for k, v in current.context.items() if k != key}
         trial = replace(current, context=trial_ctx)
@@ -150,6 +164,9 @@ def minimise(request: Request, still_violates: Callable[[Request], bool]) -> Req
         if ok:
             current = trial
     return current
+
+
+_USER_PATH = re.compile(r"(arn:[^:]+:iam::\d{12}:user/)(.+/)([^/]+)")
 
 
 def statement_reasons(policy: PolicyDocument, indexes: list[int], role: str, note: str = "") -> list[Reason]:

@@ -31,9 +31,8 @@ from reasoner import smt
 from reasoner.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
 from reasoner.decode import DecodeError, decode_request
 from reasoner.domain import PKind
-from reasoner.encode import Encoder
 from reasoner.environment import Account, Environment, Key, Organization
-from reasoner.errors import InputError, Severity, UnsupportedFeatureError, register_code
+from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
 from reasoner.evaluate import resolve_caller
 from reasoner.explain import confirm, minimise, replay
 from reasoner.pipeline import CompiledEnvironment, compile_environment, principal_is
@@ -236,10 +235,7 @@ class Engine:
         hit = self._statements.get((id(env), key.arn))
         if hit is not None:
             return hit
-        # a fresh encoder per call: an encoder writes into the domain's current script, which every flush
-        # replaces
-        tag = f"fnd{len(self._statements)}.{id(self) % 100000}"
-        allows, denies = Encoder(self.compiled.domain, env, tag).encode_policy(key.policy, key)
+        allows, denies = self.compiled.encoder(env).encode_policy(key.policy, key)
         out: dict[int, smt.Term] = {}
         for st, kinds in allows:
             out[st.index] = smt.or_(kinds.values())
@@ -275,9 +271,11 @@ class Engine:
                 continue
             try:
                 resolve_caller(self.env, decoded.request.principal)
-            except InputError:
-                # a name the symbolic domain allows but the evaluator does not (e.g. a control character)
-                return Status.UNKNOWN, None, f"decoded caller `{decoded.request.principal!r}` is not a valid ARN"
+            except InputError as exc:
+                # the domain's well-formedness assumptions admit only names the evaluator accepts
+                raise InternalError(
+                    f"decoded caller `{decoded.request.principal!r}` is rejected by the evaluator: {exc.message}"
+                ) from exc
             return Status.SAT, decoded.request, None
         return Status.UNKNOWN, None, f"no concrete request after {MAX_REFINEMENTS} refinements"
 
@@ -286,8 +284,7 @@ def _compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEn
     """`pipeline.compile_environment` over a request shared by several environments."""
     from reasoner.domain import Domain, count_set_conditions, key_actions
     from reasoner.encode import Encoder as _Encoder
-    from reasoner.errors import InputError as _InputError
-    from reasoner.pipeline import _set_slots
+    from reasoner.pipeline import _set_slots, no_keys_error
     from reasoner.solve import Solver
 
     start = time.perf_counter()
@@ -297,11 +294,13 @@ def _compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEn
         for k in e.keys:
             keys.setdefault(k.arn, k)
     if not keys:
-        raise _InputError("the environments have no KMS keys to reason about")
+        raise no_keys_error(envs)
     domain = Domain(smt.Script(), envs, key_actions(), tuple(keys.values()))
     _set_slots(domain, count_set_conditions(envs))
-    encoded = _Encoder(domain, env, "env").encode_decision()
+    encoder = _Encoder(domain, env, "env")
+    encoded = encoder.encode_decision()
     compiled = CompiledEnvironment(env, domain, encoded, Solver())
+    compiled.encoders[id(env)] = (env, encoder)
     compiled.flush()
     compiled.compile_seconds = time.perf_counter() - start
     return compiled

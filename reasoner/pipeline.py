@@ -14,6 +14,7 @@ key), by every caller of every account (`domain.py`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from reasoner.properties import (
 from reasoner.request import Reason, Request
 from reasoner.result import CheckResult, Verdict
 from reasoner.solve import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S, Solver, Status
+from reasoner.source import Span
 from reasoner.strings import WitnessBudgetExceeded, literal
 
 NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no KMS keys to reason about")
@@ -67,6 +69,7 @@ class CompiledEnvironment:
     encoded: EncodedEnvironment
     solver: Solver
     others: dict[int, EncodedEnvironment] = field(default_factory=dict)
+    encoders: dict[int, tuple[Environment, Encoder]] = field(default_factory=dict)
     n_props: int = 0
     compile_seconds: float = 0.0
     error: ReasonerError | None = None
@@ -78,11 +81,21 @@ class CompiledEnvironment:
         self.solver.add_script(self.domain.script)
         self.domain.script = smt.Script()
 
+    def encoder(self, env: Environment) -> Encoder:
+        """The one encoder of `env` over this domain (its memos of statements and policies are reused by
+        every later query; it writes into the domain's current script, whichever that is)."""
+        hit = self.encoders.get(id(env))
+        if hit is not None and hit[0] is env:
+            return hit[1]
+        enc = Encoder(self.domain, env, "env" if env is self.environment else f"old{len(self.encoders)}")
+        self.encoders[id(env)] = (env, enc)
+        return enc
+
     def encode_other(self, env: Environment) -> EncodedEnvironment:
         hit = self.others.get(id(env))
         if hit is not None and hit.environment is env:
             return hit
-        enc = Encoder(self.domain, env, f"old{len(self.others)}").encode_decision()
+        enc = self.encoder(env).encode_decision()
         self.others[id(env)] = enc
         return enc
 
@@ -91,17 +104,15 @@ def compile_environment(environment: Environment) -> CompiledEnvironment:
     """Encode `environment` (its KMS decision for every caller, key action, key and context) once."""
     start = time.perf_counter()
     if not environment.keys:
-        raise InputError(
-            "the environment has no KMS keys to reason about",
-            code=NO_KEYS,
-            span=environment.keys[0].span if environment.keys else None,
-        )
+        raise no_keys_error((environment,))
     counts = count_set_conditions([environment])
     domain = Domain(smt.Script(), (environment,), key_actions(), tuple(environment.keys))
     capped = _set_slots(domain, counts)
     solver = Solver()
-    encoded = Encoder(domain, environment, "env").encode_decision()
+    encoder = Encoder(domain, environment, "env")
+    encoded = encoder.encode_decision()
     compiled = CompiledEnvironment(environment, domain, encoded, solver)
+    compiled.encoders[id(environment)] = (environment, encoder)
     if capped:
         compiled.incomplete = (
             f"multivalued keys {', '.join(sorted(capped))} are used by more than {_MAX_SLOTS} "
@@ -110,6 +121,31 @@ def compile_environment(environment: Environment) -> CompiledEnvironment:
     compiled.flush()
     compiled.compile_seconds = time.perf_counter() - start
     return compiled
+
+
+def no_keys_error(environments: Iterable[Environment]) -> InputError:
+    """The error for environments without a KMS key, at the manifest's `keys` section (its first line when
+    the section is absent or cannot be found; no span for an environment built in code)."""
+    source = next((e.source for e in environments if e.source), None)
+    span: Span | None = None
+    if source is not None:
+        line = 1
+        try:
+            text = Path(source).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        m = re.search(r"^keys[ \t]*:", text, re.MULTILINE)
+        if m is not None:
+            line = text.count("\n", 0, m.start()) + 1
+            span = Span(source, line, 1, line, len("keys") + 1)
+        else:
+            span = Span.point(source, 1, 1)
+    return InputError(
+        "the environment has no KMS keys to reason about",
+        help="declare at least one key under `keys` in the manifest",
+        code=NO_KEYS,
+        span=span,
+    )
 
 
 def _set_slots(domain: Domain, counts: dict[str, int]) -> list[str]:
@@ -402,7 +438,7 @@ def _refine(
             confirm(envs[1], request, claimed[1], "the old environment")
         if not _concretely_violates(prop, envs, request):
             raise InternalError(f"counterexample `{request}` does not violate the property when replayed")
-        small = minimise(request, lambda r: _concretely_violates(prop, envs, r))
+        small = minimise(request, lambda r: _concretely_violates(prop, envs, r), d.f("upath").lits)
         evaluation, note = replay(envs[0], small)
         reasons = tuple(evaluation.reasons) + ((note,) if note else ())
         return CheckResult(
@@ -598,6 +634,8 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
         f = d.f(name)
         if not all(h.accepts(value) for h in f.hard):
             raise ValueError(f"`{value}` does not have the shape of field `{name}`")
+    if (spelled := d.misspelled_known_name(kind, fields)) is not None:
+        raise ValueError(f"principal `{t}` names the known `{spelled}` in another spelling")
     action = canonical_action(request.action) or request.action
     key = d.key_index(request.resource)
     if action not in d.actions or key is None:

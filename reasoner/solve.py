@@ -133,7 +133,8 @@ class Solver:
     def add_script(self, script: smt.Script) -> None:
         text = script.text()
         own = set(script.decls) | set(script.defined)
-        header = self._header(text, own)
+        # the first script of a solver refers to nothing earlier: no scan for earlier symbols
+        header = self._header(text, own) if self.decls or self._defs else ""
         for line in text.splitlines():
             if line.startswith("(define-fun "):
                 name = _TOKEN.findall(line)[1]

@@ -65,6 +65,14 @@ class Nfa:
     starts: frozenset[int]
     finals: frozenset[int]
 
+    def __hash__(self) -> int:
+        # computed once: automata are dictionary keys on every hot path (atoms, caches of searches)
+        h: int | None = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.toks, self.starts, self.finals))
+            object.__setattr__(self, "_hash", h)
+        return h
+
     def accepts(self, text: str) -> bool:
         rx = _regex(self)
         if rx is not None:
@@ -73,11 +81,16 @@ class Nfa:
 
     @property
     def literal_text(self) -> str | None:
-        """The one string of a plain pattern without wildcards (every token a single character)."""
-        if self.starts != frozenset({0}) or self.finals != frozenset({len(self.toks)}):
+        """The one string of a pattern without wildcards (every token from the one start to the one final
+        position a single character; also a literal piece of a longer pattern, such as the name part of an
+        ARN)."""
+        if len(self.starts) != 1 or len(self.finals) != 1:
+            return None
+        (s,), (f,) = self.starts, self.finals
+        if s > f:
             return None
         out: list[str] = []
-        for t in self.toks:
+        for t in self.toks[s:f]:
             if t.star or t.cs.negated or len(t.cs.chars) != 1:
                 return None
             out.append(next(iter(t.cs.chars)))
@@ -85,8 +98,9 @@ class Nfa:
 
     @property
     def accepts_everything(self) -> bool:
-        return (self.starts == frozenset({0}) and self.finals == frozenset({len(self.toks)}) and bool(self.toks)
-                and all(t.star and t.cs == ANY for t in self.toks))
+        """Every string is accepted: from a start, `*` tokens lead to a `*` over all characters from which
+        `*` tokens lead to a final position (for example `*`, or the account part `*` of an ARN pattern)."""
+        return _universal(self)
 
     def from_states(self, starts: frozenset[int]) -> Nfa:
         return Nfa(self.toks, starts, self.finals)
@@ -99,6 +113,43 @@ class Nfa:
         return not self.finals or not self.starts
 
 
+def _sink_positions(nfa: Nfa, chars: Sequence[str] | None = None) -> frozenset[int]:
+    """Positions from which `nfa` accepts every continuation (over `chars`, or over all characters): a `*`
+    over them from which `*` tokens lead to a final position (the automaton stays there whatever it
+    reads)."""
+    toks = nfa.toks
+
+    def covers(cs: CharSet) -> bool:
+        return cs == ANY if chars is None else all(c in cs for c in chars)
+
+    return frozenset(
+        i
+        for i in range(len(toks))
+        if toks[i].star and covers(toks[i].cs) and any(f >= i and all(t.star for t in toks[i:f]) for f in nfa.finals)
+    )
+
+
+def _live_positions(nfa: Nfa, chars: Sequence[str]) -> frozenset[int]:
+    """Positions from which `nfa` can still reach a final position reading only `chars`."""
+    toks = nfa.toks
+    out: set[int] = set()
+    ok = False
+    for i in range(len(toks), -1, -1):
+        if i < len(toks):
+            t = toks[i]
+            ok = ok and (t.star or any(c in t.cs for c in chars))
+        ok = ok or i in nfa.finals
+        if ok:
+            out.add(i)
+    return frozenset(out)
+
+
+@cache
+def _universal(nfa: Nfa) -> bool:
+    start = closure(nfa.toks, nfa.starts)
+    return bool(start & _sink_positions(nfa))
+
+
 _REGEX_CACHE: dict[Nfa, re.Pattern[str] | None] = {}
 
 
@@ -108,21 +159,30 @@ def _regex(nfa: Nfa) -> re.Pattern[str] | None:
     if hit is not False:
         return hit  # type: ignore[return-value]
     rx: re.Pattern[str] | None = None
-    if nfa.starts == frozenset({0}) and nfa.finals == frozenset({len(nfa.toks)}):
+    n = len(nfa.toks)
+    low = min(nfa.finals, default=n)
+    bounded = (
+        nfa.finals == frozenset(range(low, n + 1))
+        and all(not t.star and t.cs == nfa.toks[low].cs for t in nfa.toks[low:])
+    )
+    if nfa.starts == frozenset({0}) and (nfa.finals == frozenset({n}) or bounded):
+        # a plain pattern, or one whose last positions are optional copies of one class (`shape`)
         parts: list[str] = []
-        for t in nfa.toks:
-            chars = "".join(re.escape(c) for c in sorted(t.cs.chars))
-            if t.cs.negated:
-                cls = f"[^{chars}]" if chars else "."
-            elif not chars:
-                parts.append("" if t.star else "(?!)")  # the empty set: zero repetitions, or no match
-                continue
-            else:
-                cls = f"[{chars}]"
-            parts.append(cls + ("*" if t.star else ""))
+        for t in nfa.toks[: low if bounded else n]:
+            parts.append(_class(t.cs) + ("*" if t.star else ""))
+        if bounded and n > low:
+            parts.append(f"{_class(nfa.toks[low].cs)}{{0,{n - low}}}")
         rx = re.compile("".join(parts), re.DOTALL)
     _REGEX_CACHE[nfa] = rx
     return rx
+
+
+def _class(cs: CharSet) -> str:
+    """A regular-expression class for one position (`(?!)` for the empty set, which never matches)."""
+    chars = "".join(re.escape(c) for c in sorted(cs.chars))
+    if cs.negated:
+        return f"[^{chars}]" if chars else "."
+    return f"[{chars}]" if chars else "(?!)"
 
 
 def _make(toks: Sequence[Tok]) -> Nfa:
@@ -263,6 +323,21 @@ def _alphabet(nfas: Iterable[Nfa]) -> list[str]:
     return sorted(named | {rep}, key=lambda c: (order.get(c, len(order)), c))
 
 
+def _classes(alphabet: list[str], autos: Sequence[Nfa], named: set[str]) -> list[str]:
+    """The first character (in `alphabet`'s order) of each class of characters that every token of `autos`
+    treats alike and that the `avoid` trie does not tell apart: the others lead to the same search states,
+    so dropping them changes neither the answer nor the witness found, only the work."""
+    sets = list(dict.fromkeys(t.cs for a in autos for t in a.toks))
+    seen: set[tuple[object, ...]] = set()
+    out: list[str] = []
+    for ch in alphabet:
+        sig = (ch if ch in named else None, *(ch in cs for cs in sets))
+        if sig not in seen:
+            seen.add(sig)
+            out.append(ch)
+    return out
+
+
 def find_witness(
     must: Sequence[Nfa],
     must_not: Sequence[Nfa] = (),
@@ -287,7 +362,7 @@ def find_witness(
     autos = [*must, *must_not]
     k = len(must)
     named = {c for w in avoid_set for c in w}
-    alphabet = _alphabet([*autos, _make([Tok(CharSet(frozenset(named)))])] if named else autos)
+    alphabet = _classes(_alphabet([*autos, _make([Tok(CharSet(frozenset(named)))])] if named else autos), autos, named)
     # the trie of `avoid`: a node is the prefix read so far, or None once the prefix left every literal
     prefixes = {w[:i] for w in avoid_set for i in range(len(w) + 1)}
     State = tuple[str | None, tuple[frozenset[int], ...]]
@@ -301,6 +376,18 @@ def find_witness(
             sets[i] & autos[i].finals for i in range(k, len(autos))
         )
 
+    # positions of a `must_not` automaton from which it accepts every continuation (a `*` over all
+    # characters, from which `*` tokens lead to a final position): a search state in one of them can never
+    # lead to a witness
+    # only characters that every `must` automaton can read somewhere can occur in a witness; relative to
+    # them, a `*` may be a sink although it excludes some other character (`*` in an ARN's account part)
+    alphabet = [c for c in alphabet if all(any(c in t.cs for t in a.toks) for a in autos[:k])]
+    doomed = [_sink_positions(a, alphabet) for a in autos[k:]]
+    live = [_live_positions(a, alphabet) for a in autos[:k]]
+    if any(start[1][k + j] & d for j, d in enumerate(doomed)) or any(
+        not start[1][i] & live[i] for i in range(k)
+    ):
+        return None
     parent: dict[State, tuple[State, str] | None] = {start: None}
     queue = deque([start])
     while queue:
@@ -318,7 +405,9 @@ def find_witness(
         node, sets = state
         for ch in alphabet:
             nxt_sets = tuple(step(autos[i].toks, sets[i], ch) for i in range(len(autos)))
-            if any(not nxt_sets[i] for i in range(k)):
+            if any(not nxt_sets[i] & live[i] for i in range(k)) or any(
+                nxt_sets[k + j] & d for j, d in enumerate(doomed) if d
+            ):
                 continue
             nxt_node = node + ch if node is not None and node + ch in prefixes else None
             nxt: State = (nxt_node, nxt_sets)

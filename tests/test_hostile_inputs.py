@@ -766,9 +766,6 @@ def test_within_zero_seconds_is_an_error_not_the_default(tmp_path: Path) -> None
     assert (m["line"], m["col"]) == ("2", "19")
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline.py (symbolic core, another helper's) raises InputError without a "
-                   "registered code or a span for an environment without keys: `error: INPUT the environment has "
-                   "no KMS keys to reason about`")
 def test_environment_without_keys_is_reported_at_the_manifest(tmp_path: Path) -> None:
     env = write(tmp_path / "env.yaml", "accounts:\n  - id: '111122223333'\n")
     path = write(tmp_path / "p.access", 'environment "env.yaml"\nassert: nobody can kms:Decrypt\n')

@@ -158,7 +158,7 @@ CASES = [
 @pytest.mark.parametrize(("statement", "context", "allowed"), CASES)
 def test_corner_cases_agree(statement: str, context: dict[str, tuple[str, ...]], allowed: bool) -> None:
     env = _kp(statement)
-    request = Request("arn:aws:sts::111122223333:assumed-role/Admin/s", "kms:Decrypt", KEY, context)
+    request = Request("arn:aws:sts::111122223333:assumed-role/Admin/web", "kms:Decrypt", KEY, context)
     assert evaluate(env, request).decision.allowed is allowed
     assert decide(compile_environment(env), request) is allowed
 
@@ -217,3 +217,142 @@ def test_too_many_set_conditions_make_a_proof_unknown() -> None:
     env = _kp('{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}, ' + ops)
     r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:CreateGrant",)))
     assert r.verdict is Verdict.UNKNOWN and r.reason is not None and "kms:grantoperations" in r.reason
+
+
+def test_an_encoder_reused_after_a_flush_writes_into_the_current_script() -> None:
+    # `CompiledEnvironment.flush` replaces the domain's script: an encoder created before a flush must write
+    # its later definitions into the new script, or the solver never sees them ("unknown constant")
+    from reasoner.encode import Encoder
+
+    env = _kp(
+        '{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "kms:Decrypt", "Resource": "*",'
+        ' "Condition": {"StringLike": {"kms:ViaService": ["s3.*.amazonaws.com", "ec2.*.amazonaws.com"]}}}'
+    )
+    compiled = compile_environment(env)
+    late = Encoder(compiled.domain, env, "late")
+    compiled.flush()
+    allows, _ = late.encode_policy(env.keys[0].policy, env.keys[0])
+    (_, kinds), = allows
+    term = smt.or_(kinds.values())
+    d = compiled.domain
+    lit = d.script.declare("q.late", smt.BOOL)
+    d.script.require(smt.implies(lit, term))
+    compiled.flush()
+    assert compiled.solver.check([lit]).status is Status.SAT
+    # and the compiled environment hands out one encoder per environment, reused across flushes
+    assert compiled.encoder(env) is compiled.encoder(env)
+
+
+def _two_accounts(kp_statements: str, *principals: Principal, iam_known: bool = True) -> Environment:
+    text = '{"Version": "2012-10-17", "Statement": [' + kp_statements + "]}"
+    kp = parse_policy(text, file="kp.json", kind=PolicyKind.KEY_POLICY)
+    return Environment(
+        keys=(Key(KEY, kp),),
+        accounts=(Account("111122223333"), Account("444455556666", iam_known=iam_known)),
+        principals=principals,
+    )
+
+
+_ALLOW_ALL_IAM = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}'
+)
+
+
+def test_names_the_decoder_builds_are_well_formed_iam_names() -> None:
+    # every role name with an IAM name character is denied: no well-formed role session is left, so the
+    # property is PROVED (before: REFUTED by `assumed-role/\u00a1/example`, which is no IAM role name)
+    from reasoner.domain import NAME_CHARS, well_formed
+
+    denied = ", ".join(f'"arn:aws:iam::*:role/*{c}*"' for c in sorted(NAME_CHARS.chars))
+    env = _two_accounts(
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",'
+        ' "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}},'
+        '{"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",'
+        f' "Condition": {{"StringLike": {{"aws:PrincipalArn": [{denied}]}}}}}}',
+        iam_known=False,
+    )
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.PROVED, r.counterexample
+    assert not well_formed("sess", "a\nb") and not well_formed("sess", "a") and well_formed("sess", "ab")
+    assert well_formed("upath", "") and well_formed("upath", "ops/") and not well_formed("upath", "/")
+    assert not well_formed("role", "r" * 65) and well_formed("role", "r" * 64) and not well_formed("fed", "f" * 33)
+
+
+@pytest.mark.parametrize(
+    ("principal", "expected"),
+    [
+        ("arn:aws:iam::444455556666:role/Analytics", "arn:aws:sts::444455556666:assumed-role/Analytics/example"),
+        ("arn:aws:iam::444455556666:user/ops/Alice", "arn:aws:iam::444455556666:user/ops/Alice"),
+    ],
+)
+def test_known_principals_are_decoded_in_their_own_spelling(principal: str, expected: str) -> None:
+    # IAM names are unique in an account ignoring case, so a known role is spelled as the environment spells
+    # it (before: `assumed-role/analytics/example`); the encryption-context key is spelled as in the policy
+    iam = parse_policy(_ALLOW_ALL_IAM, kind=PolicyKind.IDENTITY)
+    env = _two_accounts(
+        f'{{"Effect": "Allow", "Principal": {{"AWS": "{principal}"}}, "Action": "kms:Decrypt", "Resource": "*",'
+        ' "Condition": {"StringEquals": {"kms:EncryptionContext:Dataset": "Sales"}}}',
+        Principal("arn:aws:iam::444455556666:role/Analytics", PrincipalKind.ROLE, (iam,)),
+        Principal("arn:aws:iam::444455556666:user/ops/Alice", PrincipalKind.USER, (iam,)),
+    )
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None
+    assert r.counterexample.principal == expected
+    assert dict(r.counterexample.context) == {"kms:EncryptionContext:Dataset": ("Sales",)}
+
+
+def test_counterexamples_are_the_same_in_every_process() -> None:
+    # determinism across processes (string hashing differs per process): the same counterexample each time
+    import subprocess
+    import sys
+
+    code = (
+        "from tests.unit.test_encode import _det_case; print(_det_case())"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={"PYTHONHASHSEED": str(seed), "PATH": ""}, capture_output=True,
+            text=True, check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]),
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(outs) == 1, outs
+
+
+def _det_case() -> str:
+    env = _two_accounts(
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*",'
+        ' "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"},'
+        ' "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Ro*"}}},'
+        '{"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",'
+        ' "Condition": {"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::444455556666:role/Robot"}}}',
+        iam_known=False,
+    )
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED, r.reason
+    return str(r.counterexample)
+
+
+def test_context_keys_are_printed_in_their_canonical_spelling() -> None:
+    from reasoner.decode import canonical_key
+
+    assert canonical_key("kms:encryptioncontext:dataset", "KMS:encryptioncontext:Dataset") == (
+        "kms:EncryptionContext:Dataset"
+    )
+    assert canonical_key("kms:calleraccount", "kms:CALLERACCOUNT") == "kms:CallerAccount"
+    assert canonical_key("aws:resourcetag/team", "aws:resourcetag/Team") == "aws:ResourceTag/Team"
+    assert canonical_key("aws:sourcevpce", "aws:SourceVpce") == "aws:SourceVpce"
+
+
+def test_fresh_users_are_readable() -> None:
+    # before: `user//*` (an empty path segment, and the ArnLike wildcard taken as a user name)
+    env = _two_accounts(
+        '{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "kms:Decrypt", "Resource": "*",'
+        ' "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:user/*"}}},'
+        '{"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",'
+        ' "Condition": {"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::444455556666:user/Alice"}}}',
+        iam_known=False,
+    )
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None
+    assert r.counterexample.principal == "arn:aws:iam::444455556666:user/example"

@@ -146,3 +146,14 @@ def test_fast_paths() -> None:
     assert glob("a]b*").accepts("a]bxyz") and not glob("a]b*").accepts("ab")
     assert arn_glob("arn:aws:iam::*:root").accepts("arn:aws:iam::123:root")
     assert not arn_glob("arn:aws:iam::*:root").accepts("arn:aws:iam::1:2:root")
+
+
+def test_a_pattern_that_accepts_every_continuation_ends_the_search_early() -> None:
+    # a name of 1..64 letters that contains none of the letters: no witness, found without visiting the
+    # product of 64 positions and 26 automata (before: the search exceeded its budget)
+    from reasoner.strings import CharSet, shape
+
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    must_not = [glob(f"*{c}*") for c in letters]
+    assert find_witness([shape(CharSet(frozenset(letters)), 1, 64)], must_not, budget=2_000) is None
+    assert find_witness([shape(CharSet(frozenset(letters + "0")), 1, 64)], must_not, budget=2_000) == "0"
