@@ -232,8 +232,39 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
             context[key_name] = tuple(vals)
     if lemmas:
         return Decoded(None, lemmas, kind)
+    assumed = _assumed(domain, model, kind, lemmas)
+    if lemmas:
+        return Decoded(None, lemmas, kind)
     principal = principal_arn(kind, values)
-    return Decoded(Request(principal, action, key.arn, _spelled(domain, _encryption_context(context))), [], kind)
+    request = Request(principal, action, key.arn, _spelled(domain, _encryption_context(context)), assumed)
+    return Decoded(request, [], kind)
+
+
+def _assumed(domain: Domain, model: Model, kind: PKind, lemmas: list[smt.Term]) -> dict[str, str]:
+    """What the model chose for the values AWS derives for a caller the environment may not describe
+    (`Request.assumed`); `explain.augment` uses only those that apply to the replayed environment."""
+    out: dict[str, str] = {}
+    if kind is PKind.SERVICE:
+        return out
+    inorg = domain.views_bool.get("p.inorg")
+    if inorg is not None and model[inorg]:
+        for name in ("org", "orgpath"):
+            if name in domain.fields:
+                v = field_value(domain.fields[name], model, lemmas)
+                if v is not None:
+                    out[name] = v
+    uid = {PKind.USER: "uid", PKind.SESSION: "rid"}.get(kind)
+    if uid is not None and uid in domain.fields:
+        v = field_value(domain.fields[uid], model, lemmas)
+        if v is not None:
+            out["uid"] = v
+    if kind in (PKind.USER, PKind.SESSION, PKind.FEDERATED):
+        for name, present in sorted(domain.views_bool.items()):
+            if name.startswith("p.tag.") and model[present]:
+                v = field_value(domain.fields[name], model, lemmas)
+                if v is not None:
+                    out[f"tag:{name[len('p.tag.') :]}"] = v
+    return out
 
 
 def _encryption_context(context: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

@@ -19,6 +19,23 @@ Modelled: callers in partition `aws` (root, users, role sessions, federated user
 principals `*.amazonaws.com`; no anonymous callers, which KMS does not accept); context keys of the form
 `prefix:name` (a template placeholder such as `${ACCELERATOR_PREFIX}` names a key no request has); an
 account whose IAM was not given may have any identity policy (`Options.unknown_iam_worst_case`).
+Callers the environment does not describe (what AWS derives for them is unknown, never assumed absent):
+- Organizations: an organization the environment declares (in `organizations`, or named by a declared
+  account) is closed: its members are exactly the declared accounts naming it, with their declared OU paths;
+  a declared account is in the organization it declares (None: none). An account the environment does not
+  declare is in no organization or in any organization the environment does not declare (`p.inorg`, the
+  field `org` of shape `o-` + 10..32 characters, literals from the policies), at any path under it (`org` +
+  `/` + field `orgpath`, `r-.../ou-.../`): aws:PrincipalOrgID and aws:PrincipalOrgPaths.
+- Principal tags: a user or role session the environment does not declare has unknown tags (each
+  aws:PrincipalTag/<k> absent or any value, `unknown_tag`); a declared session's tags are fixed and
+  override its role's, an undeclared session of a declared role may override any of the role's tags, and
+  an undeclared role contributes unknown tags under a declared session's; an undeclared federated user has
+  unknown tags (its source user is unknown too). A declared user, a declared session of a declared role, or
+  a declared federated user has exactly its declared tags.
+- aws:userid: a user or role without a declared unique id has one of the right shape (`AIDA` / `AROA` + 16
+  characters, fields `uid` / `rid`); role sessions `<role id>:<session name>`.
+A counterexample records these choices in `Request.assumed`; `explain.augment_caller` replays them in a copy
+of the environment that declares them.
 """
 
 from __future__ import annotations
@@ -69,7 +86,28 @@ PREFER: dict[str, tuple[str, ...]] = {
     "sess": ("example", "session"),
     "fed": ("example",),
     "svc": ("example.amazonaws.com",),
+    "org": ("o-exampleorg",),
+    "orgpath": ("r-ab12/",),
+    "uid": ("AIDAEXAMPLEUSERID000",),
+    "rid": ("AROAEXAMPLEROLEID000",),
 }
+
+_LOWER_DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: Shapes of the values AWS derives for callers the environment does not describe (see the module docstring):
+#: organization ids `o-` + 10..32 lower-case letters or digits; the part of an organization path after
+#: `o-.../`: a root id `r-` + 4..32 characters, then OU ids, each followed by `/`; unique ids of users
+#: (`AIDA`) and roles (`AROA`) + 16 upper-case letters or digits.
+_UNKNOWN_SHAPES: dict[str, tuple[Nfa, ...]] = {
+    "org": (strings.glob("o-??????????*"), strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-")), 12, 34)),
+    "orgpath": (
+        strings.glob("r-????*/"),
+        strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-/")), 7, 512),
+    ),
+    "uid": (strings.glob("AIDA*"), strings.shape(strings.CharSet(frozenset(_UPPER_DIGITS)), 20, 20)),
+    "rid": (strings.glob("AROA*"), strings.shape(strings.CharSet(frozenset(_UPPER_DIGITS)), 20, 20)),
+}
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 
 #: Characters of IAM user, role, session and federated-user names (`[\w+=,.@-]`, ASCII word characters).
 NAME_CHARS = strings.CharSet(
@@ -383,6 +421,7 @@ class Domain:
     key_literals: dict[str, set[str]] = field(default_factory=dict)
     key_spelling: dict[str, str] = field(default_factory=dict)
     byte_ids: dict[bytes, int] = field(default_factory=dict)
+    views_bool: dict[str, Term] = field(default_factory=dict)  # Boolean unknowns of undescribed callers
     _ec_done: set[str] = field(default_factory=set)
     _ec_pairs: set[tuple[str, str]] = field(default_factory=set)
 
@@ -468,6 +507,52 @@ class Domain:
 
     def f(self, name: str) -> StrField:
         return self.fields[name]
+
+    def unknown_field(self, name: str) -> StrField:
+        """A field of what AWS derives for a caller the environment does not describe (created on first use):
+        `org` (its organization id), `orgpath` (its organization path after `<org id>/`), `uid` / `rid` (the
+        unique id of an unknown user / role). Literals: the values the policies compare these keys with."""
+        hit = self.fields.get(name)
+        if hit is not None:
+            return hit
+        lits: set[str] = set()
+        if name in ("org", "orgpath"):
+            for env in self.environments:
+                lits |= {o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization}
+            lits |= self.context_literals("aws:principalorgid")
+            for v in self.context_literals("aws:principalorgpaths"):
+                head, _, rest = v.partition("/")
+                if _ORG_ID.fullmatch(head):
+                    lits.add(head)
+                if name == "orgpath" and rest and "*" not in rest and "?" not in rest and "$" not in rest:
+                    lits.add(rest)
+            if name == "orgpath":
+                lits = {x for x in lits if not x.startswith("o-")}
+        elif name == "uid":
+            lits = {v.split(":", 1)[0] for v in self.context_literals("aws:userid") if v.startswith("AIDA")}
+        else:
+            lits = {v.split(":", 1)[0] for v in self.context_literals("aws:userid") if v.startswith("AROA")}
+        f = StrField(self, f"p.{name}", sorted(lits), _UNKNOWN_SHAPES[name], PREFER.get(name, ()))
+        self.fields[name] = f
+        return f
+
+    def unknown_in_org(self) -> Term:
+        """The account of a caller the environment does not describe is in some organization."""
+        hit = self.views_bool.get("p.inorg")
+        if hit is None:
+            hit = self.views_bool["p.inorg"] = self.script.declare("p.inorg", smt.BOOL)
+        return hit
+
+    def unknown_tag(self, tag: str) -> tuple[Term, StrField]:
+        """Presence and value of principal tag `tag` (lower case) of a caller the environment does not
+        describe (created on first use; literals: the values the policies compare the tag with)."""
+        name = f"p.tag.{tag}"
+        hit = self.fields.get(name)
+        if hit is None:
+            hit = StrField(self, name, sorted(self.context_literals(f"aws:principaltag/{tag}")), (), ("example",))
+            self.fields[name] = hit
+            self.views_bool[name] = self.script.declare(f"{name}.present", smt.BOOL)
+        return self.views_bool[name], hit
 
     def account_is(self, account: str) -> Term:
         return smt.and_(smt.not_(self.kind_is(PKind.SERVICE)), self.f("acct").is_lit(account))

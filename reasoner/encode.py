@@ -16,6 +16,9 @@ non-`aws` partitions). Grants (operations, grantee, account delegation, encrypti
 constraints, CreateGrant's operations, RetireGrant) are encoded like `evaluate._grants`.
 Unknown IAM: a caller whose account's IAM was not given gets an identity policy allowing everything when
 `Options.unknown_iam_worst_case` (ALLOW_ALL), exactly as `explain.augment` replays it.
+Unknown callers: aws:PrincipalOrgID / aws:PrincipalOrgPaths of undeclared accounts, aws:PrincipalTag/* of
+undeclared users and sessions and aws:userid without a declared unique id are open (domain.py), exactly as
+`explain.augment_caller` replays them.
 """
 
 from __future__ import annotations
@@ -210,6 +213,12 @@ class CallerCase:
     unique_id: str | None = None
     known: bool = False
     worst_case: bool = False
+    #: principal tags whose keys are not in `tags` are unknown (absent or any value): the caller, its role or
+    #: its session is not described by the environment
+    tags_open: bool = False
+    #: with `tags_open`: a session the environment does not declare, of a known role, may carry session tags
+    #: that override the role's tags (so every key is unknown, the role's value being one possibility)
+    tags_override: bool = False
 
 
 @dataclass
@@ -257,6 +266,12 @@ class Encoder:
 
     def kind(self, k: PKind) -> Term:
         return self.d.kind_is(k)
+
+    def declared_orgs(self) -> list[str]:
+        """Organization ids the environment declares (closed: no undeclared account is a member), including
+        the organization of a declared account when the organization itself is not declared."""
+        ids = {o.id for o in self.env.organizations} | {a.organization for a in self.env.accounts if a.organization}
+        return sorted(ids)
 
     # -- resolve_caller -------------------------------------------------------------------------------
 
@@ -357,6 +372,8 @@ class Encoder:
                     known=True,
                     worst_case=worst,
                     unique_id=role.unique_id,
+                    tags_open=True,
+                    tags_override=True,
                 )
             )
         role_known = smt.or_(role_guards)
@@ -377,6 +394,7 @@ class Encoder:
                     s.session_policies,
                     tags=tuple(s.tags.items()),
                     worst_case=worst,
+                    tags_open=True,
                 )
             )
         unknown_session = smt.and_(self.kind(PKind.SESSION), smt.not_(role_known), smt.not_(smt.or_(orphan)))
@@ -420,9 +438,9 @@ class Encoder:
         for g, missing in self._iam_split(guard):
             if missing and worst:
                 sess = (ALLOW_ALL,) if kind is PKind.FEDERATED else ()
-                out.append(CallerCase(g, kind, (ALLOW_ALL,), None, sess, worst_case=True))
+                out.append(CallerCase(g, kind, (ALLOW_ALL,), None, sess, worst_case=True, tags_open=True))
             else:
-                out.append(CallerCase(g, kind))
+                out.append(CallerCase(g, kind, tags_open=True))
         return out
 
     # -- derive_context ---------------------------------------------------------------------------------
@@ -545,10 +563,12 @@ class Encoder:
                 Case(self.kind(PKind.FEDERATED), (acct, ":", d.f("fed"))),
             ]
             for c in self.cases:
-                if c.kind is PKind.USER and c.unique_id:
-                    cases.append(Case(c.guard, (c.unique_id,)))
-                if c.kind is PKind.SESSION and c.unique_id:
-                    cases.append(Case(c.guard, (f"{c.unique_id}:", d.f("sess"))))
+                # a unique id the environment does not give is some id of the right shape (AWS always sets it)
+                if c.kind is PKind.USER:
+                    cases.append(Case(c.guard, (c.unique_id,) if c.unique_id else (d.unknown_field("uid"),)))
+                if c.kind is PKind.SESSION:
+                    uid: Piece = f"{c.unique_id}:" if c.unique_id else d.unknown_field("rid")
+                    cases.append(Case(c.guard, (uid, ":", d.f("sess")) if not c.unique_id else (uid, d.f("sess"))))
             return Value(key, [cases])
         if key in ("aws:principalorgid", "aws:principalorgpaths"):
             cases = []
@@ -561,14 +581,31 @@ class Encoder:
                     org = self.orgs.get(a.organization)
                     if org is not None:
                         cases.append(Case(smt.and_(not_service, acct.is_lit(a.id)), (ev._org_paths(org, a),)))
+            # an account the environment does not declare: in no organization, or in one it does not declare
+            org_f = d.unknown_field("org")
+            undeclared = smt.and_(
+                not_service,
+                smt.not_(smt.or_(acct.is_lit(a.id) for a in self.env.accounts)),
+                d.unknown_in_org(),
+                smt.not_(smt.or_(org_f.is_lit(o) for o in self.declared_orgs())),
+            )
+            if key == "aws:principalorgid":
+                cases.append(Case(undeclared, (org_f,)))
+            else:
+                cases.append(Case(undeclared, (org_f, "/", d.unknown_field("orgpath"))))
             return Value(key, [cases], key == "aws:principalorgpaths")
         if key.startswith("aws:principaltag/"):
             tag = key.split("/", 1)[1]
             cases = []
             for c in self.cases:
-                for k, v in c.tags:
-                    if k.lower() == tag:
-                        cases.append(Case(c.guard, (v,)))
+                hit = [v for k, v in c.tags if k.lower() == tag]
+                if c.tags_open and (not hit or c.tags_override):
+                    present, value = d.unknown_tag(tag)
+                    cases.append(Case(smt.and_(c.guard, present), (value,)))
+                    if hit:
+                        cases.append(Case(smt.and_(c.guard, smt.not_(present)), (hit[-1],)))
+                elif hit:
+                    cases.append(Case(c.guard, (hit[-1],)))
             return Value(key, [cases])
         raise UnsupportedFeatureError(f"context key `{key}` is not modelled by the symbolic core")
 

@@ -101,7 +101,10 @@ class Account:
     """An AWS account. `ou_path` lists the organization's root id then the OU ids down to the account,
     e.g. ("r-ab12", "ou-ab12-1", "ou-ab12-2"). `enabled_regions` None means every Region that is
     enabled by default; opt-in Regions must be listed. `iam_known` False means the account's identity
-    policies were not given (the symbolic core then treats them per `Options.unknown_iam`)."""
+    policies were not given (the symbolic core then treats them per `Options.unknown_iam`).
+    Membership is as declared (`organization` None: in no organization). An account the environment does
+    not declare may be in no organization or in any organization the environment does not declare, at any
+    OU path under it (the symbolic core leaves aws:PrincipalOrgID / aws:PrincipalOrgPaths open, domain.py)."""
 
     id: str
     organization: str | None = None
@@ -114,7 +117,9 @@ class Account:
 @dataclass(frozen=True)
 class Organization:
     """An AWS Organization. SCPs and RCPs are attached to targets: the root id, OU ids or account ids.
-    Targets without an entry get the AWS managed FullAWSAccess / RCPFullAWSAccess policy."""
+    Targets without an entry get the AWS managed FullAWSAccess / RCPFullAWSAccess policy.
+    A declared organization is closed: its members are exactly the declared accounts whose `organization`
+    is its id (an organization id only named by a declared account is closed the same way)."""
 
     id: str
     root_id: str

@@ -7,7 +7,10 @@ does not need left out, and the statements behind a verdict as `Reason`s.
 Guarantee: nothing leaves this module unconfirmed: when the evaluator disagrees with the symbolic claim the
 result is `InternalError` naming both sides, never an answer. A caller whose account's IAM was not given is
 replayed in an environment where it has an identity policy allowing everything (`augment`), which is the
-worst case the encoder assumed (`Options.unknown_iam_worst_case`).
+worst case the encoder assumed (`Options.unknown_iam_worst_case`). What a counterexample assumes about a caller
+the environment does not describe (`Request.assumed`: organization, path, unique id, principal tags, see
+domain.py) is replayed in a copy of the environment that declares it (`augment_caller`), and said in a
+`Reason` of role "rule".
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import replace
 from reasoner import evaluate as ev
 from reasoner.ast import PolicyDocument
 from reasoner.encode import ALLOW_ALL
-from reasoner.environment import Account, Environment, Principal, PrincipalKind, Session
+from reasoner.environment import Account, Environment, Organization, Principal, PrincipalKind, Session
 from reasoner.errors import InternalError
 from reasoner.request import Decision, Evaluation, Reason, Request
 
@@ -116,10 +119,134 @@ def augment(env: Environment, request: Request) -> tuple[Environment, Reason | N
     ), note
 
 
+def augment_caller(env: Environment, request: Request) -> tuple[Environment, Reason | None]:
+    """The environment in which what the counterexample assumes about a caller the environment does not
+    describe (`Request.assumed`: its account's organization and path, its unique id, its principal tags) is
+    concrete: the account declared in that organization (the organization added with no SCPs, i.e.
+    FullAWSAccess, and the account's IAM not given), the user, role or session declared with those values.
+    Only what the environment leaves open is used; unchanged when nothing applies."""
+    facts = request.assumed
+    if not facts:
+        return env, None
+    text = request.principal
+    accounts = list(env.accounts)
+    orgs = list(env.organizations)
+    principals = list(env.principals)
+    sessions = list(env.sessions)
+    said: list[str] = []
+    tags = {k[4:]: v for k, v in sorted(facts.items()) if k.startswith("tag:")}
+    uid = facts.get("uid")
+    account: str | None = None
+    declare_account = False
+    if (m := _ROOT.fullmatch(text)) or (m := _USER.fullmatch(text)) or (m := _SESSION.fullmatch(text)) or (
+        m := _FED.fullmatch(text)
+    ):
+        account = m.group(1)
+    if account is None:
+        return env, None
+    org = facts.get("org")
+    if org is not None and env.account(account) is None:
+        path = tuple(x for x in facts.get("orgpath", "").split("/") if x)
+        accounts.append(Account(account, organization=org, ou_path=path, iam_known=False))
+        said.append(f"account {account} is in organization {org}" + (f" at `{org}/{'/'.join(path)}/`" if path else ""))
+        if path and env.organization(org) is None:
+            orgs.append(Organization(org, path[0], account))
+    if m := _USER.fullmatch(text):
+        p = env.principal(text)
+        if p is None and (tags or uid):
+            principals.append(Principal(text, PrincipalKind.USER, tags=tags, unique_id=uid))
+            declare_account = True
+            said.append(f"user {text} has " + _describe(tags, uid))
+        elif p is not None and p.unique_id is None and uid:
+            principals[principals.index(p)] = replace(p, unique_id=uid)
+            said.append(f"user {text} has unique id {uid}")
+    elif m := _SESSION.fullmatch(text):
+        role_name = m.group(2)
+        role = next(
+            (
+                p
+                for p in env.principals
+                if p.kind is PrincipalKind.ROLE
+                and p.arn.split(":")[4] == account
+                and p.arn.rsplit("/", 1)[-1].lower() == role_name.lower()
+            ),
+            None,
+        )
+        session = env.session(text)
+        role_arn = role.arn if role is not None else f"arn:aws:iam::{account}:role/{role_name}"
+        if role is None and uid:
+            principals.append(Principal(role_arn, PrincipalKind.ROLE, unique_id=uid))
+            declare_account = True
+            said.append(f"role {role_arn} has unique id {uid}")
+        elif role is not None and role.unique_id is None and uid:
+            principals[principals.index(role)] = replace(role, unique_id=uid)
+            said.append(f"role {role_arn} has unique id {uid}")
+        # a declared session's tags are fixed (they override its role's); an undeclared session of a known
+        # role may override any of the role's tags
+        fixed = {k.lower() for k in session.tags} if session is not None else set()
+        open_tags = {k: v for k, v in tags.items() if k.lower() not in fixed}
+        if session is not None and role is None and open_tags:
+            sessions[sessions.index(session)] = replace(session, tags={**open_tags, **session.tags})
+            said.append(f"session {text} has " + _describe(open_tags, None))
+        elif session is None and open_tags:
+            sessions.append(Session(text, role_arn, tags=open_tags))
+            said.append(f"session {text} has " + _describe(open_tags, None))
+    elif (m := _FED.fullmatch(text)) and tags and env.session(text) is None:
+        # an undeclared federated user: its tags come from an undeclared source user (named like the worst-case
+        # source of `augment`), with the worst case's identity and session policies when that applies
+        acct = env.account(account)
+        worst = env.options.unknown_iam_worst_case and (acct is None or not acct.iam_known)
+        source = f"arn:aws:iam::{account}:user/{_WORST_SOURCE}"
+        allow = (ALLOW_ALL,) if worst else ()
+        principals.append(Principal(source, PrincipalKind.USER, allow, tags=tags))
+        sessions.append(Session(text, source, allow))
+        declare_account = True
+        said.append(f"federated user {text} has " + _describe(tags, None))
+    if not said:
+        return env, None
+    if declare_account and env.account(account) is None and not any(a.id == account for a in accounts):
+        accounts.append(Account(account, iam_known=False))
+    note = Reason(
+        "<assumption>", None, None, "unknown caller", None, None, "rule",
+        "not described by the environment: " + "; ".join(said),
+    )
+    new = replace(
+        env,
+        accounts=tuple(accounts),
+        organizations=tuple(orgs),
+        principals=tuple(principals),
+        sessions=tuple(sessions),
+    )
+    return new, note
+
+
+def _describe(tags: dict[str, str], uid: str | None) -> str:
+    parts = [f"tag {k}={v}" for k, v in tags.items()]
+    if uid:
+        parts.append(f"unique id {uid}")
+    return ", ".join(parts) or "no tags"
+
+
+def augment_all(env: Environment, request: Request) -> tuple[Environment, list[Reason]]:
+    """`augment_caller`, then `augment` (the worst case for unknown IAM) on its result."""
+    env1, note1 = augment_caller(env, request)
+    env2, note2 = augment(env1, request)
+    return env2, [n for n in (note1, note2) if n is not None]
+
+
 def replay(env: Environment, request: Request) -> tuple[Evaluation, Reason | None]:
-    """The concrete decision (in the worst-case environment when the caller's IAM is unknown)."""
-    env2, note = augment(env, request)
-    return ev.evaluate(env2, request), note
+    """The concrete decision (in the environment extended by what the counterexample assumes about an
+    undescribed caller, and in the worst-case environment when the caller's IAM is unknown)."""
+    env2, notes = augment_all(env, request)
+    return ev.evaluate(env2, request), _join(notes)
+
+
+def _join(notes: list[Reason]) -> Reason | None:
+    if not notes:
+        return None
+    if len(notes) == 1:
+        return notes[0]
+    return replace(notes[0], label=" and ".join(n.label for n in notes), note="; ".join(n.note for n in notes))
 
 
 def confirm(
@@ -133,6 +260,7 @@ def confirm(
             f"the symbolic core and the evaluator disagree on {what}: the encoding says {claim}, "
             f"`evaluate.evaluate` says {evaluation.decision.value} for principal `{request.principal}`, "
             f"action `{request.action}`, resource `{request.resource}`, context {dict(request.context)}"
+            + (f", assuming {dict(request.assumed)}" if request.assumed else "")
         )
     return evaluation, note
 

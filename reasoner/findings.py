@@ -321,19 +321,57 @@ def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
     if pc.kind == "account":
         return d.account_is(pc.value)
     if pc.kind == "organization":
-        return smt.or_(d.account_is(a.id) for a in engine.env.accounts if a.organization == pc.value)
+        return smt.or_(
+            undeclared_member(engine, [pc.value]),
+            *(d.account_is(a.id) for a in engine.env.accounts if a.organization == pc.value),
+        )
     return principal_is(d, pc.value)
 
 
-def in_class(pc: PrincipalClass, principal: str, env: Environment | None = None) -> bool:
-    """Concrete twin of `class_term` (`env` is needed for organization classes)."""
+def _declared_orgs(env: Environment) -> set[str]:
+    """Organizations the environment declares (closed, see domain.py), with those its accounts name."""
+    return {o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization}
+
+
+def undeclared_member(engine: Engine, orgs: Sequence[str]) -> smt.Term:
+    """The caller's account is not declared and is in one of `orgs` that the environment does not declare
+    (what `Request.assumed` records as "org")."""
+    d = engine.compiled.domain
+    env = engine.env
+    open_orgs = [o for o in orgs if o not in _declared_orgs(env)]
+    if not open_orgs:
+        return smt.FALSE
+    return smt.and_(
+        smt.not_(d.kind_is(PKind.SERVICE)),
+        smt.not_(smt.or_(d.f("acct").is_lit(a.id) for a in env.accounts)),
+        d.unknown_in_org(),
+        smt.or_(d.unknown_field("org").is_lit(o) for o in open_orgs),
+    )
+
+
+def caller_org(env: Environment | None, principal: str, assumed_org: str | None = None) -> str | None:
+    """The organization of the caller's account: as declared, or (an account the environment does not
+    declare) the one the counterexample assumes."""
+    acct_id = principal_account(principal)
+    if acct_id is None or env is None:
+        return None
+    acct = env.account(acct_id)
+    if acct is not None:
+        return acct.organization
+    return assumed_org if assumed_org is not None and assumed_org not in _declared_orgs(env) else None
+
+
+def in_class(
+    pc: PrincipalClass, principal: str, env: Environment | None = None, assumed_org: str | None = None
+) -> bool:
+    """Concrete twin of `class_term` (`env` is needed for organization classes; `assumed_org`: the
+    organization a counterexample assumes for an undeclared account, `Request.assumed`)."""
     if pc.kind == "any":
         return True
     if pc.kind == "account":
         return principal_account(principal) == pc.value
     if pc.kind == "organization":
-        acct = env.account(principal_account(principal) or "") if env is not None else None
-        return acct is not None and acct.organization == pc.value
+        return caller_org(env, principal, assumed_org) == pc.value
     if pc.kind == "service":
         return principal == pc.value
     if m := _ROLE.fullmatch(pc.value):
@@ -359,7 +397,9 @@ def _entry_class(text: str, principal: str) -> PrincipalClass | None:
     return None
 
 
-def derive_class(st: Statement, principal: str, env: Environment | None = None) -> PrincipalClass:
+def derive_class(
+    st: Statement, principal: str, env: Environment | None = None, assumed_org: str | None = None
+) -> PrincipalClass:
     """Generalise `principal`, allowed by `st`, to the most specific class `st` itself names: a principal
     entry, else a fixed principal value of aws:PrincipalArn / aws:PrincipalAccount / kms:CallerAccount,
     else the caller's organization when aws:PrincipalOrgID / aws:PrincipalOrgPaths restrict to it (`env`
@@ -385,8 +425,7 @@ def derive_class(st: Statement, principal: str, env: Environment | None = None) 
                 acct = principal_account(principal)
                 if any(v.text == acct for v in cond.values) and acct is not None:
                     return PrincipalClass("account", acct)
-        account = env.account(principal_account(principal) or "") if env is not None else None
-        org = account.organization if account is not None else None
+        org = caller_org(env, principal, assumed_org)
         for cond in st.condition.conditions:
             low = cond.key.text.lower()
             if org is None or cond.operator.negated or cond.if_exists or cond.operator.family != "string":
@@ -470,17 +509,36 @@ def _inside_accounts(env: Environment, zone: Sequence[str], key: Key) -> list[st
     return list(dict.fromkeys(accounts))
 
 
-def external_term(engine: Engine, inside: Sequence[str], include_services: bool) -> smt.Term:
+def external_term(
+    engine: Engine, inside: Sequence[str], include_services: bool, zone_orgs: Sequence[str] = ()
+) -> smt.Term:
+    """The caller is outside the zone: a service principal (when included), or of an account neither in
+    `inside` nor (undeclared) assumed in one of `zone_orgs`."""
     d = engine.compiled.domain
     service = d.kind_is(PKind.SERVICE)
-    caller = smt.and_(smt.not_(service), smt.not_(smt.or_(d.f("acct").is_lit(a) for a in inside)))
+    member = undeclared_member(engine, zone_orgs) if zone_orgs else smt.FALSE
+    caller = smt.and_(
+        smt.not_(service), smt.not_(smt.or_(member, *(d.f("acct").is_lit(a) for a in inside)))
+    )
     return smt.or_(service, caller) if include_services else caller
 
 
-def is_external(principal: str, inside: Sequence[str], include_services: bool) -> bool:
+def is_external(
+    principal: str,
+    inside: Sequence[str],
+    include_services: bool,
+    *,
+    env: Environment | None = None,
+    zone_orgs: Sequence[str] = (),
+    assumed_org: str | None = None,
+) -> bool:
+    """Concrete twin of `external_term`."""
     acct = principal_account(principal)
     if acct is None:
         return include_services
+    org = caller_org(env, principal, assumed_org)
+    if env is not None and env.account(acct) is None and org is not None and org in zone_orgs:
+        return False
     return acct not in inside
 
 
@@ -519,7 +577,8 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
     d = engine.compiled.domain
     env = engine.env
     inside = _inside_accounts(env, zone, key)
-    ext = external_term(engine, inside, include_services)
+    zone_orgs = [z for z in zone if z.startswith("o-")]
+    ext = external_term(engine, inside, include_services, zone_orgs)
     on_key = d.key_is(key)
     allows = engine.compiled.encoded.allows
     stmts = engine.statement_terms(key)
@@ -557,7 +616,7 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
         if not idx or idx[0] not in stmts:
             return fail(f"no key-policy statement allows the witness `{request.principal}`")
         st = by_index[idx[0]]
-        pc = derive_class(st, request.principal, env)
+        pc = derive_class(st, request.principal, env, request.assumed.get("org"))
         built = _build_class(
             engine,
             key,
@@ -568,6 +627,7 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
             on_key=on_key,
             inside=inside,
             include_services=include_services,
+            zone_orgs=zone_orgs,
         )
         if isinstance(built, str):
             return fail(built)
@@ -596,6 +656,7 @@ def _build_class(
     on_key: smt.Term,
     inside: Sequence[str],
     include_services: bool,
+    zone_orgs: Sequence[str] = (),
 ) -> _Class | str:
     d = engine.compiled.domain
     env = engine.env
@@ -620,7 +681,10 @@ def _build_class(
             break
         assert req is not None
         ev, _ = confirm(env, req, True, "a finding witness")
-        if not in_class(pc, req.principal, env) or not is_external(req.principal, inside, include_services):
+        org = req.assumed.get("org")
+        if not in_class(pc, req.principal, env, org) or not is_external(
+            req.principal, inside, include_services, env=env, zone_orgs=zone_orgs, assumed_org=org
+        ):
             raise_internal(f"witness `{req.principal}` is outside class `{pc}`")
         actions.append(req.action)
         if example is None:
@@ -631,8 +695,7 @@ def _build_class(
             # round finds the others)
             acct = principal_account(req.principal)
             if acct is not None:
-                member = env.account(acct)
-                org = member.organization if member is not None else None
+                org = caller_org(env, req.principal, req.assumed.get("org"))
                 pc = PrincipalClass("organization", org) if org else PrincipalClass("account", acct)
                 base = smt.and_(allows, st_term, on_key, ext, class_term(engine, pc))
                 narrowed = True
@@ -644,7 +707,7 @@ def _build_class(
     nicer = _preferred(engine, pc)
     if nicer != smt.TRUE:
         status, req, _ = engine.solve(smt.and_(base, d.action_is(example.action), nicer))
-        if status is Status.SAT and req is not None and in_class(pc, req.principal, env):
+        if status is Status.SAT and req is not None and in_class(pc, req.principal, env, req.assumed.get("org")):
             example = req
 
     def still(r: Request) -> bool:
@@ -685,6 +748,9 @@ def public_term(engine: Engine) -> smt.Term:
     d = engine.compiled.domain
     parts = [_fresh_account(engine)]
     parts += [d.f(n).is_other() for n in ("uname", "role", "sess", "fed")]
+    if "org" in d.fields:
+        # an undeclared account's organization is none the policies name
+        parts.append(smt.or_(smt.not_(d.unknown_in_org()), d.fields["org"].is_other()))
     for name in _RAW_RESTRICTING:
         raw = d.raw.get(name)
         if raw is None:

@@ -236,12 +236,23 @@ def in_scope(domain: Domain, env: Environment, scope: PrincipalScope) -> smt.Ter
         return smt.or_(service, smt.not_(smt.or_(d.f("acct").is_lit(a) for a in scope.values)))
     if scope.kind is ScopeKind.OUTSIDE_ORGANIZATIONS:
         inside = [a.id for a in env.accounts if a.organization in scope.values]
-        return smt.or_(service, smt.not_(smt.or_(d.f("acct").is_lit(a) for a in inside)))
+        # an account the environment does not declare may be in an organization it does not declare
+        declared = {o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization}
+        open_orgs = [v for v in scope.values if v not in declared]
+        member: smt.Term = smt.FALSE
+        if open_orgs:
+            member = smt.and_(
+                smt.not_(smt.or_(d.f("acct").is_lit(a.id) for a in env.accounts)),
+                d.unknown_in_org(),
+                smt.or_(d.unknown_field("org").is_lit(v) for v in open_orgs),
+            )
+        return smt.or_(service, smt.not_(smt.or_(member, *(d.f("acct").is_lit(a) for a in inside))))
     return smt.or_(principal_is(d, v) for v in scope.values)
 
 
-def _scope_holds(env: Environment, scope: PrincipalScope, principal: str) -> bool:
-    """Concrete twin of `in_scope` (for replay)."""
+def _scope_holds(env: Environment, scope: PrincipalScope, principal: str, assumed_org: str | None = None) -> bool:
+    """Concrete twin of `in_scope` (for replay); `assumed_org`: the organization the counterexample assumes
+    for an account the environment does not declare (`Request.assumed`)."""
     import re
 
     if scope.kind is ScopeKind.ANY:
@@ -252,6 +263,8 @@ def _scope_holds(env: Environment, scope: PrincipalScope, principal: str) -> boo
         return account is None or account not in scope.values
     if scope.kind is ScopeKind.OUTSIDE_ORGANIZATIONS:
         inside = {a.id for a in env.accounts if a.organization in scope.values}
+        if account is not None and env.account(account) is None and assumed_org in scope.values:
+            return False
         return account is None or account not in inside
     return any(_principal_matches(v, principal) for v in scope.values)
 
@@ -370,7 +383,7 @@ def _concretely_violates(prop: Property, envs: list[Environment], request: Reque
     env = envs[0]
     allowed = replay(env, request)[0].decision.allowed
     if isinstance(prop, AccessNotGranted):
-        return allowed and _scope_holds(env, prop.scope, request.principal)
+        return allowed and _scope_holds(env, prop.scope, request.principal, request.assumed.get("org"))
     if isinstance(prop, OnlyPrincipalsCan):
         return allowed and not any(_principal_matches(p, request.principal) for p in prop.principals)
     old_allowed = replay(envs[1], request)[0].decision.allowed
