@@ -272,6 +272,11 @@ def render_text(items: Iterable[Report | CheckResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: How the keys of `Request.assumed` read in text output.
+_ASSUMED_NAMES = {"org": "organization of the caller's account", "orgpath": "its path under the organization",
+                  "uid": "unique id of the caller"}
+
+
 def _refutation_lines(r: CheckResult, indent: str = "  ") -> list[str]:
     assert r.counterexample is not None
     cx = r.counterexample
@@ -279,6 +284,10 @@ def _refutation_lines(r: CheckResult, indent: str = "  ") -> list[str]:
     # the keys the caller controls (what the counterexample needs); AWS-derived keys are in the JSON output
     for key, value in _context_items(cx.context):
         out.append(f"{indent}  {key} = {value}")
+    # what the counterexample assumes about a caller the environment does not describe
+    for key, value in sorted(cx.assumed.items()):
+        name = f"principal tag {key[4:]}" if key.startswith("tag:") else _ASSUMED_NAMES.get(key, key)
+        out.append(f"{indent}  assuming {name} = {value}")
     if r.evaluation is not None:
         out.append(f"{indent}decision: {r.evaluation.decision.value}")
     if r.responsible:
@@ -308,7 +317,8 @@ def report_json(rep: Report) -> dict[str, Any]:
     if r.counterexample is not None:
         cx = r.counterexample
         out["counterexample"] = {"principal": cx.principal, "action": cx.action, "resource": cx.resource,
-                                 "context": {k: list(v) for k, v in sorted(cx.context.items())}}
+                                 "context": {k: list(v) for k, v in sorted(cx.context.items())},
+                                 "assumed": dict(sorted(cx.assumed.items()))}
     if r.evaluation is not None:
         out["decision"] = r.evaluation.decision.value
         out["evaluation_context"] = {k: list(v) for k, v in sorted(r.evaluation.context.items())}

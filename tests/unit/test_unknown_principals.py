@@ -217,3 +217,25 @@ def test_tag_of_undeclared_federated_user(worst: bool) -> None:
     assert ":federated-user/" in r.counterexample.principal and r.counterexample.assumed["tag:team"] == "x"
     env2, _ = augment_all(env, r.counterexample)
     assert evaluate(env2, r.counterexample).decision.allowed
+
+
+def test_the_text_report_says_what_a_counterexample_assumes(tmp_path: object) -> None:
+    """A user reading a refutation must see the assumption it rests on, not only the request."""
+    import io
+    from pathlib import Path
+
+    from reasoner.cli import main
+
+    d = Path(str(tmp_path))
+    doc = {"Version": "2012-10-17",
+           "Statement": [ROOT, _open({"StringEquals": {"aws:PrincipalOrgID": ORG}})]}
+    (d / "kp.json").write_text(json.dumps(doc, indent=1))
+    (d / "env.yaml").write_text(f'keys:\n  - arn: {KEY}\n    policy: kp.json\naccounts:\n  - id: "{OWNER}"\n')
+    (d / "p.access").write_text(
+        'environment "env.yaml"\nassert "x": no principal outside account 111122223333 can kms:Decrypt on all keys\n')
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check", str(d / "p.access")], out, err) == 1, err.getvalue()
+    assert f"assuming organization of the caller's account = {ORG}" in out.getvalue()
+    out = io.StringIO()
+    assert main(["check", "--format", "json", str(d / "p.access")], out, err) == 1
+    assert json.loads(out.getvalue())["results"][0]["counterexample"]["assumed"]["org"] == ORG
