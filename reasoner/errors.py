@@ -77,12 +77,6 @@ class InputError(ReasonerError, ValueError):
     code = "INPUT"
 
 
-class PolicySyntaxError(ReasonerError, SyntaxError):
-    """A policy document is not well-formed JSON."""
-
-    code = "PARSE001"
-
-
 class PolicyValidationError(ReasonerError, ValueError):
     """A policy document was rejected; `diagnostics` holds every error and warning found."""
 
@@ -93,6 +87,28 @@ class PolicyValidationError(ReasonerError, ValueError):
         first = next((d for d in self.diagnostics if d.is_error), None)
         super().__init__(message, span=span or (first.span if first else None),
                          code=first.code if first else None)
+
+
+class PolicySyntaxError(PolicyValidationError, SyntaxError):
+    """A policy document is not well-formed JSON. Carries the diagnostics like `PolicyValidationError` (which it
+    extends, so one `except PolicyValidationError` catches both) and the `SyntaxError` fields, so tracebacks and
+    pytest show the position."""
+
+    code = "PARSE001"
+
+    def __init__(self, message: str, diagnostics: Iterable[Diagnostic], *, span: Span | None = None) -> None:
+        super().__init__(message, diagnostics, span=span)
+        where = self.span
+        self.msg = message
+        self.filename = where.file if where else None
+        self.lineno = where.line if where else None
+        self.offset = where.col if where else None
+        self.end_lineno = where.end_line if where else None
+        self.end_offset = where.end_col if where else None
+        self.text = None
+
+    def __str__(self) -> str:
+        return ReasonerError.__str__(self)
 
 
 class UnsupportedFeatureError(ReasonerError, NotImplementedError):

@@ -1079,13 +1079,17 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 def parse_policy(text: str, *, file: str = "<string>", kind: PolicyKind | None = None,
                  key_account: str | None = None) -> PolicyDocument:
-    """Parse and validate one policy; raise `PolicyValidationError` (with every diagnostic) on any error.
+    """Parse and validate one policy; raise `PolicyValidationError` (with every diagnostic) on any error,
+    `PolicySyntaxError` (a subclass) when the text is not well-formed JSON.
     Warnings are not fatal; they are dropped here (use `parse_and_validate` to see them)."""
     doc, diags = parse_and_validate(text, file=file, kind=kind, key_account=key_account)
     if doc is None:
         errors = [d for d in diags if d.is_error]
         noun = "error" if len(errors) == 1 else "errors"
-        raise PolicyValidationError(f"policy `{file}` was rejected with {len(errors)} {noun}", diags)
+        message = f"policy `{file}` was rejected with {len(errors)} {noun}"
+        if any(d.code == SYNTAX for d in errors):
+            raise PolicySyntaxError(message, diags)
+        raise PolicyValidationError(message, diags)
     return doc
 
 

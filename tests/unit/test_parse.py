@@ -825,3 +825,21 @@ def test_messages_stay_on_one_line_with_escaped_user_input() -> None:
     assert [e.code for e in errs] == ["POL019", "POL003"]
     assert "`String\\nEquals`" in errs[0].message and "\n" not in errs[0].message
     assert "`Sid\\t`" in errs[1].message
+
+
+def test_malformed_json_raises_policy_syntax_error_with_position() -> None:
+    """parse_policy: malformed JSON is a PolicySyntaxError (also a PolicyValidationError and a SyntaxError)
+    carrying the PARSE001 diagnostic and its position; a well-formed but invalid policy is not."""
+    from reasoner.errors import PolicySyntaxError, PolicyValidationError
+    from reasoner.parse import parse_policy
+
+    with pytest.raises(PolicySyntaxError) as info:
+        parse_policy('{"Statement": [\n  }', file="broken.json")
+    err = info.value
+    assert isinstance(err, PolicyValidationError) and isinstance(err, SyntaxError)
+    assert err.code == "PARSE001"
+    assert (err.filename, err.lineno, err.offset) == ("broken.json", 2, 3)
+    assert [d.code for d in err.diagnostics] == ["PARSE001"]
+    with pytest.raises(PolicyValidationError) as info2:
+        parse_policy('{"Statement": []}', file="empty.json")
+    assert not isinstance(info2.value, PolicySyntaxError)
