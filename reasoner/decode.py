@@ -24,6 +24,8 @@ from functools import cache
 from reasoner import smt, strings
 from reasoner.catalog import condition_key_may_exist, kms_condition_key_names
 from reasoner.domain import Domain, PKind, StrField
+from reasoner.environment import PrincipalKind
+from reasoner.evaluate import OPT_IN_REGIONS
 from reasoner.request import Request
 from reasoner.solve import Model
 from reasoner.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
@@ -232,15 +234,26 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
             context[key_name] = tuple(vals)
     if lemmas:
         return Decoded(None, lemmas, kind)
-    assumed = _assumed(domain, model, kind, lemmas)
+    assumed = _assumed(domain, model, kind, lemmas, values)
     if lemmas:
         return Decoded(None, lemmas, kind)
+    acct = values.get("acct")
+    if (
+        kind is not PKind.SERVICE
+        and key.region in OPT_IN_REGIONS
+        and acct != key.account
+        and any(env.account(acct or "") is None for env in domain.environments)
+    ):
+        # an account the environment does not declare may have enabled the key's opt-in Region (§4.3)
+        assumed["region"] = key.region
     principal = principal_arn(kind, values)
     request = Request(principal, action, key.arn, _spelled(domain, _encryption_context(context)), assumed)
     return Decoded(request, [], kind)
 
 
-def _assumed(domain: Domain, model: Model, kind: PKind, lemmas: list[smt.Term]) -> dict[str, str]:
+def _assumed(
+    domain: Domain, model: Model, kind: PKind, lemmas: list[smt.Term], values: dict[str, str]
+) -> dict[str, str]:
     """What the model chose for the values AWS derives for a caller the environment may not describe
     (`Request.assumed`); `explain.augment` uses only those that apply to the replayed environment."""
     out: dict[str, str] = {}
@@ -253,6 +266,11 @@ def _assumed(domain: Domain, model: Model, kind: PKind, lemmas: list[smt.Term]) 
                 v = field_value(domain.fields[name], model, lemmas)
                 if v is not None:
                     out[name] = v
+    if kind is PKind.SESSION and "rpath" in domain.fields:
+        # the path of a role the environment does not describe (session ARNs do not show it)
+        v = field_value(domain.fields["rpath"], model, lemmas)
+        if v and not _role_declared(domain, values.get("acct", ""), values.get("role", "")):
+            out["rolepath"] = v
     uid = {PKind.USER: "uid", PKind.SESSION: "rid"}.get(kind)
     if uid is not None and uid in domain.fields:
         v = field_value(domain.fields[uid], model, lemmas)
@@ -265,6 +283,21 @@ def _assumed(domain: Domain, model: Model, kind: PKind, lemmas: list[smt.Term]) 
                 if v is not None:
                     out[f"tag:{name[len('p.tag.') :]}"] = v
     return out
+
+
+def _role_declared(domain: Domain, account: str, name: str) -> bool:
+    """Every environment of the check describes the role `name` of `account` (names are unique ignoring
+    case); otherwise its path is an assumption for the environments that do not (the domain gives a role
+    the path of the environments that describe it)."""
+    return all(
+        any(
+            p.kind is PrincipalKind.ROLE
+            and p.arn.split(":")[4] == account
+            and p.arn.rsplit("/", 1)[-1].lower() == name.lower()
+            for p in env.principals
+        )
+        for env in domain.environments
+    )
 
 
 def _encryption_context(context: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

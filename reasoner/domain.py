@@ -32,6 +32,10 @@ Callers the environment does not describe (what AWS derives for them is unknown,
   an undeclared role contributes unknown tags under a declared session's; an undeclared federated user has
   unknown tags (its source user is unknown too). A declared user, a declared session of a declared role, or
   a declared federated user has exactly its declared tags.
+- Opt-in Regions: an account the environment does not declare may have enabled any opt-in Region (a
+  declared account enabled exactly its `enabled_regions`), semantics §4.3; encoded in `encode.py`.
+- Role paths: a role the environment does not describe has any path (field `rpath`), which its sessions'
+  ARNs do not show but aws:PrincipalArn and role-ARN principals (`role/<path>/<name>`) do.
 - aws:userid: a user or role without a declared unique id has one of the right shape (`AIDA` / `AROA` + 16
   characters, fields `uid` / `rid`); role sessions `<role id>:<session name>`.
 A counterexample records these choices in `Request.assumed`; `explain.augment_caller` replays them in a copy
@@ -82,6 +86,7 @@ PREFER: dict[str, tuple[str, ...]] = {
     "acct": ("999999999999", "444455556666", "123456789012"),
     "uname": ("example", "ExampleUser"),
     "upath": ("", "example/"),
+    "rpath": ("", "example/"),
     "role": ("example", "ExampleRole"),
     "sess": ("example", "session"),
     "fed": ("example",),
@@ -128,6 +133,13 @@ _SHAPES: dict[str, tuple[Nfa, ...]] = {
         ),
     ),
     "role": (strings.shape(NAME_CHARS, 1, 64),),
+    "rpath": (
+        Nfa(
+            (strings.Tok(NAME_CHARS), strings.Tok(_PATH_CHARS, True), strings.Tok(strings.CharSet(frozenset("/")))),
+            frozenset({0, 3}),
+            frozenset({3}),
+        ),
+    ),
     "sess": (strings.shape(NAME_CHARS, 2, 64),),
     "fed": (strings.shape(NAME_CHARS, 2, 32),),
     "svc": (
@@ -435,7 +447,7 @@ class Domain:
         sc.require(smt.and_(smt.cmp(">=", self.act, "0"), smt.cmp("<=", self.act, smt.int_(len(self.actions) - 1))))
         sc.require(smt.and_(smt.cmp(">=", self.res, "0"), smt.cmp("<=", self.res, smt.int_(len(self.keys) - 1))))
         lits = self._collect_literals()
-        for name in ("acct", "uname", "upath", "role", "sess", "fed", "svc"):
+        for name in ("acct", "uname", "upath", "role", "rpath", "sess", "fed", "svc"):
             self.fields[name] = StrField(
                 self, f"p.{name}", sorted(lits.get(name, ())), _SHAPES[name], PREFER.get(name, ())
             )
@@ -458,7 +470,9 @@ class Domain:
                 add("upath", f"{path}/" if path else "")
                 add("uname", name)
             elif m := _ROLE_ARN.fullmatch(text):
-                add("role", m.group(2).rsplit("/", 1)[-1])
+                path, _, name = m.group(2).rpartition("/")
+                add("rpath", f"{path}/" if path else "")
+                add("role", name)
             elif m := _SESSION_ARN.fullmatch(text):
                 add("role", m.group(2))
                 add("sess", m.group(3))
@@ -593,14 +607,15 @@ class Domain:
             if k.principal is None:
                 continue
             if k.kind is PKind.SESSION and (m := _ROLE_ARN.fullmatch(k.principal.arn)):
-                yield PKind.SESSION, m.group(1), "", m.group(2).rsplit("/", 1)[-1]
+                path, _, name = m.group(2).rpartition("/")
+                yield PKind.SESSION, m.group(1), f"{path}/" if path else "", name
             elif k.kind is PKind.USER and (m := _USER_ARN.fullmatch(k.principal.arn)):
                 path, _, name = m.group(2).rpartition("/")
                 yield PKind.USER, m.group(1), f"{path}/" if path else "", name
 
     def _unique_names(self) -> None:
         """Well-formedness: IAM user and role names are unique within an account ignoring case, so a caller
-        of an account whose user or role the environment describes spells that name (and a user's path) as
+        of an account whose user or role the environment describes spells that name (and its path) as
         the environment does (session ARNs carry the role's own spelling)."""
         sc = self.script
         for kind, acct, path, name in self._known_names():
@@ -609,8 +624,8 @@ class Domain:
                 self.kind_is(kind), self.f("acct").is_lit(acct), self.f(fname).atom(strings.literal(name, True))
             )
             exact = self.f(fname).is_lit(name)
-            if kind is PKind.USER:
-                exact = smt.and_(exact, self.f("upath").is_lit(path))
+            # a user's or role's path is the one the environment gives (one world for every environment)
+            exact = smt.and_(exact, self.f("upath" if kind is PKind.USER else "rpath").is_lit(path))
             sc.require(smt.implies(same, exact))
 
     def misspelled_known_name(self, kind: PKind, fields: dict[str, str]) -> str | None:
@@ -675,7 +690,9 @@ class Domain:
         ]
 
     def unknown_role_arn(self) -> tuple[Piece, ...]:
-        return ("arn:aws:iam::", self.f("acct"), ":role/", self.f("role"))
+        """The ARN of a role the environment does not describe: any path (`rpath`, "" for `/`), then its name
+        (session ARNs do not show the path)."""
+        return ("arn:aws:iam::", self.f("acct"), ":role/", self.f("rpath"), self.f("role"))
 
     def role_known(self) -> Term:
         return smt.or_(k.guard for k in self._known if k.kind is PKind.SESSION)

@@ -976,8 +976,10 @@ class Encoder:
         unknown = [c for c in self.cases if c.kind is PKind.SESSION and c.role_arn is None]
         for c in unknown:
             for a, e in roles:
-                full = d.f("role").atom(strings.literal(e, ignore_case=True))
-                last = d.f("role").atom(strings.literal(e.rsplit("/", 1)[-1], ignore_case=True))
+                # the entry is `<path>/<name>`: an undescribed role has any path (`rpath`, domain.py)
+                path, _, name = e.rpartition("/")
+                last = d.f("role").atom(strings.literal(name, ignore_case=True))
+                full = smt.and_(d.f("rpath").atom(strings.literal(f"{path}/" if path else "", ignore_case=True)), last)
                 name_hit = full if c.worst_case else smt.or_(full, last)
                 out.append(smt.and_(c.guard, d.f("acct").is_lit(a), name_hit))
         return smt.or_(out)
@@ -1311,10 +1313,15 @@ class Encoder:
             cross = smt.and_(smt.not_(service), smt.not_(same))
             region_ok = TRUE
             if k.region in ev.OPT_IN_REGIONS:
+                # a declared account enabled the Region iff it lists it; whether an account the environment
+                # does not declare enabled it is unknown, so it may have (replayed via `Request.assumed`)
                 region_ok = smt.or_(
-                    d.f("acct").is_lit(a.id)
-                    for a in self.env.accounts
-                    if a.enabled_regions is not None and k.region in a.enabled_regions
+                    *(
+                        d.f("acct").is_lit(a.id)
+                        for a in self.env.accounts
+                        if a.enabled_regions is not None and k.region in a.enabled_regions
+                    ),
+                    smt.not_(smt.or_(d.f("acct").is_lit(a.id) for a in self.env.accounts)),
                 )
             by_kind: dict[MatchKind, list[Term]] = {}
             for _, kinds in kp_allows:

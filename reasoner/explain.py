@@ -121,10 +121,11 @@ def augment(env: Environment, request: Request) -> tuple[Environment, Reason | N
 
 def augment_caller(env: Environment, request: Request) -> tuple[Environment, Reason | None]:
     """The environment in which what the counterexample assumes about a caller the environment does not
-    describe (`Request.assumed`: its account's organization and path, its unique id, its principal tags) is
-    concrete: the account declared in that organization (the organization added with no SCPs, i.e.
-    FullAWSAccess, and the account's IAM not given), the user, role or session declared with those values.
-    Only what the environment leaves open is used; unchanged when nothing applies."""
+    describe (`Request.assumed`: its account's organization and path, its unique id, its principal tags, its
+    role's path, an opt-in Region its account enabled) is concrete: the account declared in that organization
+    (the organization added with no SCPs, i.e. FullAWSAccess, and the account's IAM not given) and with that
+    Region enabled, the user, role or session declared with those values. Only what the environment leaves
+    open is used (an organization it declares is closed); unchanged when nothing applies."""
     facts = request.assumed
     if not facts:
         return env, None
@@ -145,12 +146,20 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
     if account is None:
         return env, None
     org = facts.get("org")
+    if org is not None and org in {o.id for o in env.organizations} | {a.organization for a in env.accounts}:
+        org = None  # an organization this environment declares is closed: the account is not in it here
+    region = facts.get("region")
+    regions = frozenset({region}) if region is not None and env.account(account) is None else None
     if org is not None and env.account(account) is None:
         path = tuple(x for x in facts.get("orgpath", "").split("/") if x)
-        accounts.append(Account(account, organization=org, ou_path=path, iam_known=False))
+        accounts.append(Account(account, organization=org, ou_path=path, enabled_regions=regions, iam_known=False))
         said.append(f"account {account} is in organization {org}" + (f" at `{org}/{'/'.join(path)}/`" if path else ""))
         if path and env.organization(org) is None:
             orgs.append(Organization(org, path[0], account))
+    elif regions is not None:
+        accounts.append(Account(account, enabled_regions=regions, iam_known=False))
+    if regions is not None:
+        said.append(f"account {account} has enabled the opt-in Region {region}")
     if m := _USER.fullmatch(text):
         p = env.principal(text)
         if p is None and (tags or uid):
@@ -173,11 +182,12 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
             None,
         )
         session = env.session(text)
-        role_arn = role.arn if role is not None else f"arn:aws:iam::{account}:role/{role_name}"
-        if role is None and uid:
+        role_path = facts.get("rolepath", "") if role is None else ""
+        role_arn = role.arn if role is not None else f"arn:aws:iam::{account}:role/{role_path}{role_name}"
+        if role is None and (uid or role_path):
             principals.append(Principal(role_arn, PrincipalKind.ROLE, unique_id=uid))
             declare_account = True
-            said.append(f"role {role_arn} has unique id {uid}")
+            said.append(f"role {role_arn} has " + _describe({}, uid) if uid else f"role {role_arn} exists")
         elif role is not None and role.unique_id is None and uid:
             principals[principals.index(role)] = replace(role, unique_id=uid)
             said.append(f"role {role_arn} has unique id {uid}")

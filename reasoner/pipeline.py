@@ -24,7 +24,7 @@ from reasoner import smt
 from reasoner.decode import DecodeError, decode_request
 from reasoner.domain import Domain, PKind, StrField, count_set_conditions, key_actions
 from reasoner.encode import EncodedEnvironment, Encoder
-from reasoner.environment import Environment
+from reasoner.environment import Environment, PrincipalKind
 from reasoner.errors import (
     InputError,
     InternalError,
@@ -207,11 +207,13 @@ def principal_is(domain: Domain, text: str) -> smt.Term:
             d.f("uname").is_lit(name),
         )
     if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
-        name = m.group(2).rsplit("/", 1)[-1]
+        path, _, name = m.group(2).rpartition("/")
         return smt.and_(
             d.kind_is(PKind.SESSION),
             d.f("acct").is_lit(m.group(1)),
             d.f("role").atom(literal(name, ignore_case=True)),
+            # the path of a role the environment does not describe is the one the ARN spells
+            smt.or_(d.role_known(), d.f("rpath").atom(literal(f"{path}/" if path else "", ignore_case=True))),
         )
     if m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
         return smt.and_(
@@ -524,7 +526,19 @@ def _check_can_access(
                 if decoded.request is None:
                     compiled.solver.add_lemmas(decoded.lemmas)
                     continue
-                evaluation, _ = confirm(env, decoded.request, True, "a CanAccess witness")
+                evaluation, note = confirm(env, decoded.request, True, "a CanAccess witness")
+                if note is not None and not concrete_evaluate(env, decoded.request).decision.allowed:
+                    # the witness needs what the environment does not describe (the caller's organization,
+                    # tags, role path, opt-in Region, or the worst case of unknown IAM): that the principal
+                    # can act is not established
+                    return CheckResult(
+                        prop,
+                        Verdict.UNKNOWN,
+                        reason=f"`{action}` on `{arn}` is allowed only if {note.note}",
+                        counterexample=decoded.request,
+                        evaluation=evaluation,
+                        stats=stats,
+                    )
                 responsible.extend(evaluation.reasons)
                 break
             else:
@@ -637,6 +651,15 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
         kind, fields = PKind.USER, {"acct": m.group(1), "upath": f"{path}/" if path else "", "uname": name}
     elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
         kind, fields = PKind.SESSION, {"acct": m.group(1), "role": m.group(2), "sess": m.group(3)}
+        if not any(
+            p.arn.split(":")[4] == m.group(1) and p.arn.rsplit("/", 1)[-1].lower() == m.group(2).lower()
+            for env in d.environments
+            for p in env.principals
+            if p.kind is PrincipalKind.ROLE
+        ):
+            # an undescribed role's path: as the counterexample assumes it, else `/` (what the evaluator uses);
+            # a described role's path is fixed by the domain
+            fields["rpath"] = request.assumed.get("rolepath", "")
     elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):federated-user/(.+)", t):
         kind, fields = PKind.FEDERATED, {"acct": m.group(1), "fed": m.group(2)}
     elif re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):

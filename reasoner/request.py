@@ -28,8 +28,9 @@ class Request:
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: What a counterexample assumes about a caller the environment does not describe (values AWS derives,
     #: not part of the call): "org" / "orgpath" (its account's organization id and path after `<org id>/`),
-    #: "uid" (the unique id of its user or role), "tag:<key>" (a principal tag). Empty for user requests;
-    #: `explain.augment` replays them in a copy of the environment that declares them.
+    #: "uid" (the unique id of its user or role), "tag:<key>" (a principal tag), "rolepath" (the path of its
+    #: undescribed role, e.g. "team/"), "region" (an opt-in Region its account enabled). Empty for user
+    #: requests; `explain.augment` replays them in a copy of the environment that declares them.
     assumed: Mapping[str, str] = field(default_factory=dict)
 
     def __hash__(self) -> int:
