@@ -113,6 +113,8 @@ def _typed_value(
         candidates += [base, "+" + base, "0" + base, base + ("0" if "." in base else ".0")]
         if "." not in base:
             candidates.append(base + ".")  # a number that is not an epoch time
+        elif base.startswith(("0.", "-0.")):
+            candidates.append(base.replace("0.", ".", 1))  # `.5`: a number that is not an epoch time either
         if fam == "date":
             try:
                 moment = datetime.fromtimestamp(float(model[view["v"]]), UTC)

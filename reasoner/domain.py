@@ -303,6 +303,12 @@ class StrField:
             if other is not None:
                 # a string that parses both as a number and as an instant is an epoch number: same value
                 sc.require(smt.implies(smt.and_(out["ok"], other["ok"]), smt.eq(out["v"], other["v"])))
+                # a number that is not an instant is spelled `N.` (an integer) or `.D` (below 1 in magnitude):
+                # every other decimal spelling is an epoch number (values.parse_instant)
+                num, date = (out, other) if family == "numeric" else (other, out)
+                v = num["v"]
+                odd = smt.or_(f"(is_int {v})", smt.and_(smt.cmp(">", v, smt.real(-1)), smt.cmp("<", v, smt.real(1))))
+                sc.require(smt.implies(smt.and_(num["ok"], smt.not_(date["ok"])), odd))
         return out
 
 

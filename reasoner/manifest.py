@@ -80,7 +80,17 @@ MANIFEST_REFERENCE = register_code(
     "ENV007", E, "reference to an undeclared principal, account or organization"
 )
 MANIFEST_DUPLICATE = register_code("ENV008", E, "declared twice")
+MANIFEST_NAME = register_code("ENV009", E, "IAM name that is not well-formed")
 
+_CHARS = "letters, digits and `_+=,.@-`"
+_NAME_RULES = {
+    "uname": f"an IAM user name has 1 to 64 {_CHARS}",
+    "role": f"an IAM role name has 1 to 64 {_CHARS}",
+    "upath": f"a path is `/`-separated segments of {_CHARS}",
+    "rpath": f"a path is `/`-separated segments of {_CHARS}",
+    "sess": f"a role-session name has 2 to 64 {_CHARS}",
+    "fed": f"a federated-user name has 2 to 32 {_CHARS}",
+}
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _KEY_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:(\d{12}):key/[A-Za-z0-9-]+")
 _ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root")
@@ -481,9 +491,24 @@ class _Loader:
             if "boundary" in m
             else None
         )
+        if kind is not PrincipalKind.ROOT:
+            path, _, name = arn.split(":", 5)[5].split("/", 1)[1].rpartition("/")
+            user = kind is PrincipalKind.USER
+            self.well_formed(arn_node, arn, "uname" if user else "role", name, "user name" if user else "role name")
+            self.well_formed(arn_node, arn, "upath" if user else "rpath", f"{path}/" if path else "", "path")
         tags = self.string_map(m["tags"][1], "tags") if "tags" in m else {}
         unique_id = self.scalar(m["unique_id"][1], "unique_id") if "unique_id" in m else None
         return Principal(arn, kind, policies, boundary, tags, unique_id, span=self.span(node))
+
+    def well_formed(self, node: yaml.Node, arn: str, field: str, value: str, what: str) -> None:
+        """IAM's rules for names (domain.py): user and role names 1..64 characters, role-session names 2..64,
+        federated-user names 2..32, of `[A-Za-z0-9_+=,.@-]`; paths `/`-delimited segments of them. A request
+        by a caller with another name cannot exist, so the symbolic core could not describe it."""
+        from reasoner.domain import well_formed  # the symbolic core's rules (loaded when a name is checked)
+
+        if not well_formed(field, value):
+            rule = _NAME_RULES[field]
+            raise self.fail(node, f"{what} `{value}` of `{arn}` is not well-formed", MANIFEST_NAME, help=rule)
 
     def session(self, node: yaml.Node, principals: dict[str, Principal]) -> Session:
         m = self.mapping(node, "a session", ("arn", "source", "policies", "tags"), ("arn", "source"))
@@ -521,6 +546,11 @@ class _Loader:
             raise self.fail(
                 arn_node, f"`{arn}` is not an assumed-role session or federated-user ARN", MANIFEST_ARN
             )
+        name = arn.rsplit("/", 1)[1]
+        if _FEDERATED.fullmatch(arn):
+            self.well_formed(arn_node, arn, "fed", name, "federated-user name")
+        else:
+            self.well_formed(arn_node, arn, "sess", name, "role-session name")
         policies = (
             self.policies_of(m["policies"][1], PolicyKind.SESSION, "session policy")
             if "policies" in m

@@ -123,10 +123,10 @@ principals:
   - arn: arn:aws:iam::111122223333:user/U
   - arn: arn:aws:iam::111122223333:root
 sessions:
-  - arn: arn:aws:sts::111122223333:assumed-role/R/s
+  - arn: arn:aws:sts::111122223333:assumed-role/R/s1
     source: arn:aws:iam::111122223333:role/R
     policies: [iam.json]
-  - arn: arn:aws:sts::111122223333:federated-user/F
+  - arn: arn:aws:sts::111122223333:federated-user/F1
     source: arn:aws:iam::111122223333:user/U
 """,
     )
