@@ -201,6 +201,14 @@ def _automaton_fullmatch(atoms: tuple[_Atom, ...], subject: str) -> bool:
 _REGEX_MAX_SUBJECT = 256
 
 
+def _fullmatch(regex: re.Pattern[str], star_count: int, atoms: tuple[_Atom, ...], s: str) -> bool:
+    """Whole-string match of a compiled glob: the regex, or the backtracking-free automaton when many stars
+    could make the regex slow (see `_use_automaton`)."""
+    if star_count > 1 and _use_automaton(star_count, s):
+        return _automaton_fullmatch(atoms, s)
+    return regex.fullmatch(s) is not None
+
+
 def _use_automaton(stars: int, subject: str) -> bool:
     return stars > 2 or (stars == 2 and len(subject) > _REGEX_MAX_SUBJECT)
 
@@ -270,9 +278,7 @@ class Glob:
     def matches(self, s: str) -> bool:
         if self._regex is None:
             raise ValueError("a glob with policy variables must be resolved before matching")
-        if self._star_count > 1 and _use_automaton(self._star_count, s):
-            return _automaton_fullmatch(self._atoms, s)
-        return self._regex.fullmatch(s) is not None
+        return _fullmatch(self._regex, self._star_count, self._atoms, s)
 
     def resolve(self, lookup: Lookup) -> Glob | None:
         """Substitute variables (defaults when absent); None when a variable has no value and no default."""
@@ -391,9 +397,7 @@ class ResourcePattern:
             return compile_glob(self.text).matches("*")
         if self._regex is None:
             raise ValueError("a resource pattern with policy variables must be resolved before matching")
-        if self._star_count > 1 and _use_automaton(self._star_count, resource):
-            return _automaton_fullmatch(self._atoms, resource)
-        return self._regex.fullmatch(resource) is not None
+        return _fullmatch(self._regex, self._star_count, self._atoms, resource)
 
     def resolve(self, lookup: Lookup) -> ResourcePattern | None:
         if not self.has_variables:
