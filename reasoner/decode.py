@@ -273,6 +273,15 @@ def _assumed(
         v = field_value(domain.fields["rpath"], model, lemmas)
         if v and not _role_declared(domain, values.get("acct", ""), values.get("role", "")):
             out["rolepath"] = v
+    if kind is PKind.FEDERATED and any(env.session(principal_arn(kind, values)) is None for env in domain.environments):
+        # the source user of a federated user an environment does not declare, when the model chose a user the
+        # policies or the environment name (any other source is one nothing names: `explain.augment_caller`)
+        uname = domain.fields["uname"]
+        if model[uname.sel] < uname.other_index:
+            src_path = field_value(domain.fields["upath"], model, lemmas)
+            src_name = field_value(uname, model, lemmas)
+            if src_path is not None and src_name is not None:
+                out["fedsource"] = f"arn:aws:iam::{values.get('acct', '')}:user/{src_path}{src_name}"
     uid = {PKind.USER: "uid", PKind.SESSION: "rid"}.get(kind)
     if uid is not None and uid in domain.fields:
         v = field_value(domain.fields[uid], model, lemmas)

@@ -140,7 +140,7 @@ def _direction(
         idx = _allow_statement(ev_yes, key)
         st = next((s for s in key.policy.statements if s.index == idx), None) if idx is not None else None
         if st is not None:
-            pc = derive_class(st, req.principal, yes)
+            pc = derive_class(st, req.principal, yes, req.assumed)
             st_term = engine.statement_terms(key, yes).get(st.index, smt.FALSE)
         else:
             pc, st_term = _exact_class(req.principal), smt.TRUE
@@ -156,7 +156,7 @@ def _direction(
                 break
             assert w is not None
             _confirm_pair(yes, no, w, direction)
-            if not in_class(pc, w.principal, yes):
+            if not in_class(pc, w.principal, yes, w.assumed):
                 raise InternalError(f"witness `{w.principal}` is outside class `{pc}`")
             actions.append(w.action)
         if req.action not in actions:

@@ -36,6 +36,10 @@ Callers the environment does not describe (what AWS derives for them is unknown,
   declared account enabled exactly its `enabled_regions`), semantics §4.3; encoded in `encode.py`.
 - Role paths: a role the environment does not describe has any path (field `rpath`), which its sessions'
   ARNs do not show but aws:PrincipalArn and role-ARN principals (`role/<path>/<name>`) do.
+- Federated users: a federated user (GetFederationToken session) the environment does not declare is a
+  session of some user of its account (fields `upath` / `uname`, `fed_source_arn`): a declared user or one the
+  environment does not describe, possibly one a policy names (a user-ARN principal matches its federated
+  sessions, semantics §4.2). Its session policy is unknown (worst case: allows everything).
 - aws:userid: a user or role without a declared unique id has one of the right shape (`AIDA` / `AROA` + 16
   characters, fields `uid` / `rid`); role sessions `<role id>:<session name>`.
 A counterexample records these choices in `Request.assumed`; `explain.augment_caller` replays them in a copy
@@ -694,6 +698,12 @@ class Domain:
             (self.kind_is(PKind.FEDERATED), ("arn:aws:sts::", a, ":federated-user/", self.f("fed"))),
             (self.kind_is(PKind.SERVICE), (self.f("svc"),)),
         ]
+
+    def fed_source_arn(self) -> tuple[Piece, ...]:
+        """The ARN of the source user of a federated user the environment does not declare: a user of the
+        caller's account with any path and name (fields `upath` / `uname`, which federated callers do not
+        otherwise use)."""
+        return ("arn:aws:iam::", self.f("acct"), ":user/", self.f("upath"), self.f("uname"))
 
     def unknown_role_arn(self) -> tuple[Piece, ...]:
         """The ARN of a role the environment does not describe: any path (`rpath`, "" for `/`), then its name

@@ -41,7 +41,7 @@ from reasoner.ast import (
 )
 from reasoner.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
 from reasoner.domain import Case, Domain, Piece, PKind, StrField, Value, key_may_exist
-from reasoner.environment import Environment, Grant, Key, Options, Principal
+from reasoner.environment import Environment, Grant, Key, Options, Principal, PrincipalKind
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.evaluate import MatchKind
 from reasoner.patterns import ArnPattern, Glob, Variable
@@ -423,8 +423,41 @@ class Encoder:
                     worst_case=worst,
                 )
             )
+        # a federated user the environment does not declare is a session of some user of its account (its
+        # source, fields `upath` / `uname`, domain.fed_source_arn): a declared user, with that user's policies,
+        # boundary and tags (session tags may override them), or a user the environment does not describe;
+        # its session policy is unknown (worst case: allows everything), semantics §4.2
         unknown_fed = smt.and_(self.kind(PKind.FEDERATED), smt.not_(smt.or_(feds)))
-        out += self._unknown_split(unknown_fed, PKind.FEDERATED)
+        sources: list[Term] = []
+        for user in env.principals:
+            m = ev._USER_ARN.fullmatch(user.arn)
+            if user.kind is not PrincipalKind.USER or m is None:
+                continue
+            path, _, name = m.group(2).rpartition("/")
+            g = smt.and_(
+                unknown_fed,
+                d.f("acct").is_lit(m.group(1)),
+                d.f("upath").is_lit(f"{path}/" if path else ""),
+                d.f("uname").is_lit(name),
+            )
+            sources.append(g)
+            pols, worst = self._policies_for(m.group(1), user)
+            out.append(
+                CallerCase(
+                    g,
+                    PKind.FEDERATED,
+                    pols,
+                    user.permissions_boundary,
+                    (ALLOW_ALL,) if self.opts.unknown_iam_worst_case else (),
+                    user_arn=user.arn,
+                    tags=tuple(user.tags.items()),
+                    known=True,
+                    worst_case=worst,
+                    tags_open=True,
+                    tags_override=True,
+                )
+            )
+        out += self._unknown_split(smt.and_(unknown_fed, smt.not_(smt.or_(sources))), PKind.FEDERATED)
         return out
 
     def _iam_split(self, guard: Term) -> list[tuple[Term, bool]]:
@@ -436,11 +469,12 @@ class Encoder:
         out: list[CallerCase] = []
         worst = self.opts.unknown_iam_worst_case
         for g, missing in self._iam_split(guard):
+            # an undeclared federated user's session policy is unknown: in the worst case it allows everything
+            sess = (ALLOW_ALL,) if kind is PKind.FEDERATED and worst else ()
             if missing and worst:
-                sess = (ALLOW_ALL,) if kind is PKind.FEDERATED else ()
                 out.append(CallerCase(g, kind, (ALLOW_ALL,), None, sess, worst_case=True, tags_open=True))
             else:
-                out.append(CallerCase(g, kind, tags_open=True))
+                out.append(CallerCase(g, kind, (), None, sess, tags_open=True))
         return out
 
     # -- derive_context ---------------------------------------------------------------------------------
@@ -985,9 +1019,17 @@ class Encoder:
         return smt.or_(out)
 
     def _fed_user_in(self, arns: frozenset[str]) -> Term:
-        return smt.or_(
+        known = smt.or_(
             c.guard for c in self.cases if c.kind is PKind.FEDERATED and c.user_arn is not None and c.user_arn in arns
         )
+        # a federated user whose source user the environment does not describe: that source may be a user
+        # the entry names (domain.fed_source_arn; what `Request.assumed["fedsource"]` records)
+        users = [e for e in arns if ev._USER_ARN.fullmatch(e)]
+        unknown = smt.or_(c.guard for c in self.cases if c.kind is PKind.FEDERATED and c.user_arn is None)
+        if not users or unknown == FALSE:
+            return known
+        src = self.d.fed_source_arn()
+        return smt.or_(known, smt.and_(unknown, smt.or_(match_pieces(strings.literal(e), src) for e in users)))
 
     def _not_principal_applies(self, cp: ev._CompiledPrincipal) -> Term:
         boundary = smt.or_(c.guard for c in self.cases if c.boundary is not None)

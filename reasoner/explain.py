@@ -30,7 +30,7 @@ _USER = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
 _SESSION = re.compile(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)")
 _FED = re.compile(r"arn:aws:sts::(\d{12}):federated-user/(.+)")
 _ROOT = re.compile(r"arn:aws:iam::(\d{12}):root")
-_WORST_SOURCE = "reasoner-unknown-iam-federation-source"
+WORST_SOURCE = "reasoner-unknown-iam-federation-source"
 
 
 def _iam_missing(env: Environment, account: str, known: bool) -> bool:
@@ -91,7 +91,7 @@ def augment(env: Environment, request: Request) -> tuple[Environment, Reason | N
         if not _iam_missing(env, account, user is not None):
             return env, None
         if session is None or user is None:
-            source = f"arn:aws:iam::{account}:user/{_WORST_SOURCE}"
+            source = f"arn:aws:iam::{account}:user/{WORST_SOURCE}"
             new_principals.append(Principal(source, PrincipalKind.USER, (ALLOW_ALL,)))
             if session is not None:
                 new_sessions[new_sessions.index(session)] = replace(session, source=source)
@@ -127,9 +127,9 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
     Region enabled, the user, role or session declared with those values. Only what the environment leaves
     open is used (an organization it declares is closed); unchanged when nothing applies."""
     facts = request.assumed
-    if not facts:
-        return env, None
     text = request.principal
+    if not facts and not (_FED.fullmatch(text) and env.options.unknown_iam_worst_case):
+        return env, None
     accounts = list(env.accounts)
     orgs = list(env.organizations)
     principals = list(env.principals)
@@ -201,17 +201,28 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
         elif session is None and open_tags:
             sessions.append(Session(text, role_arn, tags=open_tags))
             said.append(f"session {text} has " + _describe(open_tags, None))
-    elif (m := _FED.fullmatch(text)) and tags and env.session(text) is None:
-        # an undeclared federated user: its tags come from an undeclared source user (named like the worst-case
-        # source of `augment`), with the worst case's identity and session policies when that applies
+    elif (m := _FED.fullmatch(text)) and env.session(text) is None and (
+        tags or "fedsource" in facts or env.options.unknown_iam_worst_case
+    ):
+        # an undeclared federated user is a session of some user of its account (`fedsource` when the
+        # counterexample chose one, else a user nothing names), with an unknown session policy (worst case:
+        # allows everything) and session tags that override its user's; `augment` adds the worst-case
+        # identity policy when the account's IAM is unknown (domain.py, semantics §4.2)
         acct = env.account(account)
         worst = env.options.unknown_iam_worst_case and (acct is None or not acct.iam_known)
-        source = f"arn:aws:iam::{account}:user/{_WORST_SOURCE}"
-        allow = (ALLOW_ALL,) if worst else ()
-        principals.append(Principal(source, PrincipalKind.USER, allow, tags=tags))
-        sessions.append(Session(text, source, allow))
-        declare_account = True
-        said.append(f"federated user {text} has " + _describe(tags, None))
+        source = facts.get("fedsource") or f"arn:aws:iam::{account}:user/{WORST_SOURCE}"
+        session_policies = (ALLOW_ALL,) if env.options.unknown_iam_worst_case else ()
+        user = env.principal(source)
+        if user is None:
+            principals.append(Principal(source, PrincipalKind.USER, (ALLOW_ALL,) if worst else (), tags=tags))
+            declare_account = True
+        sessions.append(Session(text, source, session_policies, tags=tags if user is not None else {}))
+        said.append(
+            f"federated user {text} is a session of user {source}"
+            + (" with a session policy that allows everything" if session_policies else "")
+        )
+        if tags:
+            said.append(f"federated user {text} has " + _describe(tags, None))
     if not said:
         return env, None
     if declare_account and env.account(account) is None and not any(a.id == account for a in accounts):
@@ -280,12 +291,22 @@ def minimise(
     still_violates: Callable[[Request], bool],
     named_paths: Collection[str] | None = None,
 ) -> Request:
-    """Leave out every context key the violation does not need (checked by replaying each trial). With
+    """Leave out every context key the violation does not need, and a federated user's assumed source user
+    when any user will do (checked by replaying each trial). With
     `named_paths` (the user paths the policies and the environment name), a user ARN whose path is none
     of them is also tried without its path (`user/example` rather than `user/example/example`)."""
     current = request
     if named_paths is not None and (m := _USER_PATH.fullmatch(request.principal)) and m.group(2) not in named_paths:
         trial = replace(current, principal=m.group(1) + m.group(3))
+        try:
+            ok = still_violates(trial)
+        except Exception:  # a request the evaluator rejects is not a simplification
+            ok = False
+        if ok:
+            current = trial
+    if "fedsource" in current.assumed:
+        # a federated user's source user, when the violation does not depend on which user it is
+        trial = replace(current, assumed={k: v for k, v in current.assumed.items() if k != "fedsource"})
         try:
             ok = still_violates(trial)
         except Exception:  # a request the evaluator rejects is not a simplification

@@ -23,7 +23,7 @@ import ipaddress
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -325,7 +325,7 @@ def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
             undeclared_member(engine, [pc.value]),
             *(d.account_is(a.id) for a in engine.env.accounts if a.organization == pc.value),
         )
-    return principal_is(d, pc.value)
+    return principal_is(d, pc.value, federated_sessions=True)
 
 
 def _declared_orgs(env: Environment) -> set[str]:
@@ -362,26 +362,38 @@ def caller_org(env: Environment | None, principal: str, assumed_org: str | None 
 
 
 def in_class(
-    pc: PrincipalClass, principal: str, env: Environment | None = None, assumed_org: str | None = None
+    pc: PrincipalClass,
+    principal: str,
+    env: Environment | None = None,
+    assumed: Mapping[str, str] | None = None,
 ) -> bool:
-    """Concrete twin of `class_term` (`env` is needed for organization classes; `assumed_org`: the
-    organization a counterexample assumes for an undeclared account, `Request.assumed`)."""
+    """Concrete twin of `class_term` (`env` is needed for organization classes and declared federated
+    users; `assumed`: what a counterexample assumes for an undescribed caller, `Request.assumed`: the
+    organization of an undeclared account, the source user of an undeclared federated user)."""
+    facts = assumed or {}
     if pc.kind == "any":
         return True
     if pc.kind == "account":
         return principal_account(principal) == pc.value
     if pc.kind == "organization":
-        return caller_org(env, principal, assumed_org) == pc.value
+        return caller_org(env, principal, facts.get("org")) == pc.value
     if pc.kind == "service":
         return principal == pc.value
     if m := _ROLE.fullmatch(pc.value):
         s = _SESSION.fullmatch(principal)
         return bool(s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower())
+    if _USER.fullmatch(pc.value) and _FED.fullmatch(principal):
+        # a user's class holds its GetFederationToken sessions (semantics §4.2)
+        session = env.session(principal) if env is not None else None
+        return (session.source if session is not None else facts.get("fedsource")) == pc.value
     return principal == pc.value
 
 
-def _entry_class(text: str, principal: str) -> PrincipalClass | None:
-    """The class a principal entry (or a principal condition value) gives `principal`, if it names it."""
+def _entry_class(
+    text: str, principal: str, env: Environment | None = None, assumed: Mapping[str, str] | None = None
+) -> PrincipalClass | None:
+    """The class a principal entry (or, without `env` and `assumed`, a principal condition value, which
+    names no federated user's source) gives `principal`, if it names it."""
     t = text.strip()
     acct = principal_account(principal)
     if _ACCOUNT.fullmatch(t) or _ROOT.fullmatch(t):
@@ -391,21 +403,23 @@ def _entry_class(text: str, principal: str) -> PrincipalClass | None:
         return PrincipalClass("service", t) if t == principal else None
     pc = PrincipalClass("arn", t)
     if (_USER.fullmatch(t) or _ROLE.fullmatch(t) or _SESSION.fullmatch(t) or _FED.fullmatch(t)) and in_class(
-        pc, principal
+        pc, principal, env, assumed
     ):
         return pc
     return None
 
 
 def derive_class(
-    st: Statement, principal: str, env: Environment | None = None, assumed_org: str | None = None
+    st: Statement, principal: str, env: Environment | None = None, assumed: Mapping[str, str] | None = None
 ) -> PrincipalClass:
     """Generalise `principal`, allowed by `st`, to the most specific class `st` itself names: a principal
     entry, else a fixed principal value of aws:PrincipalArn / aws:PrincipalAccount / kms:CallerAccount,
     else the caller's organization when aws:PrincipalOrgID / aws:PrincipalOrgPaths restrict to it (`env`
     knows the accounts' organizations), else any principal."""
     if st.principal is not None and not st.principal.negated:
-        hits = [c for e in st.principal.entries if (c := _entry_class(e.value.text, principal)) is not None]
+        hits = [
+            c for e in st.principal.entries if (c := _entry_class(e.value.text, principal, env, assumed)) is not None
+        ]
         for kind in ("arn", "service", "account"):
             for c in hits:
                 if c.kind == kind:
@@ -425,7 +439,7 @@ def derive_class(
                 acct = principal_account(principal)
                 if any(v.text == acct for v in cond.values) and acct is not None:
                     return PrincipalClass("account", acct)
-        org = caller_org(env, principal, assumed_org)
+        org = caller_org(env, principal, (assumed or {}).get("org"))
         for cond in st.condition.conditions:
             low = cond.key.text.lower()
             if org is None or cond.operator.negated or cond.if_exists or cond.operator.family != "string":
@@ -616,7 +630,7 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
         if not idx or idx[0] not in stmts:
             return fail(f"no key-policy statement allows the witness `{request.principal}`")
         st = by_index[idx[0]]
-        pc = derive_class(st, request.principal, env, request.assumed.get("org"))
+        pc = derive_class(st, request.principal, env, request.assumed)
         built = _build_class(
             engine,
             key,
@@ -682,7 +696,7 @@ def _build_class(
         assert req is not None
         ev, _ = confirm(env, req, True, "a finding witness")
         org = req.assumed.get("org")
-        if not in_class(pc, req.principal, env, org) or not is_external(
+        if not in_class(pc, req.principal, env, req.assumed) or not is_external(
             req.principal, inside, include_services, env=env, zone_orgs=zone_orgs, assumed_org=org
         ):
             raise_internal(f"witness `{req.principal}` is outside class `{pc}`")
@@ -707,7 +721,7 @@ def _build_class(
     nicer = _preferred(engine, pc)
     if nicer != smt.TRUE:
         status, req, _ = engine.solve(smt.and_(base, d.action_is(example.action), nicer))
-        if status is Status.SAT and req is not None and in_class(pc, req.principal, env, req.assumed.get("org")):
+        if status is Status.SAT and req is not None and in_class(pc, req.principal, env, req.assumed):
             example = req
 
     def still(r: Request) -> bool:

@@ -34,7 +34,7 @@ from reasoner.errors import (
     register_code,
 )
 from reasoner.evaluate import evaluate as concrete_evaluate
-from reasoner.explain import confirm, minimise, replay, statement_reasons
+from reasoner.explain import WORST_SOURCE, confirm, minimise, replay, statement_reasons
 from reasoner.patterns import compile_action
 from reasoner.properties import (
     AccessNotGranted,
@@ -74,6 +74,7 @@ class CompiledEnvironment:
     compile_seconds: float = 0.0
     error: ReasonerError | None = None
     incomplete: str | None = None  # why a proof would not be complete (UNSAT is then UNKNOWN)
+    _prefs: dict[str, smt.Term] = field(default_factory=dict)
 
     def flush(self) -> None:
         """Send everything created since the last flush (new atoms, definitions) to the solver."""
@@ -90,6 +91,17 @@ class CompiledEnvironment:
         enc = Encoder(self.domain, env, "env" if env is self.environment else f"old{len(self.encoders)}")
         self.encoders[id(env)] = (env, enc)
         return enc
+
+    def not_federated(self) -> smt.Term:
+        """An assumption literal: the caller is not a federated user (a preference among counterexamples)."""
+        name = "pref.not_federated"
+        if name not in self._prefs:
+            d = self.domain
+            lit = d.script.declare(name, smt.BOOL)
+            d.script.require(smt.implies(lit, smt.not_(d.kind_is(PKind.FEDERATED))))
+            self.flush()
+            self._prefs[name] = lit
+        return self._prefs[name]
 
     def encode_other(self, env: Environment) -> EncodedEnvironment:
         hit = self.others.get(id(env))
@@ -187,9 +199,10 @@ def _expand_resources(patterns: Iterable[str], domain: Domain) -> list[str]:
     return out
 
 
-def principal_is(domain: Domain, text: str) -> smt.Term:
-    """The symbolic caller is `text`: an account id or root ARN (the root user), a user ARN, a role ARN (any
-    session of the role), a role-session or federated-user ARN, or a service principal."""
+def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False) -> smt.Term:
+    """The symbolic caller is `text`: an account id or root ARN (the root user), a user ARN (with
+    `federated_sessions`, also any GetFederationToken session of that user), a role ARN (any session of the
+    role), a role-session or federated-user ARN, or a service principal."""
     import re
 
     d = domain
@@ -200,12 +213,19 @@ def principal_is(domain: Domain, text: str) -> smt.Term:
         return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(m.group(1)))
     if m := re.fullmatch(r"arn:aws:iam::(\d{12}):user/(.+)", t):
         path, _, name = m.group(2).rpartition("/")
-        return smt.and_(
-            d.kind_is(PKind.USER),
+        named = smt.and_(
             d.f("acct").is_lit(m.group(1)),
             d.f("upath").is_lit(f"{path}/" if path else ""),
             d.f("uname").is_lit(name),
         )
+        if not federated_sessions:
+            return smt.and_(d.kind_is(PKind.USER), named)
+        # a declared federated user of this source, or an undeclared one whose source (domain.fed_source_arn)
+        # is this user
+        known = list(d.known_federated())
+        declared = smt.or_(g for g, s, _, _ in known if s.source == t)
+        undeclared = smt.and_(d.kind_is(PKind.FEDERATED), smt.not_(smt.or_(g for g, _, _, _ in known)), named)
+        return smt.or_(smt.and_(d.kind_is(PKind.USER), named), declared, undeclared)
     if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
         path, _, name = m.group(2).rpartition("/")
         return smt.and_(
@@ -249,14 +269,15 @@ def in_scope(domain: Domain, env: Environment, scope: PrincipalScope) -> smt.Ter
                 smt.or_(d.unknown_field("org").is_lit(v) for v in open_orgs),
             )
         return smt.or_(service, smt.not_(smt.or_(member, *(d.f("acct").is_lit(a) for a in inside))))
-    return smt.or_(principal_is(d, v) for v in scope.values)
+    return smt.or_(principal_is(d, v, federated_sessions=True) for v in scope.values)
 
 
-def _scope_holds(env: Environment, scope: PrincipalScope, principal: str, assumed_org: str | None = None) -> bool:
-    """Concrete twin of `in_scope` (for replay); `assumed_org`: the organization the counterexample assumes
-    for an account the environment does not declare (`Request.assumed`)."""
+def _scope_holds(env: Environment, scope: PrincipalScope, request: Request) -> bool:
+    """Concrete twin of `in_scope` (for replay), with what the counterexample assumes (`Request.assumed`):
+    the organization of an account the environment does not declare, a federated user's source user."""
     import re
 
+    principal, assumed_org = request.principal, request.assumed.get("org")
     if scope.kind is ScopeKind.ANY:
         return True
     m = re.match(r"arn:aws:(?:iam|sts)::(\d{12}):", principal)
@@ -268,15 +289,22 @@ def _scope_holds(env: Environment, scope: PrincipalScope, principal: str, assume
         if account is not None and env.account(account) is None and assumed_org in scope.values:
             return False
         return account is None or account not in inside
-    return any(_principal_matches(v, principal) for v in scope.values)
+    return any(_principal_matches(v, env, request) for v in scope.values)
 
 
-def _principal_matches(text: str, principal: str) -> bool:
+def _principal_matches(text: str, env: Environment, request: Request) -> bool:
+    """Concrete twin of `principal_is(..., federated_sessions=True)`."""
     import re
 
     t = text.strip()
+    principal = request.principal
     if re.fullmatch(r"\d{12}", t):
         t = f"arn:aws:iam::{t}:root"
+    if re.fullmatch(r"arn:aws:iam::(\d{12}):user/(.+)", t) and re.fullmatch(
+        r"arn:aws:sts::\d{12}:federated-user/.+", principal
+    ):
+        session = env.session(principal)
+        return (session.source if session is not None else request.assumed.get("fedsource")) == t
     if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
         s = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", principal)
         return bool(s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower())
@@ -388,7 +416,7 @@ def _violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term,
         )
         return term, [env]
     if isinstance(prop, OnlyPrincipalsCan):
-        allowed_p = smt.or_(principal_is(d, p) for p in prop.principals)
+        allowed_p = smt.or_(principal_is(d, p, federated_sessions=True) for p in prop.principals)
         term = smt.and_(
             new.allows,
             smt.not_(allowed_p),
@@ -411,9 +439,9 @@ def _concretely_violates(prop: Property, envs: list[Environment], request: Reque
     env = envs[0]
     allowed = replay(env, request)[0].decision.allowed
     if isinstance(prop, AccessNotGranted):
-        return allowed and _scope_holds(env, prop.scope, request.principal, request.assumed.get("org"))
+        return allowed and _scope_holds(env, prop.scope, request)
     if isinstance(prop, OnlyPrincipalsCan):
-        return allowed and not any(_principal_matches(p, request.principal) for p in prop.principals)
+        return allowed and not any(_principal_matches(p, env, request) for p in prop.principals)
     old_allowed = replay(envs[1], request)[0].decision.allowed
     if isinstance(prop, NoNewAccess):
         return allowed and not old_allowed
@@ -463,17 +491,25 @@ def _refine(
                 return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
             return CheckResult(prop, Verdict.PROVED, responsible=tuple(_responsible(compiled, prop)), stats=stats)
         assert out.model is not None
+        if out.model[d.pkind] == PKind.FEDERATED.value:
+            # a federated user's request reads less plainly than its user's or a role's: prefer another caller
+            plain = compiled.solver.check([lit, compiled.not_federated()], timeout=remaining, rlimit=rlimit)
+            if plain.status is Status.SAT and plain.model is not None:
+                out = plain
+                stats.update(out.stats)
+        model = out.model
+        assert model is not None
         try:
-            decoded = decode_request(d, out.model)
+            decoded = decode_request(d, model)
         except (DecodeError, WitnessBudgetExceeded) as exc:
             return CheckResult(prop, Verdict.UNKNOWN, reason=f"no concrete request for the model: {exc}", stats=stats)
         if decoded.request is None:
             compiled.solver.add_lemmas(decoded.lemmas)
             continue
         request = decoded.request
-        claimed = [out.model.truth(compiled.encoded.allows)]
+        claimed = [model.truth(compiled.encoded.allows)]
         if len(envs) > 1:
-            claimed.append(out.model.truth(compiled.encode_other(envs[1]).allows))
+            claimed.append(model.truth(compiled.encode_other(envs[1]).allows))
         evaluation, note = confirm(envs[0], request, claimed[0], f"property {type(prop).__name__}")
         if len(envs) > 1:
             confirm(envs[1], request, claimed[1], "the old environment")
@@ -688,6 +724,12 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
             fields["rpath"] = request.assumed.get("rolepath", "")
     elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):federated-user/(.+)", t):
         kind, fields = PKind.FEDERATED, {"acct": m.group(1), "fed": m.group(2)}
+        # the source user of a federated user an environment does not declare: as the counterexample assumes
+        # it, else the user nothing names that `explain.augment_caller` declares
+        src = re.fullmatch(r"arn:aws:iam::\d{12}:user/(.+)", request.assumed.get("fedsource", ""))
+        path, _, name = src.group(1).rpartition("/") if src else ("", "", WORST_SOURCE)
+        fields["upath"] = f"{path}/" if path else ""
+        fields["uname"] = name
     elif re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
         kind, fields = PKind.SERVICE, {"svc": t}
     else:

@@ -21,6 +21,13 @@ class ScopeKind(Enum):
     PRINCIPALS = "principals"  # exactly the principals (ARNs, or account ids) in `values`
 
 
+#: How a principal written in a scope or in `OnlyPrincipalsCan` counts callers (`pipeline.principal_is`): an
+#: account id or root ARN is the account's root user only; a role ARN is every session of the role; a user
+#: ARN is the user and its GetFederationToken sessions (federated users whose source is that user, semantics
+#: §4.2); a session or federated-user ARN is that session. `CanAccess` asks for the principal itself (a role
+#: ARN: some session of it; a user ARN: the user, not one of its federated sessions).
+
+
 @dataclass(frozen=True)
 class PrincipalScope:
     kind: ScopeKind

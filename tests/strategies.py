@@ -18,6 +18,7 @@ Entry points:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,13 @@ from lark import Lark
 
 from reasoner.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier
 from reasoner.parse import grammar_text, parse_policy
+
+
+def examples(n: int) -> int:
+    """A test's own example count, scaled up under the `nightly` Hypothesis profile (tests/conftest.py) so that
+    a long local run explores more than the CI default."""
+    return n * 25 if os.environ.get("HYPOTHESIS_PROFILE") == "nightly" else n
+
 
 JSON = Any
 

@@ -19,6 +19,7 @@ from reasoner.pipeline import compile_environment
 from reasoner.properties import AccessNotGranted, Equivalent, NoNewAccess, PrincipalScope
 from reasoner.result import Verdict
 from tests.differential.test_verdicts_agree import ACTIONS, environments, requests_for
+from tests.strategies import examples
 
 pytestmark = pytest.mark.solver
 
@@ -30,7 +31,8 @@ def _outside(principal: str) -> bool:
     return len(parts) < 5 or parts[4] != OWNER
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=examples(30), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_proved_survives_sampling_and_refuted_replays(data: st.DataObject) -> None:
     env = data.draw(environments())
@@ -59,7 +61,7 @@ def test_proved_survives_sampling_and_refuted_replays(data: st.DataObject) -> No
             assert not allowed, f"PROVED but {request} is allowed"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(environments())
 def test_laws_equivalent_to_itself_and_no_new_access(env: object) -> None:
     try:

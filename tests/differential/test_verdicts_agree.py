@@ -37,7 +37,7 @@ from reasoner.explain import replay
 from reasoner.parse import parse_policy
 from reasoner.pipeline import compile_environment, decide
 from reasoner.request import Request
-from tests.strategies import policy_documents, principal_arns
+from tests.strategies import examples, policy_documents, principal_arns
 
 pytestmark = pytest.mark.solver
 
@@ -286,7 +286,8 @@ def requests_for(draw: st.DrawFn, env: Environment) -> Request:
     return Request(principal, action, KEY, context)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=examples(40), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_symbolic_decision_equals_evaluator(data: st.DataObject) -> None:
     env = data.draw(environments())

@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from reasoner.ast import PolicyKind
-from reasoner.environment import Account, Environment, Key
+from reasoner.ast import PolicyDocument, PolicyKind
+from reasoner.environment import Account, Environment, Key, Principal, PrincipalKind
 from reasoner.evaluate import evaluate
 from reasoner.explain import augment_all
 from reasoner.parse import parse_policy
 from reasoner.pipeline import check
-from reasoner.properties import AccessNotGranted, PrincipalScope, ScopeKind
+from reasoner.properties import AccessNotGranted, CanAccess, OnlyPrincipalsCan, PrincipalScope, ScopeKind
 from reasoner.result import Verdict
 
 pytestmark = pytest.mark.solver
@@ -171,16 +172,6 @@ def test_lockout_guard_role_path_is_as_spelled() -> None:
     assert check(env, CanAccess(f"arn:aws:iam::{OTHER}:role/R", ("kms:Decrypt",))).verdict is not Verdict.PROVED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an undeclared federated user (GetFederationToken session) is given no source user by the symbolic "
-    "core and the evaluator, so a key-policy Allow naming an IAM user ARN never matches it; §4.2: a user ARN in a "
-    "resource policy also matches that user's federated sessions, and the source of an undeclared session is unknown "
-    "(fix: source user fields for undeclared federated callers in domain/encode `_fed_user_in`, a `Request.assumed` "
-    "fact for it, and explain.augment_caller / augment declaring the session with that source; findings' principal "
-    "classes must then count a user's federated sessions in the user's ARN class, see "
-    "test_findings.py::test_specific_principal_arns_are_separate_findings)",
-)
 def test_federated_session_of_undeclared_user() -> None:
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     env = _env(_allow({"AWS": f"arn:aws:iam::{OTHER}:user/bob"}), key=key)
@@ -220,6 +211,61 @@ def test_federated_session_of_declared_user_is_as_declared() -> None:
     )
     fed = AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, (sess,)), ("kms:Decrypt",))
     assert check(env, fed).verdict is Verdict.PROVED
+
+
+def _iam(*stmts: dict[str, object]) -> PolicyDocument:
+    doc = {"Version": "2012-10-17", "Statement": list(stmts)}
+    return parse_policy(json.dumps(doc, indent=1), file="iam.json", kind=PolicyKind.IDENTITY)
+
+
+def test_undeclared_federated_session_of_a_declared_user() -> None:
+    # §4.2: bob (declared, his account's IAM given) may call GetFederationToken at any time; the session has
+    # bob's identity policies, his boundary, and a session policy the environment does not know (worst case:
+    # allows everything), and a key policy naming bob also matches it
+    key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    bob = Principal(
+        f"arn:aws:iam::{OTHER}:user/bob",
+        PrincipalKind.USER,
+        (_iam({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),),
+    )
+    base = _env(_allow({"AWS": bob.arn}), key=key)
+    env = replace(base, accounts=(Account(OWNER), Account(OTHER)), principals=(bob,))
+    sess = f"arn:aws:sts::{OTHER}:federated-user/fedx"
+    r = check(env, AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, (sess,)), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED, r.reason
+    cx = r.counterexample
+    assert cx is not None and cx.assumed == {"fedsource": bob.arn}
+    assert any("session of user " + bob.arn in x.note for x in r.responsible)
+    # bob's federated sessions count as bob in a scope, as a role's sessions count as the role
+    assert check(env, OnlyPrincipalsCan((bob.arn, f"arn:aws:iam::{OWNER}:root"), ("kms:Decrypt",))).verdict is (
+        Verdict.PROVED
+    )
+    # ... but not for the lockout guard: bob himself must still have the access
+    assert check(env, CanAccess(bob.arn, ("kms:Decrypt",))).verdict is Verdict.PROVED
+    # without the identity policy neither bob nor his sessions get in across accounts
+    none = replace(env, principals=(replace(bob, identity_policies=()),))
+    assert check(none, AccessNotGranted(PrincipalScope.outside_account(OWNER), ("kms:Decrypt",))).verdict is (
+        Verdict.PROVED
+    )
+
+
+def test_undeclared_federated_session_has_an_unknown_session_policy() -> None:
+    # §4.2 table: a GetFederationToken session without a session policy is denied what a `*` grant gives; one
+    # the environment does not declare may have been given any session policy, even in an account whose IAM
+    # is given (an Allow to `*` for federated users of the key's own account lets it in)
+    key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    env = _env(_allow("*", {"StringEquals": {"aws:PrincipalType": "FederatedUser"}}), key=key)
+    anyone = OnlyPrincipalsCan((f"arn:aws:iam::{OWNER}:root",), ("kms:Decrypt",))
+    r = check(env, anyone)
+    assert r.verdict is Verdict.REFUTED, r.reason
+    cx = r.counterexample
+    assert cx is not None and ":federated-user/" in cx.principal
+    assert not evaluate(env, cx).decision.allowed  # undeclared: no session policy in the plain environment
+    env2, notes = augment_all(env, cx)
+    assert evaluate(env2, cx).decision.allowed and notes
+    # "only what is given": an undeclared session has no session policy
+    closed = replace(env, options=replace(env.options, unknown_iam_worst_case=False))
+    assert check(closed, anyone).verdict is Verdict.PROVED
 
 
 def test_role_path_comparison_between_environments_replays() -> None:
