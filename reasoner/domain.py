@@ -187,6 +187,8 @@ class StrField:
         self.constants: dict[str, set[object]] = {}  # family -> constants compared with (for decoding)
         self._ranged = False
         self._defined = 0
+        #: automaton positions its literals reach, per (automaton, start states) (encode._targets)
+        self.lit_targets: dict[tuple[tuple[strings.Tok, ...], frozenset[int]], frozenset[int]] = {}
 
     @property
     def other_index(self) -> int:
@@ -445,6 +447,8 @@ class Domain:
     byte_ids: dict[bytes, int] = field(default_factory=dict)
     views_bool: dict[str, Term] = field(default_factory=dict)  # Boolean unknowns of undescribed callers
     _ec_done: set[str] = field(default_factory=set)
+    #: encode.match_pieces results over this domain's fields, by (automaton, pieces)
+    match_memo: dict[tuple[Nfa, tuple[Piece, ...]], Term] = field(default_factory=dict)
     _ec_pairs: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:

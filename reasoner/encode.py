@@ -124,6 +124,12 @@ def match_pieces(nfa: Nfa, pieces: tuple[Piece, ...]) -> Term:
     constants, and for a field the atom says from which states to which state the field's value leads."""
     if nfa.is_empty_language:
         return FALSE
+    fields = [p for p in pieces if not isinstance(p, str)]
+    memo = fields[0].domain.match_memo if fields else None
+    if memo is not None:
+        hit = memo.get((nfa, pieces))
+        if hit is not None:
+            return hit
 
     def go(states: frozenset[int], i: int) -> Term:
         if not states:
@@ -143,7 +149,10 @@ def match_pieces(nfa: Nfa, pieces: tuple[Piece, ...]) -> Term:
                 out.append(smt.and_(p.atom(sub), rest))
         return smt.or_(out)
 
-    return go(strings.closure(nfa.toks, nfa.starts), 0)
+    term = go(strings.closure(nfa.toks, nfa.starts), 0)
+    if memo is not None:
+        memo[(nfa, pieces)] = term  # the atoms it names are the domain's, so the term is too
+    return term
 
 
 #: Actions of a closed world matched by an Action/NotAction block (the catalogue scan is the same for every
@@ -156,9 +165,13 @@ _TARGETS: dict[tuple[tuple[Nfa, ...], tuple[strings.Tok, ...], frozenset[int]], 
 def _targets(f: StrField, toks: tuple[strings.Tok, ...], states: frozenset[int]) -> frozenset[int]:
     """The automaton positions in which some value of field `f` (a literal, or a string of its shape) can
     leave the automaton started in `states` (a product search; every position when it is too large)."""
-    lit_targets: set[int] = set()
-    for s in f.lits:
-        lit_targets |= strings.run(toks, states, s)
+    lit_hit = f.lit_targets.get((toks, states))
+    if lit_hit is None:
+        found: set[int] = set()
+        for s in f.lits:
+            found |= strings.run(toks, states, s)
+        lit_hit = f.lit_targets[(toks, states)] = frozenset(found)
+    lit_targets = lit_hit
     # the shape search is memoised by what it depends on (the literals differ between domains)
     memo_key = (f.hard, toks, states)
     hit = _TARGETS.get(memo_key)

@@ -777,6 +777,28 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
                 pinned.append((f, values[i]))
             else:
                 parts.append(smt.not_(p))
+    # what AWS derives for a caller the environment does not describe: as the request assumes it, else what
+    # `explain.augment_caller` replays without the fact (no organization, no principal tag)
+    facts = request.assumed
+    inorg = d.views_bool.get("p.inorg")
+    if inorg is not None:
+        parts.append(inorg if "org" in facts else smt.not_(inorg))
+        for name in ("org", "orgpath") if "org" in facts else ():
+            if name in d.fields:
+                parts += _pin_field(d.fields[name], facts.get(name, ""))
+                pinned.append((d.fields[name], facts.get(name, "")))
+    tags = {k[4:].lower(): v for k, v in facts.items() if k.startswith("tag:")}
+    for name, present in list(d.views_bool.items()):
+        if name.startswith("p.tag."):
+            tag = name[len("p.tag.") :]
+            parts.append(present if tag in tags else smt.not_(present))
+            if tag in tags:
+                parts += _pin_field(d.fields[name], tags[tag])
+                pinned.append((d.fields[name], tags[tag]))
+    for name in ("uid", "rid"):
+        if "uid" in facts and name in d.fields and facts["uid"].startswith("AIDA" if name == "uid" else "AROA"):
+            parts += _pin_field(d.fields[name], facts["uid"])
+            pinned.append((d.fields[name], facts["uid"]))
     compiled.flush()
     for f, value in pinned:
         parts += _pin_atoms(f, value)

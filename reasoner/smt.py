@@ -221,6 +221,7 @@ class Script:
     def __init__(self) -> None:
         self.decls: dict[str, str] = {}  # declared symbol -> sort
         self.defined: dict[str, str] = {}  # define-fun symbol -> sort
+        self.definitions: dict[str, str] = {}  # define-fun symbol -> its define-fun line
         self._lines: list[str] = []
         self._asserts: list[Term] = []
 
@@ -244,7 +245,9 @@ class Script:
         if s in self.decls or s in self.defined:
             raise ValueError(f"symbol `{name}` defined twice")
         self.defined[s] = sort
-        self._lines.append(f"(define-fun {s} () {sort} {term})")
+        line = f"(define-fun {s} () {sort} {term})"
+        self.definitions[s] = line
+        self._lines.append(line)
         return s
 
     def name_const(self, name: str, term: Term) -> Term:

@@ -106,14 +106,14 @@ class Solver:
         self.decls: dict[str, str] = {}
         self._defs: dict[str, str] = {}
         self._def_order: dict[str, int] = {}
+        self._def_refs: dict[str, list[str]] = {}  # symbols a definition refers to (scanned once)
 
     def _header(self, text: str, exclude: set[str]) -> str:
         """Declarations (and definitions) of the earlier symbols that `text` refers to."""
-        lines: list[str] = []
         seen: set[str] = set(exclude)
         todo = [t for t in _TOKEN.findall(text) if t not in seen]
         decl_lines: list[str] = []
-        def_lines: list[str] = []
+        def_names: list[str] = []
         while todo:
             tok = todo.pop()
             if tok in seen:
@@ -125,21 +125,22 @@ class Solver:
                 continue
             line = self._defs.get(tok)
             if line is not None:
-                def_lines.append(line)
-                todo.extend(t for t in _TOKEN.findall(line) if t not in seen)
-        lines = decl_lines + sorted(def_lines, key=lambda ln: self._def_order[_TOKEN.findall(ln)[1]])
-        return "\n".join(lines) + "\n"
+                def_names.append(tok)
+                refs = self._def_refs.get(tok)
+                if refs is None:
+                    refs = self._def_refs[tok] = _TOKEN.findall(line)
+                todo.extend(t for t in refs if t not in seen)
+        def_names.sort(key=self._def_order.__getitem__)
+        return "\n".join(decl_lines + [self._defs[n] for n in def_names]) + "\n"
 
     def add_script(self, script: smt.Script) -> None:
         text = script.text()
         own = set(script.decls) | set(script.defined)
         # the first script of a solver refers to nothing earlier: no scan for earlier symbols
         header = self._header(text, own) if self.decls or self._defs else ""
-        for line in text.splitlines():
-            if line.startswith("(define-fun "):
-                name = _TOKEN.findall(line)[1]
-                self._defs[name] = line
-                self._def_order[name] = len(self._def_order)
+        for name, line in script.definitions.items():
+            self._defs[name] = line
+            self._def_order[name] = len(self._def_order)
         for sym, sort in script.decls.items():
             self.decls.setdefault(sym, sort)
         self._texts.append(text)

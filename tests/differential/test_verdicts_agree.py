@@ -11,6 +11,7 @@ principal matching (§2.3, §2.4) and the KMS decision rules (§4.2-§4.4).
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields, replace
 
 import pytest
@@ -314,3 +315,26 @@ def test_key_actions_are_the_closed_world() -> None:
     acts = key_actions()
     assert "kms:Decrypt" in acts and "kms:ScheduleKeyDeletion" in acts
     assert "kms:CreateKey" not in acts and "kms:CreateAlias" not in acts  # keyless / alias actions
+
+
+@pytest.mark.parametrize(
+    ("assumed", "allowed"),
+    [({}, True), ({"org": "o-zzzzzzzzzz", "orgpath": "r-zz99/"}, False)],
+    ids=["no-organization", "assumed-organization"],
+)
+def test_pinned_request_fixes_what_it_assumes_about_an_undeclared_account(
+    assumed: dict[str, str], allowed: bool
+) -> None:
+    # found by the nightly profile: an undeclared account's organization is a free choice of the encoding
+    # (domain.py); `pipeline.pin_request` fixes it as the request assumes it (none: no organization, as the
+    # evaluator replays it), so the pinned decision is deterministic. ForAllValues over an absent key holds
+    # (semantics §3.3); over a path that is not the value it does not.
+    text = json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"ForAllValues:StringEqualsIfExists": {"aws:PrincipalOrgPaths": "o-abc/r-ab12/"}},
+    }]})
+    policy = parse_policy(text, file="kp.json", kind=PolicyKind.KEY_POLICY)
+    env = Environment(keys=(Key(KEY, policy),), accounts=(Account("111122223333"),))
+    request = Request("arn:aws:iam::999999999999:root", "kms:Decrypt", KEY, {}, assumed)
+    assert replay(env, request)[0].decision.allowed is allowed
+    assert decide(compile_environment(env), request) is allowed
