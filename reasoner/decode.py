@@ -248,6 +248,21 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
     ):
         # an account the environment does not declare may have enabled the key's opt-in Region (§4.3)
         assumed["region"] = key.region
+    inorg = domain.views_bool.get("r.inorg")
+    if (
+        inorg is not None
+        and model[inorg]
+        and (kind is PKind.SERVICE or acct != key.account)
+        and any(env.account(key.account) is None for env in domain.environments)
+    ):
+        # the organization of the key's owner account, which the environment does not declare (domain.py)
+        for name, fact in (("rorg", "keyorg"), ("rorgpath", "keyorgpath")):
+            if name in domain.fields:
+                v = field_value(domain.fields[name], model, lemmas)
+                if v is not None:
+                    assumed[fact] = v
+        if lemmas:
+            return Decoded(None, lemmas, kind)
     principal = principal_arn(kind, values)
     request = Request(principal, action, key.arn, _spelled(domain, _encryption_context(context)), assumed)
     return Decoded(request, [], kind)

@@ -25,7 +25,9 @@ Callers the environment does not describe (what AWS derives for them is unknown,
   a declared account is in the organization it declares (None: none). An account the environment does not
   declare is in no organization or in any organization the environment does not declare (`p.inorg`, the
   field `org` of shape `o-` + 10..32 characters, literals from the policies), at any path under it (`org` +
-  `/` + field `orgpath`, `r-.../ou-.../`): aws:PrincipalOrgID and aws:PrincipalOrgPaths.
+  `/` + field `orgpath`, `r-.../ou-.../`): aws:PrincipalOrgID and aws:PrincipalOrgPaths. The owner account of
+  a key, when the environment does not declare it, likewise (the caller's when the caller is in that account,
+  else `r.inorg`, fields `rorg` / `rorgpath`): aws:ResourceOrgID and aws:ResourceOrgPaths.
 - Principal tags: a user or role session the environment does not declare has unknown tags (each
   aws:PrincipalTag/<k> absent or any value, `unknown_tag`); a declared session's tags are fixed and
   override its role's, an undeclared session of a declared role may override any of the role's tags, and
@@ -110,6 +112,11 @@ _UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _UNKNOWN_SHAPES: dict[str, tuple[Nfa, ...]] = {
     "org": (strings.glob("o-??????????*"), strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-")), 12, 34)),
     "orgpath": (
+        strings.glob("r-????*/"),
+        strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-/")), 7, 512),
+    ),
+    "rorg": (strings.glob("o-??????????*"), strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-")), 12, 34)),
+    "rorgpath": (
         strings.glob("r-????*/"),
         strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-/")), 7, 512),
     ),
@@ -539,22 +546,25 @@ class Domain:
     def unknown_field(self, name: str) -> StrField:
         """A field of what AWS derives for a caller the environment does not describe (created on first use):
         `org` (its organization id), `orgpath` (its organization path after `<org id>/`), `uid` / `rid` (the
-        unique id of an unknown user / role). Literals: the values the policies compare these keys with."""
+        unique id of an unknown user / role); `rorg` / `rorgpath`, the same for the owner account of the
+        requested key when the environment does not declare it. Literals: the values the policies compare
+        these keys with."""
         hit = self.fields.get(name)
         if hit is not None:
             return hit
         lits: set[str] = set()
-        if name in ("org", "orgpath"):
+        if name in ("org", "orgpath", "rorg", "rorgpath"):
             for env in self.environments:
                 lits |= {o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization}
-            lits |= self.context_literals("aws:principalorgid")
-            for v in self.context_literals("aws:principalorgpaths"):
-                head, _, rest = v.partition("/")
-                if _ORG_ID.fullmatch(head):
-                    lits.add(head)
-                if name == "orgpath" and rest and "*" not in rest and "?" not in rest and "$" not in rest:
-                    lits.add(rest)
-            if name == "orgpath":
+            for prefix in ("aws:principal", "aws:resource"):
+                lits |= self.context_literals(prefix + "orgid")
+                for v in self.context_literals(prefix + "orgpaths"):
+                    head, _, rest = v.partition("/")
+                    if _ORG_ID.fullmatch(head):
+                        lits.add(head)
+                    if name.endswith("orgpath") and rest and "*" not in rest and "?" not in rest and "$" not in rest:
+                        lits.add(rest)
+            if name.endswith("orgpath"):
                 lits = {x for x in lits if not x.startswith("o-")}
         elif name == "uid":
             lits = {v.split(":", 1)[0] for v in self.context_literals("aws:userid") if v.startswith("AIDA")}
@@ -569,6 +579,14 @@ class Domain:
         hit = self.views_bool.get("p.inorg")
         if hit is None:
             hit = self.views_bool["p.inorg"] = self.script.declare("p.inorg", smt.BOOL)
+        return hit
+
+    def key_owner_in_org(self) -> Term:
+        """The owner account of the requested key, which the environment does not declare and which is not the
+        caller's, is in some organization (fields `rorg` / `rorgpath`)."""
+        hit = self.views_bool.get("r.inorg")
+        if hit is None:
+            hit = self.views_bool["r.inorg"] = self.script.declare("r.inorg", smt.BOOL)
         return hit
 
     def unknown_tag(self, tag: str) -> tuple[Term, StrField]:

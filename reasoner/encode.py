@@ -664,14 +664,40 @@ class Encoder:
             vals = self._key_values(k, key)
             if vals:
                 per_key.append((d.key_is(k), vals))
+        undeclared = self._undeclared_owner_org(key) if key in ("aws:resourceorgid", "aws:resourceorgpaths") else []
         if not multi:
-            return Value(key, [[Case(g, (vs[0],)) for g, vs in per_key]])
+            return Value(key, [[Case(g, (vs[0],)) for g, vs in per_key] + undeclared])
         n = max((len(vs) for _, vs in per_key), default=1)
         slots: list[list[Case]] = [[] for _ in range(n)]
         for g, vs in per_key:
             for i, v in enumerate(vs):
                 slots[i].append(Case(g, (v,)))
+        slots[0] += undeclared
         return Value(key, slots, True)
+
+    def _undeclared_owner_org(self, key: str) -> list[Case]:
+        """aws:ResourceOrgID / aws:ResourceOrgPaths of a key whose owner account the environment does not
+        declare: in no organization or in one it does not declare (domain.py), the caller's own when the caller
+        is in that account (what `evaluate._derive` gives after `explain.augment_caller` declares it)."""
+        d = self.d
+        acct = d.f("acct")
+        not_service = smt.not_(self.kind(PKind.SERVICE))
+        out: list[Case] = []
+        declared = self.declared_orgs()
+        for k in d.keys:
+            if k.account in self.accounts:
+                continue
+            same = smt.and_(not_service, acct.is_lit(k.account))
+            for inorg, org, path, here in (
+                (d.unknown_in_org(), d.unknown_field("org"), "orgpath", same),
+                (d.key_owner_in_org(), d.unknown_field("rorg"), "rorgpath", smt.not_(same)),
+            ):
+                guard = smt.and_(
+                    d.key_is(k), here, inorg, smt.not_(smt.or_(org.is_lit(o) for o in declared))
+                )
+                value: tuple[Piece, ...] = (org,) if key == "aws:resourceorgid" else (org, "/", d.unknown_field(path))
+                out.append(Case(guard, value))
+        return out
 
     def _key_values(self, k: Key, key: str) -> tuple[str, ...]:
         owner = self.accounts.get(k.account)

@@ -248,11 +248,41 @@ def _describe(tags: dict[str, str], uid: str | None) -> str:
     return ", ".join(parts) or "no tags"
 
 
+def augment_key_owner(
+    env: Environment, request: Request, closed: frozenset[str] | None = None
+) -> tuple[Environment, Reason | None]:
+    """The environment in which the organization a counterexample assumes for the owner account of the
+    requested key (`Request.assumed` "keyorg" / "keyorgpath"; an account the environment does not declare)
+    is concrete: the account declared in it, its IAM not given. `closed`: the organizations the original
+    environment declares (an account it does not declare is in none of them); unchanged when nothing
+    applies."""
+    org = request.assumed.get("keyorg")
+    parts = request.resource.split(":")
+    owner = parts[4] if len(parts) > 5 else None
+    if closed is None:
+        closed = frozenset({o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization})
+    if org is None or owner is None or org in closed or env.account(owner) is not None:
+        return env, None
+    path = tuple(x for x in request.assumed.get("keyorgpath", "").split("/") if x)
+    orgs = list(env.organizations)
+    if path and env.organization(org) is None:
+        orgs.append(Organization(org, path[0], owner))
+    accounts = (*env.accounts, Account(owner, organization=org, ou_path=path, iam_known=False))
+    where = f" at `{org}/{'/'.join(path)}/`" if path else ""
+    note = Reason(
+        "<assumption>", None, None, "unknown key owner", None, None, "rule",
+        f"not described by the environment: account {owner}, the key's owner, is in organization {org}{where}",
+    )
+    return replace(env, accounts=accounts, organizations=tuple(orgs)), note
+
+
 def augment_all(env: Environment, request: Request) -> tuple[Environment, list[Reason]]:
-    """`augment_caller`, then `augment` (the worst case for unknown IAM) on its result."""
+    """`augment_caller`, `augment_key_owner`, then `augment` (the worst case for unknown IAM) on the result."""
+    closed = frozenset({o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization})
     env1, note1 = augment_caller(env, request)
-    env2, note2 = augment(env1, request)
-    return env2, [n for n in (note1, note2) if n is not None]
+    env2, note2 = augment_key_owner(env1, request, closed)
+    env3, note3 = augment(env2, request)
+    return env3, [n for n in (note1, note2, note3) if n is not None]
 
 
 def replay(env: Environment, request: Request) -> tuple[Evaluation, Reason | None]:

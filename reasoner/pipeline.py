@@ -22,7 +22,7 @@ from pathlib import Path
 
 from reasoner import smt
 from reasoner.decode import DecodeError, decode_request
-from reasoner.domain import Domain, PKind, StrField, count_set_conditions, iter_policies, key_actions
+from reasoner.domain import Domain, PKind, StrField, count_set_conditions, key_actions
 from reasoner.encode import EncodedEnvironment, Encoder
 from reasoner.environment import Environment, PrincipalKind
 from reasoner.errors import (
@@ -364,9 +364,6 @@ def check(
             result = _check_violation(compiled, prop, timeout, limit, dump_smt2)
     except UnsupportedFeatureError as exc:
         return _unsupported(prop, exc, start)
-    if result.verdict is Verdict.PROVED and (why := _unknown_resource_org(compiled.domain.environments)):
-        # sound fallback: the proof may rest on the owner being in no organization
-        return CheckResult(prop, Verdict.UNKNOWN, reason=why, stats=result.stats, seconds=time.perf_counter() - start)
     return CheckResult(
         result.property,
         result.verdict,
@@ -378,29 +375,6 @@ def check(
         time.perf_counter() - start,
         result.name,
     )
-
-
-_RESOURCE_ORG_KEYS = frozenset({"aws:resourceorgid", "aws:resourceorgpaths"})
-
-
-def _unknown_resource_org(environments: Iterable[Environment]) -> str | None:
-    """Why a PROVED answer cannot stand, or None: a policy reads aws:ResourceOrgID / aws:ResourceOrgPaths while
-    the owner account of a key is not declared. Such an owner may be in any organization the environment does
-    not declare, which the symbolic core does not model (it takes the keys as absent), so such a proof is
-    reported as UNKNOWN, never PROVED."""
-    for env in environments:
-        owners = [k.arn for k in env.keys if env.account(k.arn.split(":")[4]) is None]
-        if not owners:
-            continue
-        for doc in iter_policies(env):
-            for st in doc.statements:
-                for c in st.condition.conditions if st.condition is not None else ():
-                    if c.key.text.lower() in _RESOURCE_ORG_KEYS:
-                        return (
-                            f"unsupported: the owner account of key `{owners[0]}` is not declared, so its "
-                            f"organization is unknown, and `{c.key.text}` is read at {c.span}"
-                        )
-    return None
 
 
 def _violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term, list[Environment]]:
@@ -780,13 +754,18 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     # what AWS derives for a caller the environment does not describe: as the request assumes it, else what
     # `explain.augment_caller` replays without the fact (no organization, no principal tag)
     facts = request.assumed
-    inorg = d.views_bool.get("p.inorg")
-    if inorg is not None:
-        parts.append(inorg if "org" in facts else smt.not_(inorg))
-        for name in ("org", "orgpath") if "org" in facts else ():
+    for view, fact, names in (
+        ("p.inorg", "org", (("org", "org"), ("orgpath", "orgpath"))),
+        ("r.inorg", "keyorg", (("rorg", "keyorg"), ("rorgpath", "keyorgpath"))),
+    ):
+        inorg = d.views_bool.get(view)
+        if inorg is None:
+            continue
+        parts.append(inorg if fact in facts else smt.not_(inorg))
+        for name, key_name in names if fact in facts else ():
             if name in d.fields:
-                parts += _pin_field(d.fields[name], facts.get(name, ""))
-                pinned.append((d.fields[name], facts.get(name, "")))
+                parts += _pin_field(d.fields[name], facts.get(key_name, ""))
+                pinned.append((d.fields[name], facts.get(key_name, "")))
     tags = {k[4:].lower(): v for k, v in facts.items() if k.startswith("tag:")}
     for name, present in list(d.views_bool.items()):
         if name.startswith("p.tag."):

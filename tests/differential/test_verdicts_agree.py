@@ -338,3 +338,25 @@ def test_pinned_request_fixes_what_it_assumes_about_an_undeclared_account(
     request = Request("arn:aws:iam::999999999999:root", "kms:Decrypt", KEY, {}, assumed)
     assert replay(env, request)[0].decision.allowed is allowed
     assert decide(compile_environment(env), request) is allowed
+
+
+@pytest.mark.parametrize(
+    ("assumed", "allowed"),
+    [({}, False), ({"keyorg": "o-zzzzzzzzzz", "keyorgpath": "r-zz99/"}, True)],
+    ids=["no-organization", "assumed-organization"],
+)
+def test_pinned_request_fixes_the_organization_of_an_undeclared_key_owner(
+    assumed: dict[str, str], allowed: bool
+) -> None:
+    # the owner account of a key the environment does not declare is in no organization or in one it does not
+    # declare (domain.py `rorg`); the pinned request fixes it as the request assumes it (`keyorg`), and the
+    # replay declares it (explain.augment_key_owner)
+    text = json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:ResourceOrgID": "o-zzzzzzzzzz"}},
+    }]})
+    policy = parse_policy(text, file="kp.json", kind=PolicyKind.KEY_POLICY)
+    env = Environment(keys=(Key(KEY, policy),), accounts=(Account("999999999999"),))
+    request = Request("arn:aws:iam::999999999999:root", "kms:Decrypt", KEY, {}, assumed)
+    assert replay(env, request)[0].decision.allowed is allowed
+    assert decide(compile_environment(env), request) is allowed

@@ -308,21 +308,32 @@ def test_role_path_comparison_between_environments_replays() -> None:
     ids=["resource-org-id", "resource-org-paths"],
 )
 def test_resource_org_of_undeclared_key_owner(condition: dict[str, object]) -> None:
-    key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     """The key owner's account is not declared, so it may be in any organization the environment does not
-    declare: aws:ResourceOrgID / aws:ResourceOrgPaths are not known to be absent (§5, domain.py). The symbolic
-    core does not model that organization (the keys are taken as absent), so this test expects the SOUND
-    FALLBACK: UNKNOWN with a reason naming the key and the condition's span, never PROVED (a full model would
-    answer REFUTED with the owner account's organization as an assumed fact)."""
+    declare: aws:ResourceOrgID / aws:ResourceOrgPaths are not known to be absent (§5, domain.py). The
+    counterexample assumes the owner's organization and replays in an environment that declares it."""
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     env = _env(_allow("*", condition), key=key, accounts=())
     r = check(env, OUTSIDE)
-    assert r.verdict is Verdict.UNKNOWN, r
-    assert r.reason is not None and key in r.reason and "kp.json:" in r.reason
-    (cond_key,) = (k for inner in condition.values() for k in inner)  # type: ignore[attr-defined]
-    assert f"`{cond_key}`" in r.reason
+    assert r.verdict is Verdict.REFUTED, r.reason
+    cx = r.counterexample
+    assert cx is not None and cx.assumed.get("keyorg") == "o-abc123def4"
+    assert not evaluate(env, cx).decision.allowed  # the plain environment: the owner in no organization
+    env2, notes = augment_all(env, cx)
+    assert evaluate(env2, cx).decision.allowed
+    assert any("the key's owner, is in organization o-abc123def4" in n.note for n in notes)
+    # a caller in the owner's own account sees the same organization as the key (one account, one org)
+    inside = AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, (f"arn:aws:iam::{OWNER}:user/u",)), ("kms:Decrypt",))
+    given = replace(env, options=replace(env.options, unknown_iam_worst_case=False))  # not via the root's Allow
+    r2 = check(given, inside)
+    assert r2.verdict is Verdict.REFUTED and r2.counterexample is not None
+    assert r2.counterexample.assumed.get("org") == "o-abc123def4" and "keyorg" not in r2.counterexample.assumed
     # declared owner in no organization: the keys are absent and the Allow never applies (PROVED)
     assert check(_env(_allow("*", condition), key=key), OUTSIDE).verdict is Verdict.PROVED
+    # declared organizations are closed: an undeclared owner is in none of them
+    closed = _env(
+        _allow("*", condition), key=key, accounts=(Account(OTHER, organization="o-abc123def4", ou_path=("r-ab12",)),)
+    )
+    assert check(closed, OUTSIDE).verdict is Verdict.PROVED
 
 
 @pytest.mark.parametrize(
