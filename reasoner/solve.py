@@ -195,8 +195,8 @@ class Solver:
     def _stats(self) -> dict[str, float]:
         st = self._z3.statistics()
         out: dict[str, float] = {}
-        for k in st.keys():  # noqa: SIM118 - z3 Statistics is not a mapping
-            v = st.get_key_value(k)
+        for i in range(len(st)):  # by index: `get_key_value` scans every key for each one
+            k, v = st[i]
             if isinstance(v, int | float):
                 out[k] = float(v)
         return out
