@@ -317,46 +317,34 @@ def test_key_actions_are_the_closed_world() -> None:
     assert "kms:CreateKey" not in acts and "kms:CreateAlias" not in acts  # keyless / alias actions
 
 
-@pytest.mark.parametrize(
-    ("assumed", "allowed"),
-    [({}, True), ({"org": "o-zzzzzzzzzz", "orgpath": "r-zz99/"}, False)],
-    ids=["no-organization", "assumed-organization"],
-)
-def test_pinned_request_fixes_what_it_assumes_about_an_undeclared_account(
-    assumed: dict[str, str], allowed: bool
-) -> None:
-    # found by the nightly profile: an undeclared account's organization is a free choice of the encoding
-    # (domain.py); `pipeline.pin_request` fixes it as the request assumes it (none: no organization, as the
-    # evaluator replays it), so the pinned decision is deterministic. ForAllValues over an absent key holds
-    # (semantics §3.3); over a path that is not the value it does not.
-    text = json.dumps({"Statement": [{
-        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
-        "Condition": {"ForAllValues:StringEqualsIfExists": {"aws:PrincipalOrgPaths": "o-abc/r-ab12/"}},
-    }]})
-    policy = parse_policy(text, file="kp.json", kind=PolicyKind.KEY_POLICY)
-    env = Environment(keys=(Key(KEY, policy),), accounts=(Account("111122223333"),))
-    request = Request("arn:aws:iam::999999999999:root", "kms:Decrypt", KEY, {}, assumed)
-    assert replay(env, request)[0].decision.allowed is allowed
-    assert decide(compile_environment(env), request) is allowed
+#: (condition, declared account, assumed facts, allowed): what `pipeline.pin_request` must fix for a caller or
+#: a key owner the environment does not declare. The first pair was found by the nightly profile: an
+#: undeclared account's organization is a free choice of the encoding (domain.py), so without it the pinned
+#: decision was not deterministic. ForAllValues over an absent key holds (semantics §3.3), over a path that is
+#: not the value it does not; the key owner's organization (`rorg`) is replayed by explain.augment_key_owner.
+_ORG_PATHS = {"ForAllValues:StringEqualsIfExists": {"aws:PrincipalOrgPaths": "o-abc/r-ab12/"}}
+_RESOURCE_ORG = {"StringEquals": {"aws:ResourceOrgID": "o-zzzzzzzzzz"}}
+_PINNED = [
+    (_ORG_PATHS, "111122223333", {}, True),
+    (_ORG_PATHS, "111122223333", {"org": "o-zzzzzzzzzz", "orgpath": "r-zz99/"}, False),
+    (_RESOURCE_ORG, "999999999999", {}, False),
+    (_RESOURCE_ORG, "999999999999", {"keyorg": "o-zzzzzzzzzz", "keyorgpath": "r-zz99/"}, True),
+]
 
 
 @pytest.mark.parametrize(
-    ("assumed", "allowed"),
-    [({}, False), ({"keyorg": "o-zzzzzzzzzz", "keyorgpath": "r-zz99/"}, True)],
-    ids=["no-organization", "assumed-organization"],
+    ("condition", "declared", "assumed", "allowed"),
+    _PINNED,
+    ids=["caller-no-org", "caller-assumed-org", "key-owner-no-org", "key-owner-assumed-org"],
 )
-def test_pinned_request_fixes_the_organization_of_an_undeclared_key_owner(
-    assumed: dict[str, str], allowed: bool
+def test_pinned_request_fixes_what_it_assumes_about_undeclared_accounts(
+    condition: dict[str, object], declared: str, assumed: dict[str, str], allowed: bool
 ) -> None:
-    # the owner account of a key the environment does not declare is in no organization or in one it does not
-    # declare (domain.py `rorg`); the pinned request fixes it as the request assumes it (`keyorg`), and the
-    # replay declares it (explain.augment_key_owner)
     text = json.dumps({"Statement": [{
-        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
-        "Condition": {"StringEquals": {"aws:ResourceOrgID": "o-zzzzzzzzzz"}},
+        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": condition,
     }]})
     policy = parse_policy(text, file="kp.json", kind=PolicyKind.KEY_POLICY)
-    env = Environment(keys=(Key(KEY, policy),), accounts=(Account("999999999999"),))
+    env = Environment(keys=(Key(KEY, policy),), accounts=(Account(declared),))
     request = Request("arn:aws:iam::999999999999:root", "kms:Decrypt", KEY, {}, assumed)
     assert replay(env, request)[0].decision.allowed is allowed
     assert decide(compile_environment(env), request) is allowed
