@@ -275,7 +275,9 @@ def render_text(items: Iterable[Report | CheckResult]) -> str:
 #: How the keys of `Request.assumed` read in text output.
 _ASSUMED_NAMES = {"org": "organization of the caller's account", "orgpath": "its path under the organization",
                   "uid": "unique id of the caller", "rolepath": "path of the caller's role",
-                  "region": "opt-in Region enabled by the caller's account"}
+                  "region": "opt-in Region enabled by the caller's account",
+                  "fedsource": "IAM user behind the federated user",
+                  "keyorg": "organization of the key's owner account", "keyorgpath": "its path under the organization"}
 
 
 def _refutation_lines(r: CheckResult, indent: str = "  ") -> list[str]:

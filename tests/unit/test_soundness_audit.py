@@ -15,6 +15,7 @@ from reasoner.explain import augment_all
 from reasoner.parse import parse_policy
 from reasoner.pipeline import check
 from reasoner.properties import AccessNotGranted, CanAccess, OnlyPrincipalsCan, PrincipalScope, ScopeKind
+from reasoner.render import render_text
 from reasoner.result import Verdict
 
 pytestmark = pytest.mark.solver
@@ -236,6 +237,7 @@ def test_undeclared_federated_session_of_a_declared_user() -> None:
     cx = r.counterexample
     assert cx is not None and cx.assumed == {"fedsource": bob.arn}
     assert any("session of user " + bob.arn in x.note for x in r.responsible)
+    assert f"assuming IAM user behind the federated user = {bob.arn}" in render_text([r])
     # bob's federated sessions count as bob in a scope, as a role's sessions count as the role
     assert check(env, OnlyPrincipalsCan((bob.arn, f"arn:aws:iam::{OWNER}:root"), ("kms:Decrypt",))).verdict is (
         Verdict.PROVED
@@ -321,6 +323,7 @@ def test_resource_org_of_undeclared_key_owner(condition: dict[str, object]) -> N
     env2, notes = augment_all(env, cx)
     assert evaluate(env2, cx).decision.allowed
     assert any("the key's owner, is in organization o-abc123def4" in n.note for n in notes)
+    assert "assuming organization of the key's owner account = o-abc123def4" in render_text([r])
     # a caller in the owner's own account sees the same organization as the key (one account, one org)
     inside = AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, (f"arn:aws:iam::{OWNER}:user/u",)), ("kms:Decrypt",))
     given = replace(env, options=replace(env.options, unknown_iam_worst_case=False))  # not via the root's Allow
