@@ -1053,7 +1053,11 @@ class Encoder:
                 path, _, name = e.rpartition("/")
                 last = d.f("role").atom(strings.literal(name, ignore_case=True))
                 full = smt.and_(d.f("rpath").atom(strings.literal(f"{path}/" if path else "", ignore_case=True)), last)
-                name_hit = full if c.worst_case else smt.or_(full, last)
+                # a path the counterexample records (`rolepath`) is replayed as a described role, compared in
+                # full; with none (`rpath` empty) the evaluator compares the name only (role names are unique
+                # in an account, so a policy naming the role fixes its path)
+                no_path = d.f("rpath").atom(strings.literal(""))
+                name_hit = full if c.worst_case else smt.or_(full, smt.and_(last, no_path))
                 out.append(smt.and_(c.guard, d.f("acct").is_lit(a), name_hit))
         return smt.or_(out)
 

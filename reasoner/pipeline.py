@@ -232,8 +232,13 @@ def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False)
             d.kind_is(PKind.SESSION),
             d.f("acct").is_lit(m.group(1)),
             d.f("role").atom(literal(name, ignore_case=True)),
-            # the path of a role the environment does not describe is the one the ARN spells
-            smt.or_(d.role_known(), d.f("rpath").atom(literal(f"{path}/" if path else "", ignore_case=True))),
+            # the path of a role the environment does not describe is the one the ARN spells, or one the
+            # counterexample does not record (`rpath` empty: the evaluator compares the role name only)
+            smt.or_(
+                d.role_known(),
+                d.f("rpath").atom(literal(f"{path}/" if path else "", ignore_case=True)),
+                d.f("rpath").atom(literal("")),
+            ),
         )
     if m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
         return smt.and_(
@@ -307,7 +312,19 @@ def _principal_matches(text: str, env: Environment, request: Request) -> bool:
         return (session.source if session is not None else request.assumed.get("fedsource")) == t
     if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
         s = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", principal)
-        return bool(s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower())
+        path, _, name = m.group(2).rpartition("/")
+        if not (s and s.group(1) == m.group(1) and s.group(2).lower() == name.lower()):
+            return False
+        # a role the environment does not describe has the path the counterexample assumes (none: the
+        # name decides, as `evaluate._role_matches` compares it)
+        described = any(
+            p.kind is PrincipalKind.ROLE
+            and p.arn.split(":")[4] == s.group(1)
+            and p.arn.rsplit("/", 1)[-1].lower() == s.group(2).lower()
+            for p in env.principals
+        )
+        assumed = request.assumed.get("rolepath", "").lower()
+        return described or not assumed or assumed == (f"{path}/" if path else "").lower()
     return t == principal
 
 

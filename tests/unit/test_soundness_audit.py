@@ -173,6 +173,25 @@ def test_lockout_guard_role_path_is_as_spelled() -> None:
     assert check(env, CanAccess(f"arn:aws:iam::{OTHER}:role/R", ("kms:Decrypt",))).verdict is not Verdict.PROVED
 
 
+@pytest.mark.parametrize("entry", ["role/Admin", "role/team/Admin"])
+def test_undescribed_role_of_an_account_whose_iam_is_given_replays(entry: str) -> None:
+    # found on the corpus (aws-cloudformation-templates__1): a session of an undescribed role that the key
+    # policy names, in the key's own account whose IAM is given. With a path the counterexample records
+    # (`rolepath`), the replay declares the role and compares the entry in full; with none, the evaluator
+    # compares the role name only (role names are unique in an account). Either way the answer replays.
+    key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    env = _env(_allow({"AWS": f"arn:aws:iam::{OWNER}:{entry}"}), key=key)
+    r = check(env, OnlyPrincipalsCan((f"arn:aws:iam::{OWNER}:root",), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED, r.reason
+    cx = r.counterexample
+    assert cx is not None and cx.principal.lower().startswith(f"arn:aws:sts::{OWNER}:assumed-role/admin/")
+    path = entry[len("role/") :].rpartition("/")[0]
+    assert cx.assumed.get("rolepath", "") in ("", f"{path}/" if path else "")
+    # the role's sessions are the role's in a scope: with it listed, nobody else gets in
+    only = OnlyPrincipalsCan((f"arn:aws:iam::{OWNER}:root", f"arn:aws:iam::{OWNER}:{entry}"), ("kms:Decrypt",))
+    assert check(env, only).verdict is Verdict.PROVED
+
+
 def test_federated_session_of_undeclared_user() -> None:
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     env = _env(_allow({"AWS": f"arn:aws:iam::{OTHER}:user/bob"}), key=key)
