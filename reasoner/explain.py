@@ -16,7 +16,7 @@ domain.py) is replayed in a copy of the environment that declares it (`augment_c
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
 from reasoner import evaluate as ev
@@ -145,6 +145,9 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
         account = m.group(1)
     if account is None:
         return env, None
+    # an account this declares keeps what the environment says of the caller's IAM: a principal it declares
+    # in an undeclared account has its own policies (IAM given), an undescribed one has unknown IAM
+    given = _caller_declared(env, text, facts)
     org = facts.get("org")
     if org is not None and org in {o.id for o in env.organizations} | {a.organization for a in env.accounts}:
         org = None  # an organization this environment declares is closed: the account is not in it here
@@ -152,12 +155,12 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
     regions = frozenset({region}) if region is not None and env.account(account) is None else None
     if org is not None and env.account(account) is None:
         path = tuple(x for x in facts.get("orgpath", "").split("/") if x)
-        accounts.append(Account(account, organization=org, ou_path=path, enabled_regions=regions, iam_known=False))
+        accounts.append(Account(account, organization=org, ou_path=path, enabled_regions=regions, iam_known=given))
         said.append(f"account {account} is in organization {org}" + (f" at `{org}/{'/'.join(path)}/`" if path else ""))
         if path and env.organization(org) is None:
             orgs.append(Organization(org, path[0], account))
     elif regions is not None:
-        accounts.append(Account(account, enabled_regions=regions, iam_known=False))
+        accounts.append(Account(account, enabled_regions=regions, iam_known=given))
     if regions is not None:
         said.append(f"account {account} has enabled the opt-in Region {region}")
     if m := _USER.fullmatch(text):
@@ -226,7 +229,7 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
     if not said:
         return env, None
     if declare_account and env.account(account) is None and not any(a.id == account for a in accounts):
-        accounts.append(Account(account, iam_known=False))
+        accounts.append(Account(account, iam_known=given))
     note = Reason(
         "<assumption>", None, None, "unknown caller", None, None, "rule",
         "not described by the environment: " + "; ".join(said),
@@ -239,6 +242,25 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
         sessions=tuple(sessions),
     )
     return new, note
+
+
+def _caller_declared(env: Environment, text: str, facts: Mapping[str, str]) -> bool:
+    """The caller is, or acts for, a principal the environment declares: the user, the role of a session, the
+    source user of a federated user (declared, or the one `facts` assume)."""
+    if _USER.fullmatch(text):
+        return env.principal(text) is not None
+    if m := _SESSION.fullmatch(text):
+        return any(
+            p.kind is PrincipalKind.ROLE
+            and p.arn.split(":")[4] == m.group(1)
+            and p.arn.rsplit("/", 1)[-1].lower() == m.group(2).lower()
+            for p in env.principals
+        )
+    if _FED.fullmatch(text):
+        session = env.session(text)
+        source = session.source if session is not None else facts.get("fedsource")
+        return source is not None and env.principal(source) is not None
+    return False
 
 
 def _describe(tags: dict[str, str], uid: str | None) -> str:

@@ -770,7 +770,17 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
                 parts.append(smt.not_(p))
     # what AWS derives for a caller the environment does not describe: as the request assumes it, else what
     # `explain.augment_caller` replays without the fact (no organization, no principal tag)
-    facts = request.assumed
+    # an organization an environment declares is closed: a fact that puts an undeclared account in it is
+    # ignored, as `explain.augment_caller` / `augment_key_owner` ignore it
+    closed = {o.id for e in d.environments for o in e.organizations} | {
+        a.organization for e in d.environments for a in e.accounts if a.organization
+    }
+    facts = {
+        k: v
+        for k, v in request.assumed.items()
+        if not (k in ("org", "orgpath") and request.assumed.get("org") in closed)
+        and not (k in ("keyorg", "keyorgpath") and request.assumed.get("keyorg") in closed)
+    }
     for view, fact, names in (
         ("p.inorg", "org", (("org", "org"), ("orgpath", "orgpath"))),
         ("r.inorg", "keyorg", (("rorg", "keyorg"), ("rorgpath", "keyorgpath"))),
@@ -781,6 +791,8 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
         parts.append(inorg if fact in facts else smt.not_(inorg))
         for name, key_name in names if fact in facts else ():
             if name in d.fields:
+                if not all(h.accepts(facts.get(key_name, "")) for h in d.fields[name].hard):
+                    raise ValueError(f"assumed `{facts.get(key_name, '')}` does not have the shape of `{name}`")
                 parts += _pin_field(d.fields[name], facts.get(key_name, ""))
                 pinned.append((d.fields[name], facts.get(key_name, "")))
     tags = {k[4:].lower(): v for k, v in facts.items() if k.startswith("tag:")}

@@ -183,8 +183,13 @@ def environments(draw: st.DrawFn) -> Environment:
     grants = tuple(draw(st.lists(grants_strategy(), max_size=2)))
     return Environment(
         keys=(Key(KEY, kp, grants=grants, tags=draw(st.sampled_from(({}, {"team": "IT"}, {"Team": "ops"})))),),
+        # the key owner's account is sometimes undeclared (its organization then unknown, domain.py `rorg`)
         accounts=(
-            Account("111122223333", organization=org_id, ou_path=("r-ab12",) if org_id else ()),
+            *(
+                ()
+                if draw(st.integers(0, 4)) == 0
+                else (Account("111122223333", organization=org_id, ou_path=("r-ab12",) if org_id else ()),)
+            ),
             Account(
                 "444455556666",
                 organization=org_id,
@@ -284,7 +289,35 @@ def requests_for(draw: st.DrawFn, env: Environment) -> Request:
             continue
         pool = sorted(values) + list(EXTRA_VALUES)
         context[key] = (draw(st.sampled_from(pool)),)
-    return Request(principal, action, KEY, context)
+    return Request(principal, action, KEY, context, draw(assumed_for(env, principal)))
+
+
+@st.composite
+def assumed_for(draw: st.DrawFn, env: Environment, principal: str) -> dict[str, str]:
+    """What a counterexample may assume about what the environment does not describe (`Request.assumed`,
+    domain.py): the organization of an undeclared account (the caller's, or the key owner's), the path of an
+    undescribed role, the source user of an undeclared federated user. `pipeline.pin_request` fixes them
+    and `explain.replay` declares them, so both sides must still agree."""
+    out: dict[str, str] = {}
+    if not draw(st.booleans()):
+        return out
+    parts = principal.split(":")
+    acct = parts[4] if len(parts) > 5 else None
+    if acct is not None and env.account(acct) is None and draw(st.booleans()):
+        out["org"] = draw(st.sampled_from(("o-zzzzzzzzzz", "o-abc1234567")))
+        out["orgpath"] = draw(st.sampled_from(("r-zz99/", "r-zz99/ou-zz99-1/")))
+    owner = KEY.split(":")[4]
+    if env.account(owner) is None and acct != owner and draw(st.booleans()):
+        out["keyorg"] = draw(st.sampled_from(("o-zzzzzzzzzz", "o-yyyyyyyyyy")))
+        out["keyorgpath"] = "r-zz99/"
+    if ":assumed-role/" in principal and draw(st.booleans()):
+        role = principal.split("/")[1].lower()
+        if not any(p.arn.split(":")[4] == acct and p.arn.rsplit("/", 1)[-1].lower() == role for p in env.principals):
+            out["rolepath"] = draw(st.sampled_from(("team/", "a/b/")))
+    if ":federated-user/" in principal and env.session(principal) is None and draw(st.booleans()):
+        users = [p.arn for p in env.principals if p.kind is PrincipalKind.USER and p.arn.split(":")[4] == acct]
+        out["fedsource"] = draw(st.sampled_from((*users, f"arn:aws:iam::{acct}:user/bob")))
+    return out
 
 
 @settings(max_examples=examples(40), deadline=None,

@@ -192,6 +192,24 @@ def test_undescribed_role_of_an_account_whose_iam_is_given_replays(entry: str) -
     assert check(env, only).verdict is Verdict.PROVED
 
 
+def test_declared_principal_of_an_undeclared_account_keeps_its_policies_in_an_assumed_organization() -> None:
+    # found by the nightly differential profile: a principal the environment declares in an account it does
+    # not declare has its own identity policies; the replay that puts the account in the organization the
+    # counterexample assumes must not turn its IAM into "not given" (explain.augment_caller)
+    key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    base = _env(_allow("*", {"StringEquals": {"aws:PrincipalOrgID": "o-zzzzzzzzzz"}}), key=key)
+    alice = Principal(
+        f"arn:aws:iam::{OTHER}:user/alice",
+        PrincipalKind.USER,
+        (_iam({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),),
+    )
+    env = replace(base, principals=(alice,), options=replace(base.options, unknown_iam_worst_case=False))
+    r = check(env, AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, (alice.arn,)), ("kms:Decrypt",)))
+    assert r.verdict is Verdict.REFUTED, r.reason
+    cx = r.counterexample
+    assert cx is not None and cx.principal == alice.arn and cx.assumed.get("org") == "o-zzzzzzzzzz"
+
+
 def test_federated_session_of_undeclared_user() -> None:
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     env = _env(_allow({"AWS": f"arn:aws:iam::{OTHER}:user/bob"}), key=key)
