@@ -29,8 +29,10 @@ class Request:
     #: What a counterexample assumes about a caller the environment does not describe (values AWS derives,
     #: not part of the call): "org" / "orgpath" (its account's organization id and path after `<org id>/`),
     #: "uid" (the unique id of its user or role), "tag:<key>" (a principal tag), "rolepath" (the path of its
-    #: undescribed role, e.g. "team/"), "region" (an opt-in Region its account enabled). Empty for user
-    #: requests; `explain.augment` replays them in a copy of the environment that declares them.
+    #: undescribed role, e.g. "team/"), "region" (an opt-in Region its account enabled), "fedsource" (the
+    #: IAM user behind an undeclared federated user), "keyorg" / "keyorgpath" (the organization of the
+    #: requested key's undeclared owner account). Empty for user requests; `explain.augment_all` replays them
+    #: in a copy of the environment that declares them.
     assumed: Mapping[str, str] = field(default_factory=dict)
 
     def __hash__(self) -> int:
