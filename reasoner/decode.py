@@ -24,7 +24,6 @@ from functools import cache
 from reasoner import smt, strings
 from reasoner.catalog import condition_key_may_exist, kms_condition_key_names
 from reasoner.domain import Domain, PKind, StrField
-from reasoner.environment import PrincipalKind
 from reasoner.evaluate import OPT_IN_REGIONS
 from reasoner.request import Request
 from reasoner.solve import Model
@@ -315,15 +314,7 @@ def _role_declared(domain: Domain, account: str, name: str) -> bool:
     """Every environment of the check describes the role `name` of `account` (names are unique ignoring
     case); otherwise its path is an assumption for the environments that do not (the domain gives a role
     the path of the environments that describe it)."""
-    return all(
-        any(
-            p.kind is PrincipalKind.ROLE
-            and p.arn.split(":")[4] == account
-            and p.arn.rsplit("/", 1)[-1].lower() == name.lower()
-            for p in env.principals
-        )
-        for env in domain.environments
-    )
+    return all(env.role_named(account, name) is not None for env in domain.environments)
 
 
 def _encryption_context(context: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

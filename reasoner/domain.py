@@ -115,14 +115,12 @@ _UNKNOWN_SHAPES: dict[str, tuple[Nfa, ...]] = {
         strings.glob("r-????*/"),
         strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-/")), 7, 512),
     ),
-    "rorg": (strings.glob("o-??????????*"), strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-")), 12, 34)),
-    "rorgpath": (
-        strings.glob("r-????*/"),
-        strings.shape(strings.CharSet(frozenset(_LOWER_DIGITS + "-/")), 7, 512),
-    ),
     "uid": (strings.glob("AIDA*"), strings.shape(strings.CharSet(frozenset(_UPPER_DIGITS)), 20, 20)),
     "rid": (strings.glob("AROA*"), strings.shape(strings.CharSet(frozenset(_UPPER_DIGITS)), 20, 20)),
 }
+# the requested key's undeclared owner account: the same shapes as a caller's organization and path
+_UNKNOWN_SHAPES["rorg"] = _UNKNOWN_SHAPES["org"]
+_UNKNOWN_SHAPES["rorgpath"] = _UNKNOWN_SHAPES["orgpath"]
 _ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 
 #: Characters of IAM user, role, session and federated-user names (`[\w+=,.@-]`, ASCII word characters).

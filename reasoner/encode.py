@@ -283,8 +283,7 @@ class Encoder:
     def declared_orgs(self) -> list[str]:
         """Organization ids the environment declares (closed: no undeclared account is a member), including
         the organization of a declared account when the organization itself is not declared."""
-        ids = {o.id for o in self.env.organizations} | {a.organization for a in self.env.accounts if a.organization}
-        return sorted(ids)
+        return sorted(self.env.declared_organizations())
 
     # -- resolve_caller -------------------------------------------------------------------------------
 

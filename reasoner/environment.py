@@ -202,3 +202,22 @@ class Environment:
 
     def organization(self, org_id: str) -> Organization | None:
         return next((o for o in self.organizations if o.id == org_id), None)
+
+    def role_named(self, account_id: str, name: str) -> Principal | None:
+        """The declared role of `account_id` called `name` (role names are unique in an account ignoring case,
+        whatever the path; a session ARN shows the name only)."""
+        return next(
+            (
+                p
+                for p in self.principals
+                if p.kind is PrincipalKind.ROLE
+                and p.arn.split(":")[4] == account_id
+                and p.arn.rsplit("/", 1)[-1].lower() == name.lower()
+            ),
+            None,
+        )
+
+    def declared_organizations(self) -> frozenset[str]:
+        """Organization ids the environment declares, including those its accounts name (closed: no account it
+        does not declare is a member)."""
+        return frozenset({o.id for o in self.organizations} | {a.organization for a in self.accounts if a.organization})

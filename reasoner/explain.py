@@ -66,16 +66,7 @@ def augment(env: Environment, request: Request) -> tuple[Environment, Reason | N
             new_principals[new_principals.index(p)] = grant_all(p)
     elif m := _SESSION.fullmatch(text):
         account, role_name = m.group(1), m.group(2)
-        role = next(
-            (
-                p
-                for p in env.principals
-                if p.kind is PrincipalKind.ROLE
-                and p.arn.split(":")[4] == account
-                and p.arn.rsplit("/", 1)[-1].lower() == role_name.lower()
-            ),
-            None,
-        )
+        role = env.role_named(account, role_name)
         if not _iam_missing(env, account, role is not None):
             return env, None
         if role is None:
@@ -149,7 +140,7 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
     # in an undeclared account has its own policies (IAM given), an undescribed one has unknown IAM
     given = _caller_declared(env, text, facts)
     org = facts.get("org")
-    if org is not None and org in {o.id for o in env.organizations} | {a.organization for a in env.accounts}:
+    if org is not None and org in env.declared_organizations():
         org = None  # an organization this environment declares is closed: the account is not in it here
     region = facts.get("region")
     regions = frozenset({region}) if region is not None and env.account(account) is None else None
@@ -174,16 +165,7 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
             said.append(f"user {text} has unique id {uid}")
     elif m := _SESSION.fullmatch(text):
         role_name = m.group(2)
-        role = next(
-            (
-                p
-                for p in env.principals
-                if p.kind is PrincipalKind.ROLE
-                and p.arn.split(":")[4] == account
-                and p.arn.rsplit("/", 1)[-1].lower() == role_name.lower()
-            ),
-            None,
-        )
+        role = env.role_named(account, role_name)
         session = env.session(text)
         role_path = facts.get("rolepath", "") if role is None else ""
         role_arn = role.arn if role is not None else f"arn:aws:iam::{account}:role/{role_path}{role_name}"
@@ -250,12 +232,7 @@ def _caller_declared(env: Environment, text: str, facts: Mapping[str, str]) -> b
     if _USER.fullmatch(text):
         return env.principal(text) is not None
     if m := _SESSION.fullmatch(text):
-        return any(
-            p.kind is PrincipalKind.ROLE
-            and p.arn.split(":")[4] == m.group(1)
-            and p.arn.rsplit("/", 1)[-1].lower() == m.group(2).lower()
-            for p in env.principals
-        )
+        return env.role_named(m.group(1), m.group(2)) is not None
     if _FED.fullmatch(text):
         session = env.session(text)
         source = session.source if session is not None else facts.get("fedsource")
@@ -282,7 +259,7 @@ def augment_key_owner(
     parts = request.resource.split(":")
     owner = parts[4] if len(parts) > 5 else None
     if closed is None:
-        closed = frozenset({o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization})
+        closed = env.declared_organizations()
     if org is None or owner is None or org in closed or env.account(owner) is not None:
         return env, None
     path = tuple(x for x in request.assumed.get("keyorgpath", "").split("/") if x)
@@ -300,7 +277,7 @@ def augment_key_owner(
 
 def augment_all(env: Environment, request: Request) -> tuple[Environment, list[Reason]]:
     """`augment_caller`, `augment_key_owner`, then `augment` (the worst case for unknown IAM) on the result."""
-    closed = frozenset({o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization})
+    closed = env.declared_organizations()
     env1, note1 = augment_caller(env, request)
     env2, note2 = augment_key_owner(env1, request, closed)
     env3, note3 = augment(env2, request)
@@ -348,31 +325,25 @@ def minimise(
     `named_paths` (the user paths the policies and the environment name), a user ARN whose path is none
     of them is also tried without its path (`user/example` rather than `user/example/example`)."""
     current = request
+
+    def simpler(trial: Request) -> bool:
+        try:
+            return still_violates(trial)
+        except Exception:  # a request the evaluator rejects is not a simplification
+            return False
+
     if named_paths is not None and (m := _USER_PATH.fullmatch(request.principal)) and m.group(2) not in named_paths:
         trial = replace(current, principal=m.group(1) + m.group(3))
-        try:
-            ok = still_violates(trial)
-        except Exception:  # a request the evaluator rejects is not a simplification
-            ok = False
-        if ok:
+        if simpler(trial):
             current = trial
     if "fedsource" in current.assumed:
         # a federated user's source user, when the violation does not depend on which user it is
         trial = replace(current, assumed={k: v for k, v in current.assumed.items() if k != "fedsource"})
-        try:
-            ok = still_violates(trial)
-        except Exception:  # a request the evaluator rejects is not a simplification
-            ok = False
-        if ok:
+        if simpler(trial):
             current = trial
     for key in sorted(request.context):
-        trial_ctx = {k: v for k, v in current.context.items() if k != key}
-        trial = replace(current, context=trial_ctx)
-        try:
-            ok = still_violates(trial)
-        except Exception:  # a request the evaluator rejects is not a simplification
-            ok = False
-        if ok:
+        trial = replace(current, context={k: v for k, v in current.context.items() if k != key})
+        if simpler(trial):
             current = trial
     return current
 

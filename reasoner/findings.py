@@ -328,17 +328,12 @@ def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
     return principal_is(d, pc.value, federated_sessions=True)
 
 
-def _declared_orgs(env: Environment) -> set[str]:
-    """Organizations the environment declares (closed, see domain.py), with those its accounts name."""
-    return {o.id for o in env.organizations} | {a.organization for a in env.accounts if a.organization}
-
-
 def undeclared_member(engine: Engine, orgs: Sequence[str]) -> smt.Term:
     """The caller's account is not declared and is in one of `orgs` that the environment does not declare
     (what `Request.assumed` records as "org")."""
     d = engine.compiled.domain
     env = engine.env
-    open_orgs = [o for o in orgs if o not in _declared_orgs(env)]
+    open_orgs = [o for o in orgs if o not in env.declared_organizations()]
     if not open_orgs:
         return smt.FALSE
     return smt.and_(
@@ -358,7 +353,7 @@ def caller_org(env: Environment | None, principal: str, assumed_org: str | None 
     acct = env.account(acct_id)
     if acct is not None:
         return acct.organization
-    return assumed_org if assumed_org is not None and assumed_org not in _declared_orgs(env) else None
+    return assumed_org if assumed_org is not None and assumed_org not in env.declared_organizations() else None
 
 
 def in_class(

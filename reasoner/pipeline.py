@@ -24,7 +24,7 @@ from reasoner import smt
 from reasoner.decode import DecodeError, decode_request
 from reasoner.domain import Domain, PKind, StrField, count_set_conditions, key_actions
 from reasoner.encode import EncodedEnvironment, Encoder
-from reasoner.environment import Environment, PrincipalKind
+from reasoner.environment import Environment
 from reasoner.errors import (
     InputError,
     InternalError,
@@ -74,7 +74,7 @@ class CompiledEnvironment:
     compile_seconds: float = 0.0
     error: ReasonerError | None = None
     incomplete: str | None = None  # why a proof would not be complete (UNSAT is then UNKNOWN)
-    _prefs: dict[str, smt.Term] = field(default_factory=dict)
+    _not_federated: smt.Term | None = None
 
     def flush(self) -> None:
         """Send everything created since the last flush (new atoms, definitions) to the solver."""
@@ -94,14 +94,12 @@ class CompiledEnvironment:
 
     def not_federated(self) -> smt.Term:
         """An assumption literal: the caller is not a federated user (a preference among counterexamples)."""
-        name = "pref.not_federated"
-        if name not in self._prefs:
+        if self._not_federated is None:
             d = self.domain
-            lit = d.script.declare(name, smt.BOOL)
-            d.script.require(smt.implies(lit, smt.not_(d.kind_is(PKind.FEDERATED))))
+            self._not_federated = d.script.declare("pref.not_federated", smt.BOOL)
+            d.script.require(smt.implies(self._not_federated, smt.not_(d.kind_is(PKind.FEDERATED))))
             self.flush()
-            self._prefs[name] = lit
-        return self._prefs[name]
+        return self._not_federated
 
     def encode_other(self, env: Environment) -> EncodedEnvironment:
         hit = self.others.get(id(env))
@@ -317,12 +315,7 @@ def _principal_matches(text: str, env: Environment, request: Request) -> bool:
             return False
         # a role the environment does not describe has the path the counterexample assumes (none: the
         # name decides, as `evaluate._role_matches` compares it)
-        described = any(
-            p.kind is PrincipalKind.ROLE
-            and p.arn.split(":")[4] == s.group(1)
-            and p.arn.rsplit("/", 1)[-1].lower() == s.group(2).lower()
-            for p in env.principals
-        )
+        described = env.role_named(s.group(1), s.group(2)) is not None
         assumed = request.assumed.get("rolepath", "").lower()
         return described or not assumed or assumed == (f"{path}/" if path else "").lower()
     return t == principal
@@ -704,12 +697,7 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
         kind, fields = PKind.USER, {"acct": m.group(1), "upath": f"{path}/" if path else "", "uname": name}
     elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
         kind, fields = PKind.SESSION, {"acct": m.group(1), "role": m.group(2), "sess": m.group(3)}
-        if not any(
-            p.arn.split(":")[4] == m.group(1) and p.arn.rsplit("/", 1)[-1].lower() == m.group(2).lower()
-            for env in d.environments
-            for p in env.principals
-            if p.kind is PrincipalKind.ROLE
-        ):
+        if not any(env.role_named(m.group(1), m.group(2)) for env in d.environments):
             # an undescribed role's path: as the counterexample assumes it, else `/` (what the evaluator uses);
             # a described role's path is fixed by the domain
             fields["rpath"] = request.assumed.get("rolepath", "")
@@ -772,9 +760,7 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     # `explain.augment_caller` replays without the fact (no organization, no principal tag)
     # an organization an environment declares is closed: a fact that puts an undeclared account in it is
     # ignored, as `explain.augment_caller` / `augment_key_owner` ignore it
-    closed = {o.id for e in d.environments for o in e.organizations} | {
-        a.organization for e in d.environments for a in e.accounts if a.organization
-    }
+    closed = frozenset().union(*(e.declared_organizations() for e in d.environments))
     facts = {
         k: v
         for k, v in request.assumed.items()
