@@ -128,27 +128,21 @@ NAME_CHARS = strings.CharSet(
     frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
 )
 _PATH_CHARS = strings.CharSet(NAME_CHARS.chars | frozenset("/"))
+#: An IAM path as it appears before a name: "" for `/`, else `/`-delimited segments each followed by `/`.
+_PATH = Nfa(
+    (strings.Tok(NAME_CHARS), strings.Tok(_PATH_CHARS, True), strings.Tok(strings.CharSet(frozenset("/")))),
+    frozenset({0, 3}),
+    frozenset({3}),
+)
 #: Well-formedness of the caller's names (IAM quotas): user and role names 1..64 name characters, user
 #: paths `/`-delimited (as they appear between `user/` and the name: "" for the path `/`, else segments
 #: each followed by `/`), role-session names 2..64, federated-user names 2..32, account ids 12 digits.
 _SHAPES: dict[str, tuple[Nfa, ...]] = {
     "acct": (strings.ACCOUNT_ID,),
     "uname": (strings.shape(NAME_CHARS, 1, 64),),
-    "upath": (
-        Nfa(
-            (strings.Tok(NAME_CHARS), strings.Tok(_PATH_CHARS, True), strings.Tok(strings.CharSet(frozenset("/")))),
-            frozenset({0, 3}),
-            frozenset({3}),
-        ),
-    ),
+    "upath": (_PATH,),
     "role": (strings.shape(NAME_CHARS, 1, 64),),
-    "rpath": (
-        Nfa(
-            (strings.Tok(NAME_CHARS), strings.Tok(_PATH_CHARS, True), strings.Tok(strings.CharSet(frozenset("/")))),
-            frozenset({0, 3}),
-            frozenset({3}),
-        ),
-    ),
+    "rpath": (_PATH,),
     "sess": (strings.shape(NAME_CHARS, 2, 64),),
     "fed": (strings.shape(NAME_CHARS, 2, 32),),
     "svc": (
