@@ -8,7 +8,7 @@ Guarantee: this is the *naive* encoding that the encoding notes measured and tha
 engine: every request field is a Z3 `String`, every glob a regular-expression membership, the principal
 ARN is tied to its account with a word equation. It exists to time the same question side by side with the
 real core, and to cross-check verdicts on the subset it expresses. It lives in `benchmarks/` so that the
-package rule "only `reasoner/smt.py` builds Z3 terms" is not broken.
+package rule "only `reasoner/symbolic/smt.py` builds Z3 terms" is not broken.
 
 Subset (anything else raises `NotExpressible`, reported as "not expressible", never guessed):
 - callers are the root user, IAM users (`user/<name>`, no path) and role sessions
@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import z3
 
-from reasoner import catalog
-from reasoner.ast import (
+from reasoner.analyses.properties import AccessNotGranted, CanAccess, NoNewAccess, ScopeKind
+from reasoner.front.ast import (
     Condition,
     ConditionOperator,
     Effect,
@@ -45,8 +45,8 @@ from reasoner.ast import (
     SetQualifier,
     Statement,
 )
-from reasoner.environment import Environment, Key, Principal, PrincipalKind
-from reasoner.properties import AccessNotGranted, CanAccess, NoNewAccess, ScopeKind
+from reasoner.semantics import catalog
+from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind
 
 ROOT, USER, SESSION, SERVICE = 0, 1, 2, 3
 

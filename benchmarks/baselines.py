@@ -10,7 +10,7 @@ says how to install it; nothing here is a dependency of the package, of its test
   action on this resource in some context?". We ask the same as our `CanAccess(principal, action, key)`.
   Install: `pip install reach-security` in the benchmark's environment (or put it on PYTHONPATH).
 - `@cloud-copilot/iam-simulate` (npm, AGPL): a concrete simulator of AWS's decision. We time its
-  `runSimulation` on the same requests as our `reasoner.evaluate.evaluate`, through a small Node script
+  `runSimulation` on the same requests as our `reasoner.semantics.evaluate.evaluate`, through a small Node script
   written to a temp dir at run time. Install: `npm install --prefix benchmarks/node` (its package.json pins
   the package), or point `REASONER_BENCH_NODE_MODULES` at a `node_modules` folder that has it.
 """
@@ -73,7 +73,7 @@ def no_organization(engine: Any) -> Any:
 
 def run_reach(ctx: Context, sec: Section) -> None:
     from benchmarks.generate import GenSpec, generate
-    from reasoner.properties import CanAccess
+    from reasoner.analyses.properties import CanAccess
 
     engine, policy = _reach()
     Stages.parse()
@@ -147,9 +147,9 @@ ADMIN_POLICY = {"Version": "2012-10-17",
 def _reach_corpus(ctx: Context, sec: Section, engine: Any, policy: Any, check: Any) -> tuple[int, int]:
     """The corpus key policies: can a role of the owner account, whose identity policy allows kms:*, call
     kms:Decrypt? Returns (agree, disagree)."""
-    from reasoner.ast import PolicyKind
-    from reasoner.environment import Principal, PrincipalKind
-    from reasoner.properties import CanAccess
+    from reasoner.analyses.properties import CanAccess
+    from reasoner.front.ast import PolicyKind
+    from reasoner.semantics.environment import Principal, PrincipalKind
 
     try:
         corpus = ctx.corpus
@@ -267,8 +267,7 @@ def _simulation(sc: Any, req: Any, context: Any = None) -> dict[str, Any]:
     for p in sc.principals:
         if p.arn == owner_arn:
             ids = [{"name": f"identity-{i}", "policy": json.loads(t)} for i, t in enumerate(p.policies)]
-    from reasoner import catalog
-
+    from reasoner.semantics import catalog
     source = context if context is not None else req.context
     ctx = {k: (list(v) if len(v) != 1 or catalog.is_multivalued(k) else v[0]) for k, v in source.items()}
     return {

@@ -5,7 +5,7 @@ Input: the corpus directory (`wild/` entries of kind `key-policy`, `kms-docs/` e
 have a Principal), and generated key policies of 1, 10, 100 and 1,000 statements (`benchmarks/generate.py`).
 Output: `run(corpus_dir, quick=False) -> dict` (shape of benchmarks/README.md): per built-in property
 (AccessNotGranted, OnlyPrincipalsCan, CanAccess, NoNewAccess, Equivalent) the latency p50/p90/p99/max of
-`reasoner.pipeline.check` on each corpus key policy (the first property of a policy includes compiling it,
+`reasoner.analyses.pipeline.check` on each corpus key policy (the first property of a policy includes compiling it,
 shown separately as `first_check`), verdict counts, and per synthetic size the cold compile + first check
 and a warm further check.
 Guarantee: the timed calls are the public `check`; every REFUTED verdict inside has been replayed by the
@@ -50,9 +50,9 @@ def _fill(text: str) -> str:
 
 def corpus_key_policies(corpus_dir: str | Path) -> tuple[list[tuple[str, Any]], int]:
     """(name, PolicyDocument) of the corpus key policies, and how many could not be used."""
-    from reasoner.ast import PolicyKind
     from reasoner.errors import ReasonerError
-    from reasoner.parse import parse_document, parse_policy
+    from reasoner.front.ast import PolicyKind
+    from reasoner.front.parse import parse_document, parse_policy
 
     root = Path(corpus_dir)
     out: list[tuple[str, Any]] = []
@@ -77,7 +77,7 @@ def corpus_key_policies(corpus_dir: str | Path) -> tuple[list[tuple[str, Any]], 
 
 
 def _properties(env: Any) -> list[tuple[str, Any]]:
-    from reasoner.properties import (
+    from reasoner.analyses.properties import (
         AccessNotGranted,
         CanAccess,
         Equivalent,
@@ -98,9 +98,9 @@ def _properties(env: Any) -> list[tuple[str, Any]]:
 
 
 def _corpus(corpus_dir: str | Path, quick: bool) -> tuple[dict[str, Any], list[str]]:
-    from reasoner.environment import Account, Environment, Key
+    from reasoner.analyses.pipeline import check, compile_environment
     from reasoner.errors import UnsupportedFeatureError
-    from reasoner.pipeline import check, compile_environment
+    from reasoner.semantics.environment import Account, Environment, Key
 
     policies, skipped = corpus_key_policies(corpus_dir)
     if quick:
@@ -153,7 +153,7 @@ def _lat(xs: list[float]) -> dict[str, float]:
 def _synthetic(quick: bool) -> tuple[dict[str, Any], list[str]]:
     from benchmarks.generate import GenSpec, generate
     from benchmarks.runner import build_environment, scaling_property
-    from reasoner.pipeline import check, compile_environment
+    from reasoner.analyses.pipeline import check, compile_environment
 
     figures: dict[str, Any] = {}
     notes: list[str] = []
@@ -181,7 +181,7 @@ def _synthetic(quick: bool) -> tuple[dict[str, Any], list[str]]:
 
 
 def run(corpus_dir: str | Path, quick: bool = False) -> dict[str, Any]:
-    from reasoner.pipeline import check  # noqa: F401 - fail early when the core is missing
+    from reasoner.analyses.pipeline import check  # noqa: F401 - fail early when the core is missing
 
     figures: dict[str, Any] = {}
     notes: list[str] = []

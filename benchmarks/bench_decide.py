@@ -1,4 +1,4 @@
-"""Concrete decisions per second: `reasoner.evaluate.evaluate` on a typical key policy, three identity
+"""Concrete decisions per second: `reasoner.semantics.evaluate.evaluate` on a typical key policy, three identity
 policies and a two-level SCP tree (issue 3: target >= 20,000 decisions/s on one core).
 
 Input: nothing (the environment is built here from inline policies).
@@ -81,9 +81,9 @@ SCPS: dict[str, list[dict[str, Any]]] = {
 
 
 def build_environment() -> Any:
-    from reasoner.ast import PolicyKind
-    from reasoner.environment import Account, Environment, Key, Organization, Principal, PrincipalKind
-    from reasoner.parse import parse_policy
+    from reasoner.front.ast import PolicyKind
+    from reasoner.front.parse import parse_policy
+    from reasoner.semantics.environment import Account, Environment, Key, Organization, Principal, PrincipalKind
 
     def parse(doc: dict[str, Any], kind: PolicyKind, name: str) -> Any:
         return parse_policy(json.dumps(doc, indent=2), file=name, kind=kind)
@@ -109,7 +109,7 @@ def build_environment() -> Any:
 
 
 def requests() -> list[Any]:
-    from reasoner.request import Request
+    from reasoner.semantics.request import Request
 
     principals = [f"arn:aws:sts::{OWN}:assumed-role/App/worker", f"arn:aws:sts::{OWN}:assumed-role/KeyAdmin/ops",
                   f"arn:aws:sts::{EXT}:assumed-role/Partner/p", f"arn:aws:iam::{OWN}:user/KMSAdminUser",
@@ -128,8 +128,8 @@ def requests() -> list[Any]:
 
 def _sanity(env: Any) -> None:
     """A few known answers, so that a broken evaluator cannot produce a figure."""
-    from reasoner.evaluate import evaluate
-    from reasoner.request import Request
+    from reasoner.semantics.evaluate import evaluate
+    from reasoner.semantics.request import Request
 
     app = f"arn:aws:sts::{OWN}:assumed-role/App/worker"
     ec = {"kms:EncryptionContext:app": ("billing",)}
@@ -150,7 +150,7 @@ def _sanity(env: Any) -> None:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from reasoner.evaluate import evaluate
+    from reasoner.semantics.evaluate import evaluate
 
     env = build_environment()
     _sanity(env)

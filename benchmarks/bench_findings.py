@@ -4,8 +4,8 @@ whole key-policy corpus < 2 minutes on 2 cores.
 Input: the corpus directory: `wild/` entries of kind `key-policy` and the `kms-docs/` policies and
 statements parsed as key policies (they have a Principal).
 Output: `run(corpus_dir, quick=False) -> dict` (shape of benchmarks/README.md: `figures` and `notes`): per
-key the wall time of `reasoner.findings.findings` (p50/p90/p99/max), the corpus total, how many keys have
-external and public access, how many are proved complete, and the same for `reasoner.hygiene.hygiene`.
+key the wall time of `reasoner.analyses.findings.findings` (p50/p90/p99/max), the corpus total, how many keys have
+external and public access, how many are proved complete, and the same for `reasoner.analyses.hygiene.hygiene`.
 Guarantee: the timed call is the public `findings` on one single-key environment per policy (no IAM given:
 worst case); template placeholders are instantiated by `instantiate` (the stack's own account becomes the
 key's account 111122223333, a `aws_kms_key...arn` reference the key's ARN, every other account placeholder
@@ -61,8 +61,8 @@ def instantiate(text: str) -> str:
 
 def corpus_key_policies(corpus_dir: str | Path, *, fill: bool = True) -> list[tuple[str, Any]]:
     """(name, PolicyDocument) of every corpus key policy that parses (structure only, no validation)."""
-    from reasoner.ast import PolicyKind
-    from reasoner.parse import parse_document
+    from reasoner.front.ast import PolicyKind
+    from reasoner.front.parse import parse_document
 
     root = Path(corpus_dir)
     out: list[tuple[str, Any]] = []
@@ -99,8 +99,8 @@ def _percentile(xs: list[float], q: float) -> float:
 
 
 def run(corpus_dir: str | Path, quick: bool = False) -> dict[str, Any]:
-    from reasoner.findings import findings, key_policy_environment
-    from reasoner.hygiene import hygiene
+    from reasoner.analyses.findings import findings, key_policy_environment
+    from reasoner.analyses.hygiene import hygiene
 
     policies = corpus_key_policies(corpus_dir)
     if quick:

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reasoner.ast import PolicyKind
-from reasoner.parse import parse_and_validate
-from reasoner.validate import KEY_POLICY_MAX_BYTES
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_and_validate
+from reasoner.front.validate import KEY_POLICY_MAX_BYTES
 
 FOLDERS = ("kms-docs", "aws-docs-other", "iam-docs", "wild")
 _WILD_KINDS = {"key-policy": PolicyKind.KEY_POLICY, "resource-policy": PolicyKind.RESOURCE}

@@ -1,8 +1,8 @@
 """The benchmark runner: every section, one table, one JSON file, and ratios against an earlier run.
 
 Input: command-line options (`--quick`, `--json OUT`, `--compare OLD.json`, `--only SECTION ...`) and the
-stages that exist in the tree (`reasoner.parse`, `reasoner.evaluate`, `reasoner.pipeline`,
-`reasoner.findings`, the stage benchmarks `benchmarks/bench_*.py`, the optional external baselines).
+stages that exist in the tree (`reasoner.front.parse`, `reasoner.semantics.evaluate`, `reasoner.analyses.pipeline`,
+`reasoner.analyses.findings`, the stage benchmarks `benchmarks/bench_*.py`, the optional external baselines).
 Output: a text table on stdout (figure, value, unit, target, verdict against the target), the same as JSON
 (`Report.to_json`), and with `--compare` a table of new/old ratios per figure.
 Guarantee: a number is printed only when it was measured in this run on this machine; a section whose
@@ -705,15 +705,17 @@ class Stages:
 
     @staticmethod
     def parse() -> Callable[..., Any]:
-        return _require_stage_callable("reasoner.parse", "parse_policy")
+        return _require_stage_callable("reasoner.front.parse", "parse_policy")
 
     @staticmethod
     def evaluate() -> Callable[..., Any]:
-        return _guard(_require_stage_callable("reasoner.evaluate", "evaluate"), "reasoner.evaluate.evaluate")
+        evaluate = _require_stage_callable("reasoner.semantics.evaluate", "evaluate")
+        return _guard(evaluate, "reasoner.semantics.evaluate.evaluate")
 
     @staticmethod
     def check() -> Callable[..., Any]:
-        return _guard(_require_stage_callable("reasoner.pipeline", "check"), "reasoner.pipeline.check")
+        check = _require_stage_callable("reasoner.analyses.pipeline", "check")
+        return _guard(check, "reasoner.analyses.pipeline.check")
 
 
 def _guard(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -744,8 +746,8 @@ def parse_generated(text: str, file: str, kind: Any, key_account: str | None = N
     if len(text.encode()) <= 32_768:
         return parse(text, **kwargs), ""
     try:
-        from reasoner.parse import parse_document
-        from reasoner.validate import validate
+        from reasoner.front.parse import parse_document
+        from reasoner.front.validate import validate
     except ImportError:
         return parse(text, **kwargs), ""
     doc, diags = parse_document(text, file=file, kind=kind)
@@ -760,7 +762,7 @@ def parse_generated(text: str, file: str, kind: Any, key_account: str | None = N
 def _is_size_error(diag: Any) -> bool:
     """The size-limit diagnostic of validation (code POL025 `TOO_LARGE`), and nothing else."""
     try:
-        from reasoner.validate import TOO_LARGE
+        from reasoner.front.validate import TOO_LARGE
     except ImportError:
         msg = str(getattr(diag, "message", "")).lower()
         return "bytes" in msg and "limit" in msg
@@ -769,8 +771,8 @@ def _is_size_error(diag: Any) -> bool:
 
 def build_environment(sc: Any) -> tuple[Any, list[str]]:
     """The `reasoner.Environment` of a generated scenario; every policy goes through the parser."""
-    from reasoner.ast import PolicyKind
-    from reasoner.environment import Account, Environment, Key, Principal, PrincipalKind, Session
+    from reasoner.front.ast import PolicyKind
+    from reasoner.semantics.environment import Account, Environment, Key, Principal, PrincipalKind, Session
 
     notes: list[str] = []
     label = sc.spec.label
@@ -823,7 +825,7 @@ def generated_requests(sc: Any, limit: int | None = None) -> list[Any]:
     """Concrete requests over the scenario: every caller (root, user, role session) x a few actions x
     two contexts (none; a service call with an encryption context)."""
     from benchmarks.generate import KMS_ACTIONS, REGION
-    from reasoner.request import Request
+    from reasoner.semantics.request import Request
 
     callers = []
     for p in sc.principals:
@@ -844,14 +846,14 @@ def generated_requests(sc: Any, limit: int | None = None) -> list[Any]:
 
 def warm_property(sc: Any) -> Any:
     """A property used only to get an environment compiled before a warm timing."""
-    from reasoner.properties import CanAccess
+    from reasoner.analyses.properties import CanAccess
 
     return CanAccess(f"arn:aws:iam::{sc.owner}:root", ("kms:DescribeKey",), (sc.key_arn,))
 
 
 def scaling_property(sc: Any, action: str = "kms:Decrypt") -> Any:
     """The query of the scaling curves: no principal outside the owner account can `action` on the key."""
-    from reasoner.properties import AccessNotGranted, PrincipalScope
+    from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
 
     return AccessNotGranted(PrincipalScope.outside_account(sc.owner), (action,), (sc.key_arn,))
 
@@ -938,7 +940,7 @@ def section_strings(ctx: Context, sec: Section) -> None:
         sizes, seeds, timeout_s = (1, 10), (0, 1), 5.0
     else:
         sizes, seeds, timeout_s = (1, 10, 30, 100), (0, 1, 2), 30.0
-    from reasoner.properties import NoNewAccess
+    from reasoner.analyses.properties import NoNewAccess
 
     actions = ("kms:Decrypt",) if ctx.quick else ("kms:Decrypt", "kms:ScheduleKeyDeletion")
     warm_up(ctx)
@@ -1066,8 +1068,8 @@ def corpus_key_documents(corpus: Path, limit: int | None = None) -> tuple[list[t
     if shared_loader is not None:
         docs, skipped = shared_loader(corpus)
         return (docs[:limit] if limit is not None else docs), skipped
-    from reasoner.ast import PolicyKind
     from reasoner.errors import ReasonerError
+    from reasoner.front.ast import PolicyKind
 
     parse = Stages.parse()
     out: list[tuple[str, Any]] = []
@@ -1082,7 +1084,7 @@ def corpus_key_documents(corpus: Path, limit: int | None = None) -> tuple[list[t
 
 def corpus_key_environments(corpus: Path, limit: int | None = None) -> tuple[list[tuple[str, Any]], int]:
     """One single-key environment per usable corpus key policy (key owner 111122223333); (envs, unusable)."""
-    from reasoner.environment import Account, Environment, Key
+    from reasoner.semantics.environment import Account, Environment, Key
 
     docs, skipped = corpus_key_documents(corpus, limit)
     envs = []
@@ -1095,13 +1097,13 @@ def corpus_key_environments(corpus: Path, limit: int | None = None) -> tuple[lis
 
 def section_findings(ctx: Context, sec: Section) -> None:
     try:
-        mod = importlib.import_module("reasoner.findings")
+        mod = importlib.import_module("reasoner.analyses.findings")
     except ModuleNotFoundError:
-        raise Skip("findings not available (`reasoner.findings` does not exist yet)") from None
+        raise Skip("findings not available (`reasoner.analyses.findings` does not exist yet)") from None
     fn = getattr(mod, "findings", None)
     if fn is None or not callable(fn):
-        raise Skip("findings not available (`reasoner.findings` has no `findings(environment)` function yet)")
-    fn = _guard(fn, "reasoner.findings.findings")
+        raise Skip("findings not available (`reasoner.analyses.findings` has no `findings(environment)` function yet)")
+    fn = _guard(fn, "reasoner.analyses.findings.findings")
     docs, skipped = corpus_key_documents(ctx.corpus, 5 if ctx.tiny else 20 if ctx.quick else None)
     if not docs:
         raise Skip("no corpus key policy parses")
@@ -1112,7 +1114,7 @@ def section_findings(ctx: Context, sec: Section) -> None:
         if wrap is not None:
             env = wrap(doc)
         else:
-            from reasoner.environment import Environment, Key
+            from reasoner.semantics.environment import Environment, Key
 
             env = Environment(keys=(Key(arn=f"arn:aws:kms:us-east-1:111122223333:key/bench-{i:04d}",
                                         policy=doc),))
@@ -1179,7 +1181,7 @@ def section_cold_start(ctx: Context, sec: Section) -> None:
 
 def _cli_has_command(name: str) -> bool:
     try:
-        from reasoner.cli import build_parser
+        from reasoner.face.cli import build_parser
     except ImportError:
         return False
     return any(isinstance(action, argparse._SubParsersAction) and name in action.choices
@@ -1219,7 +1221,7 @@ def section_memory(ctx: Context, sec: Section) -> None:
     script = ("import sys; from benchmarks import runner; from benchmarks.generate import GenSpec, generate; "
               f"sc = generate(GenSpec(statements={n})); env, _ = runner.build_environment(sc); "
               "runner.Stages.check()(env, runner.scaling_property(sc))")
-    floor = "import reasoner.pipeline, reasoner.parse, reasoner.evaluate"
+    floor = "import reasoner.analyses.pipeline, reasoner.front.parse, reasoner.semantics.evaluate"
     for name, code in ((f"check_{n}_statements_child_max_rss_mb", script), ("import_child_max_rss_mb", floor)):
         _, status, mb = run_child([sys.executable, "-c", code], cwd=ROOT, timeout=600)
         if status == 0:

@@ -7,8 +7,28 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from reasoner.ast import Effect, PolicyDocument, PolicyKind, Statement
-from reasoner.environment import (
+from reasoner.analyses.properties import (
+    AccessNotGranted,
+    CanAccess,
+    Equivalent,
+    NoNewAccess,
+    OnlyPrincipalsCan,
+    PrincipalScope,
+    ScopeKind,
+)
+from reasoner.analyses.result import CheckResult, Verdict
+from reasoner.errors import (
+    Diagnostic,
+    InputError,
+    InternalError,
+    PolicySyntaxError,
+    PolicyValidationError,
+    ReasonerError,
+    Severity,
+    UnsupportedFeatureError,
+)
+from reasoner.front.ast import Effect, PolicyDocument, PolicyKind, Statement
+from reasoner.semantics.environment import (
     Account,
     Environment,
     Grant,
@@ -20,37 +40,23 @@ from reasoner.environment import (
     PrincipalKind,
     Session,
 )
-from reasoner.errors import (
-    Diagnostic,
-    InputError,
-    InternalError,
-    PolicySyntaxError,
-    PolicyValidationError,
-    ReasonerError,
-    Severity,
-    UnsupportedFeatureError,
-)
-from reasoner.properties import (
-    AccessNotGranted,
-    CanAccess,
-    Equivalent,
-    NoNewAccess,
-    OnlyPrincipalsCan,
-    PrincipalScope,
-    ScopeKind,
-)
-from reasoner.request import Decision, Evaluation, Reason, Request
-from reasoner.result import CheckResult, Verdict
+from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.source import Span
 
-_LAZY = {"check": "reasoner.props", "compile_environment": "reasoner.pipeline",
-         "CompiledEnvironment": "reasoner.pipeline", "load_environment": "reasoner.manifest",
-         "parse_policy": "reasoner.parse", "load_policy": "reasoner.parse", "evaluate": "reasoner.evaluate"}
+_LAZY = {
+    "check": "reasoner.language.property_files",
+    "compile_environment": "reasoner.analyses.pipeline",
+    "CompiledEnvironment": "reasoner.analyses.pipeline",
+    "load_environment": "reasoner.front.manifest",
+    "parse_policy": "reasoner.front.parse",
+    "load_policy": "reasoner.front.parse",
+    "evaluate": "reasoner.semantics.evaluate",
+}
 
 
 def __getattr__(name: str) -> object:
     """`check` and `compile_environment` load Z3 (~90 ms) only when first used. `check` is
-    `reasoner.props.check`: `reasoner.pipeline.check` that also takes a claim string."""
+    `reasoner.language.property_files.check`: `reasoner.analyses.pipeline.check` that also takes a claim string."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'reasoner' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """`python -m reasoner` runs the command line."""
 
-from reasoner.cli import main
+from reasoner.face.cli import main
 
 raise SystemExit(main())

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
 
-from reasoner.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier
-from reasoner.parse import grammar_text, parse_policy
+from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier
+from reasoner.front.parse import grammar_text, parse_policy
 
 
 def examples(n: int) -> int:

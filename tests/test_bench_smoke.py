@@ -146,9 +146,9 @@ KEY = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def _env(extra: list[dict[str, object]]):  # type: ignore[no-untyped-def]
-    parse = pytest.importorskip("reasoner.parse")
-    from reasoner.ast import PolicyKind
-    from reasoner.environment import Account, Environment, Key
+    parse = pytest.importorskip("reasoner.front.parse")
+    from reasoner.front.ast import PolicyKind
+    from reasoner.semantics.environment import Account, Environment, Key
 
     doc = {"Version": "2012-10-17", "Statement": [
         {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
@@ -201,7 +201,7 @@ CASES = [
 @pytest.mark.parametrize(("extra", "action", "want"), CASES)
 def test_string_baseline_answers(extra: list[dict[str, object]], action: str, want: str) -> None:
     from benchmarks import baseline_strings
-    from reasoner.properties import AccessNotGranted, PrincipalScope
+    from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
 
     prop = AccessNotGranted(PrincipalScope.outside_account(OWNER), (action,), (KEY,))
     res = baseline_strings.check(_env(extra), prop, timeout_s=20)
@@ -211,7 +211,7 @@ def test_string_baseline_answers(extra: list[dict[str, object]], action: str, wa
 @pytest.mark.solver
 def test_string_baseline_can_access_and_subset() -> None:
     from benchmarks import baseline_strings
-    from reasoner.properties import CanAccess, Equivalent
+    from reasoner.analyses.properties import CanAccess, Equivalent
 
     env = _env([_external()])
     assert baseline_strings.check(env, CanAccess(f"arn:aws:iam::{OWNER}:root", ("kms:PutKeyPolicy",), (KEY,)),
@@ -227,8 +227,8 @@ def test_string_baseline_can_access_and_subset() -> None:
 @pytest.mark.parametrize(("extra", "action", "want"), CASES)
 def test_core_agrees_with_the_string_baseline(extra: list[dict[str, object]], action: str, want: str) -> None:
     """The same cases through the symbolic core: the two encodings must give the same verdict."""
-    pipeline = pytest.importorskip("reasoner.pipeline")
-    from reasoner.properties import AccessNotGranted, PrincipalScope
+    pipeline = pytest.importorskip("reasoner.analyses.pipeline")
+    from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
 
     prop = AccessNotGranted(PrincipalScope.outside_account(OWNER), (action,), (KEY,))
     assert pipeline.check(_env(extra), prop).verdict.value == want

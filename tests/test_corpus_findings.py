@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_findings import corpus_key_policies
-from reasoner.explain import replay
-from reasoner.findings import findings, in_class, key_policy_environment, principal_account
-from reasoner.hygiene import hygiene
-from reasoner.request import Request
-from reasoner.result import Verdict
+from reasoner.analyses.explain import replay
+from reasoner.analyses.findings import findings, in_class, key_policy_environment, principal_account
+from reasoner.analyses.hygiene import hygiene
+from reasoner.analyses.result import Verdict
+from reasoner.semantics.request import Request
 
 pytestmark = [pytest.mark.slow, pytest.mark.solver]
 
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.solver]
 def _sweep_uncovered(env: object, result: object, accounts: list[str]) -> list[Request]:
     """Concrete external requests (root and a role session of each account named in the policy plus an
     unknown account, every key action, empty context) that the evaluator allows but no finding covers."""
-    from reasoner.domain import key_actions
+    from reasoner.symbolic.domain import key_actions
 
     out = []
     for acct in accounts:

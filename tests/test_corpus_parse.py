@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from reasoner.ast import PolicyKind
 from reasoner.errors import Diagnostic
-from reasoner.parse import parse_and_validate, parse_document
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_and_validate, parse_document
 
 FOLDERS = ("kms-docs", "aws-docs-other", "iam-docs", "wild")
 WILD_KINDS = {"key-policy": PolicyKind.KEY_POLICY, "resource-policy": PolicyKind.RESOURCE}

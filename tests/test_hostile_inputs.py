@@ -7,7 +7,7 @@ stable code registered in `errors.CODES`, and the documented exit status (2 wher
 diagnostic of every file is printed.
 
 Entry points: `reasoner validate`, `decide`, `check`, `findings`, `diff`, `lint` (in-process through
-`reasoner.cli.main`, a few through `python -m reasoner`), and the Python API (`parse.parse_document`,
+`reasoner.face.cli.main`, a few through `python -m reasoner`), and the Python API (`parse.parse_document`,
 `parse.parse_policy`, `parse.load_policy`, `manifest.load_environment`, `props.parse_text`,
 `props.compile_file`). Big inputs are built in tmp directories (a 50 MB file is sparse), so the whole
 module runs in a few seconds. Endless streams (a FIFO nobody writes to, `/dev/zero`) run under a watchdog
@@ -31,12 +31,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoner import props
-from reasoner.cli import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, main
-from reasoner.environment import Environment
 from reasoner.errors import CODES, InputError, PolicyValidationError, ReasonerError
-from reasoner.manifest import load_environment, parse_environment
-from reasoner.parse import (
+from reasoner.face.cli import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, main
+from reasoner.front.manifest import load_environment, parse_environment
+from reasoner.front.parse import (
     MAX_INPUT_BYTES,
     load_policy,
     parse_and_validate,
@@ -44,6 +42,8 @@ from reasoner.parse import (
     parse_policy,
     read_input_text,
 )
+from reasoner.language import property_files as props
+from reasoner.semantics.environment import Environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed"
@@ -700,7 +700,7 @@ def _subject_for(data: st.DataObject, pattern: str) -> str:
 @settings(max_examples=300, deadline=None)
 @given(st.text(_PATTERN_CHARS, max_size=12), st.booleans(), st.data())
 def test_automaton_agrees_with_the_glob_regex(pattern: str, fold: bool, data: st.DataObject) -> None:
-    from reasoner.patterns import _automaton_fullmatch, compile_glob
+    from reasoner.semantics.patterns import _automaton_fullmatch, compile_glob
 
     glob = compile_glob(pattern, ignore_case=fold)
     assert glob._regex is not None
@@ -713,7 +713,7 @@ def test_automaton_agrees_with_the_glob_regex(pattern: str, fold: bool, data: st
 def test_automaton_agrees_with_the_resource_regex(segments: list[str], data: st.DataObject) -> None:
     """Segment-wise Resource matching (semantics §2.2): inner wildcards stop at `:`, a segment-final `*` may
     cross colons, the first five segments ignore case."""
-    from reasoner.patterns import _automaton_fullmatch, compile_resource
+    from reasoner.semantics.patterns import _automaton_fullmatch, compile_resource
 
     pattern = ":".join(segments)
     compiled = compile_resource(pattern)
@@ -790,7 +790,7 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
 
 def test_hostile_claim_strings_through_the_api() -> None:
     """`reasoner.check(env, "claim")` parses claims with `props.compile_claim`: only `PropertyError`s."""
-    from reasoner.environment import Environment as Env
+    from reasoner.semantics.environment import Environment as Env
 
     env = Env()
     for claim in ("", "\x00", "nobody can", "nobody can kms:Decrypt on key " + "k" * 100_000, "[" * 100_000,

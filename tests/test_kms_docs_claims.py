@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from reasoner.ast import PolicyDocument, PolicyKind
-from reasoner.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Session
-from reasoner.evaluate import evaluate
-from reasoner.parse import parse_policy
-from reasoner.request import Request
+from reasoner.front.ast import PolicyDocument, PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Session
+from reasoner.semantics.evaluate import evaluate
+from reasoner.semantics.request import Request
 
 ALICE_KEY = (
     "arn:aws:kms:us-west-2:712816755609:key/1234abcd-12ab-34cd-56ef-1234567890ab"  # alice's own account

@@ -14,12 +14,8 @@ from dataclasses import replace
 
 import pytest
 
-from reasoner.ast import PolicyKind
-from reasoner.environment import Account, Environment, Key, Options, Principal, PrincipalKind
-from reasoner.evaluate import evaluate
-from reasoner.parse import parse_policy
-from reasoner.pipeline import check, compile_environment
-from reasoner.properties import (
+from reasoner.analyses.pipeline import check, compile_environment
+from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
     Equivalent,
@@ -27,8 +23,12 @@ from reasoner.properties import (
     PrincipalScope,
     ScopeKind,
 )
-from reasoner.request import Decision
-from reasoner.result import Verdict
+from reasoner.analyses.result import Verdict
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Account, Environment, Key, Options, Principal, PrincipalKind
+from reasoner.semantics.evaluate import evaluate
+from reasoner.semantics.request import Decision
 
 pytestmark = pytest.mark.solver
 

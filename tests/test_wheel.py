@@ -30,8 +30,8 @@ POLICY = """{
 BAD_POLICY = '{"Statement": [{"Effect": "allow", "Action": "kms:*", "Resource": "*",}]}'
 SCRIPT = """
 import pathlib, sys
-import reasoner, reasoner.parse
-from reasoner.parse import grammar_text, load_policy
+import reasoner, reasoner.front.parse
+from reasoner.front.parse import grammar_text, load_policy
 here = pathlib.Path(reasoner.__file__).resolve()
 assert "site-packages" in here.parts, here
 assert not str(here).startswith(sys.argv[2]), here
@@ -74,7 +74,7 @@ def test_wheel_ships_the_grammar_and_parses_outside_the_tree(tmp_path: Path) -> 
     (wheel,) = dist.glob("reasoner-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "reasoner/grammars/policy.lark" in names
-    assert "reasoner/parse.py" in names
+    assert "reasoner/front/parse.py" in names
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_check import corpus_key_policies
-from reasoner.environment import Account, Environment, Key
+from reasoner.analyses.explain import replay
+from reasoner.analyses.pipeline import check, compile_environment
+from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
+from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError
-from reasoner.explain import replay
-from reasoner.pipeline import check, compile_environment
-from reasoner.properties import AccessNotGranted, PrincipalScope
-from reasoner.request import Request
-from reasoner.result import Verdict
+from reasoner.semantics.environment import Account, Environment, Key
+from reasoner.semantics.request import Request
 
 pytestmark = [pytest.mark.solver, pytest.mark.slow]
 

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reasoner.domain import well_formed
+from reasoner.analyses.explain import replay
+from reasoner.analyses.pipeline import check as check_property
+from reasoner.analyses.pipeline import compile_environment
+from reasoner.analyses.properties import AccessNotGranted, Equivalent, NoNewAccess, PrincipalScope
+from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, UnsupportedFeatureError
-from reasoner.explain import replay
-from reasoner.pipeline import check as check_property
-from reasoner.pipeline import compile_environment
-from reasoner.properties import AccessNotGranted, Equivalent, NoNewAccess, PrincipalScope
-from reasoner.result import Verdict
+from reasoner.symbolic.domain import well_formed
 from tests.differential.test_verdicts_agree import ACTIONS, environments, requests_for
 from tests.strategies import examples
 

@@ -18,10 +18,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reasoner import evaluate as ev
-from reasoner.ast import PolicyDocument, PolicyKind
-from reasoner.domain import key_actions
-from reasoner.environment import (
+from reasoner.analyses.explain import replay
+from reasoner.analyses.pipeline import compile_environment, decide
+from reasoner.errors import InputError, UnsupportedFeatureError
+from reasoner.front.ast import PolicyDocument, PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics import evaluate as ev
+from reasoner.semantics.environment import (
     Account,
     Environment,
     Grant,
@@ -33,11 +36,8 @@ from reasoner.environment import (
     PrincipalKind,
     Session,
 )
-from reasoner.errors import InputError, UnsupportedFeatureError
-from reasoner.explain import replay
-from reasoner.parse import parse_policy
-from reasoner.pipeline import compile_environment, decide
-from reasoner.request import Request
+from reasoner.semantics.request import Request
+from reasoner.symbolic.domain import key_actions
 from tests.strategies import examples, policy_documents, principal_arns
 
 pytestmark = pytest.mark.solver

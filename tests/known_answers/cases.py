@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasoner.environment import Account
+from reasoner.semantics.environment import Account
 from tests.known_answers.harness import (
     DEFAULT_KP_STMT,
     K2,

@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from reasoner.ast import PolicyDocument, PolicyKind
-from reasoner.environment import (
+from reasoner.errors import PolicyValidationError
+from reasoner.front.ast import PolicyDocument, PolicyKind
+from reasoner.front.parse import parse_document, parse_policy
+from reasoner.semantics.environment import (
     Account,
     Environment,
     Grant,
@@ -24,9 +26,7 @@ from reasoner.environment import (
     PrincipalKind,
     Session,
 )
-from reasoner.errors import PolicyValidationError
-from reasoner.parse import parse_document, parse_policy
-from reasoner.request import Request
+from reasoner.semantics.request import Request
 
 O = "111111111111"  # key owner  # noqa: E741
 A = "222222222222"  # external account

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from reasoner.evaluate import evaluate
+from reasoner.semantics.evaluate import evaluate
 from tests.known_answers.cases import CASES, NOT_DECISIONS
 from tests.known_answers.harness import build
 
@@ -40,7 +40,7 @@ def test_every_corner_case_of_section_6_is_covered() -> None:
 
 
 def test_every_operator_is_exercised() -> None:
-    from reasoner.ast import ConditionOperator
+    from reasoner.front.ast import ConditionOperator
 
     text = repr([(c.key_policy, c.iam, c.organizations) for c in CASES])
     missing = [

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from reasoner.ast import PolicyKind
-from reasoner.environment import Account, Environment, Key, Organization, Principal, PrincipalKind, Session
 from reasoner.errors import InputError, UnsupportedFeatureError
-from reasoner.evaluate import (
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Account, Environment, Key, Organization, Principal, PrincipalKind, Session
+from reasoner.semantics.evaluate import (
     MatchKind,
     derive_context,
     evaluate,
@@ -21,8 +22,7 @@ from reasoner.evaluate import (
     match_principal,
     resolve_caller,
 )
-from reasoner.parse import parse_policy
-from reasoner.request import Decision, Request
+from reasoner.semantics.request import Decision, Request
 from tests.known_answers.harness import DEFAULT_KP_STMT, K, O, allow, deny, doc, role, root, session, user
 
 
@@ -162,7 +162,7 @@ def test_request_input_errors(principal: str, action: str, resource: str, match:
 
 def test_allow_not_principal_is_unsupported() -> None:
     # validation rejects Allow+NotPrincipal; parse without validation to reach the evaluator
-    from reasoner.parse import parse_document
+    from reasoner.front.parse import parse_document
 
     text = json.dumps(
         doc(
@@ -223,7 +223,7 @@ def test_reasons_carry_spans_of_both_sides() -> None:
 
 
 def test_options_argument_overrides_environment() -> None:
-    from reasoner.environment import Options
+    from reasoner.semantics.environment import Options
 
     pol = kp(allow("kms:Decrypt", K, principal={"AWS": user(O)}))
     env = Environment(keys=(Key(K, pol),))

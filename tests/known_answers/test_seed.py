@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.cli import main
-from reasoner.evaluate import evaluate
-from reasoner.manifest import load_environment
-from reasoner.request import Request
+from reasoner.face.cli import main
+from reasoner.front.manifest import load_environment
+from reasoner.semantics.evaluate import evaluate
+from reasoner.semantics.request import Request
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed" / "environment.yaml"
 K1 = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"  # KP names the account

@@ -11,13 +11,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoner.ast import PolicyKind
-from reasoner.catalog import all_actions, kms_actions, kms_keyless_actions
-from reasoner.environment import Environment, Key, Principal, PrincipalKind, Session
 from reasoner.errors import UnsupportedFeatureError
-from reasoner.evaluate import evaluate, match_action
-from reasoner.parse import parse_document
-from reasoner.request import Decision, Request
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_document
+from reasoner.semantics.catalog import all_actions, kms_actions, kms_keyless_actions
+from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Session
+from reasoner.semantics.evaluate import evaluate, match_action
+from reasoner.semantics.request import Decision, Request
 from tests import strategies as shared
 from tests.known_answers.harness import A, K, O, federated, role, root, session, user
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.cli import main
+from reasoner.face.cli import main
 
 pytestmark = pytest.mark.solver
 pytest_plugins = ["pytester"]
@@ -97,8 +97,8 @@ def test_pytest_collects_the_examples(pytester: pytest.Pytester) -> None:
 
 
 def test_python_helpers_with_the_solver() -> None:
-    from reasoner.manifest import load_environment
-    from reasoner.pytest_plugin import assert_proved, assert_refuted
+    from reasoner.face.pytest_plugin import assert_proved, assert_refuted
+    from reasoner.front.manifest import load_environment
 
     env = load_environment(SEED / "environment.yaml")
     refuted = assert_refuted(env, "no principal outside account 111122223333 can kms:Decrypt "

@@ -1,6 +1,6 @@
-"""`reasoner check` (reasoner/cli.py): wiring, exit statuses, formats, progress and errors.
+"""`reasoner check` (reasoner/face/cli.py): wiring, exit statuses, formats, progress and errors.
 
-In-process tests call `main(argv, stdout, stderr)` with a stand-in for `reasoner.pipeline` that returns
+In-process tests call `main(argv, stdout, stderr)` with a stand-in for `reasoner.analyses.pipeline` that returns
 prepared verdicts, so they test the command and not the solver; the end-to-end runs with the real symbolic
 core are in tests/unit/test_check_e2e.py. Subprocess tests run the installed console script.
 """
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import Effect, PolicyKind
-from reasoner.cli import main
+from reasoner.analyses.properties import AccessNotGranted, ScopeKind
+from reasoner.analyses.result import CheckResult, Verdict
 from reasoner.errors import UnsupportedFeatureError
-from reasoner.properties import AccessNotGranted, ScopeKind
-from reasoner.request import Decision, Evaluation, Reason, Request
-from reasoner.result import CheckResult, Verdict
+from reasoner.face.cli import main
+from reasoner.front.ast import Effect, PolicyKind
+from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.source import Span
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ Decide = Callable[[object], CheckResult]
 
 @pytest.fixture
 def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, object]]:
-    """A stand-in `reasoner.pipeline`; set `state["decide"]` to choose verdicts, read `state["calls"]`."""
+    """A stand-in `reasoner.analyses.pipeline`; set `state["decide"]` to choose verdicts, read `state["calls"]`."""
     state: dict[str, object] = {"calls": []}
 
     def check(environment: object, prop: object, *, timeout: float, rlimit: int | None = None,
@@ -63,9 +63,9 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, object]]:
             return decide(prop)  # type: ignore[no-any-return]
         return CheckResult(prop, Verdict.PROVED, seconds=0.001)
 
-    module = types.ModuleType("reasoner.pipeline")
+    module = types.ModuleType("reasoner.analyses.pipeline")
     module.check = check  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reasoner.pipeline", module)
+    monkeypatch.setitem(sys.modules, "reasoner.analyses.pipeline", module)
     monkeypatch.chdir(ROOT)
     yield state
 
@@ -281,7 +281,7 @@ ERROR_CASES = [
 
 
 def test_error_snapshot() -> None:
-    from reasoner import props
+    from reasoner.language import property_files as props
     from tests.unit.test_render import check_golden
 
     compiler = props.Compiler()

@@ -18,16 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import PolicyKind
-from reasoner.cli import main
-from reasoner.diff import DiffResult, diff, render
-from reasoner.domain import key_actions
-from reasoner.environment import Environment, Key
-from reasoner.explain import replay
-from reasoner.findings import PrincipalClass, in_class
-from reasoner.parse import parse_policy
-from reasoner.request import Request
-from reasoner.result import Verdict
+from reasoner.analyses.diff import DiffResult, diff, render
+from reasoner.analyses.explain import replay
+from reasoner.analyses.findings import PrincipalClass, in_class
+from reasoner.analyses.result import Verdict
+from reasoner.face.cli import main
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Environment, Key
+from reasoner.semantics.request import Request
+from reasoner.symbolic.domain import key_actions
 
 pytestmark = pytest.mark.solver
 

@@ -1,4 +1,4 @@
-"""Unit tests of reasoner/encode.py: composite-value matching is exact, and corner cases of semantics §6
+"""Unit tests of reasoner/symbolic/encode.py: composite-value matching is exact, and corner cases of semantics §6
 come out the same symbolically (pipeline.decide pins one request) as concretely."""
 
 from __future__ import annotations
@@ -7,18 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoner import smt, strings
-from reasoner.ast import PolicyKind
-from reasoner.domain import Domain, key_actions
-from reasoner.encode import match_pieces
-from reasoner.environment import Account, Environment, Key, Principal, PrincipalKind
-from reasoner.evaluate import evaluate
-from reasoner.parse import parse_policy
-from reasoner.pipeline import check, compile_environment, decide
-from reasoner.properties import AccessNotGranted, PrincipalScope
-from reasoner.request import Request
-from reasoner.result import Verdict
-from reasoner.solve import Solver, Status
+from reasoner.analyses.pipeline import check, compile_environment, decide
+from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
+from reasoner.analyses.result import Verdict
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Account, Environment, Key, Principal, PrincipalKind
+from reasoner.semantics.evaluate import evaluate
+from reasoner.semantics.request import Request
+from reasoner.symbolic import smt, strings
+from reasoner.symbolic.domain import Domain, key_actions
+from reasoner.symbolic.encode import match_pieces
+from reasoner.symbolic.solve import Solver, Status
 
 pytestmark = pytest.mark.solver
 
@@ -222,7 +222,7 @@ def test_too_many_set_conditions_make_a_proof_unknown() -> None:
 def test_an_encoder_reused_after_a_flush_writes_into_the_current_script() -> None:
     # `CompiledEnvironment.flush` replaces the domain's script: an encoder created before a flush must write
     # its later definitions into the new script, or the solver never sees them ("unknown constant")
-    from reasoner.encode import Encoder
+    from reasoner.symbolic.encode import Encoder
 
     env = _kp(
         '{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "kms:Decrypt", "Resource": "*",'
@@ -261,7 +261,7 @@ _ALLOW_ALL_IAM = (
 def test_names_the_decoder_builds_are_well_formed_iam_names() -> None:
     # every role name with an IAM name character is denied: no well-formed role session is left, so the
     # property is PROVED (before: REFUTED by `assumed-role/\u00a1/example`, which is no IAM role name)
-    from reasoner.domain import NAME_CHARS, well_formed
+    from reasoner.symbolic.domain import NAME_CHARS, well_formed
 
     denied = ", ".join(f'"arn:aws:iam::*:role/*{c}*"' for c in sorted(NAME_CHARS.chars))
     env = _two_accounts(
@@ -334,7 +334,7 @@ def _det_case() -> str:
 
 
 def test_context_keys_are_printed_in_their_canonical_spelling() -> None:
-    from reasoner.decode import canonical_key
+    from reasoner.symbolic.decode import canonical_key
 
     assert canonical_key("kms:encryptioncontext:dataset", "KMS:encryptioncontext:Dataset") == (
         "kms:EncryptionContext:Dataset"

@@ -18,13 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import ConditionOperator, PolicyKind, SetQualifier
-from reasoner.cli import main
-from reasoner.domain import key_actions
-from reasoner.environment import Account, Environment, Key
-from reasoner.errors import InputError
-from reasoner.explain import replay
-from reasoner.findings import (
+from reasoner.analyses.explain import replay
+from reasoner.analyses.findings import (
     FindingsResult,
     PrincipalClass,
     findings,
@@ -35,9 +30,14 @@ from reasoner.findings import (
     parse_zone,
     render,
 )
-from reasoner.parse import parse_policy
-from reasoner.request import Request
-from reasoner.result import Verdict
+from reasoner.analyses.result import Verdict
+from reasoner.errors import InputError
+from reasoner.face.cli import main
+from reasoner.front.ast import ConditionOperator, PolicyKind, SetQualifier
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Account, Environment, Key
+from reasoner.semantics.request import Request
+from reasoner.symbolic.domain import key_actions
 
 pytestmark = pytest.mark.solver
 

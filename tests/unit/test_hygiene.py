@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import PolicyKind
-from reasoner.cli import main
-from reasoner.environment import Environment, Key
-from reasoner.explain import replay
-from reasoner.hygiene import LOCKOUT, NEVER_APPLIES, REDUNDANT, SEPARATION, hygiene, render
-from reasoner.parse import parse_policy
+from reasoner.analyses.explain import replay
+from reasoner.analyses.hygiene import LOCKOUT, NEVER_APPLIES, REDUNDANT, SEPARATION, hygiene, render
+from reasoner.face.cli import main
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Environment, Key
 
 pytestmark = pytest.mark.solver
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import PolicyKind
-from reasoner.environment import NotPrincipalMode, PrincipalKind
 from reasoner.errors import InputError
-from reasoner.manifest import load_environment, parse_environment
+from reasoner.front.ast import PolicyKind
+from reasoner.front.manifest import load_environment, parse_environment
+from reasoner.semantics.environment import NotPrincipalMode, PrincipalKind
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "examples" / "seed" / "environment.yaml"

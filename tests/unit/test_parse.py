@@ -1,4 +1,4 @@
-"""Unit tests of reasoner/parse.py: one group per grammar construct, then syntax errors, structure errors,
+"""Unit tests of reasoner/front/parse.py: one group per grammar construct, then syntax errors, structure errors,
 kinds, entry points, and Hypothesis round-trip / fuzz properties (semantics §1)."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.ast import (
+from reasoner.errors import Diagnostic, InputError, PolicyValidationError, ReasonerError
+from reasoner.front.ast import (
     ConditionOperator,
     Effect,
     PolicyDocument,
@@ -20,8 +21,7 @@ from reasoner.ast import (
     SetQualifier,
     ValueKind,
 )
-from reasoner.errors import Diagnostic, InputError, PolicyValidationError, ReasonerError
-from reasoner.parse import (
+from reasoner.front.parse import (
     _label_table,
     _parser,
     _syntax_examples,
@@ -592,7 +592,7 @@ def test_syntax_label_examples_are_all_malformed_and_consistent() -> None:
     """Every generated example fails to parse, and no (state, token) is claimed by two labels."""
     from lark.exceptions import UnexpectedInput
 
-    from reasoner.parse import _error_state
+    from reasoner.front.parse import _error_state
 
     seen: dict[object, str] = {}
     for label, example in _syntax_examples():
@@ -733,7 +733,7 @@ def _mutations(draw: st.DrawFn) -> str:
 
 
 def _never_raises(text: str) -> None:
-    from reasoner.report import FileReport, render_json, render_text
+    from reasoner.face.render.diagnostics import FileReport, render_json, render_text
     from reasoner.source import SourceFile
 
     for kind in (None, PolicyKind.KEY_POLICY, PolicyKind.IDENTITY, PolicyKind.RCP):
@@ -772,7 +772,7 @@ def test_grammar_generated_json_has_no_syntax_error(text: str) -> None:
 def _outcome(parser: object, text: str) -> object:
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-    from reasoner.parse import _KEYWORD_TERMINALS
+    from reasoner.front.parse import _KEYWORD_TERMINALS
 
     try:
         return parser.parse(text)  # type: ignore[attr-defined]
@@ -787,7 +787,7 @@ def _outcome(parser: object, text: str) -> object:
 
 
 def _same_outcome(text: str) -> None:
-    from reasoner.parse import _parser, _reference_parser
+    from reasoner.front.parse import _parser, _reference_parser
 
     assert _outcome(_parser(), text) == _outcome(_reference_parser(), text)
 
@@ -831,7 +831,7 @@ def test_malformed_json_raises_policy_syntax_error_with_position() -> None:
     """parse_policy: malformed JSON is a PolicySyntaxError (also a PolicyValidationError and a SyntaxError)
     carrying the PARSE001 diagnostic and its position; a well-formed but invalid policy is not."""
     from reasoner.errors import PolicySyntaxError, PolicyValidationError
-    from reasoner.parse import parse_policy
+    from reasoner.front.parse import parse_policy
 
     with pytest.raises(PolicySyntaxError) as info:
         parse_policy('{"Statement": [\n  }', file="broken.json")

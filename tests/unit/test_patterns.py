@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reasoner.patterns import (
+from reasoner.semantics.patterns import (
     ANY_CHAR,
     STAR,
     Literal,
@@ -133,7 +133,7 @@ def test_action(pattern: str, action: str, want: bool) -> None:
 
 
 def test_kms_wildcard_expansions() -> None:
-    from reasoner.catalog import kms_actions
+    from reasoner.semantics.catalog import kms_actions
 
     def expand(p: str) -> set[str]:
         return {a.split(":")[1] for a in kms_actions() if compile_action(p).matches(a)}

@@ -1,4 +1,4 @@
-"""Property language: parsing, error reporting and compilation to property values (reasoner/props.py).
+"""Property language: parsing, error reporting and compilation to property values (reasoner/language/property_files.py).
 
 Every claim form is checked against the property value it must produce, field by field; the language adds
 no semantics, so these tests are the whole contract of the compiler. Environments are real manifests
@@ -13,10 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reasoner import props
-from reasoner.environment import Environment
-from reasoner.errors import InputError
-from reasoner.properties import (
+from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
     Equivalent,
@@ -25,6 +22,9 @@ from reasoner.properties import (
     PrincipalScope,
     ScopeKind,
 )
+from reasoner.errors import InputError
+from reasoner.language import property_files as props
+from reasoner.semantics.environment import Environment
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "examples" / "org"
@@ -187,7 +187,7 @@ def test_examples_compile() -> None:
 
 
 def test_seed_environment_claim() -> None:
-    from reasoner.manifest import load_environment
+    from reasoner.front.manifest import load_environment
 
     env = load_environment(SEED / "environment.yaml")
     prop = props.parse_property("no principal outside account 111122223333 can kms:Decrypt on key "
@@ -197,7 +197,7 @@ def test_seed_environment_claim() -> None:
 
 
 def test_this_in_a_lone_claim(compiler: props.Compiler) -> None:
-    from reasoner.manifest import load_environment
+    from reasoner.front.manifest import load_environment
 
     new = load_environment(ORG / "proposed" / "environment.yaml")
     old = load_environment(ORG / "environment.yaml")

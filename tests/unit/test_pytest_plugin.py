@@ -1,6 +1,6 @@
-"""The pytest plugin (reasoner/pytest_plugin.py), run through pytest's own `pytester`.
+"""The pytest plugin (reasoner/face/pytest_plugin.py), run through pytest's own `pytester`.
 
-The verdicts come from a stand-in `reasoner.pipeline` keyed on the action of the property (kms:Decrypt
+The verdicts come from a stand-in `reasoner.analyses.pipeline` keyed on the action of the property (kms:Decrypt
 holds, kms:Encrypt is refuted, kms:Sign is unknown), so these tests exercise collection, outcomes and
 reports; the real solver is exercised in tests/unit/test_check_e2e.py.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import Effect, PolicyKind
-from reasoner.request import Decision, Evaluation, Reason, Request
-from reasoner.result import CheckResult, Verdict
+from reasoner.analyses.result import CheckResult, Verdict
+from reasoner.front.ast import Effect, PolicyKind
+from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.source import Span
 
 pytest_plugins = ["pytester"]
@@ -41,9 +41,9 @@ def fake_check(environment: object, prop: object, *, timeout: float, rlimit: int
 
 @pytest.fixture
 def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = types.ModuleType("reasoner.pipeline")
+    module = types.ModuleType("reasoner.analyses.pipeline")
     module.check = fake_check  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reasoner.pipeline", module)
+    monkeypatch.setitem(sys.modules, "reasoner.analyses.pipeline", module)
 
 
 PROPS = f"""{ENV}
@@ -118,9 +118,9 @@ def test_only_access_files_are_collected_and_marker_deselects(pytester: pytest.P
 
 def test_python_helpers(pytester: pytest.Pytester, fake_pipeline: None) -> None:
     pytester.makepyfile(test_helpers=f'''
-from reasoner.manifest import load_environment
-from reasoner.properties import AccessNotGranted, PrincipalScope
-from reasoner.pytest_plugin import assert_proved, assert_refuted
+from reasoner.front.manifest import load_environment
+from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
+from reasoner.face.pytest_plugin import assert_proved, assert_refuted
 
 ENV = load_environment({str(ROOT / "examples" / "org" / "environment.yaml")!r})
 

@@ -1,4 +1,4 @@
-"""Rendering of check results (reasoner/render.py): golden files of every output format, SARIF schema
+"""Rendering of check results (reasoner/face/render/results.py): golden files of every output format, SARIF schema
 validation, and the notebook forms of `CheckResult`.
 
 The results are built directly (plain dataclasses), so these tests need no solver. Golden files live in
@@ -15,16 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import Effect, PolicyKind
-from reasoner.environment import Environment
-from reasoner.properties import (
+from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
     NoNewAccess,
     OnlyPrincipalsCan,
     PrincipalScope,
 )
-from reasoner.render import (
+from reasoner.analyses.result import CheckResult, Verdict
+from reasoner.face.render.results import (
     Report,
     exit_status,
     rebase_spans,
@@ -34,8 +33,9 @@ from reasoner.render import (
     render_sarif,
     render_text,
 )
-from reasoner.request import Decision, Evaluation, Reason, Request
-from reasoner.result import CheckResult, Verdict
+from reasoner.front.ast import Effect, PolicyKind
+from reasoner.semantics.environment import Environment
+from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.source import Span
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Rendering of diagnostics (reasoner/report.py) and the `reasoner validate` command.
+"""Rendering of diagnostics (reasoner/face/render/diagnostics.py) and the `reasoner validate` command.
 
 Golden tests: every `tests/golden/validate/<kind>[+<key account>]--<name>.json` is validated through the
 CLI (in process); its text output plus the exit status must equal `<same name>.out`, and for a few cases
@@ -20,9 +20,16 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reasoner.cli import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, main
 from reasoner.errors import Diagnostic, Severity
-from reasoner.report import JSON_SCHEMA, FileReport, render_diagnostic, render_json, render_text, summary_line
+from reasoner.face.cli import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, main
+from reasoner.face.render.diagnostics import (
+    JSON_SCHEMA,
+    FileReport,
+    render_diagnostic,
+    render_json,
+    render_text,
+    summary_line,
+)
 from reasoner.source import SourceFile, Span
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "validate"

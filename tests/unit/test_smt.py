@@ -1,12 +1,12 @@
-"""Unit tests of reasoner/smt.py: smart constructors fold constants, names are valid SMT-LIB symbols, and a
+"""Unit tests of reasoner/symbolic/smt.py: smart constructors fold constants, names are valid SMT-LIB symbols, and a
 script parses in the shared context."""
 
 from __future__ import annotations
 
 import z3
 
-from reasoner import smt
-from reasoner.smt import FALSE, TRUE
+from reasoner.symbolic import smt
+from reasoner.symbolic.smt import FALSE, TRUE
 
 
 def test_constant_folding() -> None:

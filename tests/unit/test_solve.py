@@ -1,12 +1,12 @@
-"""Unit tests of reasoner/solve.py: three-valued outcomes, assumption literals, lemmas, unknown with a
+"""Unit tests of reasoner/symbolic/solve.py: three-valued outcomes, assumption literals, lemmas, unknown with a
 reason (never folded into sat/unsat), and the SMT-LIB dump."""
 
 from __future__ import annotations
 
 import pytest
 
-from reasoner import smt
-from reasoner.solve import Solver, Status
+from reasoner.symbolic import smt
+from reasoner.symbolic.solve import Solver, Status
 
 pytestmark = pytest.mark.solver
 

@@ -8,15 +8,15 @@ from dataclasses import replace
 
 import pytest
 
-from reasoner.ast import PolicyDocument, PolicyKind
-from reasoner.environment import Account, Environment, Key, Principal, PrincipalKind
-from reasoner.evaluate import evaluate
-from reasoner.explain import augment_all
-from reasoner.parse import parse_policy
-from reasoner.pipeline import check
-from reasoner.properties import AccessNotGranted, CanAccess, OnlyPrincipalsCan, PrincipalScope, ScopeKind
-from reasoner.render import render_text
-from reasoner.result import Verdict
+from reasoner.analyses.explain import augment_all
+from reasoner.analyses.pipeline import check
+from reasoner.analyses.properties import AccessNotGranted, CanAccess, OnlyPrincipalsCan, PrincipalScope, ScopeKind
+from reasoner.analyses.result import Verdict
+from reasoner.face.render.results import render_text
+from reasoner.front.ast import PolicyDocument, PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Account, Environment, Key, Principal, PrincipalKind
+from reasoner.semantics.evaluate import evaluate
 
 pytestmark = pytest.mark.solver
 
@@ -86,8 +86,8 @@ def test_comparison_with_a_closed_organization_replays() -> None:
     # undeclared accounts. NoNewAccess / Equivalent between the two must report the undeclared member of the
     # open organization (allowed in the new environment only), not fail replay with an InternalError because
     # the old environment was augmented with a member of its closed organization.
-    from reasoner.environment import Organization
-    from reasoner.properties import Equivalent, NoNewAccess
+    from reasoner.analyses.properties import Equivalent, NoNewAccess
+    from reasoner.semantics.environment import Organization
 
     org = "o-abc123def4"
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -133,7 +133,7 @@ def test_lockout_guard_is_not_proved_by_assumptions_about_undescribed_callers() 
     # CanAccess (the lockout guard) is existential over the context the caller controls, not over what AWS
     # derives for a caller the environment does not describe (domain.py): a role of an undeclared account is
     # not proved able to decrypt just because its account may be in the organization the key policy names.
-    from reasoner.properties import CanAccess
+    from reasoner.analyses.properties import CanAccess
 
     org = "o-abc123def4"
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -146,7 +146,7 @@ def test_lockout_guard_is_not_proved_by_assumptions_about_undescribed_callers() 
     assert r.verdict is not Verdict.PROVED, r
     assert r.verdict is Verdict.UNKNOWN and r.reason and "organization" in r.reason
     # declared in the organization (with its IAM given and allowing), the guard is proved
-    from reasoner.environment import Organization, Principal, PrincipalKind
+    from reasoner.semantics.environment import Organization, Principal, PrincipalKind
 
     allow_all = parse_policy(
         json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
@@ -166,7 +166,7 @@ def test_lockout_guard_is_not_proved_by_assumptions_about_undescribed_callers() 
 def test_lockout_guard_role_path_is_as_spelled() -> None:
     # IAM role names are unique in an account whatever the path: `role/R` (path `/`) is not `role/team/R`,
     # so a key policy naming `role/team/R` does not let `role/R` in
-    from reasoner.properties import CanAccess
+    from reasoner.analyses.properties import CanAccess
 
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     env = _env(_allow({"AWS": f"arn:aws:iam::{OTHER}:role/team/R"}), key=key)
@@ -235,7 +235,7 @@ def test_federated_session_of_undeclared_user() -> None:
 def test_federated_session_of_declared_user_is_as_declared() -> None:
     # a federated session the environment declares has its declared source user: a key policy naming
     # another user does not let it in (§4.2), with its account's IAM unknown (worst case)
-    from reasoner.environment import Principal, PrincipalKind, Session
+    from reasoner.semantics.environment import Principal, PrincipalKind, Session
 
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     sess = f"arn:aws:sts::{OTHER}:federated-user/fedx"
@@ -310,8 +310,8 @@ def test_undeclared_federated_session_has_an_unknown_session_policy() -> None:
 def test_role_path_comparison_between_environments_replays() -> None:
     # a role one environment describes (with path `team/`) and the other does not: the other may give it any
     # path; the difference is reported and replays in both environments
-    from reasoner.environment import Principal, PrincipalKind
-    from reasoner.properties import Equivalent, NoNewAccess
+    from reasoner.analyses.properties import Equivalent, NoNewAccess
+    from reasoner.semantics.environment import Principal, PrincipalKind
 
     key = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     allow_all = parse_policy(
@@ -395,7 +395,7 @@ def test_manifest_rejects_names_that_are_not_well_formed(entry: str, what: str) 
     # of `[A-Za-z0-9_+=,.@-]`): the symbolic core models only such callers, so a manifest declaring another
     # name is rejected at its line with a registered code instead of the declaration being silently dropped
     from reasoner.errors import InputError
-    from reasoner.manifest import MANIFEST_NAME, parse_environment
+    from reasoner.front.manifest import MANIFEST_NAME, parse_environment
 
     text = (
         "principals:\n  - arn: arn:aws:iam::111122223333:user/U\n  - arn: arn:aws:iam::111122223333:role/R\n"
@@ -413,7 +413,7 @@ def test_manifest_rejects_names_that_are_not_well_formed(entry: str, what: str) 
 
 def test_manifest_rejects_principal_names_that_are_not_well_formed() -> None:
     from reasoner.errors import InputError
-    from reasoner.manifest import MANIFEST_NAME, parse_environment
+    from reasoner.front.manifest import MANIFEST_NAME, parse_environment
 
     for arn in ("arn:aws:iam::111122223333:user/" + "u" * 65, "arn:aws:iam::111122223333:role/a b"):
         with pytest.raises(InputError) as info:

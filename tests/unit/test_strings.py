@@ -1,4 +1,4 @@
-"""Unit tests of reasoner/strings.py: pattern automata agree with patterns.py, witnesses are real, "no
+"""Unit tests of reasoner/symbolic/strings.py: pattern automata agree with patterns.py, witnesses are real, "no
 witness" is exact, and minimal conflicts are minimal."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoner import patterns
-from reasoner.strings import (
+from reasoner.semantics import patterns
+from reasoner.symbolic.strings import (
     ACCOUNT_ID,
     WitnessBudgetExceeded,
     arn_glob,
@@ -151,7 +151,7 @@ def test_fast_paths() -> None:
 def test_a_pattern_that_accepts_every_continuation_ends_the_search_early() -> None:
     # a name of 1..64 letters that contains none of the letters: no witness, found without visiting the
     # product of 64 positions and 26 automata (before: the search exceeded its budget)
-    from reasoner.strings import CharSet, shape
+    from reasoner.symbolic.strings import CharSet, shape
 
     letters = "abcdefghijklmnopqrstuvwxyz"
     must_not = [glob(f"*{c}*") for c in letters]

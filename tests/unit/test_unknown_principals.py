@@ -8,15 +8,15 @@ from dataclasses import replace
 
 import pytest
 
-from reasoner.ast import PolicyKind
-from reasoner.environment import Account, Environment, Key, Organization, Principal, PrincipalKind, Session
-from reasoner.evaluate import evaluate
-from reasoner.explain import augment_all
-from reasoner.findings import findings
-from reasoner.parse import parse_policy
-from reasoner.pipeline import check
-from reasoner.properties import AccessNotGranted, PrincipalScope
-from reasoner.result import Verdict
+from reasoner.analyses.explain import augment_all
+from reasoner.analyses.findings import findings
+from reasoner.analyses.pipeline import check
+from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
+from reasoner.analyses.result import Verdict
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_policy
+from reasoner.semantics.environment import Account, Environment, Key, Organization, Principal, PrincipalKind, Session
+from reasoner.semantics.evaluate import evaluate
 
 pytestmark = pytest.mark.solver
 
@@ -224,7 +224,7 @@ def test_the_text_report_says_what_a_counterexample_assumes(tmp_path: object) ->
     import io
     from pathlib import Path
 
-    from reasoner.cli import main
+    from reasoner.face.cli import main
 
     d = Path(str(tmp_path))
     doc = {"Version": "2012-10-17",

@@ -1,4 +1,4 @@
-"""Unit tests of reasoner/validate.py: the rules of each policy kind (semantics §1, §4.5) and the lints,
+"""Unit tests of reasoner/front/validate.py: the rules of each policy kind (semantics §1, §4.5) and the lints,
 each checked for its code, severity and the span of the offending token."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.ast import PolicyKind
 from reasoner.errors import CODES, Diagnostic, Severity
-from reasoner.parse import parse_and_validate
-from reasoner.validate import (
+from reasoner.front.ast import PolicyKind
+from reasoner.front.parse import parse_and_validate
+from reasoner.front.validate import (
     KEY_POLICY_MAX_BYTES,
     MANAGED_POLICY_MAX_CHARS,
     SCP_RCP_MAX_CHARS,
@@ -616,8 +616,8 @@ def test_raw_and_escaped_bad_characters_are_reported_once() -> None:
 
 
 def test_validate_alone_checks_the_raw_characters() -> None:
-    from reasoner.parse import parse_document
-    from reasoner.validate import validate
+    from reasoner.front.parse import parse_document
+    from reasoner.front.validate import validate
 
     doc, _ = parse_document(policy(key_stmt(Sid="PLACEHOLDER")).replace("PLACEHOLDER", "a—b"), kind=KEY)
     assert doc is not None  # parsing alone does not check the character set

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reasoner.values import (
+from reasoner.semantics.values import (
     decode_base64,
     ip_in_network,
     parse_bool,

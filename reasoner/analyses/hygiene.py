@@ -25,17 +25,17 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reasoner import smt
-from reasoner.ast import Effect, Statement
-from reasoner.environment import Environment, Key
+from reasoner.analyses.explain import confirm
+from reasoner.analyses.findings import Engine, class_term, derive_class, request_json, sarif_document, sarif_results
+from reasoner.analyses.pipeline import principal_is
 from reasoner.errors import Diagnostic, Severity, UnsupportedFeatureError, register_code
-from reasoner.evaluate import match_action
-from reasoner.explain import confirm
-from reasoner.findings import Engine, class_term, derive_class, request_json, sarif_document, sarif_results
-from reasoner.pipeline import principal_is
-from reasoner.request import Request
-from reasoner.solve import DEFAULT_RLIMIT, Status
+from reasoner.front.ast import Effect, Statement
+from reasoner.semantics.environment import Environment, Key
+from reasoner.semantics.evaluate import match_action
+from reasoner.semantics.request import Request
 from reasoner.source import Span
+from reasoner.symbolic import smt
+from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
 
 LOCKOUT = register_code("HYG001", Severity.ERROR, "key policy lockout")
 SEPARATION = register_code("HYG002", Severity.WARNING, "separation of duties violated")

@@ -59,13 +59,14 @@ from enum import IntEnum
 from fractions import Fraction
 from functools import lru_cache
 
-from reasoner import catalog, smt, strings
-from reasoner.ast import PolicyDocument, SetQualifier
-from reasoner.environment import Environment, Key, Principal, PrincipalKind, Session
 from reasoner.errors import UnsupportedFeatureError
-from reasoner.smt import FALSE, TRUE, Term
-from reasoner.strings import Nfa
-from reasoner.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
+from reasoner.front.ast import PolicyDocument, SetQualifier
+from reasoner.semantics import catalog
+from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Session
+from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
+from reasoner.symbolic import smt, strings
+from reasoner.symbolic.smt import FALSE, TRUE, Term
+from reasoner.symbolic.strings import Nfa
 
 
 class PKind(IntEnum):
@@ -405,7 +406,7 @@ class RawKey:
 def key_actions() -> tuple[str, ...]:
     """The KMS actions whose resource is a key (alias-management actions excluded: their resource is an
     alias ARN), in catalogue order: the closed world of actions a property over keys ranges over."""
-    from reasoner.evaluate import KMS_ALIAS_ACTIONS
+    from reasoner.semantics.evaluate import KMS_ALIAS_ACTIONS
 
     return tuple(
         a for a in catalog.kms_actions() if a in catalog.kms_key_resource_actions() and a not in KMS_ALIAS_ACTIONS

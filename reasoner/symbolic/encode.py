@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from reasoner import evaluate as ev
-from reasoner import smt, strings
-from reasoner.ast import (
+from reasoner.errors import UnsupportedFeatureError
+from reasoner.front.ast import (
     ConditionOperator,
     Effect,
     PolicyDocument,
@@ -39,14 +38,15 @@ from reasoner.ast import (
     SetQualifier,
     Statement,
 )
-from reasoner.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
-from reasoner.domain import Case, Domain, Piece, PKind, StrField, Value, key_may_exist
-from reasoner.environment import Environment, Grant, Key, Options, Principal, PrincipalKind
-from reasoner.errors import UnsupportedFeatureError
-from reasoner.evaluate import MatchKind
-from reasoner.patterns import ArnPattern, Glob, Variable
-from reasoner.smt import FALSE, TRUE, Term
-from reasoner.strings import Nfa
+from reasoner.semantics import evaluate as ev
+from reasoner.semantics.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
+from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind
+from reasoner.semantics.evaluate import MatchKind
+from reasoner.semantics.patterns import ArnPattern, Glob, Variable
+from reasoner.symbolic import smt, strings
+from reasoner.symbolic.domain import Case, Domain, Piece, PKind, StrField, Value, key_may_exist
+from reasoner.symbolic.smt import FALSE, TRUE, Term
+from reasoner.symbolic.strings import Nfa
 
 ALLOW_ALL_TEXT = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 
@@ -58,8 +58,8 @@ def _fraction(d: object) -> Fraction:
 
 def allow_all_policy() -> PolicyDocument:
     """The identity policy an account whose IAM was not given may have (worst case)."""
-    from reasoner.ast import ActionBlock, ResourceBlock
-    from reasoner.ast import Value as AstValue
+    from reasoner.front.ast import ActionBlock, ResourceBlock
+    from reasoner.front.ast import Value as AstValue
     from reasoner.source import Span
 
     span = Span("<unknown IAM: worst case>", 1, 1, 1, 2)
@@ -956,7 +956,7 @@ class Encoder:
                     continue
                 # a variable's value is inserted as literal text (or the entry matches nothing): if the
                 # pattern with each variable widened to `*` matches none of the keys, the entry never does
-                from reasoner.patterns import compile_resource
+                from reasoner.semantics.patterns import compile_resource
 
                 widened = compile_resource(re.sub(r"\$\{[^}]*\}", "*", p.text))
                 if any(widened.matches(k.arn) for k in self.d.keys):

@@ -19,12 +19,12 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
-from reasoner import evaluate as ev
-from reasoner.ast import PolicyDocument
-from reasoner.encode import ALLOW_ALL
-from reasoner.environment import Account, Environment, Organization, Principal, PrincipalKind, Session
 from reasoner.errors import InternalError
-from reasoner.request import Decision, Evaluation, Reason, Request
+from reasoner.front.ast import PolicyDocument
+from reasoner.semantics import evaluate as ev
+from reasoner.semantics.environment import Account, Environment, Organization, Principal, PrincipalKind, Session
+from reasoner.semantics.request import Decision, Evaluation, Reason, Request
+from reasoner.symbolic.encode import ALLOW_ALL
 
 _USER = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
 _SESSION = re.compile(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)")

@@ -2,7 +2,7 @@
 
 Input: the JSON text of one policy document (IAM identity policy, KMS key policy, SCP, RCP, permissions
 boundary, session policy or another resource-based policy) and the name of the file it came from.
-Output: a `PolicyDocument` (reasoner/ast.py) and the list of `Diagnostic`s found on the way.
+Output: a `PolicyDocument` (reasoner/front/ast.py) and the list of `Diagnostic`s found on the way.
 Guarantee: `parse_document` never raises on any text: malformed JSON yields one PARSE001 diagnostic at the
 exact position of the first offending character or token; duplicate keys in any object, wrong JSON types,
 missing required elements and the other structural errors are all collected, each with the span of the
@@ -27,7 +27,6 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,17 @@ from lark.common import LexerConf
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import Lexer, LexerState, PatternStr, TextSlice
 
-from reasoner.ast import (
+from reasoner.errors import (
+    Diagnostic,
+    InputError,
+    PolicySyntaxError,
+    PolicyValidationError,
+    Severity,
+    register_code,
+    sort_diagnostics,
+)
+from reasoner.front import grammars
+from reasoner.front.ast import (
     ActionBlock,
     Condition,
     ConditionBlock,
@@ -52,15 +61,6 @@ from reasoner.ast import (
     Statement,
     Value,
     ValueKind,
-)
-from reasoner.errors import (
-    Diagnostic,
-    InputError,
-    PolicySyntaxError,
-    PolicyValidationError,
-    Severity,
-    register_code,
-    sort_diagnostics,
 )
 from reasoner.source import SourceFile, Span
 
@@ -262,10 +262,9 @@ class _ToJson(Transformer[Token, _JNode]):
 
 # ---- the grammar, loaded once ------------------------------------------------------------------------
 
-@cache
 def grammar_text() -> str:
-    """The text of `policy.lark`, read from the installed package `reasoner.grammars`."""
-    return resources.files("reasoner.grammars").joinpath("policy.lark").read_text(encoding="utf-8")
+    """The text of `policy.lark`."""
+    return grammars.grammar_text("policy.lark")
 
 
 class _PolicyLexer(Lexer):
@@ -1043,7 +1042,7 @@ def parse_and_validate(text: str, *, file: str = "<string>", kind: PolicyKind | 
     Validation also runs on the statements that could be built when others were broken, so one run reports
     as much as possible. Never raises for any input text.
     """
-    from reasoner.validate import validate
+    from reasoner.front.validate import validate
 
     source = SourceFile(file, text)
     doc, diags, incomplete = _parse(source, kind)
@@ -1062,7 +1061,7 @@ def parse_and_validate(text: str, *, file: str = "<string>", kind: PolicyKind | 
 
 
 def _character_diagnostics(source: SourceFile) -> Iterator[Diagnostic]:
-    from reasoner.validate import character_diagnostics
+    from reasoner.front.validate import character_diagnostics
 
     return character_diagnostics(source)
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from reasoner import patterns
+from reasoner.semantics import patterns
 
 #: Characters tried first (in this order) when a witness character is free: readable output.
 _PREFERRED = "exampl0123456789bcdfghijknoqrstuvwyzEXAMPLBCDFGHIJKNOQRSTUVWYZ-_./"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from reasoner.ast import PolicyDocument
+from reasoner.front.ast import PolicyDocument
 from reasoner.source import Span
 
 

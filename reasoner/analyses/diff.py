@@ -19,12 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reasoner import smt
-from reasoner.ast import PolicyKind, Statement
-from reasoner.environment import Environment, Key
-from reasoner.errors import InternalError, Severity, UnsupportedFeatureError, register_code
-from reasoner.explain import minimise, replay
-from reasoner.findings import (
+from reasoner.analyses.explain import minimise, replay
+from reasoner.analyses.findings import (
     ConditionSummary,
     Engine,
     PrincipalClass,
@@ -38,9 +34,13 @@ from reasoner.findings import (
     span_json,
     summarise_conditions,
 )
-from reasoner.request import Evaluation, Request
-from reasoner.result import Verdict
-from reasoner.solve import DEFAULT_RLIMIT, Status
+from reasoner.analyses.result import Verdict
+from reasoner.errors import InternalError, Severity, UnsupportedFeatureError, register_code
+from reasoner.front.ast import PolicyKind, Statement
+from reasoner.semantics.environment import Environment, Key
+from reasoner.semantics.request import Evaluation, Request
+from reasoner.symbolic import smt
+from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
 
 DIFF_ADDED = register_code("DIF001", Severity.WARNING, "access added")
 DIFF_REMOVED = register_code("DIF002", Severity.NOTE, "access removed")

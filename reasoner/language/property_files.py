@@ -2,7 +2,7 @@
 
 Input: a property file (`*.access`, grammar `grammars/property.lark`), or one claim given as a string
 (`reasoner.check(environment, "no principal outside account 111122223333 can kms:Decrypt")`).
-Output: `Assertion`s, each an (environment, property value of `reasoner.properties`) pair with its name,
+Output: `Assertion`s, each an (environment, property value of `reasoner.analyses.properties`) pair with its name,
 span and run options (`allowing unknown`, `within N seconds`).
 Guarantee: the language adds no semantics of its own: every claim maps one to one onto a property value
 (`no principal ... can` -> AccessNotGranted, `none of P can` -> AccessNotGranted over PRINCIPALS,
@@ -27,11 +27,7 @@ from typing import TYPE_CHECKING, Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from reasoner import catalog
-from reasoner.environment import Environment, Key
-from reasoner.errors import InputError, Severity, register_code
-from reasoner.patterns import compile_action
-from reasoner.properties import (
+from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
     Equivalent,
@@ -41,11 +37,16 @@ from reasoner.properties import (
     Property,
     ScopeKind,
 )
-from reasoner.result import CheckResult
+from reasoner.analyses.result import CheckResult
+from reasoner.errors import InputError, Severity, register_code
+from reasoner.front.grammars import grammar_text
+from reasoner.semantics import catalog
+from reasoner.semantics.environment import Environment, Key
+from reasoner.semantics.patterns import compile_action
 from reasoner.source import SourceFile, Span, render_snippet
 
 if TYPE_CHECKING:
-    from reasoner.pipeline import CompiledEnvironment
+    from reasoner.analyses.pipeline import CompiledEnvironment
 
 #: The extension of property files (collected by `reasoner check DIR` and by the pytest plugin).
 SUFFIX = ".access"
@@ -182,7 +183,7 @@ class PropertyFile:
 
 @dataclass(frozen=True)
 class Assertion:
-    """One claim ready to check: `reasoner.pipeline.check(assertion.environment, assertion.property)`."""
+    """One claim ready to check: `reasoner.analyses.pipeline.check(assertion.environment, assertion.property)`."""
 
     name: str
     property: Property
@@ -200,9 +201,8 @@ class Assertion:
 
 @cache
 def _parser() -> Lark:
-    return Lark.open_from_package("reasoner.grammars", "property.lark", parser="lalr",
-                                  propagate_positions=True, start=["start", "single_claim"],
-                                  maybe_placeholders=True)
+    return Lark(grammar_text("property.lark"), parser="lalr", propagate_positions=True,
+                start=["start", "single_claim"], maybe_placeholders=True)
 
 
 _TERMINAL_NAMES = {
@@ -466,7 +466,7 @@ def parse_file(path: str | Path) -> PropertyFile:
 def _read(path: Path, at: tuple[Span, SourceFile] | None) -> str:
     """The text of a property file (at most `parse.MAX_INPUT_BYTES`, never hanging on a FIFO); an unreadable
     one is reported at the `include` naming it, or at `path:1:1`."""
-    from reasoner.parse import read_input_text
+    from reasoner.front.parse import read_input_text
 
     try:
         return read_input_text(path, what="property file")
@@ -503,7 +503,7 @@ def _is_file(path: Path) -> bool:
 
 
 def _one_line(text: str) -> str:
-    from reasoner.parse import one_line
+    from reasoner.front.parse import one_line
 
     return one_line(text)
 
@@ -514,7 +514,7 @@ EnvironmentLoader = Callable[[Path], Environment]
 
 
 def _default_loader(path: Path) -> Environment:
-    from reasoner.manifest import load_environment
+    from reasoner.front.manifest import load_environment
 
     return load_environment(path)
 
@@ -550,7 +550,7 @@ class _Scope:
 class Compiler:
     """Compiles property files and claims; loads each environment manifest once per compiler.
 
-    `load_environment` maps a manifest path to an `Environment` (default: `reasoner.manifest`).
+    `load_environment` maps a manifest path to an `Environment` (default: `reasoner.front.manifest`).
     """
 
     def __init__(self, load_environment: EnvironmentLoader | None = None) -> None:
@@ -714,9 +714,9 @@ class Compiler:
 
     def _with_key_policy(self, env: Environment, key_arn: str, val: Val, base: Path,
                          source: SourceFile) -> Environment:
-        from reasoner.ast import PolicyKind
         from reasoner.errors import PolicyValidationError
-        from reasoner.parse import load_policy
+        from reasoner.front.ast import PolicyKind
+        from reasoner.front.parse import load_policy
 
         path = Path(os.path.normpath(base / val.text))
         cache_key = (_resolve(path, val.span, source), key_arn, id(env))
@@ -1003,13 +1003,13 @@ def check(environment: Environment | CompiledEnvironment, property: Property | s
     """`reasoner.check`: check a property value, or a claim in the property language, in `environment`.
 
     `reasoner.check(env, "no principal outside account 111122223333 can kms:Decrypt on key alias/app")` is
-    `reasoner.pipeline.check(env, AccessNotGranted(...))`; `options` (`timeout`, `rlimit`, `dump_smt2`) go to
+    `reasoner.analyses.pipeline.check(env, AccessNotGranted(...))`; `options` (`timeout`, `rlimit`, `dump_smt2`) go to
     the pipeline unchanged. In a claim, `this` is `environment` and `environments` names others
     (`this grants no new access over old`). Spans of the responsible statements are made relative to the
     current directory (see `render.rebase_spans`), so reports and notebook snippets find the policy files.
     """
-    from reasoner import pipeline
-    from reasoner.render import rebase_spans
+    from reasoner.analyses import pipeline
+    from reasoner.face.render.results import rebase_spans
 
     env = environment.environment if isinstance(environment, pipeline.CompiledEnvironment) else environment
     prop = parse_property(property, env, environments=environments) if isinstance(property, str) else property

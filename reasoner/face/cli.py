@@ -72,10 +72,10 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     """Validate every file and print every diagnostic of every file ("nothing is lost"): an unreadable
     file is reported and the others are still validated. Exit 2 if any file was unreadable, else 1 if any
     error was found, else 0 (warnings allowed)."""
-    from reasoner.ast import PolicyKind
     from reasoner.errors import Diagnostic, Severity
-    from reasoner.parse import INPUT_BAD_ARGUMENT, parse_and_validate, read_policy_text
-    from reasoner.report import FileReport, render_json, render_text
+    from reasoner.face.render.diagnostics import FileReport, render_json, render_text
+    from reasoner.front.ast import PolicyKind
+    from reasoner.front.parse import INPUT_BAD_ARGUMENT, parse_and_validate, read_policy_text
     from reasoner.source import SourceFile, Span
 
     kind = PolicyKind(args.kind) if args.kind else None
@@ -164,8 +164,8 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner import render
-    from reasoner.parse import INPUT_BAD_ARGUMENT
+    from reasoner.face.render import results as render
+    from reasoner.front.parse import INPUT_BAD_ARGUMENT
 
     dump_dir = None
     if args.dump is not None:
@@ -194,8 +194,8 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _collect_assertions(paths: Sequence[str]) -> tuple[list[Any], list[ReasonerError]]:
     """Every assertion of the files named or found, each once (a file included twice counts once), and the
     error of every file that could not be compiled (each file is compiled even after another failed)."""
-    from reasoner import props
-    from reasoner.parse import INPUT_BAD_ARGUMENT
+    from reasoner.front.parse import INPUT_BAD_ARGUMENT
+    from reasoner.language import property_files as props
 
     files = props.find_property_files(paths)
     if not files:
@@ -234,9 +234,9 @@ def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, 
     UNKNOWN with the reason, so the other assertions still run; every other error propagates."""
     import time
 
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.result import CheckResult, Verdict
     from reasoner.errors import UnsupportedFeatureError
-    from reasoner.pipeline import check
-    from reasoner.result import CheckResult, Verdict
 
     start = time.perf_counter()
     try:
@@ -251,7 +251,7 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
                     dump_dir: Path | None, progress: TextIO) -> list[Any]:
     import dataclasses
 
-    from reasoner.render import Report, rebase_spans
+    from reasoner.face.render.results import Report, rebase_spans
 
     results: list[Any] = [None] * len(assertions)
     jobs_args = [(a.environment, a.property, a.timeout or timeout, rlimit, _dump_name(dump_dir, i, a.name))
@@ -377,9 +377,9 @@ def _add_decide(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
-    from reasoner.evaluate import evaluate
-    from reasoner.manifest import load_environment
-    from reasoner.request import Request
+    from reasoner.front.manifest import load_environment
+    from reasoner.semantics.evaluate import evaluate
+    from reasoner.semantics.request import Request
 
     context: dict[str, tuple[str, ...]] = {}
     for item in args.context:
@@ -429,10 +429,10 @@ exit status:
 
 def _load_subject(path: str, key_arn: str | None) -> Any:
     """An environment manifest (YAML), or one key policy (JSON) wrapped on one key."""
-    from reasoner.ast import PolicyKind
-    from reasoner.findings import key_policy_environment
-    from reasoner.manifest import load_environment
-    from reasoner.parse import load_policy
+    from reasoner.analyses.findings import key_policy_environment
+    from reasoner.front.ast import PolicyKind
+    from reasoner.front.manifest import load_environment
+    from reasoner.front.parse import load_policy
 
     if key_arn is not None and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", key_arn):
         raise InputError(f"`--key-arn` must be a KMS key ARN, not `{key_arn}`", code="INPUT004",
@@ -464,8 +464,7 @@ def _add_findings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner import findings
-
+    from reasoner.analyses import findings
     zone = findings.parse_zone(args.zone_of_trust)
     env = _load_subject(args.environment, args.key_arn)
     result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
@@ -501,8 +500,7 @@ def _add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner import diff
-
+    from reasoner.analyses import diff
     old = _load_subject(args.old, args.key_arn)
     new = _load_subject(args.new, args.key_arn)
     old, new = diff.same_key(old, new)
@@ -541,8 +539,7 @@ def _add_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner import hygiene
-
+    from reasoner.analyses import hygiene
     env = _load_subject(args.environment, args.key_arn)
     result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
                              timeout=args.timeout)
@@ -571,7 +568,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     try:
         return int(args.handler(args, out, err))
     except PolicyValidationError as exc:  # nothing is lost: every diagnostic, not only the first
-        from reasoner.report import render_diagnostic
+        from reasoner.face.render.diagnostics import render_diagnostic
 
         for diag in exc.diagnostics or (exc.to_diagnostic(),):
             err.write(render_diagnostic(diag) + "\n")

@@ -21,13 +21,13 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 
-from reasoner import smt, strings
-from reasoner.catalog import condition_key_may_exist, kms_condition_key_names
-from reasoner.domain import Domain, PKind, StrField
-from reasoner.evaluate import OPT_IN_REGIONS
-from reasoner.request import Request
-from reasoner.solve import Model
-from reasoner.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
+from reasoner.semantics.catalog import condition_key_may_exist, kms_condition_key_names
+from reasoner.semantics.evaluate import OPT_IN_REGIONS
+from reasoner.semantics.request import Request
+from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
+from reasoner.symbolic import smt, strings
+from reasoner.symbolic.domain import Domain, PKind, StrField
+from reasoner.symbolic.solve import Model
 
 
 class DecodeError(Exception):

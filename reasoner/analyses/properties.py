@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from reasoner.environment import Environment
+from reasoner.semantics.environment import Environment
 
 
 class ScopeKind(Enum):

@@ -38,7 +38,8 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from typing import TypeVar
 
-from reasoner.ast import (
+from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
+from reasoner.front.ast import (
     ActionBlock,
     Condition,
     ConditionBlock,
@@ -51,8 +52,8 @@ from reasoner.ast import (
     SetQualifier,
     Statement,
 )
-from reasoner.ast import PrincipalType as AstPrincipalType
-from reasoner.catalog import (
+from reasoner.front.ast import PrincipalType as AstPrincipalType
+from reasoner.semantics.catalog import (
     KMS_CROSS_ACCOUNT_ACTIONS,
     canonical_action,
     condition_key_may_exist,
@@ -60,7 +61,7 @@ from reasoner.catalog import (
     kms_key_resource_actions,
     kms_keyless_actions,
 )
-from reasoner.environment import (
+from reasoner.semantics.environment import (
     Account,
     Environment,
     Grant,
@@ -72,8 +73,7 @@ from reasoner.environment import (
     PrincipalKind,
     Session,
 )
-from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
-from reasoner.patterns import (
+from reasoner.semantics.patterns import (
     ActionPattern,
     ArnPattern,
     Glob,
@@ -84,9 +84,8 @@ from reasoner.patterns import (
     compile_resource,
     split_arn,
 )
-from reasoner.request import Decision, Evaluation, Reason, Request
-from reasoner.source import Span
-from reasoner.values import (
+from reasoner.semantics.request import Decision, Evaluation, Reason, Request
+from reasoner.semantics.values import (
     decode_base64,
     ip_in_network,
     parse_bool,
@@ -95,6 +94,7 @@ from reasoner.values import (
     parse_ip_network,
     parse_number,
 )
+from reasoner.source import Span
 
 _T = TypeVar("_T")
 

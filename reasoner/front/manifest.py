@@ -54,8 +54,9 @@ from typing import Any
 
 import yaml
 
-from reasoner.ast import PolicyDocument, PolicyKind
-from reasoner.environment import (
+from reasoner.errors import InputError, PolicyValidationError, ReasonerError, Severity, register_code
+from reasoner.front.ast import PolicyDocument, PolicyKind
+from reasoner.semantics.environment import (
     Account,
     Environment,
     Grant,
@@ -66,7 +67,6 @@ from reasoner.environment import (
     PrincipalKind,
     Session,
 )
-from reasoner.errors import InputError, PolicyValidationError, ReasonerError, Severity, register_code
 from reasoner.source import Span
 
 E = Severity.ERROR
@@ -102,7 +102,7 @@ _FEDERATED = re.compile(r"arn:[a-z-]+:sts::(\d{12}):federated-user/[^/]+")
 
 def load_environment(path: str | Path) -> Environment:
     """Read a YAML manifest and every policy file it names; see the module docstring for the format."""
-    from reasoner.parse import read_input_text
+    from reasoner.front.parse import read_input_text
 
     p = Path(path)
     try:  # size-capped, never hangs on a FIFO; the error is at `path:1:1`
@@ -220,7 +220,7 @@ class _Loader:
                 else "it cannot be encoded as a file name" if isinstance(exc, UnicodeError)
                 else str(exc)
             )
-            from reasoner.parse import one_line
+            from reasoner.front.parse import one_line
 
             raise self.fail(node, f"{what} `{one_line(rel[:200])}` is not a usable path: {reason.lower()}",
                             MANIFEST_FILE) from None
@@ -229,7 +229,7 @@ class _Loader:
             return self.policies[cache_key]
         if not is_file:
             raise self.fail(node, f"{what} `{rel}` does not exist", MANIFEST_FILE)
-        from reasoner.parse import parse_policy, read_policy_text
+        from reasoner.front.parse import parse_policy, read_policy_text
 
         try:
             text = read_policy_text(path)
@@ -504,7 +504,7 @@ class _Loader:
         """IAM's rules for names (domain.py): user and role names 1..64 characters, role-session names 2..64,
         federated-user names 2..32, of `[A-Za-z0-9_+=,.@-]`; paths `/`-delimited segments of them. A request
         by a caller with another name cannot exist, so the symbolic core could not describe it."""
-        from reasoner.domain import well_formed  # the symbolic core's rules (loaded when a name is checked)
+        from reasoner.symbolic.domain import well_formed  # the symbolic core's rules (loaded when a name is checked)
 
         if not well_formed(field, value):
             rule = _NAME_RULES[field]
@@ -620,7 +620,7 @@ class _Loader:
             "name",
         )
         m = self.mapping(node, "a grant", fields, ("grantee", "operations"))
-        from reasoner.catalog import KMS_GRANT_OPERATIONS
+        from reasoner.semantics.catalog import KMS_GRANT_OPERATIONS
 
         ops: set[str] = set()
         for n in self.sequence(m["operations"][1], "operations"):

@@ -20,23 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reasoner import smt
-from reasoner.decode import DecodeError, decode_request
-from reasoner.domain import Domain, PKind, StrField, count_set_conditions, key_actions
-from reasoner.encode import EncodedEnvironment, Encoder
-from reasoner.environment import Environment
-from reasoner.errors import (
-    InputError,
-    InternalError,
-    ReasonerError,
-    Severity,
-    UnsupportedFeatureError,
-    register_code,
-)
-from reasoner.evaluate import evaluate as concrete_evaluate
-from reasoner.explain import WORST_SOURCE, confirm, minimise, replay, statement_reasons
-from reasoner.patterns import compile_action
-from reasoner.properties import (
+from reasoner.analyses.explain import WORST_SOURCE, confirm, minimise, replay, statement_reasons
+from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
     Equivalent,
@@ -46,11 +31,26 @@ from reasoner.properties import (
     Property,
     ScopeKind,
 )
-from reasoner.request import Reason, Request
-from reasoner.result import CheckResult, Verdict
-from reasoner.solve import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S, Solver, Status
+from reasoner.analyses.result import CheckResult, Verdict
+from reasoner.errors import (
+    InputError,
+    InternalError,
+    ReasonerError,
+    Severity,
+    UnsupportedFeatureError,
+    register_code,
+)
+from reasoner.semantics.environment import Environment
+from reasoner.semantics.evaluate import evaluate as concrete_evaluate
+from reasoner.semantics.patterns import compile_action
+from reasoner.semantics.request import Reason, Request
 from reasoner.source import Span
-from reasoner.strings import WitnessBudgetExceeded, literal
+from reasoner.symbolic import smt
+from reasoner.symbolic.decode import DecodeError, decode_request
+from reasoner.symbolic.domain import Domain, PKind, StrField, count_set_conditions, key_actions
+from reasoner.symbolic.encode import EncodedEnvironment, Encoder
+from reasoner.symbolic.solve import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S, Solver, Status
+from reasoner.symbolic.strings import WitnessBudgetExceeded, literal
 
 NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no KMS keys to reason about")
 BAD_PROPERTY = register_code("SYM002", Severity.ERROR, "property names no action, key or principal of the domain")
@@ -188,7 +188,7 @@ def _expand_actions(patterns: Iterable[str], domain: Domain) -> list[str]:
 
 
 def _expand_resources(patterns: Iterable[str], domain: Domain) -> list[str]:
-    from reasoner.patterns import compile_resource
+    from reasoner.semantics.patterns import compile_resource
 
     pats = [compile_resource(p) for p in patterns]
     out = [k.arn for k in domain.keys if any(p.matches(k.arn) for p in pats)]
@@ -649,7 +649,7 @@ def _pin_atoms(f: StrField, value: str) -> list[smt.Term]:
     if value not in f.index:
         from fractions import Fraction
 
-        from reasoner.values import parse_bool, parse_instant, parse_ip_address, parse_number
+        from reasoner.semantics.values import parse_bool, parse_instant, parse_ip_address, parse_number
 
         for (name, fam), view in f.domain.views.items():
             if name != f.name:
@@ -663,7 +663,7 @@ def _pin_atoms(f: StrField, value: str) -> list[smt.Term]:
                 pb = parse_bool(value)
                 out.append(smt.eq(view["b"], "0" if pb is None else "1" if pb else "2"))
             elif fam == "binary":
-                from reasoner.values import decode_base64
+                from reasoner.semantics.values import decode_base64
 
                 data = decode_base64(value)
                 bid = -1 if data is None else f.domain.byte_ids.get(data, 0)
@@ -685,7 +685,7 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     domain does not model, more values than a multivalued key has slots)."""
     import re
 
-    from reasoner.catalog import canonical_action
+    from reasoner.semantics.catalog import canonical_action
 
     d = compiled.domain
     t = request.principal
@@ -723,7 +723,7 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     key = d.key_index(request.resource)
     if action not in d.actions or key is None:
         raise ValueError("action or resource outside the symbolic domain")
-    from reasoner.catalog import condition_key_may_exist
+    from reasoner.semantics.catalog import condition_key_may_exist
 
     # keys that never exist for the action are dropped (as `evaluate._derive` does) before anything else
     given = {

@@ -20,7 +20,7 @@ from typing import Any
 
 import z3
 
-from reasoner import smt
+from reasoner.symbolic import smt
 
 #: Defaults for one property check.
 DEFAULT_TIMEOUT_S = 10.0

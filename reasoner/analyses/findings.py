@@ -27,20 +27,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reasoner import smt
-from reasoner.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
-from reasoner.decode import DecodeError, decode_request
-from reasoner.domain import PKind
-from reasoner.environment import Account, Environment, Key, Organization
+from reasoner.analyses.explain import confirm, minimise, replay
+from reasoner.analyses.pipeline import CompiledEnvironment, compile_environment, principal_is
+from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
-from reasoner.evaluate import resolve_caller
-from reasoner.explain import confirm, minimise, replay
-from reasoner.pipeline import CompiledEnvironment, compile_environment, principal_is
-from reasoner.request import Evaluation, Request
-from reasoner.result import Verdict
-from reasoner.solve import DEFAULT_RLIMIT, Status
+from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
+from reasoner.semantics.environment import Account, Environment, Key, Organization
+from reasoner.semantics.evaluate import resolve_caller
+from reasoner.semantics.request import Evaluation, Request
 from reasoner.source import Span
-from reasoner.strings import WitnessBudgetExceeded
+from reasoner.symbolic import smt
+from reasoner.symbolic.decode import DecodeError, decode_request
+from reasoner.symbolic.domain import PKind
+from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
+from reasoner.symbolic.strings import WitnessBudgetExceeded
 
 FINDING_EXTERNAL = register_code("FND001", Severity.WARNING, "external access to a key")
 FINDING_PUBLIC = register_code("FND002", Severity.WARNING, "public access to a key")
@@ -282,10 +282,10 @@ class Engine:
 
 def _compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnvironment:
     """`pipeline.compile_environment` over a request shared by several environments."""
-    from reasoner.domain import Domain, count_set_conditions, key_actions
-    from reasoner.encode import Encoder as _Encoder
-    from reasoner.pipeline import _set_slots, no_keys_error
-    from reasoner.solve import Solver
+    from reasoner.analyses.pipeline import _set_slots, no_keys_error
+    from reasoner.symbolic.domain import Domain, count_set_conditions, key_actions
+    from reasoner.symbolic.encode import Encoder as _Encoder
+    from reasoner.symbolic.solve import Solver
 
     start = time.perf_counter()
     envs = (env, *others)

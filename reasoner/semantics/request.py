@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from reasoner.ast import Effect, PolicyKind
+from reasoner.front.ast import Effect, PolicyKind
 from reasoner.source import Span
 
 

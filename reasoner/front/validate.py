@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from functools import cache
 
-from reasoner import catalog
-from reasoner.ast import (
+from reasoner.errors import Diagnostic, Severity, register_code, sort_diagnostics
+from reasoner.front.ast import (
     ActionBlock,
     Condition,
     ConditionOperator,
@@ -32,8 +32,8 @@ from reasoner.ast import (
     Statement,
     Value,
 )
-from reasoner.errors import Diagnostic, Severity, register_code, sort_diagnostics
-from reasoner.parse import one_line
+from reasoner.front.parse import one_line
+from reasoner.semantics import catalog
 from reasoner.source import SourceFile, Span
 
 __all__ = ["character_diagnostics", "validate"]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from reasoner.request import Evaluation, Reason, Request
+from reasoner.semantics.request import Evaluation, Reason, Request
 
 
 class Verdict(Enum):
@@ -53,16 +53,16 @@ class CheckResult:
     # ---- display (rendering lives in render.py; imported lazily to keep this module a plain value) ----
 
     def __repr__(self) -> str:
-        from reasoner.render import result_repr
+        from reasoner.face.render.results import result_repr
 
         return result_repr(self)
 
     def _repr_markdown_(self) -> str:
-        from reasoner.render import result_markdown
+        from reasoner.face.render.results import result_markdown
 
         return result_markdown(self)
 
     def _repr_html_(self) -> str:
-        from reasoner.render import result_html
+        from reasoner.face.render.results import result_html
 
         return result_html(self)

@@ -27,8 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reasoner import __version__
-from reasoner.environment import Environment
-from reasoner.properties import (
+from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
     Equivalent,
@@ -37,8 +36,9 @@ from reasoner.properties import (
     PrincipalScope,
     ScopeKind,
 )
-from reasoner.request import Reason, Request
-from reasoner.result import CheckResult, Verdict
+from reasoner.analyses.result import CheckResult, Verdict
+from reasoner.semantics.environment import Environment
+from reasoner.semantics.request import Reason, Request
 from reasoner.source import SourceFile, Span
 
 FORMATS = ("text", "json", "sarif", "junit", "github")

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from reasoner import props
-from reasoner.environment import Environment
+from reasoner.analyses.properties import Property
+from reasoner.analyses.result import CheckResult, Verdict
 from reasoner.errors import ReasonerError
-from reasoner.properties import Property
-from reasoner.render import Report, rebase_spans, render_text
-from reasoner.result import CheckResult, Verdict
+from reasoner.face.render.results import Report, rebase_spans, render_text
+from reasoner.language import property_files as props
+from reasoner.semantics.environment import Environment
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -140,7 +140,7 @@ def _run(environment: Environment, prop: Property, *, timeout: float, rlimit: in
          name: str | None = None) -> CheckResult:
     import dataclasses
 
-    from reasoner.pipeline import check
+    from reasoner.analyses.pipeline import check
 
     result = check(environment, prop, timeout=timeout, rlimit=rlimit)
     if name is not None and result.name is None:
@@ -175,6 +175,6 @@ def assert_refuted(environment: Environment, prop: Property | str, *, timeout: f
 
 
 def _report(result: CheckResult) -> Report:
-    from reasoner.render import as_report
+    from reasoner.face.render.results import as_report
 
     return as_report(result)

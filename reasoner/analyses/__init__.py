@@ -1,0 +1,1 @@
+"""Analyses on the symbolic core: properties, check, explanation, findings, diff and hygiene."""

@@ -1,0 +1,1 @@
+"""What users touch: the command line, the pytest plugin and the renderers."""

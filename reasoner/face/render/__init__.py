@@ -1,0 +1,1 @@
+"""Renderers: results (text, JSON, SARIF, JUnit, notebooks) and diagnostics."""

@@ -1,0 +1,1 @@
+"""The property language: property files (`*.access`) and claims -> property values."""

@@ -1,0 +1,1 @@
+"""Reference semantics: the environment model and the concrete evaluator (no Z3)."""

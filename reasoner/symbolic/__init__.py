@@ -1,0 +1,1 @@
+"""Symbolic core: terms, automata, the finite domain, the encoder, the solver and the decoder."""
