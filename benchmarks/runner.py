@@ -123,6 +123,9 @@ TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("strings", "speedup_at_*", ">=", 30.0, ">= 30x at 10+ statements"),
     ("strings", "speedup_total_at_*", ">=", 30.0, ">= 30x at 10+ statements"),
     ("findings", "corpus_total_s", "<=", 120.0, "< 2 min for the key-policy corpus"),
+    ("hostile", "*.over_limit_s", "<=", 1.0, "ends within its limit + 1 s (start-up included)"),
+    ("hostile", "*.max_rss_mb", "<=", 3072.0, "<= the 3072 MiB memory cap"),
+    ("hostile", "*.exit_ok", ">=", 1.0, "exit 2 (located input error) or 3 (UNKNOWN), never 4"),
 )
 
 
@@ -1232,6 +1235,29 @@ def section_memory(ctx: Context, sec: Section) -> None:
             note="this benchmark process so far")
 
 
+def section_hostile(ctx: Context, sec: Section) -> None:
+    """The hostile inputs of issue 11 (benchmarks/hostile.py), each run as the console script in a child:
+    wall time beyond its limit, peak RSS, and whether the exit status is the documented one."""
+    import tempfile
+
+    from benchmarks import hostile
+
+    script = console_script()
+    if script is None:
+        raise Skip("the `reasoner` console script is not installed (pip install -e .)")
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = hostile.build(Path(tmp))
+        if ctx.tiny:
+            runs = runs[:3]
+        for name, argv, limit, allowed in runs:
+            wall, status, mb = run_child([script, *argv], cwd=Path(tmp), timeout=limit + 120)
+            sec.add(f"{name}.over_limit_s", max(0.0, wall - limit), "s", "lower",
+                    note=f"wall {wall:.2f} s, limit {limit:g} s, exit {status}")
+            sec.add(f"{name}.max_rss_mb", mb, "MB", "lower")
+            sec.add(f"{name}.exit_ok", 1.0 if status in allowed else 0.0, "", "higher",
+                    note=f"exit {status}, allowed {sorted(allowed)}")
+
+
 SECTIONS: list[tuple[str, str, SectionFn]] = [
     ("parse", "parse + validate throughput over the corpus", section_parse),
     ("decide", "concrete decisions per second", section_decide),
@@ -1243,4 +1269,5 @@ SECTIONS: list[tuple[str, str, SectionFn]] = [
     ("findings", "findings per key and for the whole key-policy corpus", section_findings),
     ("cold-start", "console script start-up (subprocess, median)", section_cold_start),
     ("memory", "peak memory", section_memory),
+    ("hostile", "hostile inputs of a stranger's pull request: time over the limit, memory, exit", section_hostile),
 ]

@@ -5,8 +5,6 @@ The public API is what `__all__` lists; everything else is internal.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
@@ -42,6 +40,7 @@ from reasoner.semantics.environment import (
 )
 from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.source import Span
+from reasoner.version import __version__
 
 _LAZY = {
     "check": "reasoner.language.property_files",
@@ -54,6 +53,11 @@ _LAZY = {
 }
 
 
+#: The names that give `CheckResult`s: loading one also loads the face's renderer, which installs the results'
+#: readable `repr` and notebook forms (`reasoner.analyses.result.register_display`).
+_DISPLAYED = frozenset({"check", "compile_environment", "CompiledEnvironment"})
+
+
 def __getattr__(name: str) -> object:
     """`check` and `compile_environment` load Z3 (~90 ms) only when first used. `check` is
     `reasoner.language.property_files.check`: `reasoner.analyses.pipeline.check` that also takes a claim string."""
@@ -62,6 +66,8 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'reasoner' has no attribute {name!r}")
     import importlib
 
+    if name in _DISPLAYED:
+        importlib.import_module("reasoner.face.render.results")
     return getattr(importlib.import_module(module), name)
 
 __all__ = [

@@ -1,7 +1,8 @@
 """One error root, diagnostics and their stable codes.
 
 Input: nothing (a vocabulary).
-Output: `ReasonerError` and its subclasses, `Diagnostic`, `Severity`, and the code catalogue `CODES`.
+Output: `ReasonerError` and its subclasses, `Diagnostic`, `Severity`, the code catalogue `CODES`, and
+`one_line`, which keeps a message with user input on one line.
 Guarantee: every error that reaches a user is a `ReasonerError` with a stable `code`; a diagnostic carries
 code, severity, span, message and optional help. Messages are lowercase, without a trailing period, with
 user input in backticks.
@@ -9,6 +10,8 @@ user input in backticks.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -41,6 +44,17 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.span}: {self.severity.value}: {self.code} {self.message}"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """A message with the control characters of quoted user input (decoded `\\n`, `\\t`, ...) escaped,
+    so that every message stays on one line (house style)."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -2,13 +2,16 @@
 
 Input: policy or manifest text with the name of the file it came from.
 Output: `SourceFile` (text + line index) and `Span` (file, line, column, end line, end column; all 1-based,
-end column exclusive) and `render_snippet`, the caret context printed under a diagnostic.
+end column exclusive), `rebase_span` (a span of a file named relative to a manifest, made usable from the
+current directory) and `render_snippet`, the caret context printed under a diagnostic.
 Guarantee: spans are plain values (frozen, hashable); rendering never raises on any span, even one
 that lies outside the text.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -76,6 +79,18 @@ class SourceFile:
         start = self._line_starts[line - 1]
         end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
         return self.text[start:end].rstrip("\r")
+
+
+def rebase_span(span: Span, base_dir: str) -> Span:
+    """`span` with a file name usable from the current directory: a relative name that denotes an existing file
+    under `base_dir` (the directory of the manifest that named the file) gets `base_dir` as prefix; any other
+    span (absolute, already usable, or of a file that is not there) is returned unchanged."""
+    if not base_dir or os.path.isabs(span.file):
+        return span
+    joined = os.path.normpath(os.path.join(base_dir, span.file))
+    if joined != span.file and os.path.isfile(joined):
+        return dataclasses.replace(span, file=joined)
+    return span
 
 
 def render_snippet(source: SourceFile | None, span: Span, *, max_width: int = 120) -> str:

@@ -17,7 +17,7 @@ from benchmarks import runner
 from benchmarks.generate import GenSpec, generate, scaling_grid
 
 EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings",
-            "cold-start", "memory"]
+            "cold-start", "memory", "hostile"]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,12 @@ def test_runner_owned_sections_do_not_error(smoke: tuple[int, str, dict[str, Any
     _, _, data, _ = smoke
     sections = data["sections"]
     assert isinstance(sections, dict)
-    for name in ("parse", "decide", "check", "scaling", "strings", "findings", "cold-start", "memory"):
+    for name in ("parse", "decide", "check", "scaling", "strings", "findings", "cold-start", "memory", "hostile"):
         assert sections[name]["status"] in ("ok", "skipped"), (name, sections[name].get("reason"))
+    if sections["hostile"]["status"] == "ok":  # every hostile input ends with the documented exit status
+        figures = sections["hostile"]["figures"]
+        exits = [f for n, f in figures.items() if n.endswith(".exit_ok")]
+        assert exits and all(f["value"] == 1.0 for f in exits), figures
     if sections["scaling"]["status"] == "ok":
         assert "statements=10.parse_ms" in sections["scaling"]["figures"]
     if sections["strings"]["status"] == "ok":
@@ -146,7 +150,7 @@ KEY = f"arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def _env(extra: list[dict[str, object]]):  # type: ignore[no-untyped-def]
-    parse = pytest.importorskip("reasoner.front.parse")
+    from reasoner.front import parse
     from reasoner.front.ast import PolicyKind
     from reasoner.semantics.environment import Account, Environment, Key
 
@@ -227,7 +231,7 @@ def test_string_baseline_can_access_and_subset() -> None:
 @pytest.mark.parametrize(("extra", "action", "want"), CASES)
 def test_core_agrees_with_the_string_baseline(extra: list[dict[str, object]], action: str, want: str) -> None:
     """The same cases through the symbolic core: the two encodings must give the same verdict."""
-    pipeline = pytest.importorskip("reasoner.analyses.pipeline")
+    from reasoner.analyses import pipeline
     from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
 
     prop = AccessNotGranted(PrincipalScope.outside_account(OWNER), (action,), (KEY,))

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reasoner import limits
 from reasoner.analyses.explain import minimise, replay
 from reasoner.analyses.findings import (
     ConditionSummary,
@@ -208,17 +209,17 @@ def _changes(classes: list[_Class], direction: str) -> tuple[Change, ...]:
 
 
 def diff(
-    old: Environment, new: Environment, *, timeout: float = 60.0, rlimit: int = DEFAULT_RLIMIT
+    old: Environment, new: Environment, *, timeout: float | None = None, rlimit: int = DEFAULT_RLIMIT
 ) -> DiffResult:
     """Compare the decisions of `old` and `new` for every caller, KMS key action, key and context."""
     start = time.perf_counter()
     try:
-        engine = Engine.build(new, timeout, rlimit, others=(old,))
-        added, added_v, why_a = _direction(engine, new, old, "added")
-        removed, removed_v, why_r = _direction(engine, old, new, "removed")
-    except UnsupportedFeatureError as exc:
-        where = f" at {exc.span}" if exc.span else ""
-        why = f"unsupported: {exc.message}{where}"
+        with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
+            engine = Engine.build(new, others=(old,))
+            added, added_v, why_a = _direction(engine, new, old, "added")
+            removed, removed_v, why_r = _direction(engine, old, new, "removed")
+    except (UnsupportedFeatureError, limits.OutOfBudget, MemoryError) as exc:
+        why = limits.unknown_reason(exc)
         return DiffResult(
             Verdict.UNKNOWN, (), (), Verdict.UNKNOWN, Verdict.UNKNOWN, 0, time.perf_counter() - start, why
         )

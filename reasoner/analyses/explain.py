@@ -23,7 +23,7 @@ from reasoner.errors import InternalError
 from reasoner.front.ast import PolicyDocument
 from reasoner.semantics import evaluate as ev
 from reasoner.semantics.environment import Account, Environment, Organization, Principal, PrincipalKind, Session
-from reasoner.semantics.request import Decision, Evaluation, Reason, Request
+from reasoner.semantics.request import Evaluation, Reason, Request
 from reasoner.symbolic.encode import ALLOW_ALL
 
 _USER = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
@@ -357,7 +357,3 @@ def statement_reasons(policy: PolicyDocument, indexes: list[int], role: str, not
         if st.index in indexes:
             out.append(Reason(policy.name, policy.kind, st.index, st.label, st.effect, st.span, role, note))
     return out
-
-
-def decision_allowed(e: Evaluation) -> bool:
-    return e.decision is Decision.ALLOW

@@ -27,8 +27,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reasoner import limits
 from reasoner.analyses.explain import confirm, minimise, replay
-from reasoner.analyses.pipeline import CompiledEnvironment, compile_environment, principal_is
+from reasoner.analyses.pipeline import CompiledEnvironment, compile_environment, principal_is, refine
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
@@ -37,10 +38,8 @@ from reasoner.semantics.evaluate import resolve_caller
 from reasoner.semantics.request import Evaluation, Request
 from reasoner.source import Span
 from reasoner.symbolic import smt
-from reasoner.symbolic.decode import DecodeError, decode_request
 from reasoner.symbolic.domain import PKind
 from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
-from reasoner.symbolic.strings import WitnessBudgetExceeded
 
 FINDING_EXTERNAL = register_code("FND001", Severity.WARNING, "external access to a key")
 FINDING_PUBLIC = register_code("FND002", Severity.WARNING, "public access to a key")
@@ -69,7 +68,6 @@ _POSITIVE_FAMILIES = ("string", "arn", "ip")
 
 #: Safety bound on findings per key (each round covers at least one new request class).
 MAX_ROUNDS = 64
-MAX_REFINEMENTS = 64
 
 _ACCOUNT = re.compile(r"\d{12}")
 _ROOT = re.compile(r"arn:aws:iam::(\d{12}):root")
@@ -197,24 +195,17 @@ class Engine:
     findings, diff and hygiene. Queries declare one assumption literal each."""
 
     compiled: CompiledEnvironment
-    deadline: float
-    rlimit: int = DEFAULT_RLIMIT
     queries: int = 0
 
     _statements: dict[tuple[int, str], dict[int, smt.Term]] = field(default_factory=dict)
 
     @staticmethod
-    def build(
-        env: Environment,
-        timeout: float = 60.0,
-        rlimit: int = DEFAULT_RLIMIT,
-        others: Sequence[Environment] = (),
-    ) -> Engine:
+    def build(env: Environment, others: Sequence[Environment] = ()) -> Engine:
         """Compile `env`; `others` (e.g. the old side of a diff) share its symbolic request, whose literals,
-        set slots and keys then cover every environment."""
+        set slots and keys then cover every environment. Queries run under the active `limits.budget`."""
         if not others:
-            return Engine(compile_environment(env), time.perf_counter() + timeout, rlimit)
-        return Engine(_compile_many(env, others), time.perf_counter() + timeout, rlimit)
+            return Engine(compile_environment(env))
+        return Engine(_compile_many(env, others))
 
     @property
     def env(self) -> Environment:
@@ -254,30 +245,18 @@ class Engine:
         lit = d.script.declare(f"fnd.q{c.n_props}", smt.BOOL)
         d.script.require(smt.implies(lit, term))
         c.flush()
-        for _ in range(MAX_REFINEMENTS):
-            remaining = self.deadline - time.perf_counter()
-            if remaining <= 0:
-                return Status.UNKNOWN, None, "time budget exhausted"
-            out = c.solver.check([lit], timeout=remaining, rlimit=self.rlimit)
-            if out.status is not Status.SAT:
-                return out.status, None, out.reason
-            assert out.model is not None
-            try:
-                decoded = decode_request(d, out.model)
-            except (DecodeError, WitnessBudgetExceeded) as exc:
-                return Status.UNKNOWN, None, f"no concrete request for the model: {exc}"
-            if decoded.request is None:
-                c.solver.add_lemmas(decoded.lemmas)
-                continue
-            try:
-                resolve_caller(self.env, decoded.request.principal)
-            except InputError as exc:
-                # the domain's well-formedness assumptions admit only names the evaluator accepts
-                raise InternalError(
-                    f"decoded caller `{decoded.request.principal!r}` is rejected by the evaluator: {exc.message}"
-                ) from exc
-            return Status.SAT, decoded.request, None
-        return Status.UNKNOWN, None, f"no concrete request after {MAX_REFINEMENTS} refinements"
+        found = refine(c, lit, {})
+        if found.status is not Status.SAT:
+            return found.status, None, found.reason
+        assert found.request is not None
+        try:
+            resolve_caller(self.env, found.request.principal)
+        except InputError as exc:
+            # the domain's well-formedness assumptions admit only names the evaluator accepts
+            raise InternalError(
+                f"decoded caller `{found.request.principal!r}` is rejected by the evaluator: {exc.message}"
+            ) from exc
+        return Status.SAT, found.request, None
 
 
 def _compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnvironment:
@@ -875,19 +854,27 @@ def findings(
     zone: Iterable[str] = (),
     *,
     include_services: bool = False,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     rlimit: int = DEFAULT_RLIMIT,
 ) -> FindingsResult:
     """External-access findings for every key of `env` (entry point)."""
     start = time.perf_counter()
     z = parse_zone(zone)
-    try:
-        engine = Engine.build(env, timeout, rlimit)
-        out = [analyse_key(engine, k, z, include_services) for k in env.keys]
-    except UnsupportedFeatureError as exc:
-        where = f" at {exc.span}" if exc.span else ""
-        why = f"unsupported: {exc.message}{where}"
-        out = [KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {why}", 0, 0.0, why) for k in env.keys]
+    out: list[KeyFindings] = []
+    with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
+        try:
+            engine = Engine.build(env)
+            for k in env.keys:
+                out.append(analyse_key(engine, k, z, include_services))
+        except (UnsupportedFeatureError, limits.OutOfBudget, MemoryError) as exc:
+            why = limits.unknown_reason(exc)
+            # the keys not analysed yet (all of them when compiling failed) are incomplete for this reason
+            done = {f.key for f in out}
+            out += [
+                KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {why}", 0, 0.0, why)
+                for k in env.keys
+                if k.arn not in done
+            ]
     return FindingsResult(tuple(out), z, include_services, time.perf_counter() - start)
 
 
@@ -1096,7 +1083,7 @@ def sarif_results(items: Iterable[tuple[str, str, str, Span | None]]) -> list[di
 
 
 def sarif_document(results: list[dict[str, Any]], rules: dict[str, str]) -> str:
-    from reasoner import __version__
+    from reasoner.version import __version__
 
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

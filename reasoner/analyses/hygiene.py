@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reasoner import limits
 from reasoner.analyses.explain import confirm
 from reasoner.analyses.findings import Engine, class_term, derive_class, request_json, sarif_document, sarif_results
 from reasoner.analyses.pipeline import principal_is
@@ -307,7 +308,7 @@ def hygiene(
     separation_of_duties: bool = False,
     lockout: bool = True,
     dead_statements: bool = True,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     rlimit: int = DEFAULT_RLIMIT,
 ) -> HygieneResult:
     """Run the hygiene checks on every key of `env` (entry point)."""
@@ -315,56 +316,58 @@ def hygiene(
     issues: list[Issue] = []
     undecided: list[Issue] = []
     checks = 0
-    try:
-        engine = Engine.build(env, timeout, rlimit)
-    except UnsupportedFeatureError as exc:
-        span = exc.span or (env.keys[0].policy.span if env.keys else Span("<input>", 1, 1, 1, 2))
-        return HygieneResult(
-            (),
-            (Issue(UNDECIDED, Severity.NOTE, "", span, f"unsupported: {exc.message}"),),
-            0,
-            0,
-            time.perf_counter() - start,
-        )
-    for key in env.keys:
-        for name, enabled in (
-            ("lockout", lockout),
-            ("separation of duties", separation_of_duties),
-            ("dead statements", dead_statements),
-        ):
-            if not enabled:
-                continue
-            checks += 1
-            try:
-                if name == "lockout":
-                    found = check_lockout(engine, key)
-                    issues += [found] if found else []
-                elif name == "separation of duties":
-                    found = check_separation(engine, key)
-                    issues += [found] if found else []
-                else:
-                    issues += check_statements(engine, key)
-            except _Undecided as exc:
-                undecided.append(
-                    Issue(
-                        UNDECIDED,
-                        Severity.NOTE,
-                        key.arn,
-                        _policy_span(key),
-                        f"{name} check undecided for key `{key.arn}`: {exc}",
+    with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
+        try:
+            engine = Engine.build(env)
+        except (UnsupportedFeatureError, limits.OutOfBudget, MemoryError) as exc:
+            span = getattr(exc, "span", None) or (env.keys[0].policy.span if env.keys else Span("<input>", 1, 1, 1, 2))
+            why = limits.unknown_reason(exc)
+            return HygieneResult(
+                (),
+                (Issue(UNDECIDED, Severity.NOTE, "", span, why),),
+                0,
+                0,
+                time.perf_counter() - start,
+            )
+        for key in env.keys:
+            for name, enabled in (
+                ("lockout", lockout),
+                ("separation of duties", separation_of_duties),
+                ("dead statements", dead_statements),
+            ):
+                if not enabled:
+                    continue
+                checks += 1
+                try:
+                    if name == "lockout":
+                        found = check_lockout(engine, key)
+                        issues += [found] if found else []
+                    elif name == "separation of duties":
+                        found = check_separation(engine, key)
+                        issues += [found] if found else []
+                    else:
+                        issues += check_statements(engine, key)
+                except _Undecided as exc:
+                    undecided.append(
+                        Issue(
+                            UNDECIDED,
+                            Severity.NOTE,
+                            key.arn,
+                            _policy_span(key),
+                            f"{name} check undecided for key `{key.arn}`: {exc}",
+                        )
                     )
-                )
-            except UnsupportedFeatureError as exc:
-                undecided.append(
-                    Issue(
-                        UNDECIDED,
-                        Severity.NOTE,
-                        key.arn,
-                        exc.span or _policy_span(key),
-                        f"{name} check undecided for key `{key.arn}`: unsupported: {exc.message}",
+                except (UnsupportedFeatureError, limits.OutOfBudget, MemoryError) as exc:
+                    undecided.append(
+                        Issue(
+                            UNDECIDED,
+                            Severity.NOTE,
+                            key.arn,
+                            getattr(exc, "span", None) or _policy_span(key),
+                            f"{name} check undecided for key `{key.arn}`: {limits.unknown_reason(exc)}",
+                        )
                     )
-                )
-    return HygieneResult(tuple(issues), tuple(undecided), checks, engine.queries, time.perf_counter() - start)
+        return HygieneResult(tuple(issues), tuple(undecided), checks, engine.queries, time.perf_counter() - start)
 
 
 # ---- rendering --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reasoner import limits
 from reasoner.analyses.explain import WORST_SOURCE, confirm, minimise, replay, statement_reasons
 from reasoner.analyses.properties import (
     AccessNotGranted,
@@ -49,7 +50,7 @@ from reasoner.symbolic import smt
 from reasoner.symbolic.decode import DecodeError, decode_request
 from reasoner.symbolic.domain import Domain, PKind, StrField, count_set_conditions, key_actions
 from reasoner.symbolic.encode import EncodedEnvironment, Encoder
-from reasoner.symbolic.solve import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S, Solver, Status
+from reasoner.symbolic.solve import DEFAULT_RLIMIT, Model, Solver, Status
 from reasoner.symbolic.strings import WitnessBudgetExceeded, literal
 
 NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no KMS keys to reason about")
@@ -74,6 +75,7 @@ class CompiledEnvironment:
     compile_seconds: float = 0.0
     error: ReasonerError | None = None
     incomplete: str | None = None  # why a proof would not be complete (UNSAT is then UNKNOWN)
+    broken: str | None = None  # a limit interrupted encoding into it: never used again
     _not_federated: smt.Term | None = None
 
     def flush(self) -> None:
@@ -329,7 +331,7 @@ _RECENT: dict[int, CompiledEnvironment] = {}
 def _compiled_for(env: Environment) -> CompiledEnvironment:
     """Compile once per environment object (the CLI checks many assertions against one environment)."""
     hit = _RECENT.get(id(env))
-    if hit is not None and hit.environment is env:
+    if hit is not None and hit.environment is env and hit.broken is None:
         return hit
     compiled = compile_environment(env)
     if len(_RECENT) >= 8:
@@ -338,12 +340,12 @@ def _compiled_for(env: Environment) -> CompiledEnvironment:
     return compiled
 
 
-def _unsupported(prop: Property, exc: UnsupportedFeatureError, start: float) -> CheckResult:
+def _unknown(prop: Property, exc: ReasonerError, start: float, prefix: str = "") -> CheckResult:
     where = f" at {exc.span}" if exc.span else ""
     return CheckResult(
         prop,
         Verdict.UNKNOWN,
-        reason=f"unsupported: {exc.message}{where}",
+        reason=f"{prefix}{exc.message}{where}",
         seconds=time.perf_counter() - start,
     )
 
@@ -352,28 +354,40 @@ def check(
     env_or_compiled: Environment | CompiledEnvironment,
     prop: Property,
     *,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float | None = None,
     rlimit: int | None = DEFAULT_RLIMIT,
     dump_smt2: str | Path | None = None,
 ) -> CheckResult:
     """Check one property: PROVED, REFUTED with a counterexample the concrete evaluator confirmed, or UNKNOWN
-    with the reason (timeout, resource limit, unsupported construct with its span).
+    with the reason (timeout, resource limit, pattern too complex, memory limit, unsupported construct, each
+    with its span where it has one).
 
     `env_or_compiled` is an `Environment` (compiled on first use and cached by identity) or the result of
-    `compile_environment`; `timeout` is wall-clock seconds, `rlimit` Z3's resource limit per solver call
-    (None: the default), `dump_smt2` a path that receives the exact SMT-LIB query."""
+    `compile_environment`; `timeout` is wall-clock seconds for everything the check does (compiling the
+    environment on first use included; never beyond an enclosing `limits.budget`), `rlimit` Z3's resource
+    limit per solver call (None: the default), `dump_smt2` a path that receives the exact SMT-LIB query."""
     start = time.perf_counter()
-    limit = DEFAULT_RLIMIT if rlimit is None else rlimit
-    try:
-        compiled = (
-            env_or_compiled if isinstance(env_or_compiled, CompiledEnvironment) else _compiled_for(env_or_compiled)
-        )
-        if isinstance(prop, CanAccess):
-            result = _check_can_access(compiled, prop, timeout, limit, dump_smt2)
-        else:
-            result = _check_violation(compiled, prop, timeout, limit, dump_smt2)
-    except UnsupportedFeatureError as exc:
-        return _unsupported(prop, exc, start)
+    compiled: CompiledEnvironment | None = None
+    with limits.budget(limits.seconds_or_default(timeout), DEFAULT_RLIMIT if rlimit is None else rlimit):
+        try:
+            if isinstance(env_or_compiled, CompiledEnvironment):
+                compiled = env_or_compiled
+                if compiled.broken is not None:  # an earlier analysis was interrupted while encoding
+                    compiled = compile_environment(compiled.environment)
+            else:
+                compiled = _compiled_for(env_or_compiled)
+            if isinstance(prop, CanAccess):
+                result = _check_can_access(compiled, prop, dump_smt2)
+            else:
+                result = _check_violation(compiled, prop, dump_smt2)
+        except UnsupportedFeatureError as exc:
+            return _unknown(prop, exc, start, "unsupported: ")
+        except limits.OutOfBudget as exc:
+            _interrupted(compiled, exc.message)
+            return _unknown(prop, exc, start)
+        except MemoryError:
+            _interrupted(compiled, limits.memory_reason())
+            return _unknown(prop, limits.OutOfMemory(limits.memory_reason()), start)
     return CheckResult(
         result.property,
         result.verdict,
@@ -385,6 +399,15 @@ def check(
         time.perf_counter() - start,
         result.name,
     )
+
+
+def _interrupted(compiled: CompiledEnvironment | None, why: str) -> None:
+    """A limit stopped Python code that may have been half-way through encoding into `compiled`: it is not
+    used again (the next check compiles the environment anew)."""
+    if compiled is not None:
+        compiled.broken = why
+        if _RECENT.get(id(compiled.environment)) is compiled:
+            del _RECENT[id(compiled.environment)]
 
 
 def _violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term, list[Environment]]:
@@ -432,9 +455,7 @@ def _concretely_violates(prop: Property, envs: list[Environment], request: Reque
     return allowed != old_allowed
 
 
-def _check_violation(
-    compiled: CompiledEnvironment, prop: Property, timeout: float, rlimit: int, dump_smt2: str | Path | None
-) -> CheckResult:
+def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: str | Path | None) -> CheckResult:
     d = compiled.domain
     term, envs = _violation(compiled, prop)
     compiled.n_props += 1
@@ -442,42 +463,40 @@ def _check_violation(
     d.script.require(smt.implies(lit, term))
     compiled.flush()
     try:
-        return _refine(compiled, prop, lit, envs, timeout=timeout, rlimit=rlimit)
+        return _refine(compiled, prop, lit, envs)
     finally:
         if dump_smt2 is not None:  # the query with every lemma the refinement added
             Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
 
 
-def _refine(
-    compiled: CompiledEnvironment,
-    prop: Property,
-    lit: smt.Term,
-    envs: list[Environment],
-    *,
-    timeout: float,
-    rlimit: int,
-) -> CheckResult:
-    """Solve, decode, refine with lemmas until a confirmed counterexample, a proof, or a limit."""
+@dataclass
+class Refined:
+    """The end of one refinement loop: SAT with a decoded request (not yet replayed), UNSAT, or UNKNOWN with
+    the reason."""
+
+    status: Status
+    request: Request | None = None
+    model: Model | None = None
+    reason: str | None = None
+
+
+def refine(
+    compiled: CompiledEnvironment, lit: smt.Term, stats: dict[str, float], *, prefer_plain: bool = False
+) -> Refined:
+    """The one solve -> decode -> lemma -> retry loop (check, can-access, findings, diff and lint): at most
+    `MAX_REFINEMENTS` rounds, every solver call under the active `limits.budget`. `prefer_plain` asks once
+    more, without federated users, when the model's caller is one (their requests read less plainly)."""
     d = compiled.domain
-    deadline = time.perf_counter() + timeout
-    stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
     for rounds in range(MAX_REFINEMENTS):
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return CheckResult(prop, Verdict.UNKNOWN, reason=f"timeout after {timeout:g} s", stats=stats)
-        out = compiled.solver.check([lit], timeout=remaining, rlimit=rlimit)
+        limits.tick()
+        out = compiled.solver.check([lit])
         stats.update(out.stats)
         stats["refinements"] = rounds
-        if out.status is Status.UNKNOWN:
-            return CheckResult(prop, Verdict.UNKNOWN, reason=out.reason, stats=stats)
-        if out.status is Status.UNSAT:
-            if compiled.incomplete:
-                return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
-            return CheckResult(prop, Verdict.PROVED, responsible=tuple(_responsible(compiled, prop)), stats=stats)
+        if out.status is not Status.SAT:
+            return Refined(out.status, reason=out.reason)
         assert out.model is not None
-        if out.model[d.pkind] == PKind.FEDERATED.value:
-            # a federated user's request reads less plainly than its user's or a role's: prefer another caller
-            plain = compiled.solver.check([lit, compiled.not_federated()], timeout=remaining, rlimit=rlimit)
+        if prefer_plain and out.model[d.pkind] == PKind.FEDERATED.value:
+            plain = compiled.solver.check([lit, compiled.not_federated()])
             if plain.status is Status.SAT and plain.model is not None:
                 out = plain
                 stats.update(out.stats)
@@ -486,48 +505,55 @@ def _refine(
         try:
             decoded = decode_request(d, model)
         except (DecodeError, WitnessBudgetExceeded) as exc:
-            return CheckResult(prop, Verdict.UNKNOWN, reason=f"no concrete request for the model: {exc}", stats=stats)
+            return Refined(Status.UNKNOWN, reason=f"no concrete request for the model: {exc}")
         if decoded.request is None:
             compiled.solver.add_lemmas(decoded.lemmas)
             continue
-        request = decoded.request
-        claimed = [model.truth(compiled.encoded.allows)]
-        if len(envs) > 1:
-            claimed.append(model.truth(compiled.encode_other(envs[1]).allows))
-        evaluation, note = confirm(envs[0], request, claimed[0], f"property {type(prop).__name__}")
-        if len(envs) > 1:
-            confirm(envs[1], request, claimed[1], "the old environment")
-        if not _concretely_violates(prop, envs, request):
-            raise InternalError(f"counterexample `{request}` does not violate the property when replayed")
-        small = minimise(request, lambda r: _concretely_violates(prop, envs, r), d.f("upath").lits)
-        evaluation, note = replay(envs[0], small)
-        reasons = tuple(evaluation.reasons) + ((note,) if note else ())
-        return CheckResult(
-            prop,
-            Verdict.REFUTED,
-            counterexample=small,
-            evaluation=evaluation,
-            responsible=reasons,
-            stats=stats,
-        )
+        return Refined(Status.SAT, decoded.request, model)
+    return Refined(Status.UNKNOWN, reason=f"no concrete request after {MAX_REFINEMENTS} refinements")
+
+
+def _refine(compiled: CompiledEnvironment, prop: Property, lit: smt.Term, envs: list[Environment]) -> CheckResult:
+    """A violation of `prop`: a counterexample the concrete evaluator confirms, a proof, or a limit."""
+    d = compiled.domain
+    stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
+    found = refine(compiled, lit, stats, prefer_plain=True)
+    if found.status is Status.UNKNOWN:
+        return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
+    if found.status is Status.UNSAT:
+        if compiled.incomplete:
+            return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
+        return CheckResult(prop, Verdict.PROVED, responsible=tuple(_responsible(compiled, prop)), stats=stats)
+    request, model = found.request, found.model
+    assert request is not None and model is not None
+    claimed = [model.truth(compiled.encoded.allows)]
+    if len(envs) > 1:
+        claimed.append(model.truth(compiled.encode_other(envs[1]).allows))
+    evaluation, note = confirm(envs[0], request, claimed[0], f"property {type(prop).__name__}")
+    if len(envs) > 1:
+        confirm(envs[1], request, claimed[1], "the old environment")
+    if not _concretely_violates(prop, envs, request):
+        raise InternalError(f"counterexample `{request}` does not violate the property when replayed")
+    small = minimise(request, lambda r: _concretely_violates(prop, envs, r), d.f("upath").lits)
+    evaluation, note = replay(envs[0], small)
+    reasons = tuple(evaluation.reasons) + ((note,) if note else ())
     return CheckResult(
         prop,
-        Verdict.UNKNOWN,
-        reason=f"no concrete counterexample after {MAX_REFINEMENTS} refinements",
+        Verdict.REFUTED,
+        counterexample=small,
+        evaluation=evaluation,
+        responsible=reasons,
         stats=stats,
     )
 
 
-def _check_can_access(
-    compiled: CompiledEnvironment, prop: CanAccess, timeout: float, rlimit: int, dump_smt2: str | Path | None
-) -> CheckResult:
+def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2: str | Path | None) -> CheckResult:
     """CanAccess holds iff for every (action, key) some context lets `principal` in. A pair with no such
     context refutes it; the counterexample is that request with an empty context (denied for every
     context, so the replay must deny it)."""
     d = compiled.domain
     env = compiled.environment
     who = principal_is(d, prop.principal)
-    deadline = time.perf_counter() + timeout
     stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
     responsible: list[Reason] = []
     for action in _expand_actions(prop.actions, d):
@@ -540,55 +566,38 @@ def _check_can_access(
             compiled.flush()
             if dump_smt2 is not None:
                 Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
-            for _ in range(MAX_REFINEMENTS):
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    return CheckResult(prop, Verdict.UNKNOWN, reason=f"timeout after {timeout:g} s", stats=stats)
-                out = compiled.solver.check([lit], timeout=remaining, rlimit=rlimit)
-                stats.update(out.stats)
-                if out.status is Status.UNKNOWN:
-                    return CheckResult(prop, Verdict.UNKNOWN, reason=out.reason, stats=stats)
-                if out.status is Status.UNSAT:
-                    if compiled.incomplete:
-                        return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
-                    request = Request(_concrete_principal(prop.principal), action, arn, {})
-                    evaluation, note = confirm(env, request, False, "a denied CanAccess request")
-                    reasons = tuple(evaluation.reasons) + ((note,) if note else ())
-                    return CheckResult(
-                        prop,
-                        Verdict.REFUTED,
-                        counterexample=request,
-                        evaluation=evaluation,
-                        responsible=reasons,
-                        stats=stats,
-                    )
-                assert out.model is not None
-                try:
-                    decoded = decode_request(d, out.model)
-                except (DecodeError, WitnessBudgetExceeded) as exc:
-                    return CheckResult(
-                        prop, Verdict.UNKNOWN, reason=f"no concrete request for the model: {exc}", stats=stats
-                    )
-                if decoded.request is None:
-                    compiled.solver.add_lemmas(decoded.lemmas)
-                    continue
-                evaluation, note = confirm(env, decoded.request, True, "a CanAccess witness")
-                if note is not None and not concrete_evaluate(env, decoded.request).decision.allowed:
-                    # the witness needs what the environment does not describe (the caller's organization,
-                    # tags, role path, opt-in Region, or the worst case of unknown IAM): that the principal
-                    # can act is not established
-                    return CheckResult(
-                        prop,
-                        Verdict.UNKNOWN,
-                        reason=f"`{action}` on `{arn}` is allowed only if {note.note}",
-                        counterexample=decoded.request,
-                        evaluation=evaluation,
-                        stats=stats,
-                    )
-                responsible.extend(evaluation.reasons)
-                break
-            else:
-                return CheckResult(prop, Verdict.UNKNOWN, reason="refinement budget exhausted", stats=stats)
+            found = refine(compiled, lit, stats)
+            if found.status is Status.UNKNOWN:
+                return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
+            if found.status is Status.UNSAT:
+                if compiled.incomplete:
+                    return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
+                request = Request(_concrete_principal(prop.principal), action, arn, {})
+                evaluation, note = confirm(env, request, False, "a denied CanAccess request")
+                reasons = tuple(evaluation.reasons) + ((note,) if note else ())
+                return CheckResult(
+                    prop,
+                    Verdict.REFUTED,
+                    counterexample=request,
+                    evaluation=evaluation,
+                    responsible=reasons,
+                    stats=stats,
+                )
+            assert found.request is not None
+            evaluation, note = confirm(env, found.request, True, "a CanAccess witness")
+            if note is not None and not concrete_evaluate(env, found.request).decision.allowed:
+                # the witness needs what the environment does not describe (the caller's organization,
+                # tags, role path, opt-in Region, or the worst case of unknown IAM): that the principal
+                # can act is not established
+                return CheckResult(
+                    prop,
+                    Verdict.UNKNOWN,
+                    reason=f"`{action}` on `{arn}` is allowed only if {note.note}",
+                    counterexample=found.request,
+                    evaluation=evaluation,
+                    stats=stats,
+                )
+            responsible.extend(evaluation.reasons)
     return CheckResult(prop, Verdict.PROVED, responsible=tuple(dict.fromkeys(responsible)), stats=stats)
 
 
@@ -799,7 +808,7 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     return smt.and_(parts)
 
 
-def decide(compiled: CompiledEnvironment, request: Request, *, timeout: float = DEFAULT_TIMEOUT_S) -> bool | None:
+def decide(compiled: CompiledEnvironment, request: Request, *, timeout: float | None = None) -> bool | None:
     """The symbolic decision (allowed or not) for one concrete request, or None when the solver cannot tell
     or the encoding is not deterministic for it (both an ALLOW and a deny model exist: a bug)."""
     d = compiled.domain
@@ -810,8 +819,9 @@ def decide(compiled: CompiledEnvironment, request: Request, *, timeout: float = 
     d.script.require(smt.implies(yes, smt.and_(pin, compiled.encoded.allows)))
     d.script.require(smt.implies(no, smt.and_(pin, smt.not_(compiled.encoded.allows))))
     compiled.flush()
-    a = compiled.solver.check([yes], timeout=timeout)
-    b = compiled.solver.check([no], timeout=timeout)
+    with limits.budget(limits.seconds_or_default(timeout)):
+        a = compiled.solver.check([yes])
+        b = compiled.solver.check([no])
     if a.status is Status.UNKNOWN or b.status is Status.UNKNOWN:
         return None
     if (a.status is Status.SAT) == (b.status is Status.SAT):

@@ -2,7 +2,8 @@
 
 Input: produced by `solve.py` / `explain.py` (the symbolic core).
 Output: `Verdict` (PROVED, REFUTED, UNKNOWN) and `CheckResult` with the counterexample, the responsible
-statements and solver statistics.
+statements and solver statistics; `rebase_spans`, which makes a result's spans usable from the current
+directory.
 Guarantee: three-valued everywhere; a REFUTED result always carries a counterexample that the concrete
 evaluator has confirmed; an UNKNOWN result always carries a reason.
 """
@@ -10,11 +11,15 @@ evaluator has confirmed; an UNKNOWN result always carries a reason.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Evaluation, Reason, Request
+from reasoner.source import rebase_span
 
 
 class Verdict(Enum):
@@ -50,19 +55,51 @@ class CheckResult:
             return None
         return self.verdict is Verdict.PROVED
 
-    # ---- display (rendering lives in render.py; imported lazily to keep this module a plain value) ----
+    # ---- display: the face's forms, registered by `reasoner.face.render.results` (see `register_display`) ----
 
     def __repr__(self) -> str:
-        from reasoner.face.render.results import result_repr
+        show = _DISPLAY.get("text")
+        if show is not None:
+            return show(self)
+        return (f"CheckResult({self.verdict.value}, property={self.property!r}, "
+                f"counterexample={self.counterexample!r}, reason={self.reason!r})")
 
-        return result_repr(self)
+    def _repr_markdown_(self) -> str | None:
+        show = _DISPLAY.get("markdown")
+        return None if show is None else show(self)
 
-    def _repr_markdown_(self) -> str:
-        from reasoner.face.render.results import result_markdown
+    def _repr_html_(self) -> str | None:
+        show = _DISPLAY.get("html")
+        return None if show is None else show(self)
 
-        return result_markdown(self)
 
-    def _repr_html_(self) -> str:
-        from reasoner.face.render.results import result_html
+#: The readable forms of a result (`repr`, notebook Markdown and HTML). This module is below the face, so the
+#: face's renderer installs them when it is imported (the facade imports it together with `reasoner.check`);
+#: until then a result has a plain `repr` and no notebook forms (IPython falls back to the `repr`).
+_DISPLAY: dict[str, Callable[[CheckResult], str]] = {}
 
-        return result_html(self)
+
+def register_display(*, text: Callable[[CheckResult], str], markdown: Callable[[CheckResult], str],
+                     html: Callable[[CheckResult], str]) -> None:
+    """Install the functions behind `repr(result)`, `result._repr_markdown_()` and `result._repr_html_()`."""
+    _DISPLAY.update(text=text, markdown=markdown, html=html)
+
+
+def rebase_spans(result: CheckResult, environment: Environment) -> CheckResult:
+    """Make the spans of the responsible statements usable from the current directory.
+
+    A manifest names policy files relative to itself, and their spans carry that relative name. When the
+    file exists next to the manifest, prefix the manifest's directory (the manifest resolves names that way,
+    `source.rebase_span`), so that `file:line:col`, SARIF locations and annotations point at the file in the
+    repository.
+    """
+    if not environment.source or not result.responsible:
+        return result
+    base = os.path.dirname(environment.source)
+    reasons = []
+    for reason in result.responsible:
+        span = None if reason.span is None else rebase_span(reason.span, base)
+        reasons.append(reason if span is reason.span else dataclasses.replace(reason, span=span))
+    if all(new is old for new, old in zip(reasons, result.responsible, strict=True)):
+        return result
+    return dataclasses.replace(result, responsible=tuple(reasons))

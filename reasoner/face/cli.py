@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from reasoner import __version__
 from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
+from reasoner.version import __version__
 
 EXIT_OK = 0  # clean / every property holds / allowed
 EXIT_FINDINGS = 1  # validation errors found / a property is refuted
@@ -51,6 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_root(p: argparse.ArgumentParser) -> None:
+    """`--root DIR` (reasoner.front.confine): the directory that every file a manifest or property file
+    names must lie in."""
+    p.add_argument("--root", type=_directory, default=None, metavar="DIR",
+                   help="files named by manifests and property files must lie inside DIR (default: the git "
+                        "repository of each file given, else its directory); files outside it, in /proc, "
+                        "/sys, /dev or .git, and non-regular files are refused (INPUT006)")
+
+
+def _directory(text: str) -> str:
+    try:
+        ok = Path(text).is_dir()
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a directory")
+    return text
+
+
 # ---- validate ----------------------------------------------------------------------------------------
 
 def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,6 +84,8 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--key-account", default=None, metavar="ACCOUNT",
                    help="12-digit account that owns the key (key policies): flags KMS permissions granted to "
                         "other accounts for operations that cannot be used across accounts")
+    _add_memory_limit(p)
+    _add_root(p)
     p.set_defaults(handler=_cmd_validate)
 
 
@@ -134,11 +155,38 @@ def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                         "file overrides it")
     p.add_argument("--rlimit", type=_positive_int, default=None, metavar="N",
                    help="solver resource limit per assertion, for machine-independent results in CI")
+    p.add_argument("--total-timeout", type=_positive_float, default=DEFAULT_TOTAL_S, metavar="S",
+                   help=f"wall-clock limit of the whole run in seconds (default: {DEFAULT_TOTAL_S:g}); no "
+                        "assertion runs past it, whatever its `within N seconds`")
     p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
                    help="check N assertions in parallel processes (default: 1)")
+    _add_memory_limit(p)
     p.add_argument("--dump", nargs=2, metavar=("smt2", "DIR"), default=None,
                    help="write the SMT-LIB query of each assertion to DIR/<assertion>.smt2")
+    _add_root(p)
     p.set_defaults(handler=_cmd_check)
+
+
+#: Wall-clock limit of one `check` run over all its assertions (`--total-timeout`).
+DEFAULT_TOTAL_S = 1800.0
+
+
+def _add_memory_limit(p: argparse.ArgumentParser) -> None:
+    from reasoner.limits import DEFAULT_MEMORY_MB
+
+    p.add_argument("--memory-limit", type=_non_negative_int, default=None, metavar="MIB",
+                   help=f"cap the process's memory at MIB MiB (default: {DEFAULT_MEMORY_MB}; 0: no cap); an "
+                        "analysis that reaches it is UNKNOWN (exit 3), never a crash")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"`{text}` must not be negative")
+    return value
 
 
 def _positive_float(text: str) -> float:
@@ -180,28 +228,29 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "not a valid path"
             raise InputError(f"cannot create the dump directory `{directory}`: {reason}",
                              code=INPUT_BAD_ARGUMENT) from None
-    assertions, failures = _collect_assertions(args.paths)
+    assertions, failures = _collect_assertions(args.paths, root=args.root)
     if failures:  # nothing is lost: the first error of every unusable file, then exit 2 (nothing is checked)
         for failure in failures:
             stderr.write(f"{failure}\n")
         return EXIT_INPUT
     reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
-                              dump_dir=dump_dir, progress=stderr)
+                              dump_dir=dump_dir, progress=stderr, total=args.total_timeout)
     stdout.write(render.render(args.format, reports))
     return render.exit_status(reports)
 
 
-def _collect_assertions(paths: Sequence[str]) -> tuple[list[Any], list[ReasonerError]]:
+def _collect_assertions(paths: Sequence[str], *,
+                        root: str | None = None) -> tuple[list[Any], list[ReasonerError]]:
     """Every assertion of the files named or found, each once (a file included twice counts once), and the
     error of every file that could not be compiled (each file is compiled even after another failed)."""
     from reasoner.front.parse import INPUT_BAD_ARGUMENT
     from reasoner.language import property_files as props
 
-    files = props.find_property_files(paths)
+    files = props.find_property_files(paths, root=root)
     if not files:
         raise InputError(f"no property files (`*{props.SUFFIX}`) under {', '.join(f'`{p}`' for p in paths)}",
                          code=INPUT_BAD_ARGUMENT)
-    compiler = props.Compiler()
+    compiler = props.Compiler(root=root)
     seen: set[tuple[str, int, int]] = set()
     out = []
     failures: list[ReasonerError] = []
@@ -229,38 +278,46 @@ def _dump_name(dump_dir: Path | None, index: int, name: str) -> str | None:
     return str(dump_dir / f"{index:03d}-{slug}.smt2")
 
 
-def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, dump: str | None) -> Any:
-    """One assertion (also the unit of work of `--jobs`). An unsupported construct makes the verdict
-    UNKNOWN with the reason, so the other assertions still run; every other error propagates."""
+def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, dump: str | None, *,
+               total_deadline: float, total: float) -> Any:
+    """One assertion (also the unit of work of `--jobs`), within its own time limit and what is left of the
+    run's total (`total_deadline`, seconds since the epoch, so that it means the same in every worker). A
+    limit, an unsupported construct or running out of memory make the verdict UNKNOWN with the reason, so
+    the other assertions still run; every other error propagates."""
     import time
 
+    from reasoner import limits
     from reasoner.analyses.pipeline import check
     from reasoner.analyses.result import CheckResult, Verdict
     from reasoner.errors import UnsupportedFeatureError
 
     start = time.perf_counter()
-    try:
-        return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump)
-    except UnsupportedFeatureError as exc:
-        where = f" at {exc.span}" if exc.span else ""
-        return CheckResult(prop, Verdict.UNKNOWN, reason=f"unsupported: {exc.message}{where}",
-                           seconds=time.perf_counter() - start)
+    left = total_deadline - time.time()
+    with limits.budget(max(0.0, left), what="the run's total", shown=total):
+        try:
+            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump)
+        except UnsupportedFeatureError as exc:
+            return CheckResult(prop, Verdict.UNKNOWN, reason=limits.unknown_reason(exc),
+                               seconds=time.perf_counter() - start)
 
 
 def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | None, jobs: int,
-                    dump_dir: Path | None, progress: TextIO) -> list[Any]:
+                    dump_dir: Path | None, progress: TextIO, total: float = DEFAULT_TOTAL_S) -> list[Any]:
     import dataclasses
+    import time
 
-    from reasoner.face.render.results import Report, rebase_spans
+    from reasoner.analyses.result import rebase_spans
+    from reasoner.face.render.results import Report
 
     results: list[Any] = [None] * len(assertions)
+    total_deadline = time.time() + total
     jobs_args = [(a.environment, a.property, a.timeout or timeout, rlimit, _dump_name(dump_dir, i, a.name))
                  for i, a in enumerate(assertions)]
     with _Progress(progress, len(assertions)) as bar:
         if jobs == 1 or len(assertions) < 2:
             for i, a in enumerate(assertions):
                 bar.start(a.name)
-                results[i] = _check_one(*jobs_args[i])
+                results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total)
                 bar.finish()
         else:
             import multiprocessing
@@ -268,7 +325,8 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
 
             ctx = multiprocessing.get_context("spawn")  # z3 state must not be forked
             with ProcessPoolExecutor(max_workers=min(jobs, len(assertions)), mp_context=ctx) as pool:
-                futures = {pool.submit(_check_one, *jobs_args[i]): i for i in range(len(assertions))}
+                futures = {pool.submit(_check_one, *jobs_args[i], total_deadline=total_deadline, total=total): i
+                           for i in range(len(assertions))}
                 bar.start(f"{len(assertions)} assertions on {jobs} processes")
                 for fut in as_completed(futures):
                     results[futures[fut]] = fut.result()
@@ -371,6 +429,8 @@ def _add_decide(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                    help="a request context value; repeat the key for a multivalued key")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    _add_memory_limit(p)
+    _add_root(p)
     p.set_defaults(handler=_cmd_decide)
 
 
@@ -387,7 +447,7 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         if not sep or not name.strip():
             raise InputError(f"context `{item}` is not of the form KEY=VALUE", code="INPUT004")
         context[name.strip()] = (*context.get(name.strip(), ()), value)
-    environment = load_environment(args.environment)
+    environment = load_environment(args.environment, root=args.root)
     evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
     if args.format == "json":
         doc = {
@@ -427,7 +487,7 @@ exit status:
   4  internal error in the reasoner"""
 
 
-def _load_subject(path: str, key_arn: str | None) -> Any:
+def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> Any:
     """An environment manifest (YAML), or one key policy (JSON) wrapped on one key."""
     from reasoner.analyses.findings import key_policy_environment
     from reasoner.front.ast import PolicyKind
@@ -441,7 +501,7 @@ def _load_subject(path: str, key_arn: str | None) -> Any:
         return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
     if key_arn is not None:
         raise InputError("`--key-arn` applies to a key policy file (JSON), not to a manifest", code="INPUT004")
-    return load_environment(path)
+    return load_environment(path, root=root)
 
 
 def _add_findings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -460,13 +520,15 @@ def _add_findings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
                    help="wall-clock limit for the whole analysis in seconds (default: 60)")
+    _add_memory_limit(p)
+    _add_root(p)
     p.set_defaults(handler=_cmd_findings)
 
 
 def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import findings
     zone = findings.parse_zone(args.zone_of_trust)
-    env = _load_subject(args.environment, args.key_arn)
+    env = _load_subject(args.environment, args.key_arn, args.root)
     result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
     stdout.write(findings.render(args.format, result))
     return result.exit_status()
@@ -496,13 +558,15 @@ def _add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for key policy files")
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S")
+    _add_memory_limit(p)
+    _add_root(p)
     p.set_defaults(handler=_cmd_diff)
 
 
 def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import diff
-    old = _load_subject(args.old, args.key_arn)
-    new = _load_subject(args.new, args.key_arn)
+    old = _load_subject(args.old, args.key_arn, args.root)
+    new = _load_subject(args.new, args.key_arn, args.root)
     old, new = diff.same_key(old, new)
     result = diff.diff(old, new, timeout=args.timeout)
     stdout.write(diff.render(args.format, result))
@@ -535,12 +599,14 @@ def _add_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S")
+    _add_memory_limit(p)
+    _add_root(p)
     p.set_defaults(handler=_cmd_lint)
 
 
 def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import hygiene
-    env = _load_subject(args.environment, args.key_arn)
+    env = _load_subject(args.environment, args.key_arn, args.root)
     result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
                              timeout=args.timeout)
     stdout.write(hygiene.render(args.format, result))
@@ -548,6 +614,44 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 # ---- entry point -------------------------------------------------------------------------------------
+
+class _PipeSafe:
+    """The report stream, quiet once its reader has gone (`reasoner decide ... | head -1`): the command
+    still ends with its own exit status, as Unix tools do, and nothing is printed about the closed pipe."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.closed_pipe = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self.closed_pipe = True
+        if self._stream is sys.stdout:
+            # the interpreter flushes stdout once more at exit: point it at /dev/null so that it stays quiet
+            import os
+
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
@@ -565,8 +669,22 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     if not getattr(args, "handler", None):
         parser.print_help(out)
         return EXIT_INPUT
+    from reasoner import limits
+
+    memory = getattr(args, "memory_limit", None)
+    if argv is None or memory is not None:  # a process of its own (not `main([...])` called by a test)
+        if args.handler in (_cmd_check, _cmd_findings, _cmd_diff, _cmd_lint):
+            import reasoner.symbolic.solve  # noqa: F401  (maps Z3's library before the cap, not under it)
+        limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
+    out = _PipeSafe(out)
     try:
         return int(args.handler(args, out, err))
+    except MemoryError:
+        err.write(f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}\n")
+        return EXIT_UNKNOWN
+    except limits.OutOfBudget as exc:
+        err.write(f"{exc}\n")
+        return EXIT_UNKNOWN
     except PolicyValidationError as exc:  # nothing is lost: every diagnostic, not only the first
         from reasoner.face.render.diagnostics import render_diagnostic
 
@@ -586,5 +704,14 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         err.write("interrupted\n")
         return 130
     except Exception as exc:  # a bug: report it in one line, never a traceback
+        if limits.current_memory_cap() and _out_of_memory(exc):
+            err.write(f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}\n")
+            return EXIT_UNKNOWN
         err.write(f"error: INTERNAL unexpected {type(exc).__name__}: {exc}\n")
         return EXIT_INTERNAL
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Under the memory cap, loading a shared library (Z3's) fails with ENOMEM from the dynamic loader."""
+    text = f"{exc} {exc.__cause__ or ''} {exc.__context__ or ''}".lower()
+    return any(s in text for s in ("failed to map segment", "cannot allocate memory", "out of memory"))

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from reasoner.analyses.properties import Property
-from reasoner.analyses.result import CheckResult, Verdict
+from reasoner.analyses.result import CheckResult, Verdict, rebase_spans
 from reasoner.errors import ReasonerError
-from reasoner.face.render.results import Report, rebase_spans, render_text
+from reasoner.face.render.results import Report, render_text
 from reasoner.language import property_files as props
 from reasoner.semantics.environment import Environment
 

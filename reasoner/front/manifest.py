@@ -8,6 +8,9 @@ Guarantee: every mistake is an `InputError` with a span in the manifest: unknown
 types, missing or unreadable policy files, a policy rejected for the kind of its place, an ARN of the wrong
 kind, sessions whose source is not a declared principal, SCP/RCP targets of an unknown organization.
 A policy file named twice for the same kind is parsed once (the same `PolicyDocument` object).
+Policy files must lie inside the root (`reasoner.front.confine`: by default the git repository of the
+manifest): any other, and any file in `/proc`, `/sys`, `/dev` or `.git`, or not regular, is refused unread
+(INPUT006); a policy that fails is reported without quoting it beyond its first line (`confine.referenced_detail`).
 
 Format (every section optional)::
 
@@ -54,8 +57,10 @@ from typing import Any
 
 import yaml
 
-from reasoner.errors import InputError, PolicyValidationError, ReasonerError, Severity, register_code
+from reasoner.errors import InputError, PolicyValidationError, ReasonerError, Severity, one_line, register_code
+from reasoner.front import confine
 from reasoner.front.ast import PolicyDocument, PolicyKind
+from reasoner.semantics import names
 from reasoner.semantics.environment import (
     Account,
     Environment,
@@ -82,15 +87,6 @@ MANIFEST_REFERENCE = register_code(
 MANIFEST_DUPLICATE = register_code("ENV008", E, "declared twice")
 MANIFEST_NAME = register_code("ENV009", E, "IAM name that is not well-formed")
 
-_CHARS = "letters, digits and `_+=,.@-`"
-_NAME_RULES = {
-    "uname": f"an IAM user name has 1 to 64 {_CHARS}",
-    "role": f"an IAM role name has 1 to 64 {_CHARS}",
-    "upath": f"a path is `/`-separated segments of {_CHARS}",
-    "rpath": f"a path is `/`-separated segments of {_CHARS}",
-    "sess": f"a role-session name has 2 to 64 {_CHARS}",
-    "fed": f"a federated-user name has 2 to 32 {_CHARS}",
-}
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _KEY_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:(\d{12}):key/[A-Za-z0-9-]+")
 _ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root")
@@ -100,8 +96,11 @@ _SESSION = re.compile(r"arn:[a-z-]+:sts::(\d{12}):assumed-role/([^/]+)/[^/]+")
 _FEDERATED = re.compile(r"arn:[a-z-]+:sts::(\d{12}):federated-user/[^/]+")
 
 
-def load_environment(path: str | Path) -> Environment:
-    """Read a YAML manifest and every policy file it names; see the module docstring for the format."""
+def load_environment(path: str | Path, *, root: str | Path | None = None) -> Environment:
+    """Read a YAML manifest and every policy file it names; see the module docstring for the format.
+
+    Policy files must lie inside `root` (default: the git repository of `path`, else its directory; see
+    `reasoner.front.confine`); any other is refused (INPUT006) at the node that names it, unread."""
     from reasoner.front.parse import read_input_text
 
     p = Path(path)
@@ -111,18 +110,21 @@ def load_environment(path: str | Path) -> Environment:
         message = (exc.message.replace("cannot read `", "cannot read manifest `", 1)
                    if exc.message.startswith("cannot read `") else f"cannot read manifest: {exc.message}")
         raise InputError(message, span=exc.span, code=MANIFEST_FILE) from None
-    return _Loader(str(p), p.parent).load(text)
+    return _Loader(str(p), p.parent, confine.root_of(root, p)).load(text)
 
 
-def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path = ".") -> Environment:
-    """Like `load_environment` on manifest text; policy paths are relative to `base`."""
-    return _Loader(file, Path(base)).load(text)
+def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path = ".",
+                      root: str | Path | None = None) -> Environment:
+    """Like `load_environment` on manifest text; policy paths are relative to `base` and confined to
+    `root` (default: the git repository of `base`, else `base`)."""
+    return _Loader(file, Path(base), confine.root_of(root, base)).load(text)
 
 
 class _Loader:
-    def __init__(self, file: str, base: Path) -> None:
+    def __init__(self, file: str, base: Path, root: Path) -> None:
         self.file = file
         self.base = base
+        self.root = root
         self.policies: dict[tuple[Path, PolicyKind, str | None], PolicyDocument] = {}
 
     # ---- node helpers ------------------------------------------------------------------------------
@@ -208,10 +210,16 @@ class _Loader:
         self, node: yaml.Node, kind: PolicyKind, what: str, key_account: str | None = None
     ) -> PolicyDocument:
         rel = self.scalar(node, what)
+        if "\x00" not in rel:
+            try:  # before anything touches the file: a refused one is neither read nor tested for existence
+                confine.check(self.root, rel, self.base / rel)
+            except confine.Refused as exc:
+                raise self.fail(node, f"{what} `{one_line(rel[:200])}` is refused: {exc.reason}",
+                                confine.PATH_REFUSED, help=confine.HELP) from None
         try:  # a nul character, a name too long or a symlink loop is an error at the node, not a crash
             if "\x00" in rel:
                 raise ValueError("it contains a nul character")
-            path = (self.base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+            path = (self.base / rel).resolve()
             is_file = path.is_file()
         except (OSError, RuntimeError, ValueError) as exc:
             reason = (
@@ -220,8 +228,6 @@ class _Loader:
                 else "it cannot be encoded as a file name" if isinstance(exc, UnicodeError)
                 else str(exc)
             )
-            from reasoner.front.parse import one_line
-
             raise self.fail(node, f"{what} `{one_line(rel[:200])}` is not a usable path: {reason.lower()}",
                             MANIFEST_FILE) from None
         cache_key = (path, kind, key_account)
@@ -239,9 +245,10 @@ class _Loader:
             doc = parse_policy(text, file=rel, kind=kind, key_account=key_account)
         except PolicyValidationError as exc:
             first = next((d for d in exc.diagnostics if d.is_error), None)
-            detail = f"{first.span}: {first.code} {first.message}" if first else exc.message
+            detail = confine.referenced_detail(first) if first else exc.message
             raise self.fail(
-                node, f"{what} `{rel}` is not a valid {kind.value} policy: {detail}", MANIFEST_POLICY
+                node, f"{what} `{rel}` is not a valid {kind.value} policy: {detail}", MANIFEST_POLICY,
+                help="`reasoner validate` on the policy file shows every diagnostic",
             ) from None
         except ReasonerError as exc:
             raise self.fail(node, f"{what} `{rel}`: {exc.message}", MANIFEST_POLICY) from None
@@ -501,13 +508,12 @@ class _Loader:
         return Principal(arn, kind, policies, boundary, tags, unique_id, span=self.span(node))
 
     def well_formed(self, node: yaml.Node, arn: str, field: str, value: str, what: str) -> None:
-        """IAM's rules for names (domain.py): user and role names 1..64 characters, role-session names 2..64,
-        federated-user names 2..32, of `[A-Za-z0-9_+=,.@-]`; paths `/`-delimited segments of them. A request
-        by a caller with another name cannot exist, so the symbolic core could not describe it."""
-        from reasoner.symbolic.domain import well_formed  # the symbolic core's rules (loaded when a name is checked)
-
-        if not well_formed(field, value):
-            rule = _NAME_RULES[field]
+        """IAM's rules for names (`semantics/names.py`): user and role names 1..64 characters, role-session
+        names 2..64, federated-user names 2..32, of `[A-Za-z0-9_+=,.@-]`; paths `/`-delimited segments of them.
+        A request by a caller with another name cannot exist, so the symbolic core, which assumes the same
+        rules, could not describe it."""
+        if not names.well_formed(field, value):
+            rule = names.RULES[field]
             raise self.fail(node, f"{what} `{value}` of `{arn}` is not well-formed", MANIFEST_NAME, help=rule)
 
     def session(self, node: yaml.Node, principals: dict[str, Principal]) -> Session:

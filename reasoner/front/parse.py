@@ -41,6 +41,7 @@ from reasoner.errors import (
     PolicySyntaxError,
     PolicyValidationError,
     Severity,
+    one_line,
     register_code,
     sort_diagnostics,
 )
@@ -62,13 +63,14 @@ from reasoner.front.ast import (
     Value,
     ValueKind,
 )
+from reasoner.front.confine import PATH_REFUSED
+from reasoner.front.validate import character_diagnostics, validate
 from reasoner.source import SourceFile, Span
 
 __all__ = [
     "grammar_text",
     "guess_kind",
     "load_policy",
-    "one_line",
     "parse_and_validate",
     "parse_document",
     "parse_operator",
@@ -76,6 +78,7 @@ __all__ = [
     "parse_tree",
     "read_input_text",
     "read_policy_text",
+    "wide_encoding",
 ]
 
 E = Severity.ERROR
@@ -108,6 +111,7 @@ INPUT_NOT_UTF8 = "INPUT002"
 INPUT_DIRECTORY = "INPUT003"
 INPUT_BAD_ARGUMENT = "INPUT004"
 INPUT_TOO_LARGE = "INPUT005"
+INPUT_REFUSED = PATH_REFUSED  # INPUT006, registered by `confine` (files named by manifests and property files)
 for _code, _title in ((INPUT_UNREADABLE, "file cannot be read"), (INPUT_NOT_UTF8, "file is not valid utf-8"),
                       (INPUT_DIRECTORY, "path is a directory"),
                       (INPUT_BAD_ARGUMENT, "bad command-line value"),
@@ -172,17 +176,6 @@ class _JObject(_JNode):
             if m.key == key:
                 return m
         return None
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def one_line(text: str) -> str:
-    """A message with the control characters of quoted user input (decoded `\\n`, `\\t`, ...) escaped,
-    so that every message stays on one line (house style)."""
-    if _CONTROL.search(text) is None:
-        return text
-    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def _type_name(node: _JNode) -> str:
@@ -1042,8 +1035,6 @@ def parse_and_validate(text: str, *, file: str = "<string>", kind: PolicyKind | 
     Validation also runs on the statements that could be built when others were broken, so one run reports
     as much as possible. Never raises for any input text.
     """
-    from reasoner.front.validate import validate
-
     source = SourceFile(file, text)
     doc, diags, incomplete = _parse(source, kind)
     if doc is not None:  # validation includes the character-set check of the raw text
@@ -1052,18 +1043,12 @@ def parse_and_validate(text: str, *, file: str = "<string>", kind: PolicyKind | 
     else:  # the character-set check does not need the structure: run it on text that does not parse
         syntax_at = {(d.span.line, d.span.col) for d in diags if d.code == SYNTAX}
         if not any(d.code == INPUT_TOO_LARGE for d in diags):
-            diags.extend(d for d in _character_diagnostics(source)
+            diags.extend(d for d in character_diagnostics(source)
                          if (d.span.line, d.span.col) not in syntax_at)
     diags = _dedupe(sort_diagnostics(diags))
     if any(d.is_error for d in diags):
         return None, diags
     return doc, diags
-
-
-def _character_diagnostics(source: SourceFile) -> Iterator[Diagnostic]:
-    from reasoner.front.validate import character_diagnostics
-
-    return character_diagnostics(source)
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -1106,7 +1091,8 @@ def read_input_text(path: str | Path, *, what: str = "file", limit: int = MAX_IN
     """Read an input file as UTF-8 text, never hanging and never reading more than `limit` bytes.
 
     Every failure is an `InputError` at `path:1:1` with a stable code: INPUT001 (missing, unreadable, not a
-    valid path), INPUT002 (not UTF-8; UTF-16 is named as such), INPUT003 (a directory), INPUT005 (larger
+    valid path), INPUT002 (not UTF-8; UTF-16 and UTF-32 text, LE or BE, with or without a byte-order mark, is
+    named as such and refused in one error, see `wide_encoding`), INPUT003 (a directory), INPUT005 (larger
     than `limit`, including endless streams). A FIFO is opened without blocking, so one that no process
     writes to reads as empty instead of hanging; pipes with a writer (`<(...)`) are read to their end.
     """
@@ -1159,15 +1145,67 @@ def read_input_text(path: str | Path, *, what: str = "file", limit: int = MAX_IN
     finally:
         os.close(fd)
     data = b"".join(chunks)
+    wide = wide_encoding(data)
+    if wide is not None:  # one error for the file, never one per NUL (and never decoded)
+        encoding, bom = wide
+        raise InputError(f"`{shown}` is {encoding} text ({'with' if bom else 'without'} a byte-order mark), "
+                         "not utf-8", span=where, code=INPUT_NOT_UTF8,
+                         help=f"AWS reads policies as UTF-8: convert the file, e.g. "
+                              f"`iconv -f {encoding} -t UTF-8`")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise fail(f"`{shown}` is utf-16 text, not utf-8", INPUT_NOT_UTF8) from None
         line = data.count(b"\n", 0, exc.start) + 1
         col = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
         raise fail(f"`{shown}` is not valid utf-8 (byte 0x{data[exc.start]:02x} at line {line}, column {col}, "
                    f"offset {exc.start})", INPUT_NOT_UTF8) from None
+
+
+#: Bytes looked at to recognise UTF-16 or UTF-32 text without a byte-order mark.
+_WIDE_SAMPLE = 4096
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32LE"), (b"\x00\x00\xfe\xff", "UTF-32BE"), (b"\xff\xfe", "UTF-16LE"),
+         (b"\xfe\xff", "UTF-16BE"))
+
+
+def wide_encoding(data: bytes) -> tuple[str, bool] | None:
+    """`(encoding, has_bom)` when `data` is UTF-16 or UTF-32 text (LE or BE), else None.
+
+    With a byte-order mark the mark decides (UTF-32LE's `FF FE 00 00` is tested before UTF-16LE's `FF FE`).
+    Without one, the NUL bytes of the first `_WIDE_SAMPLE` bytes decide: policies, manifests and property
+    files are mostly ASCII, so in UTF-16 the high byte of most 2-byte units is NUL and the low byte almost
+    never is (`{` is `7B 00` in LE, `00 7B` in BE); in UTF-32 the two high bytes of most 4-byte units are
+    NUL. A UTF-8 file has no NUL bytes at all unless it is broken, and a few stray NULs (`{"a\x00b": 1}`) do
+    not make that pattern, so such a file is still parsed (and its NULs reported). Looks at a bounded
+    sample: constant time whatever the size of `data`.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name, True
+    sample = data[:_WIDE_SAMPLE]
+    if b"\x00" not in sample:
+        return None
+
+    def most(nuls: int, units: int) -> bool:  # at least half of the units
+        return 2 * nuls >= units
+
+    def few(nuls: int, units: int) -> bool:  # at most a tenth of the units
+        return 10 * nuls <= units
+
+    quads = len(sample) // 4
+    if quads >= 2:
+        z = [sample[i:quads * 4:4].count(0) for i in range(4)]
+        if most(z[2], quads) and most(z[3], quads) and few(z[0], quads):
+            return "UTF-32LE", False
+        if most(z[0], quads) and most(z[1], quads) and few(z[3], quads):
+            return "UTF-32BE", False
+    pairs = len(sample) // 2
+    if pairs >= 2:
+        even, odd = sample[0:pairs * 2:2].count(0), sample[1:pairs * 2:2].count(0)
+        if most(odd, pairs) and few(even, pairs):
+            return "UTF-16LE", False
+        if most(even, pairs) and few(odd, pairs):
+            return "UTF-16BE", False
+    return None
 
 
 def load_policy(path: str | Path, kind: PolicyKind | None = None, *,

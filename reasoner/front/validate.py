@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from functools import cache
 
-from reasoner.errors import Diagnostic, Severity, register_code, sort_diagnostics
+from reasoner.errors import Diagnostic, Severity, one_line, register_code, sort_diagnostics
 from reasoner.front.ast import (
     ActionBlock,
     Condition,
@@ -32,8 +32,8 @@ from reasoner.front.ast import (
     Statement,
     Value,
 )
-from reasoner.front.parse import one_line
 from reasoner.semantics import catalog
+from reasoner.semantics.values import MAX_IP_TEXT, MAX_NUMBER_DIGITS, number_digits
 from reasoner.source import SourceFile, Span
 
 __all__ = ["character_diagnostics", "validate"]
@@ -61,6 +61,7 @@ RCP_NOT_ACTION = register_code("POL030", E, "NotAction in an RCP")
 MALFORMED_ACTION = register_code("POL031", E, "action is not `*` or `service:action`")
 MALFORMED_PRINCIPAL = register_code("POL034", E, "malformed principal")
 RCP_VERSION = register_code("POL035", E, "RCP without Version `2012-10-17`")
+NUMBER_TOO_LONG = register_code("POL036", E, f"number with more than {MAX_NUMBER_DIGITS} digits")
 
 # ---- warnings: accepted by AWS, probably wrong ---------------------------------------------------------
 REENCRYPT_NO_STAR = register_code("POL101", W, "`kms:ReEncrypt` without `*` matches no action")
@@ -457,11 +458,30 @@ class _Validator:
         family = op.family
         if family != "string":
             for value in cond.values:
+                if self.number_too_long(family, value):
+                    continue
                 problem = typed_value_problem(family, value.text)
                 if problem is not None:
                     self.warning(BAD_TYPED_VALUE, value.span,
                                  f"`{value.text}` {problem}: under `{op.value}` it never matches a request "
                                  "value (semantics §3.3)")
+
+    def number_too_long(self, family: str, value: Value) -> bool:
+        """A number (or an epoch-seconds date) of more than `MAX_NUMBER_DIGITS` digits (values.py): an error,
+        so that no analysis ever computes with it (it would be exact arithmetic on a digit string of any
+        length). AWS documents no bound; whether it accepts such values is OPEN, the reasoner refuses them."""
+        if family not in ("numeric", "date"):
+            return False
+        digits = number_digits(value.text)
+        if digits is None or digits <= MAX_NUMBER_DIGITS:
+            return False
+        text = value.text.strip()
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        self.error(NUMBER_TOO_LONG, value.span,
+                   f"number `{shown}` has {digits} digits; the most a condition value may have is "
+                   f"{MAX_NUMBER_DIGITS}",
+                   "leading zeros and trailing zeros after the decimal point do not count")
+        return True
 
     def key_presence(self, st: Statement, cond: Condition) -> None:
         """kms: condition key that no action of the statement can carry (semantics §5.1)."""
@@ -523,7 +543,6 @@ def _char_name(ch: str) -> str:
     return "a space" if ch == " " else f"`{ch}`" if ch.isprintable() else f"U+{ord(ch):04X}"
 
 
-_DISALLOWED = re.compile(r"[^\t\n\r\x20-\xff]")
 _NON_SPACE = re.compile(r"\S+")
 
 
@@ -531,29 +550,31 @@ def _allowed_char(ch: str) -> bool:
     return ch in "\t\n\r" or 0x20 <= ord(ch) <= 0xFF
 
 
+#: At most this many runs of bad characters are reported one by one; the last report counts the rest. Text
+#: with a bad character every other position (UTF-16 read as UTF-8) would otherwise give one diagnostic per
+#: character, and printing each with its source line is quadratic on a long line.
+MAX_CHARACTER_DIAGNOSTICS = 20
+_DISALLOWED_RUN = re.compile(r"[^\t\n\r\x20-\xff]+")
+
+
 def character_diagnostics(source: SourceFile) -> Iterator[Diagnostic]:
     """Runs of raw characters outside U+0009, U+000A, U+000D, U+0020-U+00FF (semantics §1.2), one
-    diagnostic per run. Independent of the JSON structure, so it also runs on text that does not parse."""
+    diagnostic per run, at most `MAX_CHARACTER_DIAGNOSTICS` (the last one counts the characters of the
+    runs after it). Independent of the JSON structure, so it also runs on text that does not parse."""
     text = source.text
-    found = _DISALLOWED.search(text)
-    if found is None:
-        return
-    i = found.start()
-    n = len(text)
-    while i < n:
-        if _allowed_char(text[i]):
-            i += 1
-            continue
-        j = i
-        while j < n and not _allowed_char(text[j]):
-            j += 1
-        first = text[i]
-        what = f"U+{ord(first):04X}" + (f" (and {j - i - 1} more)" if j - i > 1 else "")
-        yield Diagnostic(BAD_CHARACTER, E, source.span(i, j),
-                         f"character {what} is outside the characters policies may contain",
-                         "allowed: tab, line feed, carriage return and U+0020 to U+00FF; typographic quotes "
-                         "and dashes are a common cause")
-        i = j
+    help_ = ("allowed: tab, line feed, carriage return and U+0020 to U+00FF; typographic quotes and dashes "
+             "are a common cause")
+    for count, m in enumerate(_DISALLOWED_RUN.finditer(text), start=1):
+        i, j = m.span()
+        what = f"U+{ord(text[i]):04X}" + (f" (and {j - i - 1} more)" if j - i > 1 else "")
+        message = f"character {what} is outside the characters policies may contain"
+        if count == MAX_CHARACTER_DIAGNOSTICS:
+            rest = sum(len(r) for r in _DISALLOWED_RUN.findall(text, j))
+            if rest:
+                message += f"; {rest} more such characters follow, not reported one by one"
+        yield Diagnostic(BAD_CHARACTER, E, source.span(i, j), message, help_)
+        if count == MAX_CHARACTER_DIAGNOSTICS:
+            return
 
 
 def _all_values(doc: PolicyDocument) -> Iterator[Value]:
@@ -693,6 +714,8 @@ def typed_value_problem(family: str, text: str) -> str | None:
     if family == "ip":
         import ipaddress
 
+        if len(text) > MAX_IP_TEXT:  # never parsed: see values.MAX_IP_TEXT
+            return "is not an IPv4 or IPv6 address or CIDR block"
         try:
             ipaddress.ip_network(text, strict=False)
         except ValueError:

@@ -10,6 +10,9 @@ Guarantee: the language adds no semantics of its own: every claim maps one to on
 `is equivalent to` -> Equivalent). Everything else is name resolution and checking: syntax errors, unknown
 names, unknown actions, keys the environment does not have and values of the wrong kind raise a
 `PropertyError` (an `InputError`) with `file:line:col`, a caret snippet and a hint; nothing is skipped.
+Every file a property file names lies inside the root (`reasoner.front.confine`; by default the git
+repository of the file compiled) or is refused unread (INPUT006) at the token naming it; an included file
+that is not a property file is located, never quoted.
 The file extension `.access` (not `.props`) avoids collecting MSBuild `*.props` files in mixed repositories.
 """
 
@@ -38,8 +41,10 @@ from reasoner.analyses.properties import (
     ScopeKind,
 )
 from reasoner.analyses.result import CheckResult
-from reasoner.errors import InputError, Severity, register_code
+from reasoner.errors import InputError, Severity, one_line, register_code
+from reasoner.front import confine
 from reasoner.front.grammars import grammar_text
+from reasoner.front.manifest import load_environment
 from reasoner.semantics import catalog
 from reasoner.semantics.environment import Environment, Key
 from reasoner.semantics.patterns import compile_action
@@ -485,13 +490,13 @@ def _resolve(path: Path, span: Span | None, source: SourceFile | None) -> Path:
     except (OSError, RuntimeError, ValueError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror
                   else "it is a symbolic link loop" if isinstance(exc, RuntimeError) else str(exc))
-        raise PropertyError(f"`{_shown(path)}` is not a usable path: {_one_line(reason).lower()}", span=span,
+        raise PropertyError(f"`{_shown(path)}` is not a usable path: {one_line(reason).lower()}", span=span,
                             code=UNREADABLE, source=source) from None
 
 
 def _shown(path: Path) -> str:
     """A path for a message: control characters escaped, at most 200 characters."""
-    text = _one_line(str(path))
+    text = one_line(str(path))
     return text if len(text) <= 200 else text[:120] + "..." + text[-60:]
 
 
@@ -502,21 +507,21 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def _one_line(text: str) -> str:
-    from reasoner.front.parse import one_line
-
-    return one_line(text)
-
-
 # ---- compiling ---------------------------------------------------------------------------------------
 
 EnvironmentLoader = Callable[[Path], Environment]
 
 
-def _default_loader(path: Path) -> Environment:
-    from reasoner.front.manifest import load_environment
-
-    return load_environment(path)
+def _confine(root: Path, base: Path, val: Val, source: SourceFile) -> None:
+    """Refuse (INPUT006, at the token) a file `val` names that must not be read (`reasoner.front.confine`).
+    A path with a nul character is left to `_resolve`, which reports it as unusable."""
+    if "\x00" in val.text:
+        return
+    try:
+        confine.check(root, val.text, base / val.text)
+    except confine.Refused as exc:
+        raise PropertyError(f"`{_shown(Path(val.text))}` is refused: {exc.reason}", span=val.span,
+                            code=confine.PATH_REFUSED, source=source, help=confine.HELP) from None
 
 
 def _closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -545,17 +550,25 @@ class _Scope:
     environments: dict[str, Environment] = field(default_factory=dict)
     current: Environment | None = None
     included: set[Path] = field(default_factory=set)  # files already read (each is included once)
+    root: Path = field(default_factory=lambda: Path(os.path.abspath(".")))  # files named must lie inside it
 
 
 class Compiler:
     """Compiles property files and claims; loads each environment manifest once per compiler.
 
-    `load_environment` maps a manifest path to an `Environment` (default: `reasoner.front.manifest`).
+    `load_environment` maps a manifest path to an `Environment` (default: `reasoner.front.manifest`, with the
+    policies it names confined to the same root). `root` confines every file a property file names
+    (`include`, `environment`, `key policy`) and, with the default loader, the policies of the manifests:
+    a file outside it, in `/proc`, `/sys`, `/dev` or `.git`, or not a regular file is refused (INPUT006) at
+    the token that names it, unread (`reasoner.front.confine`). Default: the git repository of the file
+    compiled (of `base_dir` for text and claims), else its directory.
     """
 
-    def __init__(self, load_environment: EnvironmentLoader | None = None) -> None:
-        self._load = load_environment or _default_loader
-        self._environments: dict[Path, Environment] = {}
+    def __init__(self, load_environment: EnvironmentLoader | None = None, *,
+                 root: str | Path | None = None) -> None:
+        self._custom_load = load_environment
+        self._root = root
+        self._environments: dict[tuple[Path, Path], Environment] = {}
         self._policy_envs: dict[tuple[Path, str, int], tuple[Environment, Environment]] = {}
 
     # ---- files ----
@@ -563,7 +576,7 @@ class Compiler:
     def compile_file(self, path: str | Path) -> tuple[Assertion, ...]:
         """All assertions of a property file and of the files it includes, in order."""
         out: list[Assertion] = []
-        self._compile_into(Path(path), _Scope(), out, stack=(), at=None)
+        self._compile_into(Path(path), _Scope(root=confine.root_of(self._root, path)), out, stack=(), at=None)
         return tuple(_unique_names(out))
 
     def compile_text(self, text: str, name: str = "<property>", base_dir: str | Path = ".",
@@ -571,13 +584,13 @@ class Compiler:
         """Assertions of property-file text; relative paths are resolved against `base_dir`."""
         parsed = parse_text(text, name)
         out: list[Assertion] = []
-        scope = _Scope(current=environment)
+        scope = _Scope(current=environment, root=confine.root_of(self._root, base_dir))
         self._compile_statements(parsed, Path(base_dir), scope, out, stack=())
         return tuple(_unique_names(out))
 
     def _compile_into(self, path: Path, scope: _Scope, out: list[Assertion], stack: tuple[Path, ...],
                       at: tuple[Span, SourceFile] | None) -> None:
-        span, source = at if at else (Span.point(_one_line(str(path)), 1, 1), None)
+        span, source = at if at else (Span.point(one_line(str(path)), 1, 1), None)
         resolved = _resolve(path, span, source)
         if resolved in stack:
             chain = " -> ".join(str(p.name) for p in (*stack, resolved))
@@ -587,7 +600,16 @@ class Compiler:
             return  # included once already (e.g. by two files that both include it): its names are in scope
         scope.included.add(resolved)
         text = _read(path, at)
-        parsed = parse_text(text, str(path))
+        try:
+            parsed = parse_text(text, str(path))
+        except PropertySyntaxError as exc:
+            if at is None or path.suffix == SUFFIX:
+                raise
+            # an included file that is not a property file (a `.env`, a token file): located, never quoted
+            raise PropertySyntaxError(
+                f"included file `{_shown(path)}` is not a property file (syntax error at {exc.span}); its "
+                "content is not shown", span=span, source=source,
+                help=f"include `{SUFFIX}` files only; `reasoner check FILE` on it shows the error") from None
         self._compile_statements(parsed, path.parent, scope, out, (*stack, resolved))
 
     def _compile_statements(self, parsed: PropertyFile, base: Path, scope: _Scope, out: list[Assertion],
@@ -595,7 +617,7 @@ class Compiler:
         source = parsed.source
         for stmt in parsed.statements:
             if isinstance(stmt, EnvironmentDecl):
-                env = self._environment_at(base / stmt.path.text, stmt.path.span, source)
+                env = self._environment_at(base, stmt.path, source, scope.root)
                 if stmt.name is None:
                     scope.current = env
                 else:
@@ -604,6 +626,7 @@ class Compiler:
                                             code=DUPLICATE, source=source, help="choose another name")
                     scope.environments[stmt.name] = env
             elif isinstance(stmt, Include):
+                _confine(scope.root, base, stmt.path, source)
                 self._compile_into(base / stmt.path.text, scope, out, stack, (stmt.path.span, source))
             elif isinstance(stmt, Let):
                 if stmt.name in scope.lets or stmt.name in scope.environments or stmt.name == "this":
@@ -638,7 +661,8 @@ class Compiler:
         source = SourceFile("<property>", text)
         claim = _parse(source, "single_claim")
         assert isinstance(claim, Claim)
-        scope = _Scope(environments=dict(environments or {}), current=environment)
+        scope = _Scope(environments=dict(environments or {}), current=environment,
+                       root=confine.root_of(self._root, base_dir))
         return self._claim(claim, scope, Path(base_dir), source)
 
     def _claim(self, claim: Claim, scope: _Scope, base: Path,
@@ -703,7 +727,7 @@ class Compiler:
         sides = []
         for val in (claim.new, claim.old):
             if val.kind == "POLICY":
-                sides.append(self._with_key_policy(env, keys[0], val, base, source))
+                sides.append(self._with_key_policy(env, keys[0], val, base, source, root=scope.root))
             elif val.kind.startswith("POLICY"):
                 raise PropertyError(f"`{val.text}` is not a policy file", span=val.span, code=BAD_VALUE,
                                     source=source,
@@ -713,11 +737,12 @@ class Compiler:
         return sides[0], sides[1], keys
 
     def _with_key_policy(self, env: Environment, key_arn: str, val: Val, base: Path,
-                         source: SourceFile) -> Environment:
+                         source: SourceFile, *, root: Path) -> Environment:
         from reasoner.errors import PolicyValidationError
         from reasoner.front.ast import PolicyKind
         from reasoner.front.parse import load_policy
 
+        _confine(root, base, val, source)
         path = Path(os.path.normpath(base / val.text))
         cache_key = (_resolve(path, val.span, source), key_arn, id(env))
         hit = self._policy_envs.get(cache_key)
@@ -729,9 +754,10 @@ class Compiler:
             doc = load_policy(path, PolicyKind.KEY_POLICY, key_account=key.account)
         except PolicyValidationError as exc:
             first = next((d for d in exc.diagnostics if d.is_error), None)
-            detail = f": {first.span}: {first.code} {first.message}" if first else ""
+            detail = f": {confine.referenced_detail(first)}" if first else ""
             raise PropertyError(f"`{val.text}` is not a valid key policy{detail}", span=val.span,
-                                code=BAD_VALUE, source=source) from None
+                                code=BAD_VALUE, source=source,
+                                help="`reasoner validate` on the policy file shows every diagnostic") from None
         except InputError as exc:
             raise PropertyError(exc.message, span=val.span, code=UNREADABLE, source=source,
                                 help="paths are relative to the property file") from None
@@ -742,19 +768,23 @@ class Compiler:
 
     # ---- values ----
 
-    def _environment_at(self, path: Path, span: Span, source: SourceFile) -> Environment:
-        path = Path(os.path.normpath(path))
-        key = _resolve(path, span, source)
+    def _environment_at(self, base: Path, val: Val, source: SourceFile, root: Path) -> Environment:
+        """The manifest `val` names (relative to `base`), loaded once per compiler and root."""
+        _confine(root, base, val, source)
+        span = val.span
+        path = Path(os.path.normpath(base / val.text))
+        key = (_resolve(path, span, source), root)
         if key not in self._environments:
             if not _is_file(path):
                 raise PropertyError(f"environment manifest `{_shown(path)}` not found", span=span, code=UNREADABLE,
                                     source=source, help="paths are relative to the property file")
-            self._environments[key] = self._load(path)
+            self._environments[key] = (self._custom_load(path) if self._custom_load is not None
+                                       else load_environment(path, root=root))
         return self._environments[key]
 
     def _env_ref(self, val: Val, scope: _Scope, base: Path, source: SourceFile) -> Environment:
         if val.kind == "STRING":
-            return self._environment_at(base / val.text, val.span, source)
+            return self._environment_at(base, val, source, scope.root)
         if val.kind == "NAME":
             if val.text == "this":
                 if scope.current is None:
@@ -970,18 +1000,19 @@ def _unique_names(assertions: Iterable[Assertion]) -> list[Assertion]:
 # ---- module-level conveniences ----------------------------------------------------------------------
 
 
-def compile_file(path: str | Path, *,
-                 load_environment: EnvironmentLoader | None = None) -> tuple[Assertion, ...]:
-    """The assertions of one property file (see `Compiler.compile_file`)."""
-    return Compiler(load_environment).compile_file(path)
+def compile_file(path: str | Path, *, load_environment: EnvironmentLoader | None = None,
+                 root: str | Path | None = None) -> tuple[Assertion, ...]:
+    """The assertions of one property file (see `Compiler.compile_file`; `root` confines the files named)."""
+    return Compiler(load_environment, root=root).compile_file(path)
 
 
 def compile_claim(text: str, environment: Environment | None = None, *,
                   environments: Mapping[str, Environment] | None = None, base_dir: str | Path = ".",
-                  load_environment: EnvironmentLoader | None = None) -> tuple[Environment, Property]:
+                  load_environment: EnvironmentLoader | None = None,
+                  root: str | Path | None = None) -> tuple[Environment, Property]:
     """One claim as a string -> (environment, property value); see `Compiler.compile_claim`."""
-    return Compiler(load_environment).compile_claim(text, environment, environments=environments,
-                                                    base_dir=base_dir)
+    return Compiler(load_environment, root=root).compile_claim(text, environment, environments=environments,
+                                                               base_dir=base_dir)
 
 
 def parse_property(text: str, environment: Environment | None = None, *,
@@ -1006,18 +1037,24 @@ def check(environment: Environment | CompiledEnvironment, property: Property | s
     `reasoner.analyses.pipeline.check(env, AccessNotGranted(...))`; `options` (`timeout`, `rlimit`, `dump_smt2`) go to
     the pipeline unchanged. In a claim, `this` is `environment` and `environments` names others
     (`this grants no new access over old`). Spans of the responsible statements are made relative to the
-    current directory (see `render.rebase_spans`), so reports and notebook snippets find the policy files.
+    current directory (see `result.rebase_spans`), so reports and notebook snippets find the policy files.
     """
     from reasoner.analyses import pipeline
-    from reasoner.face.render.results import rebase_spans
+    from reasoner.analyses.result import rebase_spans
 
     env = environment.environment if isinstance(environment, pipeline.CompiledEnvironment) else environment
     prop = parse_property(property, env, environments=environments) if isinstance(property, str) else property
     return rebase_spans(pipeline.check(environment, prop, **options), env)
 
 
-def find_property_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus every `*.access` file under the directories named, sorted per directory."""
+def find_property_files(paths: Iterable[str | Path], *, root: str | Path | None = None) -> list[Path]:
+    """Files named directly, plus every `*.access` file under the directories named, sorted per directory.
+
+    A file found under a directory was named by the tree, not by the user, so it is confined like a file a
+    property file names: a symbolic link whose target lies outside both the directory and the root (default:
+    the directory's git repository), or in `/proc`, `/sys`, `/dev` or `.git`, is refused with a
+    `PropertyError` (INPUT006) at `file:1:1`, unread (`checks/x.access -> /proc/self/environ` in a pull
+    request must not print the environment)."""
     out: list[Path] = []
     for p in map(Path, paths):
         try:
@@ -1025,10 +1062,28 @@ def find_property_files(paths: Iterable[str | Path]) -> list[Path]:
         except (OSError, ValueError):  # a name too long: reported when the file is read
             is_dir = False
         if is_dir:
-            out.extend(sorted(x for x in _walk(p) if _is_file(x)))
+            found = sorted(x for x in _walk(p) if _is_file(x))
+            _confine_found(p, found, root)
+            out.extend(found)
         else:
             out.append(p)
     return list(dict.fromkeys(out))
+
+
+def _confine_found(directory: Path, found: Iterable[Path], root: str | Path | None) -> None:
+    top = Path(os.path.realpath(directory))
+    confined_to: Path | None = None
+    for x in found:
+        real = Path(os.path.realpath(x))
+        if (real == top or top in real.parents) and confine.check_system(real) is None:
+            continue  # a file of the directory itself: the user named it
+        confined_to = confined_to or confine.root_of(root, directory)
+        try:
+            confine.check(confined_to, os.path.relpath(x, directory), x)
+        except confine.Refused as exc:
+            raise PropertyError(f"`{_shown(x)}` (found under `{_shown(directory)}`) is refused: {exc.reason}",
+                                span=Span.point(one_line(str(x)), 1, 1), code=confine.PATH_REFUSED,
+                                help=confine.HELP) from None
 
 
 def _walk(directory: Path) -> Iterable[Path]:

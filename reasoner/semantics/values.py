@@ -4,6 +4,11 @@ Input: a value as written in a policy or given in a request context (always a st
 Output: a comparable Python value, or None when the text does not parse (the comparison is then false).
 Guarantee: pure and cached; numbers are exact `Decimal`s; dates are instants in epoch seconds (`Decimal`,
 time zones normalised, naive times read as UTC); a bare IP address is a /32 or /128 network.
+Bounded: a number (or epoch-seconds date) of more than `MAX_NUMBER_DIGITS` digits, and an IP text longer
+than `MAX_IP_TEXT` characters, do not parse (None), so no arithmetic ever runs on an unbounded digit string
+and Python's 4,300-digit limit on `int(str)` cannot be reached. `validate` rejects such policy values
+(POL036) before anything evaluates them; a request value of that size compares false like any other
+unparseable value.
 """
 
 from __future__ import annotations
@@ -19,21 +24,55 @@ from functools import lru_cache
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?")
 _EPOCH = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _EPOCH_ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: The most digits a number may have, not counting leading zeros of its integer part or trailing zeros of
+#: its fraction (`007.50` has 2). Real condition values have a few (`30`, `3600`, epoch seconds have 10); the
+#: bound keeps every number below 10**40 in magnitude and above 10**-40 in resolution, so exact arithmetic
+#: (Decimal, Fraction, the solver's reals) stays small and `int(str)` never meets Python's 4,300-digit limit.
+MAX_NUMBER_DIGITS = 40
+
+#: The longest text read as an IP address or CIDR block (the longest valid one,
+#: `0000:0000:0000:0000:0000:ffff:255.255.255.255/128`, has 49 characters).
+MAX_IP_TEXT = 64
+
+
+def number_digits(text: str) -> int | None:
+    """The digits of an integer or decimal number as `MAX_NUMBER_DIGITS` counts them (leading zeros of the
+    integer part and trailing zeros of the fraction not counted), or None if `text` (stripped) is not an
+    integer or decimal (`12`, `-3.5`, `.5`, `5.`; no exponent). Linear in the length of the text."""
+    m = _NUMBER.fullmatch(text.strip())
+    if m is None:
+        return None
+    whole, fraction = m.group(2), m.group(3)
+    if not whole and not fraction:  # `""`, `+`, `.`
+        return None
+    return len(whole.lstrip("0")) + len((fraction or "").rstrip("0"))
+
+
+def _bounded_decimal(text: str) -> Decimal | None:
+    """`Decimal(text)` for an integer or decimal of at most `MAX_NUMBER_DIGITS` digits, else None; built
+    from the digits without the zeros that do not count, so its coefficient has at most that many digits."""
+    text = text.strip()
+    digits = number_digits(text)
+    if digits is None or digits > MAX_NUMBER_DIGITS:
+        return None
+    m = _NUMBER.fullmatch(text)
+    assert m is not None
+    sign, whole, fraction = m.group(1), m.group(2).lstrip("0") or "0", (m.group(3) or "").rstrip("0")
+    try:
+        return Decimal(f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}")
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
+        return None
 
 
 @lru_cache(maxsize=4096)
 def parse_number(text: str) -> Decimal | None:
-    """An integer or decimal number (`12`, `-3.5`, `.5`); anything else (exponents, `NaN`, words): None."""
-    text = text.strip()
-    if not _NUMBER.fullmatch(text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
-        return None
+    """An integer or decimal number (`12`, `-3.5`, `.5`) of at most `MAX_NUMBER_DIGITS` digits; anything
+    else (exponents, `NaN`, words, longer numbers): None."""
+    return _bounded_decimal(text)
 
 
 @lru_cache(maxsize=4096)
@@ -44,7 +83,7 @@ def parse_instant(text: str) -> Decimal | None:
     if not text:
         return None
     if _EPOCH.fullmatch(text):
-        return Decimal(text)
+        return _bounded_decimal(text)
     candidate = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
         moment = datetime.fromisoformat(candidate)
@@ -70,8 +109,11 @@ def parse_bool(text: str) -> bool | None:
 @lru_cache(maxsize=4096)
 def parse_ip_network(text: str) -> IPNetwork | None:
     """A CIDR block (IPv4 or IPv6; host bits allowed); a bare address is a /32 or /128."""
+    text = text.strip()
+    if len(text) > MAX_IP_TEXT:
+        return None
     try:
-        return ipaddress.ip_network(text.strip(), strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
 
@@ -79,8 +121,11 @@ def parse_ip_network(text: str) -> IPNetwork | None:
 @lru_cache(maxsize=4096)
 def parse_ip_address(text: str) -> IPAddress | None:
     """A single IPv4 or IPv6 address."""
+    text = text.strip()
+    if len(text) > MAX_IP_TEXT:
+        return None
     try:
-        return ipaddress.ip_address(text.strip())
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
 

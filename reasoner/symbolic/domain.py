@@ -11,10 +11,10 @@ same derived context (semantics §5). String fields are abstracted as a choice a
 policies plus "some other string"; for "other" each pattern is a free Boolean atom, whose consistency is
 checked after solving by a witness search (`strings.find_witness`) and refined with lemmas in `pipeline.py`.
 Well-formedness (assumed, so that the solver only picks real requests and the witness search only builds
-valid names): account ids are 12 digits; IAM user and role names are 1..64 characters of `[A-Za-z0-9_+=,.@-]`,
-role-session names 2..64 and federated-user names 2..32 of the same characters; user paths are
-`/`-delimited segments of the same characters; user and role names are unique in an account ignoring case,
-so a known user or role is always spelled as the environment spells it.
+valid names; the IAM name rules live in `semantics/names.py`): account ids are 12 digits; IAM user and role
+names are 1..64 characters of `[A-Za-z0-9_+=,.@-]`, role-session names 2..64 and federated-user names 2..32
+of the same characters; user paths are `/`-delimited segments of the same characters; user and role names
+are unique in an account ignoring case, so a known user or role is always spelled as the environment spells it.
 Modelled: callers in partition `aws` (root, users, role sessions, federated users of any account; service
 principals `*.amazonaws.com`; no anonymous callers, which KMS does not accept); context keys of the form
 `prefix:name` (a template placeholder such as `${ACCELERATOR_PREFIX}` names a key no request has); an
@@ -59,9 +59,10 @@ from enum import IntEnum
 from fractions import Fraction
 from functools import lru_cache
 
+from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.front.ast import PolicyDocument, SetQualifier
-from reasoner.semantics import catalog
+from reasoner.semantics import catalog, names
 from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Session
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 from reasoner.symbolic import smt, strings
@@ -79,7 +80,6 @@ class PKind(IntEnum):
     SERVICE = 4
 
 
-PARTITION = "aws"
 _ACCOUNT_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _ROOT_ARN = re.compile(r"arn:aws:iam::(\d{12}):root")
 _USER_ARN = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
@@ -124,38 +124,28 @@ _UNKNOWN_SHAPES["rorg"] = _UNKNOWN_SHAPES["org"]
 _UNKNOWN_SHAPES["rorgpath"] = _UNKNOWN_SHAPES["orgpath"]
 _ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 
-#: Characters of IAM user, role, session and federated-user names (`[\w+=,.@-]`, ASCII word characters).
-NAME_CHARS = strings.CharSet(
-    frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
-)
+#: Characters of IAM user, role, session and federated-user names (`semantics/names.py`).
+NAME_CHARS = strings.CharSet(names.NAME_CHARS)
 _PATH_CHARS = strings.CharSet(NAME_CHARS.chars | frozenset("/"))
-#: An IAM path as it appears before a name: "" for `/`, else `/`-delimited segments each followed by `/`.
+#: An IAM path as it appears before a name: "" for `/`, else `/`-delimited segments each followed by `/`
+#: (`names.well_formed` for `upath` / `rpath`).
 _PATH = Nfa(
     (strings.Tok(NAME_CHARS), strings.Tok(_PATH_CHARS, True), strings.Tok(strings.CharSet(frozenset("/")))),
     frozenset({0, 3}),
     frozenset({3}),
 )
-#: Well-formedness of the caller's names (IAM quotas): user and role names 1..64 name characters, user
-#: paths `/`-delimited (as they appear between `user/` and the name: "" for the path `/`, else segments
-#: each followed by `/`), role-session names 2..64, federated-user names 2..32, account ids 12 digits.
+#: Well-formedness of the caller's fields: the IAM name and path rules of `semantics/names.py` (user and role
+#: names 1..64 name characters, paths, role-session names 2..64, federated-user names 2..32), account ids 12
+#: digits, service principals `*.amazonaws.com`.
 _SHAPES: dict[str, tuple[Nfa, ...]] = {
     "acct": (strings.ACCOUNT_ID,),
-    "uname": (strings.shape(NAME_CHARS, 1, 64),),
-    "upath": (_PATH,),
-    "role": (strings.shape(NAME_CHARS, 1, 64),),
-    "rpath": (_PATH,),
-    "sess": (strings.shape(NAME_CHARS, 2, 64),),
-    "fed": (strings.shape(NAME_CHARS, 2, 32),),
+    **{f: (strings.shape(NAME_CHARS, low, high),) for f, (low, high) in names.NAME_LENGTHS.items()},
+    **dict.fromkeys(names.PATH_FIELDS, (_PATH,)),
     "svc": (
         strings.glob("?*.amazonaws.com"),
         strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1),
     ),
 }
-
-
-def well_formed(field_name: str, value: str) -> bool:
-    """`value` has the shape of caller field `field_name` (the well-formedness assumption above)."""
-    return all(h.accepts(value) for h in _SHAPES[field_name])
 
 
 # ---- string fields -----------------------------------------------------------------------------------
@@ -228,6 +218,7 @@ class StrField:
         fresh = items[self._defined :]
         self._defined = len(items)
         for nfa, (a, f) in fresh:
+            limits.tick()
             hits = [smt.eq(self.sel, smt.int_(i)) for i, s in enumerate(self.lits) if nfa.accepts(s)]
             # cheap facts for "other": the pattern is impossible, or implied, under the field's shape
             other: Term = f

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.front.ast import (
     ConditionOperator,
@@ -43,12 +44,11 @@ from reasoner.semantics.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
 from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind
 from reasoner.semantics.evaluate import MatchKind
 from reasoner.semantics.patterns import ArnPattern, Glob, Variable
+from reasoner.source import Span
 from reasoner.symbolic import smt, strings
 from reasoner.symbolic.domain import Case, Domain, Piece, PKind, StrField, Value, key_may_exist
 from reasoner.symbolic.smt import FALSE, TRUE, Term
 from reasoner.symbolic.strings import Nfa
-
-ALLOW_ALL_TEXT = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 
 
 def _fraction(d: object) -> Fraction:
@@ -98,22 +98,6 @@ def _variable_keys(typed: object) -> list[str]:
         return []
     tokens = typed.tokens if isinstance(typed, Glob) else tuple(t for g in typed.segments or () for t in g.tokens)
     return [t.key for t in tokens if isinstance(t, Variable)]
-
-
-def _resolve_never_present(typed: object, span: object) -> object:
-    """A condition value with variables: resolved when every variable is a never-present key (semantics
-    §3.4: default value, or unresolved); other variables are not supported by the symbolic core."""
-    if not isinstance(typed, Glob | ArnPattern) or not typed.has_variables:
-        return typed
-    tokens = typed.tokens if isinstance(typed, Glob) else tuple(t for g in typed.segments or () for t in g.tokens)
-    keys = [t.key for t in tokens if isinstance(t, Variable)]
-    if any(":" in k for k in keys):
-        raise UnsupportedFeatureError(
-            "policy variables in condition values are not supported by the symbolic core",
-            span=span,  # type: ignore[arg-type]
-        )
-    r = typed.resolve(lambda _k: None)
-    return _UNRESOLVED if r is None else r
 
 
 # ---- matching pieces ---------------------------------------------------------------------------------
@@ -856,6 +840,12 @@ class Encoder:
 
     def encode_condition(self, cc: ev._CompiledCondition, *, resource_keys: bool = True) -> Term:
         """Mirror of `evaluate.evaluate_condition` (semantics §3.2 table, §3.3 operators, §3.4 variables)."""
+        try:
+            return self._encode_condition(cc, resource_keys)
+        except limits.TooComplex as exc:
+            raise _located(exc, cc.condition.span) from None
+
+    def _encode_condition(self, cc: ev._CompiledCondition, resource_keys: bool) -> Term:
         cond = cc.condition
         if not cc.has_variables:
             return self._condition(cc, [v.typed for v in cc.values], resource_keys)
@@ -1097,6 +1087,15 @@ class Encoder:
         self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None
     ) -> dict[MatchKind, Term]:
         """Mirror of `evaluate.evaluate_statement`: per principal match kind, when the statement applies."""
+        limits.tick()
+        try:
+            return self._encode_statement(cs, policy, key)
+        except limits.TooComplex as exc:
+            raise _located(exc, cs.statement.span) from None
+
+    def _encode_statement(
+        self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None
+    ) -> dict[MatchKind, Term]:
         st = cs.statement
         action = self.encode_action_block(cs)
         if action == FALSE or st.resource is None:
@@ -1434,6 +1433,13 @@ class Encoder:
         allows = self.sc.name_const(f"{self.tag}.allows", smt.or_(allow_terms))
         denies = self.sc.name_const(f"{self.tag}.denies", smt.or_(deny_terms))
         return EncodedEnvironment(self.env, allows, denies, self.cases)
+
+
+def _located(exc: limits.TooComplex, span: Span) -> limits.TooComplex:
+    """`exc` with the place of the policy text that made it (the innermost place wins)."""
+    if exc.span is None:
+        exc.span = span
+    return exc
 
 
 def encode_environment(domain: Domain, environment: Environment, tag: str = "env") -> EncodedEnvironment:

@@ -207,11 +207,6 @@ def bvand(a: Term, b: Term) -> Term:
     return f"(bvand {a} {b})"
 
 
-def at_most_one(terms: list[Term]) -> Term:
-    """Pairwise at-most-one (callers use it only on short lists)."""
-    return and_(not_(and_(terms[i], terms[j])) for i in range(len(terms)) for j in range(i + 1, len(terms)))
-
-
 # ---- scripts -----------------------------------------------------------------------------------------
 
 
@@ -276,14 +271,6 @@ class Script:
             return []
         vec = z3.parse_smt2_string(self.text(), ctx=context())
         return [vec[i] for i in range(len(vec))]
-
-
-def parse_assertions(decls: dict[str, str], terms: list[Term]) -> list[Any]:
-    """Parse a few extra assertions (refinement lemmas) over already declared symbols."""
-    header = "\n".join(f"(declare-fun {s} () {sort})" for s, sort in decls.items())
-    text = header + "\n" + "\n".join(f"(assert {t})" for t in terms)
-    vec = z3.parse_smt2_string(text, ctx=context())
-    return [vec[i] for i in range(len(vec))]
 
 
 def bool_const(name: str) -> Any:

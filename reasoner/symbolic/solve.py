@@ -20,11 +20,12 @@ from typing import Any
 
 import z3
 
+from reasoner import limits
+from reasoner.limits import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S
 from reasoner.symbolic import smt
 
-#: Defaults for one property check.
-DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_RLIMIT = 50_000_000
+__all__ = ["DEFAULT_RLIMIT", "DEFAULT_TIMEOUT_S", "Model", "Outcome", "Solver", "Status"]
+
 SEED = 0
 _TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+")
 
@@ -90,6 +91,18 @@ class Outcome:
 def _configure_globals() -> None:
     z3.set_param("smt.random_seed", SEED)
     z3.set_param("sat.random_seed", SEED)
+    cap = limits.current_memory_cap()
+    if cap:
+        # Z3 stops at half the process cap and answers unknown; Python and the rest keep the other half
+        z3.set_param("memory_max_size", max(64, cap // 2))
+
+
+def _z3_failure(exc: z3.Z3Exception) -> limits.OutOfBudget:
+    """Z3 gives up on memory with an exception; every other Z3 exception is a bug of ours."""
+    text = str(exc)
+    if "memory" in text.lower():
+        return limits.OutOfMemory(limits.memory_reason())
+    raise exc
 
 
 class Solver:
@@ -145,32 +158,52 @@ class Solver:
             self.decls.setdefault(sym, sort)
         self._texts.append(text)
         if script.assertion_count():
-            vec = z3.parse_smt2_string(header + text, ctx=smt.context())
+            self._add_text(header + text)
+
+    def _add_text(self, text: str) -> None:
+        limits.tick()
+        try:
+            vec = z3.parse_smt2_string(text, ctx=smt.context())
             self._z3.add(*[vec[i] for i in range(len(vec))])
+        except z3.Z3Exception as exc:
+            raise _z3_failure(exc) from None
 
     def add_lemmas(self, lemmas: list[smt.Term]) -> None:
         if not lemmas:
             return
         body = "\n".join(f"(assert {t})" for t in lemmas) + "\n"
         self._texts.append(body)
-        vec = z3.parse_smt2_string(self._header(body, set()) + body, ctx=smt.context())
-        self._z3.add(*[vec[i] for i in range(len(vec))])
+        self._add_text(self._header(body, set()) + body)
 
     def check(
         self,
         assumptions: list[str],
         *,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        rlimit: int = DEFAULT_RLIMIT,
+        timeout: float | None = None,
+        rlimit: int | None = None,
         want_core: bool = False,
     ) -> Outcome:
-        """Check satisfiability under the given assumption symbols (declared Booleans)."""
-        remaining_ms = max(1, int(timeout * 1000))
-        self._z3.set("timeout", remaining_ms)
+        """Check satisfiability under the given assumption symbols (declared Booleans), within `timeout`
+        seconds and `rlimit` solver steps; by default, and never beyond, those of the active
+        `limits.budget` (the reason of a timeout names the budget's seconds)."""
+        b = limits.active()
+        budget_s = b.seconds if b is not None else (DEFAULT_TIMEOUT_S if timeout is None else timeout)
+        why_late = b.timeout_reason() if b is not None else limits.timeout_reason(budget_s)
+        left = b.remaining() if b is not None else budget_s
+        if timeout is not None:
+            left = min(left, timeout)
+        if rlimit is None:
+            rlimit = b.rlimit if b is not None else DEFAULT_RLIMIT
+        if left <= 0:
+            return Outcome(Status.UNKNOWN, reason=why_late)
+        self._z3.set("timeout", max(1, int(left * 1000)))
         self._z3.set("rlimit", int(rlimit))
         lits = [smt.bool_const(smt.unquote(a)) for a in assumptions]
         start = time.perf_counter()
-        res = self._z3.check(*lits)
+        try:
+            res = self._z3.check(*lits)
+        except z3.Z3Exception as exc:
+            raise _z3_failure(exc) from None
         seconds = time.perf_counter() - start
         stats = self._stats()
         if res == z3.sat:
@@ -183,11 +216,13 @@ class Solver:
                 core = tuple(str(c) for c in self._z3.unsat_core())
             return Outcome(Status.UNSAT, core=core, stats=stats, seconds=seconds)
         raw = self._z3.reason_unknown()
-        if raw == "timeout" or seconds >= timeout * 0.98:
-            reason = f"timeout after {timeout:g} s"
+        if "memory" in raw:
+            reason = limits.memory_reason()
+        elif raw == "timeout" or seconds >= left * 0.98:
+            reason = why_late
         elif "resource" in raw or "rlimit" in raw or raw == "canceled":
             # nothing else cancels a check: before the deadline, `canceled` is the resource limit
-            reason = f"resource limit {rlimit} reached"
+            reason = limits.rlimit_reason(rlimit)
         else:
             reason = f"solver returned unknown: {raw or 'no reason given'}"
         return Outcome(Status.UNKNOWN, reason=reason, stats=stats, seconds=seconds)

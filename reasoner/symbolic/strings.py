@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from reasoner import limits
 from reasoner.semantics import patterns
 
 #: Characters tried first (in this order) when a witness character is free: readable output.
@@ -28,7 +29,7 @@ _PREFERRED = "exampl0123456789bcdfghijknoqrstuvwyzEXAMPLBCDFGHIJKNOQRSTUVWYZ-_./
 DEFAULT_BUDGET = 200_000
 
 
-class WitnessBudgetExceeded(Exception):
+class WitnessBudgetExceeded(limits.TooComplex):
     """The product search visited more states than its budget allows (the caller reports UNKNOWN)."""
 
 
@@ -74,10 +75,21 @@ class Nfa:
         return h
 
     def accepts(self, text: str) -> bool:
-        rx = _regex(self)
+        """Whole-string match: a compiled regex for plain patterns with at most two `*` (fast, and a
+        backtracking regex is polynomial in the text only up to that), else the set-of-states simulation
+        (linear in the text times the pattern)."""
+        rx = _regex(self) if self.stars <= 2 else None
         if rx is not None:
             return rx.fullmatch(text) is not None
         return bool(run(self.toks, closure(self.toks, self.starts), text) & self.finals)
+
+    @property
+    def stars(self) -> int:
+        n: int | None = self.__dict__.get("_stars")
+        if n is None:
+            n = sum(1 for t in self.toks if t.star)
+            object.__setattr__(self, "_stars", n)
+        return n
 
     @property
     def literal_text(self) -> str | None:
@@ -104,9 +116,6 @@ class Nfa:
 
     def from_states(self, starts: frozenset[int]) -> Nfa:
         return Nfa(self.toks, starts, self.finals)
-
-    def to_states(self, finals: frozenset[int]) -> Nfa:
-        return Nfa(self.toks, self.starts, finals)
 
     @property
     def is_empty_language(self) -> bool:
@@ -187,6 +196,7 @@ def _class(cs: CharSet) -> str:
 
 def _make(toks: Sequence[Tok]) -> Nfa:
     t = tuple(toks)
+    limits.check_pattern(len(t), sum(1 for x in t if x.star))
     return Nfa(t, frozenset({0}), frozenset({len(t)}))
 
 
@@ -391,6 +401,7 @@ def find_witness(
     parent: dict[State, tuple[State, str] | None] = {start: None}
     queue = deque([start])
     while queue:
+        limits.tick()
         state = queue.popleft()
         if accepting(state):
             chars: list[str] = []
@@ -445,10 +456,12 @@ def minimal_conflict(
         )
 
     for i in list(keep_m):
+        limits.tick()
         trial = [x for x in keep_m if x != i]
         if not sat(trial, keep_n):
             keep_m = trial
     for j in list(keep_n):
+        limits.tick()
         trial = [x for x in keep_n if x != j]
         if not sat(keep_m, trial):
             keep_n = trial

@@ -80,7 +80,7 @@ def test_corpus_key_policies(corpus_dir: Path) -> None:
         env = Environment(keys=(Key(KEY, doc),), accounts=(Account(OWNER),))
         compiled = compile_environment(env)
         for action in ("kms:Decrypt", "kms:PutKeyPolicy"):
-            r = check(compiled, AccessNotGranted(scope, (action,)), timeout=20)
+            r = check(compiled, AccessNotGranted(scope, (action,)))
             assert r.verdict is not Verdict.UNKNOWN or (r.reason or "").startswith("unsupported"), r.reason
             if r.verdict is Verdict.REFUTED:
                 assert r.counterexample is not None
@@ -109,5 +109,5 @@ def test_corpus_key_policies_every_benchmark_property(corpus_dir: Path) -> None:
         env = Environment(keys=(Key(KEY, doc),), accounts=(Account(OWNER),))
         compiled = compile_environment(env)
         for label, prop in _properties(env):
-            r = check(compiled, prop, timeout=20)
+            r = check(compiled, prop)
             assert r.verdict is not Verdict.UNKNOWN or (r.reason or "").startswith("unsupported"), (_name, label)

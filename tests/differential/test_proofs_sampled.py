@@ -18,7 +18,7 @@ from reasoner.analyses.pipeline import compile_environment
 from reasoner.analyses.properties import AccessNotGranted, Equivalent, NoNewAccess, PrincipalScope
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, UnsupportedFeatureError
-from reasoner.symbolic.domain import well_formed
+from reasoner.semantics.names import well_formed
 from tests.differential.test_verdicts_agree import ACTIONS, environments, requests_for
 from tests.strategies import examples
 
@@ -28,7 +28,7 @@ OWNER = "111122223333"
 
 
 def _possible(principal: str) -> bool:
-    """The caller can exist in AWS (IAM name quotas, domain.py `well_formed`): the evaluator also answers for
+    """The caller can exist in AWS (IAM name quotas, `semantics/names.py`): the evaluator also answers for
     names no principal can have (`assumed-role/R/s`, a 1-character session name), a proof does not cover them."""
     import re
 
@@ -59,7 +59,7 @@ def test_proved_survives_sampling_and_refuted_replays(data: st.DataObject) -> No
     except UnsupportedFeatureError:
         assume(False)
         return
-    result = check_property(compiled, prop, timeout=20)
+    result = check_property(compiled, prop)
     assert result.verdict is not Verdict.UNKNOWN or (result.reason or "").startswith("unsupported"), result.reason
     if result.verdict is Verdict.REFUTED:
         cx = result.counterexample

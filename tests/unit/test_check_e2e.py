@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from reasoner.face.cli import main
+from tests.sarif import valid_sarif
 
 pytestmark = pytest.mark.solver
 pytest_plugins = ["pytester"]
@@ -25,7 +26,6 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "examples" / "org"
 SEED = ROOT / "examples" / "seed"
-SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -58,13 +58,9 @@ def test_failing_check_exit_1_with_replayed_counterexample() -> None:
 
 
 def test_sarif_on_the_failing_example_validates() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
     status, out, _ = run("examples/org/failing", "--format", "sarif", "--timeout", "60")
     assert status == 1
-    doc = json.loads(out)
-    jsonschema.validate(doc, json.loads(SARIF_SCHEMA.read_text()))
+    doc = valid_sarif(out)
     locations = doc["runs"][0]["results"][0]["locations"]
     uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for loc in locations]
     assert "examples/org/keys/app-data.json" in uris

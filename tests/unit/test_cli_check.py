@@ -27,6 +27,7 @@ from reasoner.face.cli import main
 from reasoner.front.ast import Effect, PolicyKind
 from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.source import Span
+from tests.sarif import valid_sarif
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "examples" / "org"
@@ -101,9 +102,9 @@ def test_unknown_exit_3_unless_allowed(pipeline: dict[str, object], tmp_path: Pa
     pipeline["decide"] = lambda p: CheckResult(p, Verdict.UNKNOWN, reason="timeout after 30 s")
     f = tmp_path / "t.access"
     f.write_text(f'{ENV}\nassert "a": nobody can kms:Decrypt\n')
-    assert run(str(f))[0] == 3
+    assert run(str(f), "--root", "/")[0] == 3  # ENV lies outside tmp_path: widen the root
     f.write_text(f'{ENV}\nassert "a" allowing unknown: nobody can kms:Decrypt\n')
-    status, out, _ = run(str(f))
+    status, out, _ = run(str(f), "--root", "/")
     assert status == 0 and "(allowed)" in out
 
 
@@ -130,7 +131,8 @@ def test_options_reach_the_pipeline(pipeline: dict[str, object], tmp_path: Path)
     f = tmp_path / "t.access"
     f.write_text(f'{ENV}\nassert "fast one" within 2 seconds: nobody can kms:Decrypt\n'
                  'assert "b": nobody can kms:Encrypt\n')
-    status, _, _ = run(str(f), "--timeout", "7.5", "--rlimit", "1000", "--dump", "smt2", str(tmp_path / "d"))
+    status, _, _ = run(str(f), "--timeout", "7.5", "--rlimit", "1000", "--dump", "smt2", str(tmp_path / "d"),
+                       "--root", "/")
     assert status == 0
     calls = pipeline["calls"]
     assert isinstance(calls, list)
@@ -143,7 +145,7 @@ def test_options_reach_the_pipeline(pipeline: dict[str, object], tmp_path: Path)
 def test_included_assertions_run_once(pipeline: dict[str, object], tmp_path: Path) -> None:
     (tmp_path / "a.access").write_text(f'{ENV}\nassert "x": nobody can kms:Decrypt\n')
     (tmp_path / "b.access").write_text('include "a.access"\nassert "y": nobody can kms:Encrypt\n')
-    status, out, _ = run(str(tmp_path))
+    status, out, _ = run(str(tmp_path), "--root", "/")
     assert status == 0 and out.splitlines()[-1].startswith("2 assertions")
 
 
@@ -155,7 +157,7 @@ def test_formats(pipeline: dict[str, object], fmt: str) -> None:
     if fmt == "json":
         assert json.loads(out)["summary"]["refuted"] == 1
     elif fmt == "sarif":
-        loc = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        loc = valid_sarif(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
         assert loc["artifactLocation"]["uri"] == "examples/org/keys/app-data.json"
         assert loc["region"]["startLine"] == 30
     elif fmt == "junit":
@@ -181,7 +183,7 @@ def test_syntax_error_exit_2(pipeline: dict[str, object], tmp_path: Path) -> Non
 def test_unknown_action_exit_2(pipeline: dict[str, object], tmp_path: Path) -> None:
     f = tmp_path / "t.access"
     f.write_text(f'{ENV}\nassert: nobody can kms:Decript\n')
-    status, _, err = run(str(f))
+    status, _, err = run(str(f), "--root", "/")
     assert status == 2
     assert "PROP003 unknown action `kms:Decript`" in err and "did you mean `kms:Decrypt`" in err
 

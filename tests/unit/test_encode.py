@@ -261,9 +261,9 @@ _ALLOW_ALL_IAM = (
 def test_names_the_decoder_builds_are_well_formed_iam_names() -> None:
     # every role name with an IAM name character is denied: no well-formed role session is left, so the
     # property is PROVED (before: REFUTED by `assumed-role/\u00a1/example`, which is no IAM role name)
-    from reasoner.symbolic.domain import NAME_CHARS, well_formed
+    from reasoner.semantics.names import NAME_CHARS, well_formed
 
-    denied = ", ".join(f'"arn:aws:iam::*:role/*{c}*"' for c in sorted(NAME_CHARS.chars))
+    denied = ", ".join(f'"arn:aws:iam::*:role/*{c}*"' for c in sorted(NAME_CHARS))
     env = _two_accounts(
         '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",'
         ' "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}},'

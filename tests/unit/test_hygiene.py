@@ -23,6 +23,7 @@ from reasoner.face.cli import main
 from reasoner.front.ast import PolicyKind
 from reasoner.front.parse import parse_policy
 from reasoner.semantics.environment import Environment, Key
+from tests.sarif import valid_sarif
 
 pytestmark = pytest.mark.solver
 
@@ -124,7 +125,7 @@ def test_renderings_and_cli(tmp_path: Path) -> None:
     result = hygiene(env)
     assert "HYG001" in render("text", result)
     assert json.loads(render("json", result))["issues"][0]["code"] == "HYG001"
-    assert json.loads(render("sarif", result))["runs"][0]["results"][0]["level"] == "error"
+    assert valid_sarif(render("sarif", result))["runs"][0]["results"][0]["level"] == "error"
     p = tmp_path / "k.json"
     p.write_text(json.dumps({"Version": "2012-10-17", "Statement": [ROOT_STMT]}, indent=2))
     out, err = io.StringIO(), io.StringIO()

@@ -21,7 +21,19 @@ from reasoner.source import Span
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = f'environment "{ROOT / "examples" / "org" / "environment.yaml"}"'
+ENV = 'environment "examples/org/environment.yaml"'  # a copy in the pytester directory (`_examples`)
+
+
+@pytest.fixture(autouse=True)
+def _examples(request: pytest.FixtureRequest) -> None:
+    """examples/org (without its `.access` files) copied into the pytester directory: a property file may
+    only name files inside its root (reasoner/front/confine.py), and the pytester directory is that root."""
+    if "pytester" in request.fixturenames:
+        import shutil
+
+        pytester = request.getfixturevalue("pytester")
+        shutil.copytree(ROOT / "examples" / "org", pytester.path / "examples" / "org",
+                        ignore=shutil.ignore_patterns("*.access"))
 APP = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 

@@ -4,7 +4,8 @@ Input: `CheckResult`s (from `pipeline.check`), each optionally wrapped in a `Rep
 assertion of which property file it answers.
 Output: text (one line per assertion, details under refuted and unknown ones), JSON, SARIF 2.1.0 (results
 located on the responsible policy statements), JUnit XML, GitHub workflow annotations, and the
-`__repr__` / `_repr_markdown_` / `_repr_html_` forms used by `CheckResult` in notebooks.
+`__repr__` / `_repr_markdown_` / `_repr_html_` forms of `CheckResult` in notebooks (installed with
+`result.register_display` when this module is imported; the facade imports it with `reasoner.check`).
 Guarantee: rendering is a pure function of the results (no solver, no environment); it never raises on any
 well-formed result, including results without spans; every format reports every verdict, never folding
 UNKNOWN into PROVED or REFUTED. The process exit status of a run is `exit_status(reports)`.
@@ -12,7 +13,6 @@ UNKNOWN into PROVED or REFUTED. The process exit status of a run is `exit_status
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import html
 import json
@@ -26,7 +26,6 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from reasoner import __version__
 from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
@@ -36,12 +35,11 @@ from reasoner.analyses.properties import (
     PrincipalScope,
     ScopeKind,
 )
-from reasoner.analyses.result import CheckResult, Verdict
+from reasoner.analyses.result import CheckResult, Verdict, register_display
 from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Reason, Request
 from reasoner.source import SourceFile, Span
-
-FORMATS = ("text", "json", "sarif", "junit", "github")
+from reasoner.version import __version__
 
 
 @dataclass(frozen=True)
@@ -102,30 +100,6 @@ def exit_status(reports: Iterable[Report]) -> int:
     if any(r.verdict is Verdict.UNKNOWN and not r.allow_unknown for r in s):
         return 3
     return 0
-
-
-def rebase_spans(result: CheckResult, environment: Environment) -> CheckResult:
-    """Make the spans of the responsible statements usable from the current directory.
-
-    A manifest names policy files relative to itself, and their spans carry that relative name. When the
-    file exists next to the manifest, prefix the manifest's directory (the manifest resolves names that way),
-    so that `file:line:col`, SARIF locations and annotations point at the file in the repository.
-    """
-    if not environment.source or not result.responsible:
-        return result
-    base = os.path.dirname(environment.source)
-    changed = False
-    reasons = []
-    for reason in result.responsible:
-        span = reason.span
-        if span is not None and not os.path.isabs(span.file) and base:
-            joined = os.path.normpath(os.path.join(base, span.file))
-            if joined != span.file and os.path.isfile(joined):
-                reasons.append(dataclasses.replace(reason, span=dataclasses.replace(span, file=joined)))
-                changed = True
-                continue
-        reasons.append(reason)
-    return dataclasses.replace(result, responsible=tuple(reasons)) if changed else result
 
 
 # ---- shared pieces -----------------------------------------------------------------------------------
@@ -561,7 +535,7 @@ def render(fmt: str, items: Iterable[Report | CheckResult], **kwargs: Any) -> st
     raise ValueError(f"unknown format `{fmt}`")
 
 
-# ---- notebook forms (called by CheckResult) ----------------------------------------------------------
+# ---- notebook forms (registered with CheckResult at the end of this module) ------------------------------------------
 
 
 @lru_cache(maxsize=64)
@@ -666,3 +640,6 @@ def result_html(result: CheckResult) -> str:
         parts.append("</ul>")
     parts.append("</div>")
     return "".join(parts)
+
+
+register_display(text=result_repr, markdown=result_markdown, html=result_html)

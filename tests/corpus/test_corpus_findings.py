@@ -58,7 +58,7 @@ def test_findings_and_hygiene_over_the_corpus(corpus_dir: Path) -> None:
         counts["parsed as written"] += name in raw
         env = key_policy_environment(doc)
         t = time.perf_counter()
-        result = findings(env, timeout=60)
+        result = findings(env)
         f_times.append(time.perf_counter() - t)
         (k,) = result.keys
         counts["keys"] += 1
@@ -78,7 +78,7 @@ def test_findings_and_hygiene_over_the_corpus(corpus_dir: Path) -> None:
                            - {k.account})
             assert _sweep_uncovered(env, result, [*named[:4], "999999999999"]) == [], name
         t = time.perf_counter()
-        h = hygiene(env, separation_of_duties=True, timeout=60)
+        h = hygiene(env, separation_of_duties=True)
         h_times.append(time.perf_counter() - t)
         issues.update(i.code for i in (*h.issues, *h.undecided))
     assert counts["keys"] > 150

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POLICY = """{
   "Version": "2012-10-17",
   "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
