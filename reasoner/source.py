@@ -73,12 +73,33 @@ class SourceFile:
             end_col = col + 1
         return Span(self.name, line, col, end_line, end_col)
 
-    def line_text(self, line: int) -> str:
+    def line_text(self, line: int, *, max_width: int | None = None, around: int = 1) -> str:
+        """The text of a line; with `max_width`, only the window of that width a snippet shows around
+        column `around` when the line is wider."""
         if line < 1 or line > len(self._line_starts):
             return ""
         start = self._line_starts[line - 1]
         end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
+        if max_width is not None and end - start > max_width:
+            lo = max(0, max(1, around) - 1 - max_width // 3)
+            return self.text[start + lo : min(end, start + lo + max_width)].rstrip("\r")
         return self.text[start:end].rstrip("\r")
+
+    def line_width(self, line: int) -> int:
+        """Length of `line_text(line)` without building it."""
+        if line < 1 or line > len(self._line_starts):
+            return 0
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
+        return end - start - (1 if end > start and self.text[end - 1] == "\r" else 0)
+
+    def line_count(self) -> int:
+        """The number of lines (`len(text.splitlines())`), computed once."""
+        n: int | None = self.__dict__.get("_line_count")
+        if n is None:
+            n = len(self.text.splitlines())
+            object.__setattr__(self, "_line_count", n)
+        return n
 
 
 def rebase_span(span: Span, base_dir: str) -> Span:
@@ -102,21 +123,22 @@ def render_snippet(source: SourceFile | None, span: Span, *, max_width: int = 12
     """
     if source is None:
         return ""
-    text = source.line_text(span.line)
-    if not text and span.line > 1 and span.line > len(source.text.splitlines()) + 1:
+    text = source.line_text(span.line, max_width=max_width, around=span.col)
+    if not text and span.line > 1 and span.line > source.line_count() + 1:
         return ""
+    width = source.line_width(span.line)
+    start = max(1, span.col)
+    end = span.end_col if span.end_line == span.line else width + 1
+    end = max(end, start + 1)
+    if width > max_width:
+        # keep the caret region visible (`line_text` cut the same window: the work is bounded by
+        # `max_width`, not by the line, so a thousand diagnostics on one long line stay linear)
+        lo = max(0, start - 1 - max_width // 3)
+        start -= lo
+        end = min(end - lo, len(text) + 1)
     # one visible character per control character: the carets stay aligned and a raw NUL, ESC or CR
     # never reaches the terminal
     text = _CONTROL.sub("\ufffd", text.replace("\t", " "))
-    start = max(1, span.col)
-    end = span.end_col if span.end_line == span.line else len(text) + 1
-    end = max(end, start + 1)
-    if len(text) > max_width:
-        # keep the caret region visible
-        lo = max(0, start - 1 - max_width // 3)
-        text = text[lo : lo + max_width]
-        start -= lo
-        end = min(end - lo, len(text) + 1)
     gutter = str(span.line)
     pad = " " * len(gutter)
     carets = "^" * max(1, min(end, len(text) + 1) - start)
