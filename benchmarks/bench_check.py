@@ -98,7 +98,8 @@ def _properties(env: Any) -> list[tuple[str, Any]]:
 
 
 def _corpus(corpus_dir: str | Path, quick: bool) -> tuple[dict[str, Any], list[str]]:
-    from reasoner.analyses.pipeline import check, compile_environment
+    from reasoner.analyses.compiled import compile_environment
+    from reasoner.analyses.pipeline import check
     from reasoner.errors import UnsupportedFeatureError
     from reasoner.semantics.environment import Account, Environment, Key
 
@@ -153,7 +154,8 @@ def _lat(xs: list[float]) -> dict[str, float]:
 def _synthetic(quick: bool) -> tuple[dict[str, Any], list[str]]:
     from benchmarks.generate import GenSpec, generate
     from benchmarks.runner import build_environment, scaling_property
-    from reasoner.analyses.pipeline import check, compile_environment
+    from reasoner.analyses.compiled import compile_environment
+    from reasoner.analyses.pipeline import check
 
     figures: dict[str, Any] = {}
     notes: list[str] = []

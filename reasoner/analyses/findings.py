@@ -28,8 +28,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reasoner import limits
+from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compile_many
+from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm, minimise, replay
-from reasoner.analyses.pipeline import CompiledEnvironment, compile_environment, principal_is, refine
+from reasoner.analyses.refine import refine
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
@@ -205,7 +207,7 @@ class Engine:
         set slots and keys then cover every environment. Queries run under the active `limits.budget`."""
         if not others:
             return Engine(compile_environment(env))
-        return Engine(_compile_many(env, others))
+        return Engine(compile_many(env, others))
 
     @property
     def env(self) -> Environment:
@@ -257,32 +259,6 @@ class Engine:
                 f"decoded caller `{found.request.principal!r}` is rejected by the evaluator: {exc.message}"
             ) from exc
         return Status.SAT, found.request, None
-
-
-def _compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnvironment:
-    """`pipeline.compile_environment` over a request shared by several environments."""
-    from reasoner.analyses.pipeline import _set_slots, no_keys_error
-    from reasoner.symbolic.domain import Domain, count_set_conditions, key_actions
-    from reasoner.symbolic.encode import Encoder as _Encoder
-    from reasoner.symbolic.solve import Solver
-
-    start = time.perf_counter()
-    envs = (env, *others)
-    keys: dict[str, Key] = {}
-    for e in envs:
-        for k in e.keys:
-            keys.setdefault(k.arn, k)
-    if not keys:
-        raise no_keys_error(envs)
-    domain = Domain(smt.Script(), envs, key_actions(), tuple(keys.values()))
-    _set_slots(domain, count_set_conditions(envs))
-    encoder = _Encoder(domain, env, "env")
-    encoded = encoder.encode_decision()
-    compiled = CompiledEnvironment(env, domain, encoded, Solver())
-    compiled.encoders[id(env)] = (env, encoder)
-    compiled.flush()
-    compiled.compile_seconds = time.perf_counter() - start
-    return compiled
 
 
 # ---- principal classes ----------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reasoner import limits
+from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm
 from reasoner.analyses.findings import Engine, class_term, derive_class, request_json, sarif_document, sarif_results
-from reasoner.analyses.pipeline import principal_is
 from reasoner.errors import Diagnostic, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import Effect, Statement
 from reasoner.semantics.environment import Environment, Key

@@ -51,7 +51,7 @@ from reasoner.semantics.patterns import compile_action
 from reasoner.source import SourceFile, Span, render_snippet
 
 if TYPE_CHECKING:
-    from reasoner.analyses.pipeline import CompiledEnvironment
+    from reasoner.analyses.compiled import CompiledEnvironment
 
 #: The extension of property files (collected by `reasoner check DIR` and by the pytest plugin).
 SUFFIX = ".access"

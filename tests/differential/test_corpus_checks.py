@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_check import corpus_key_policies
+from reasoner.analyses.compiled import compile_environment
 from reasoner.analyses.explain import replay
-from reasoner.analyses.pipeline import check, compile_environment
+from reasoner.analyses.pipeline import check
 from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from reasoner.analyses.compiled import compile_environment
 from reasoner.analyses.explain import replay
 from reasoner.analyses.pipeline import check as check_property
-from reasoner.analyses.pipeline import compile_environment
 from reasoner.analyses.properties import AccessNotGranted, Equivalent, NoNewAccess, PrincipalScope
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, UnsupportedFeatureError

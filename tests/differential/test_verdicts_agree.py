@@ -2,7 +2,7 @@
 
 Hypothesis draws environments (a key policy, identity policies of a user and of an external role, the
 external account's IAM given or not) from tests/strategies.py, and requests biased towards the policies' own
-constants. For each request, `pipeline.decide` fixes every variable of the symbolic request and asks the
+constants. For each request, `pinned.decide` fixes every variable of the symbolic request and asks the
 solver for an ALLOW and for a deny model: exactly one must exist, and it must be the evaluator's decision
 (replayed with the worst-case identity policy when the caller's IAM was not given, as `explain.replay` does).
 This covers every condition operator, qualifier and IfExists of the strategies (semantics §3.2, §3.3),
@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from reasoner.analyses.compiled import compile_environment
 from reasoner.analyses.explain import replay
-from reasoner.analyses.pipeline import compile_environment, decide
+from reasoner.analyses.pinned import decide
 from reasoner.errors import InputError, UnsupportedFeatureError
 from reasoner.front.ast import PolicyDocument, PolicyKind
 from reasoner.front.parse import parse_policy
@@ -296,7 +297,7 @@ def requests_for(draw: st.DrawFn, env: Environment) -> Request:
 def assumed_for(draw: st.DrawFn, env: Environment, principal: str) -> dict[str, str]:
     """What a counterexample may assume about what the environment does not describe (`Request.assumed`,
     domain.py): the organization of an undeclared account (the caller's, or the key owner's), the path of an
-    undescribed role, the source user of an undeclared federated user. `pipeline.pin_request` fixes them
+    undescribed role, the source user of an undeclared federated user. `pinned.pin_request` fixes them
     and `explain.replay` declares them, so both sides must still agree."""
     out: dict[str, str] = {}
     if not draw(st.booleans()):
@@ -350,7 +351,7 @@ def test_key_actions_are_the_closed_world() -> None:
     assert "kms:CreateKey" not in acts and "kms:CreateAlias" not in acts  # keyless / alias actions
 
 
-#: (condition, declared account, assumed facts, allowed): what `pipeline.pin_request` must fix for a caller or
+#: (condition, declared account, assumed facts, allowed): what `pinned.pin_request` must fix for a caller or
 #: a key owner the environment does not declare. The first pair was found by the nightly profile: an
 #: undeclared account's organization is a free choice of the encoding (domain.py), so without it the pinned
 #: decision was not deterministic. ForAllValues over an absent key holds (semantics §3.3), over a path that is

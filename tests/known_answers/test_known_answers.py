@@ -70,13 +70,14 @@ def _renamed(value):  # type: ignore[no-untyped-def]
 
 
 def _symbolic(case):  # type: ignore[no-untyped-def]
-    """The pinned symbolic decision of the case (`pipeline.decide`: every variable of the symbolic request
+    """The pinned symbolic decision of the case (`pinned.decide`: every variable of the symbolic request
     fixed to the case's request), or the reason the case is outside the symbolic domain. The table states
     what AWS decides on exactly the policies given, so the symbolic core runs with
     `unknown_iam_worst_case=False` (the evaluator never assumes unknown IAM; `check` does by default)."""
     import dataclasses
 
-    from reasoner.analyses.pipeline import compile_environment, decide
+    from reasoner.analyses.compiled import compile_environment
+    from reasoner.analyses.pinned import decide
     from reasoner.errors import InputError, UnsupportedFeatureError
 
     fields = {f.name: _renamed(getattr(case, f.name)) for f in dataclasses.fields(case) if f.name != "id"}

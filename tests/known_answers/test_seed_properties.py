@@ -14,7 +14,8 @@ from dataclasses import replace
 
 import pytest
 
-from reasoner.analyses.pipeline import check, compile_environment
+from reasoner.analyses.compiled import compile_environment
+from reasoner.analyses.pipeline import check
 from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,

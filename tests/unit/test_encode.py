@@ -1,5 +1,5 @@
 """Unit tests of reasoner/symbolic/encode.py: composite-value matching is exact, and corner cases of semantics §6
-come out the same symbolically (pipeline.decide pins one request) as concretely."""
+come out the same symbolically (pinned.decide pins one request) as concretely."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoner.analyses.pipeline import check, compile_environment, decide
+from reasoner.analyses.compiled import compile_environment
+from reasoner.analyses.pinned import decide
+from reasoner.analyses.pipeline import check
 from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
 from reasoner.analyses.result import Verdict
 from reasoner.front.ast import PolicyKind

@@ -1,0 +1,176 @@
+"""Compiled environments: an environment encoded once over a symbolic request, with its solver.
+
+Input: an `Environment` (or several sharing one symbolic request, e.g. both sides of a diff).
+Output: `compile_environment(env) -> CompiledEnvironment` and `compiled_for(env)`, the same object for the
+same environment object while it is usable (a small cache).
+Guarantee: an environment whose encoding a limit interrupted (`broken`) is never handed out again; the
+domain covers every key of every environment given, and the set-valued keys get enough slots.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reasoner.errors import (
+    InputError,
+    ReasonerError,
+    Severity,
+    register_code,
+)
+from reasoner.semantics.environment import Environment, Key
+from reasoner.source import Span
+from reasoner.symbolic import smt
+from reasoner.symbolic.domain import Domain, PKind, count_set_conditions, key_actions
+from reasoner.symbolic.encode import EncodedEnvironment, Encoder
+from reasoner.symbolic.solve import Solver
+
+NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no KMS keys to reason about")
+_MAX_SLOTS = 8
+@dataclass
+class CompiledEnvironment:
+    """An environment encoded once over a symbolic request, with its solver."""
+
+    environment: Environment
+    domain: Domain
+    encoded: EncodedEnvironment
+    solver: Solver
+    others: dict[int, EncodedEnvironment] = field(default_factory=dict)
+    encoders: dict[int, tuple[Environment, Encoder]] = field(default_factory=dict)
+    n_props: int = 0
+    compile_seconds: float = 0.0
+    error: ReasonerError | None = None
+    incomplete: str | None = None  # why a proof would not be complete (UNSAT is then UNKNOWN)
+    broken: str | None = None  # a limit interrupted encoding into it: never used again
+    _not_federated: smt.Term | None = None
+
+    def flush(self) -> None:
+        """Send everything created since the last flush (new atoms, definitions) to the solver."""
+        self.domain.finalize()
+        self.solver.add_script(self.domain.script)
+        self.domain.script = smt.Script()
+
+    def encoder(self, env: Environment) -> Encoder:
+        """The one encoder of `env` over this domain (its memos of statements and policies are reused by
+        every later query; it writes into the domain's current script, whichever that is)."""
+        hit = self.encoders.get(id(env))
+        if hit is not None and hit[0] is env:
+            return hit[1]
+        enc = Encoder(self.domain, env, "env" if env is self.environment else f"old{len(self.encoders)}")
+        self.encoders[id(env)] = (env, enc)
+        return enc
+
+    def not_federated(self) -> smt.Term:
+        """An assumption literal: the caller is not a federated user (a preference among counterexamples)."""
+        if self._not_federated is None:
+            d = self.domain
+            self._not_federated = d.script.declare("pref.not_federated", smt.BOOL)
+            d.script.require(smt.implies(self._not_federated, smt.not_(d.kind_is(PKind.FEDERATED))))
+            self.flush()
+        return self._not_federated
+
+    def encode_other(self, env: Environment) -> EncodedEnvironment:
+        hit = self.others.get(id(env))
+        if hit is not None and hit.environment is env:
+            return hit
+        enc = self.encoder(env).encode_decision()
+        self.others[id(env)] = enc
+        return enc
+def compile_environment(environment: Environment) -> CompiledEnvironment:
+    """Encode `environment` (its KMS decision for every caller, key action, key and context) once."""
+    start = time.perf_counter()
+    if not environment.keys:
+        raise no_keys_error((environment,))
+    counts = count_set_conditions([environment])
+    domain = Domain(smt.Script(), (environment,), key_actions(), tuple(environment.keys))
+    capped = set_slots(domain, counts)
+    solver = Solver()
+    encoder = Encoder(domain, environment, "env")
+    encoded = encoder.encode_decision()
+    compiled = CompiledEnvironment(environment, domain, encoded, solver)
+    compiled.encoders[id(environment)] = (environment, encoder)
+    if capped:
+        compiled.incomplete = (
+            f"multivalued keys {', '.join(sorted(capped))} are used by more than {_MAX_SLOTS} "
+            "conditions; the bounded set encoding cannot prove the property"
+        )
+    compiled.flush()
+    compiled.compile_seconds = time.perf_counter() - start
+    return compiled
+def no_keys_error(environments: Iterable[Environment]) -> InputError:
+    """The error for environments without a KMS key, at the manifest's `keys` section (its first line when
+    the section is absent or cannot be found; no span for an environment built in code)."""
+    source = next((e.source for e in environments if e.source), None)
+    span: Span | None = None
+    if source is not None:
+        line = 1
+        try:
+            text = Path(source).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        m = re.search(r"^keys[ \t]*:", text, re.MULTILINE)
+        if m is not None:
+            line = text.count("\n", 0, m.start()) + 1
+            span = Span(source, line, 1, line, len("keys") + 1)
+        else:
+            span = Span.point(source, 1, 1)
+    return InputError(
+        "the environment has no KMS keys to reason about",
+        help="declare at least one key under `keys` in the manifest",
+        code=NO_KEYS,
+        span=span,
+    )
+def set_slots(domain: Domain, counts: dict[str, int]) -> list[str]:
+    """Slots per multivalued key: one per condition that uses the key (a counterexample needs at most one
+    set element per condition) plus one per encryption-context key the list must name. Returns the keys
+    whose need exceeds `_MAX_SLOTS` (a proof is then not complete, and is reported as UNKNOWN)."""
+    ec_refs = sum(1 for k in domain.key_literals if k.startswith("kms:encryptioncontext:"))
+    capped: list[str] = []
+    for k, n in counts.items():
+        need = n + (ec_refs if k == "kms:encryptioncontextkeys" else 0)
+        if need > _MAX_SLOTS:
+            capped.append(k)
+        domain.slot_counts[k] = max(1, min(need, _MAX_SLOTS))
+    return capped
+_RECENT: dict[int, CompiledEnvironment] = {}
+def compiled_for(env: Environment) -> CompiledEnvironment:
+    """Compile once per environment object (the CLI checks many assertions against one environment)."""
+    hit = _RECENT.get(id(env))
+    if hit is not None and hit.environment is env and hit.broken is None:
+        return hit
+    compiled = compile_environment(env)
+    if len(_RECENT) >= 8:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[id(env)] = compiled
+    return compiled
+def interrupted(compiled: CompiledEnvironment | None, why: str) -> None:
+    """A limit stopped Python code that may have been half-way through encoding into `compiled`: it is not
+    used again (the next check compiles the environment anew)."""
+    if compiled is not None:
+        compiled.broken = why
+        if _RECENT.get(id(compiled.environment)) is compiled:
+            del _RECENT[id(compiled.environment)]
+
+
+def compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnvironment:
+    """`compile_environment` over a request shared by several environments."""
+    start = time.perf_counter()
+    envs = (env, *others)
+    keys: dict[str, Key] = {}
+    for e in envs:
+        for k in e.keys:
+            keys.setdefault(k.arn, k)
+    if not keys:
+        raise no_keys_error(envs)
+    domain = Domain(smt.Script(), envs, key_actions(), tuple(keys.values()))
+    set_slots(domain, count_set_conditions(envs))
+    encoder = Encoder(domain, env, "env")
+    encoded = encoder.encode_decision()
+    compiled = CompiledEnvironment(env, domain, encoded, Solver())
+    compiled.encoders[id(env)] = (env, encoder)
+    compiled.flush()
+    compiled.compile_seconds = time.perf_counter() - start
+    return compiled

@@ -1,0 +1,64 @@
+"""The one refinement loop: solve, decode, add a lemma and retry, until a concrete request, a proof or a limit.
+
+Input: a compiled environment and the assumption literal of one query.
+Output: `Refined`: SAT with a decoded request (not yet replayed), UNSAT, or UNKNOWN with the reason.
+Guarantee: used by check, can-access, findings, diff and lint alike; at most `MAX_REFINEMENTS` rounds, every
+solver call under the active `limits.budget`, every lemma a true fact about the policies' patterns (kept for
+later queries), and the reasons worded by `limits`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reasoner import limits
+from reasoner.analyses.compiled import CompiledEnvironment
+from reasoner.semantics.request import Request
+from reasoner.symbolic import smt
+from reasoner.symbolic.decode import DecodeError, decode_request
+from reasoner.symbolic.domain import PKind
+from reasoner.symbolic.solve import Model, Status
+from reasoner.symbolic.strings import WitnessBudgetExceeded
+
+#: Refinement rounds per query before answering UNKNOWN.
+MAX_REFINEMENTS = 64
+@dataclass
+class Refined:
+    """The end of one refinement loop: SAT with a decoded request (not yet replayed), UNSAT, or UNKNOWN with
+    the reason."""
+
+    status: Status
+    request: Request | None = None
+    model: Model | None = None
+    reason: str | None = None
+def refine(
+    compiled: CompiledEnvironment, lit: smt.Term, stats: dict[str, float], *, prefer_plain: bool = False
+) -> Refined:
+    """The one solve -> decode -> lemma -> retry loop (check, can-access, findings, diff and lint): at most
+    `MAX_REFINEMENTS` rounds, every solver call under the active `limits.budget`. `prefer_plain` asks once
+    more, without federated users, when the model's caller is one (their requests read less plainly)."""
+    d = compiled.domain
+    for rounds in range(MAX_REFINEMENTS):
+        limits.tick()
+        out = compiled.solver.check([lit])
+        stats.update(out.stats)
+        stats["refinements"] = rounds
+        if out.status is not Status.SAT:
+            return Refined(out.status, reason=out.reason)
+        assert out.model is not None
+        if prefer_plain and out.model[d.pkind] == PKind.FEDERATED.value:
+            plain = compiled.solver.check([lit, compiled.not_federated()])
+            if plain.status is Status.SAT and plain.model is not None:
+                out = plain
+                stats.update(out.stats)
+        model = out.model
+        assert model is not None
+        try:
+            decoded = decode_request(d, model)
+        except (DecodeError, WitnessBudgetExceeded) as exc:
+            return Refined(Status.UNKNOWN, reason=f"no concrete request for the model: {exc}")
+        if decoded.request is None:
+            compiled.solver.add_lemmas(decoded.lemmas)
+            continue
+        return Refined(Status.SAT, decoded.request, model)
+    return Refined(Status.UNKNOWN, reason=f"no concrete request after {MAX_REFINEMENTS} refinements")
