@@ -91,6 +91,28 @@ class InputError(ReasonerError, ValueError):
     code = "INPUT"
 
 
+class InputErrors(InputError):
+    """Several independent input errors of one run (every malformed policy of a manifest, say): nothing is
+    lost. `errors` holds them in order; code and span are the first one's, and `str` gives one line each."""
+
+    def __init__(self, errors: Iterable[InputError]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(first.message, span=first.span, code=first.code, help=first.help)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+def raise_all(errors: list[InputError]) -> None:
+    """Raise the one error, or all of them together sorted by place; nothing when there is none."""
+    errors = [one for e in errors for one in (e.errors if isinstance(e, InputErrors) else (e,))]
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(sorted(errors, key=lambda e: e.to_diagnostic().sort_key()))
+
+
 class PolicyValidationError(ReasonerError, ValueError):
     """A policy document was rejected; `diagnostics` holds every error and warning found."""
 

@@ -76,7 +76,7 @@ class CompiledEnvironment:
         hit = self.others.get(id(env))
         if hit is not None and hit.environment is env:
             return hit
-        enc = self.encoder(env).encode_decision()
+        enc = self.encoder(env).encode()
         self.others[id(env)] = enc
         return enc
 def compile_environment(environment: Environment) -> CompiledEnvironment:
@@ -89,7 +89,7 @@ def compile_environment(environment: Environment) -> CompiledEnvironment:
     capped = set_slots(domain, counts)
     solver = Solver()
     encoder = Encoder(domain, environment, "env")
-    encoded = encoder.encode_decision()
+    encoded = encoder.encode()
     compiled = CompiledEnvironment(environment, domain, encoded, solver)
     compiled.encoders[id(environment)] = (environment, encoder)
     if capped:
@@ -168,7 +168,7 @@ def compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnv
     domain = Domain(smt.Script(), envs, key_actions(), tuple(keys.values()))
     set_slots(domain, count_set_conditions(envs))
     encoder = Encoder(domain, env, "env")
-    encoded = encoder.encode_decision()
+    encoded = encoder.encode()
     compiled = CompiledEnvironment(env, domain, encoded, Solver())
     compiled.encoders[id(env)] = (env, encoder)
     compiled.flush()

@@ -29,11 +29,12 @@ from reasoner.errors import (
     Severity,
     register_code,
 )
+from reasoner.semantics import arns
 from reasoner.semantics.environment import Environment
 from reasoner.semantics.patterns import compile_action
 from reasoner.semantics.request import Request
 from reasoner.symbolic import smt
-from reasoner.symbolic.domain import Domain, PKind
+from reasoner.symbolic.domain import PARTITION, Domain, PKind, modelled_principal
 from reasoner.symbolic.strings import literal
 
 BAD_PROPERTY = register_code("SYM002", Severity.ERROR, "property names no action, key or principal of the domain")
@@ -62,14 +63,15 @@ def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False)
 
     d = domain
     t = text.strip()
-    if re.fullmatch(r"\d{12}", t):
+    if arns.is_account_id(t):
         return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(t))
-    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):root", t):
-        return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(m.group(1)))
-    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):user/(.+)", t):
-        path, _, name = m.group(2).rpartition("/")
+    m = modelled_principal(t)
+    if isinstance(m, arns.RootArn):
+        return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(m.account))
+    if isinstance(m, arns.UserArn):
+        path, _, name = m.path_name.rpartition("/")
         named = smt.and_(
-            d.f("acct").is_lit(m.group(1)),
+            d.f("acct").is_lit(m.account),
             d.f("upath").is_lit(f"{path}/" if path else ""),
             d.f("uname").is_lit(name),
         )
@@ -81,11 +83,11 @@ def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False)
         declared = smt.or_(g for g, s, _, _ in known if s.source == t)
         undeclared = smt.and_(d.kind_is(PKind.FEDERATED), smt.not_(smt.or_(g for g, _, _, _ in known)), named)
         return smt.or_(smt.and_(d.kind_is(PKind.USER), named), declared, undeclared)
-    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
-        path, _, name = m.group(2).rpartition("/")
+    if isinstance(m, arns.RoleArn):
+        path, _, name = m.path_name.rpartition("/")
         return smt.and_(
             d.kind_is(PKind.SESSION),
-            d.f("acct").is_lit(m.group(1)),
+            d.f("acct").is_lit(m.account),
             d.f("role").atom(literal(name, ignore_case=True)),
             # the path of a role the environment does not describe is the one the ARN spells, or one the
             # counterexample does not record (`rpath` empty: the evaluator compares the role name only)
@@ -95,15 +97,15 @@ def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False)
                 d.f("rpath").atom(literal("")),
             ),
         )
-    if m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
+    if isinstance(m, arns.AssumedRoleArn):
         return smt.and_(
             d.kind_is(PKind.SESSION),
-            d.f("acct").is_lit(m.group(1)),
-            d.f("role").is_lit(m.group(2)),
-            d.f("sess").is_lit(m.group(3)),
+            d.f("acct").is_lit(m.account),
+            d.f("role").is_lit(m.role_name),
+            d.f("sess").is_lit(m.session_name),
         )
-    if m := re.fullmatch(r"arn:aws:sts::(\d{12}):federated-user/(.+)", t):
-        return smt.and_(d.kind_is(PKind.FEDERATED), d.f("acct").is_lit(m.group(1)), d.f("fed").is_lit(m.group(2)))
+    if isinstance(m, arns.FederatedUserArn):
+        return smt.and_(d.kind_is(PKind.FEDERATED), d.f("acct").is_lit(m.account), d.f("fed").is_lit(m.name))
     if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
         return smt.and_(d.kind_is(PKind.SERVICE), d.f("svc").is_lit(t))
     raise InputError(f"`{text}` is not an account id, principal ARN or service principal", code=BAD_PROPERTY)
@@ -135,8 +137,8 @@ def scope_holds(env: Environment, scope: PrincipalScope, request: Request) -> bo
     principal, assumed_org = request.principal, request.assumed.get("org")
     if scope.kind is ScopeKind.ANY:
         return True
-    m = re.match(r"arn:aws:(?:iam|sts)::(\d{12}):", principal)
-    account = m.group(1) if m else None
+    identity = arns.parse_identity(principal)
+    account = identity.account if identity is not None and identity.partition == PARTITION else None
     if scope.kind is ScopeKind.OUTSIDE_ACCOUNTS:
         return account is None or account not in scope.values
     if scope.kind is ScopeKind.OUTSIDE_ORGANIZATIONS:
@@ -150,21 +152,21 @@ def principal_matches(text: str, env: Environment, request: Request) -> bool:
 
     t = text.strip()
     principal = request.principal
-    if re.fullmatch(r"\d{12}", t):
-        t = f"arn:aws:iam::{t}:root"
-    if re.fullmatch(r"arn:aws:iam::(\d{12}):user/(.+)", t) and re.fullmatch(
-        r"arn:aws:sts::\d{12}:federated-user/.+", principal
-    ):
+    if arns.is_account_id(t):
+        t = arns.format(arns.RootArn(PARTITION, t))
+    m = modelled_principal(t)
+    caller = modelled_principal(principal)
+    if isinstance(m, arns.UserArn) and isinstance(caller, arns.FederatedUserArn):
         session = env.session(principal)
         return (session.source if session is not None else request.assumed.get("fedsource")) == t
-    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
-        s = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", principal)
-        path, _, name = m.group(2).rpartition("/")
-        if not (s and s.group(1) == m.group(1) and s.group(2).lower() == name.lower()):
+    if isinstance(m, arns.RoleArn):
+        s = caller if isinstance(caller, arns.AssumedRoleArn) else None
+        path, _, name = m.path_name.rpartition("/")
+        if not (s and s.account == m.account and s.role_name.lower() == name.lower()):
             return False
         # a role the environment does not describe has the path the counterexample assumes (none: the
         # name decides, as `evaluate._role_matches` compares it)
-        described = env.role_named(s.group(1), s.group(2)) is not None
+        described = env.role_named(s.account, s.role_name) is not None
         assumed = request.assumed.get("rolepath", "").lower()
         return described or not assumed or assumed == (f"{path}/" if path else "").lower()
     return t == principal

@@ -13,11 +13,9 @@ difference of the two decisions.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from reasoner import limits
 from reasoner.analyses.explain import minimise, replay
@@ -29,10 +27,6 @@ from reasoner.analyses.findings import (
     class_term,
     derive_class,
     in_class,
-    request_json,
-    sarif_document,
-    sarif_results,
-    span_json,
     summarise_conditions,
 )
 from reasoner.analyses.result import Verdict
@@ -83,11 +77,6 @@ class DiffResult:
     @property
     def equivalent(self) -> bool | None:
         return None if self.verdict is Verdict.UNKNOWN else self.verdict is Verdict.PROVED
-
-    def exit_status(self) -> int:
-        if self.verdict is Verdict.REFUTED:
-            return 1
-        return 0 if self.verdict is Verdict.PROVED else 3
 
 
 @dataclass
@@ -252,115 +241,4 @@ def same_key(old: Environment, new: Environment) -> tuple[Environment, Environme
     return old, new
 
 
-# ---- rendering --------------------------------------------------------------------------------------------
-
-
-def _change_lines(c: Change) -> list[str]:
-    sign = "+" if c.direction == "added" else "-"
-    verb = "can now" if c.direction == "added" else "can no longer"
-    lines = [f"{sign} {c.principal} {verb} {', '.join(c.actions)} on {c.key}"]
-    if c.conditions:
-        lines.append("    when " + " and ".join(str(x) for x in c.conditions))
-    for s in c.statements:
-        lines.append(
-            f"    {'granted' if c.direction == 'added' else 'was granted'} by "
-            f"{s.span.file}:{s.span.line}:{s.span.col} `{s.label}`"
-        )
-    ctx = " ".join(f"{k}={','.join(v)}" for k, v in sorted(c.example.context.items()))
-    lines.append(
-        f"    e.g. {c.example.principal} {c.example.action}"
-        + (f" [{ctx}]" if ctx else "")
-        + f": {'OLD' if c.direction == 'added' else 'NEW'} {c.denied.decision.value}, "
-        f"{'NEW' if c.direction == 'added' else 'OLD'} {c.allowed.decision.value}"
-    )
-    return lines
-
-
-def render_text(result: DiffResult) -> str:
-    if result.verdict is Verdict.PROVED:
-        return (
-            f"PROVED equivalent: OLD and NEW allow exactly the same requests "
-            f"({result.queries} solver queries, {result.seconds:.2f} s)\n"
-        )
-    lines: list[str] = []
-    for c in (*result.added, *result.removed):
-        lines += _change_lines(c)
-    tail = []
-    for name, v in (("added", result.added_complete), ("removed", result.removed_complete)):
-        tail.append(f"{name}: {'complete (PROVED)' if v is Verdict.PROVED else 'INCOMPLETE'}")
-    head = "DIFFERENT" if result.verdict is Verdict.REFUTED else "UNKNOWN"
-    lines.append(
-        f"{head}: {len(result.added)} class(es) added, {len(result.removed)} removed; "
-        f"{'; '.join(tail)}"
-        + (f" ({result.reason})" if result.reason else "")
-        + f"; {result.queries} queries, {result.seconds:.2f} s"
-    )
-    return "\n".join(lines) + "\n"
-
-
-def change_json(c: Change) -> dict[str, Any]:
-    return {
-        "code": c.code,
-        "direction": c.direction,
-        "key": c.key,
-        "principal": {"kind": c.principal.kind, "value": c.principal.value},
-        "actions": list(c.actions),
-        "conditions": [
-            {"operator": x.operator, "key": x.key, "values": list(x.values)} for x in c.conditions
-        ],
-        "statements": [
-            {"policy": s.policy, "index": s.index, "label": s.label, **span_json(s.span)}
-            for s in c.statements
-        ],
-        "example": request_json(c.example),
-        "allowing_side": c.allowed.decision.value,
-        "other_side": c.denied.decision.value,
-    }
-
-
-def render_json(result: DiffResult) -> str:
-    doc = {
-        "verdict": result.verdict.value,
-        "equivalent": result.equivalent,
-        "added": [change_json(c) for c in result.added],
-        "removed": [change_json(c) for c in result.removed],
-        "added_complete": result.added_complete.value,
-        "removed_complete": result.removed_complete.value,
-        "reason": result.reason,
-        "queries": result.queries,
-        "seconds": round(result.seconds, 4),
-    }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def render_sarif(result: DiffResult) -> str:
-    items: list[tuple[str, str, str, Any]] = []
-    for c in (*result.added, *result.removed):
-        verb = "can now" if c.direction == "added" else "can no longer"
-        items.append(
-            (
-                c.code,
-                "warning" if c.direction == "added" else "note",
-                f"{c.principal} {verb} {', '.join(c.actions)} on {c.key}",
-                c.statements[0].span if c.statements else None,
-            )
-        )
-    if result.verdict is Verdict.UNKNOWN:
-        items.append((DIFF_INCOMPLETE, "note", f"difference not proved complete: {result.reason}", None))
-    rules = {
-        DIFF_ADDED: "access added",
-        DIFF_REMOVED: "access removed",
-        DIFF_INCOMPLETE: "difference could not be proved complete",
-    }
-    return sarif_document(sarif_results(items), rules)
-
-
-def render(fmt: str, result: DiffResult) -> str:
-    if fmt == "json":
-        return render_json(result)
-    if fmt == "sarif":
-        return render_sarif(result)
-    return render_text(result)
-
-
-__all__: Sequence[str] = ["Change", "DiffResult", "diff", "render", "same_key"]
+__all__: Sequence[str] = ["Change", "DiffResult", "diff", "same_key"]

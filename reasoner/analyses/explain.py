@@ -15,21 +15,18 @@ domain.py) is replayed in a copy of the environment that declares it (`augment_c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
 from reasoner.errors import InternalError
 from reasoner.front.ast import PolicyDocument
+from reasoner.semantics import arns
 from reasoner.semantics import evaluate as ev
 from reasoner.semantics.environment import Account, Environment, Organization, Principal, PrincipalKind, Session
 from reasoner.semantics.request import Evaluation, Reason, Request
+from reasoner.symbolic.domain import PARTITION, modelled_principal
 from reasoner.symbolic.encode import ALLOW_ALL
 
-_USER = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
-_SESSION = re.compile(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)")
-_FED = re.compile(r"arn:aws:sts::(\d{12}):federated-user/(.+)")
-_ROOT = re.compile(r"arn:aws:iam::(\d{12}):root")
 WORST_SOURCE = "reasoner-unknown-iam-federation-source"
 
 
@@ -55,8 +52,9 @@ def augment(env: Environment, request: Request) -> tuple[Environment, Reason | N
     def grant_all(p: Principal) -> Principal:
         return replace(p, identity_policies=(ALLOW_ALL,))
 
-    if m := _USER.fullmatch(text):
-        account = m.group(1)
+    m = modelled_principal(text)
+    if isinstance(m, arns.UserArn):
+        account = m.account
         p = idx_principals.get(text)
         if not _iam_missing(env, account, p is not None):
             return env, None
@@ -64,25 +62,23 @@ def augment(env: Environment, request: Request) -> tuple[Environment, Reason | N
             new_principals.append(Principal(text, PrincipalKind.USER, (ALLOW_ALL,)))
         else:
             new_principals[new_principals.index(p)] = grant_all(p)
-    elif m := _SESSION.fullmatch(text):
-        account, role_name = m.group(1), m.group(2)
+    elif isinstance(m, arns.AssumedRoleArn):
+        account, role_name = m.account, m.role_name
         role = env.role_named(account, role_name)
         if not _iam_missing(env, account, role is not None):
             return env, None
         if role is None:
-            new_principals.append(
-                Principal(f"arn:aws:iam::{account}:role/{role_name}", PrincipalKind.ROLE, (ALLOW_ALL,))
-            )
+            new_principals.append(Principal(arns.format(m.role()), PrincipalKind.ROLE, (ALLOW_ALL,)))
         else:
             new_principals[new_principals.index(role)] = grant_all(role)
-    elif m := _FED.fullmatch(text):
-        account = m.group(1)
+    elif isinstance(m, arns.FederatedUserArn):
+        account = m.account
         session = env.session(text)
         user = idx_principals.get(session.source) if session is not None else None
         if not _iam_missing(env, account, user is not None):
             return env, None
         if session is None or user is None:
-            source = f"arn:aws:iam::{account}:user/{WORST_SOURCE}"
+            source = arns.format(arns.UserArn(PARTITION, account, "", WORST_SOURCE))
             new_principals.append(Principal(source, PrincipalKind.USER, (ALLOW_ALL,)))
             if session is not None:
                 new_sessions[new_sessions.index(session)] = replace(session, source=source)
@@ -119,7 +115,8 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
     open is used (an organization it declares is closed); unchanged when nothing applies."""
     facts = request.assumed
     text = request.principal
-    if not facts and not (_FED.fullmatch(text) and env.options.unknown_iam_worst_case):
+    caller = modelled_principal(text)
+    if not facts and not (isinstance(caller, arns.FederatedUserArn) and env.options.unknown_iam_worst_case):
         return env, None
     accounts = list(env.accounts)
     orgs = list(env.organizations)
@@ -130,10 +127,8 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
     uid = facts.get("uid")
     account: str | None = None
     declare_account = False
-    if (m := _ROOT.fullmatch(text)) or (m := _USER.fullmatch(text)) or (m := _SESSION.fullmatch(text)) or (
-        m := _FED.fullmatch(text)
-    ):
-        account = m.group(1)
+    if isinstance(caller, arns.RootArn | arns.UserArn | arns.AssumedRoleArn | arns.FederatedUserArn):
+        account = caller.account
     if account is None:
         return env, None
     # an account this declares keeps what the environment says of the caller's IAM: a principal it declares
@@ -154,7 +149,7 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
         accounts.append(Account(account, enabled_regions=regions, iam_known=given))
     if regions is not None:
         said.append(f"account {account} has enabled the opt-in Region {region}")
-    if m := _USER.fullmatch(text):
+    if isinstance(caller, arns.UserArn):
         p = env.principal(text)
         if p is None and (tags or uid):
             principals.append(Principal(text, PrincipalKind.USER, tags=tags, unique_id=uid))
@@ -163,12 +158,12 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
         elif p is not None and p.unique_id is None and uid:
             principals[principals.index(p)] = replace(p, unique_id=uid)
             said.append(f"user {text} has unique id {uid}")
-    elif m := _SESSION.fullmatch(text):
-        role_name = m.group(2)
+    elif isinstance(caller, arns.AssumedRoleArn):
+        role_name = caller.role_name
         role = env.role_named(account, role_name)
         session = env.session(text)
         role_path = facts.get("rolepath", "") if role is None else ""
-        role_arn = role.arn if role is not None else f"arn:aws:iam::{account}:role/{role_path}{role_name}"
+        role_arn = role.arn if role is not None else arns.format(caller.role(role_path))
         if role is None and (uid or role_path):
             principals.append(Principal(role_arn, PrincipalKind.ROLE, unique_id=uid))
             declare_account = True
@@ -186,7 +181,7 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
         elif session is None and open_tags:
             sessions.append(Session(text, role_arn, tags=open_tags))
             said.append(f"session {text} has " + _describe(open_tags, None))
-    elif (m := _FED.fullmatch(text)) and env.session(text) is None and (
+    elif isinstance(caller, arns.FederatedUserArn) and env.session(text) is None and (
         tags or "fedsource" in facts or env.options.unknown_iam_worst_case
     ):
         # an undeclared federated user is a session of some user of its account (`fedsource` when the
@@ -195,7 +190,7 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
         # identity policy when the account's IAM is unknown (domain.py, semantics §4.2)
         acct = env.account(account)
         worst = env.options.unknown_iam_worst_case and (acct is None or not acct.iam_known)
-        source = facts.get("fedsource") or f"arn:aws:iam::{account}:user/{WORST_SOURCE}"
+        source = facts.get("fedsource") or arns.format(arns.UserArn(PARTITION, account, "", WORST_SOURCE))
         session_policies = (ALLOW_ALL,) if env.options.unknown_iam_worst_case else ()
         user = env.principal(source)
         if user is None:
@@ -229,11 +224,12 @@ def augment_caller(env: Environment, request: Request) -> tuple[Environment, Rea
 def _caller_declared(env: Environment, text: str, facts: Mapping[str, str]) -> bool:
     """The caller is, or acts for, a principal the environment declares: the user, the role of a session, the
     source user of a federated user (declared, or the one `facts` assume)."""
-    if _USER.fullmatch(text):
+    m = modelled_principal(text)
+    if isinstance(m, arns.UserArn):
         return env.principal(text) is not None
-    if m := _SESSION.fullmatch(text):
-        return env.role_named(m.group(1), m.group(2)) is not None
-    if _FED.fullmatch(text):
+    if isinstance(m, arns.AssumedRoleArn):
+        return env.role_named(m.account, m.role_name) is not None
+    if isinstance(m, arns.FederatedUserArn):
         session = env.session(text)
         source = session.source if session is not None else facts.get("fedsource")
         return source is not None and env.principal(source) is not None
@@ -332,8 +328,11 @@ def minimise(
         except Exception:  # a request the evaluator rejects is not a simplification
             return False
 
-    if named_paths is not None and (m := _USER_PATH.fullmatch(request.principal)) and m.group(2) not in named_paths:
-        trial = replace(current, principal=m.group(1) + m.group(3))
+    user = arns.parse_principal(request.principal)
+    if named_paths is not None and isinstance(user, arns.UserArn) and len(user.path) > 1 and user.name \
+            and user.path not in named_paths:
+        # the same user without its path, when no policy names the path
+        trial = replace(current, principal=arns.format(replace(user, path="")))
         if simpler(trial):
             current = trial
     if "fedsource" in current.assumed:
@@ -346,9 +345,6 @@ def minimise(
         if simpler(trial):
             current = trial
     return current
-
-
-_USER_PATH = re.compile(r"(arn:[^:]+:iam::\d{12}:user/)(.+/)([^/]+)")
 
 
 def statement_reasons(policy: PolicyDocument, indexes: list[int], role: str, note: str = "") -> list[Reason]:

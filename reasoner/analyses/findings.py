@@ -20,12 +20,10 @@ literal, aws:SourceIp outside every /8-or-narrower range the policies write).
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from reasoner import limits
 from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compile_many
@@ -35,12 +33,13 @@ from reasoner.analyses.refine import refine
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
+from reasoner.semantics import arns
 from reasoner.semantics.environment import Account, Environment, Key, Organization
 from reasoner.semantics.evaluate import resolve_caller
 from reasoner.semantics.request import Evaluation, Request
 from reasoner.source import Span
 from reasoner.symbolic import smt
-from reasoner.symbolic.domain import PKind
+from reasoner.symbolic.domain import PARTITION, PKind, modelled_principal
 from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
 
 FINDING_EXTERNAL = register_code("FND001", Severity.WARNING, "external access to a key")
@@ -72,11 +71,6 @@ _POSITIVE_FAMILIES = ("string", "arn", "ip")
 MAX_ROUNDS = 64
 
 _ACCOUNT = re.compile(r"\d{12}")
-_ROOT = re.compile(r"arn:aws:iam::(\d{12}):root")
-_USER = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
-_ROLE = re.compile(r"arn:aws:iam::(\d{12}):role/(.+)")
-_SESSION = re.compile(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)")
-_FED = re.compile(r"arn:aws:sts::(\d{12}):federated-user/(.+)")
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
 
 
@@ -180,13 +174,6 @@ class FindingsResult:
     def findings(self) -> tuple[Finding, ...]:
         return tuple(f for k in self.keys for f in k.findings)
 
-    def exit_status(self) -> int:
-        if self.findings:
-            return 1
-        if any(k.complete is not Verdict.PROVED for k in self.keys):
-            return 3
-        return 0
-
 
 # ---- a query with refinement ----------------------------------------------------------------------------
 
@@ -265,8 +252,8 @@ class Engine:
 
 
 def principal_account(principal: str) -> str | None:
-    m = re.match(r"arn:aws:(?:iam|sts)::(\d{12}):", principal)
-    return m.group(1) if m else None
+    identity = arns.parse_identity(principal)
+    return identity.account if identity is not None and identity.partition == PARTITION else None
 
 
 def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
@@ -329,10 +316,12 @@ def in_class(
         return caller_org(env, principal, facts.get("org")) == pc.value
     if pc.kind == "service":
         return principal == pc.value
-    if m := _ROLE.fullmatch(pc.value):
-        s = _SESSION.fullmatch(principal)
-        return bool(s and s.group(1) == m.group(1) and s.group(2).lower() == m.group(2).rsplit("/", 1)[-1].lower())
-    if _USER.fullmatch(pc.value) and _FED.fullmatch(principal):
+    m = modelled_principal(pc.value)
+    caller = modelled_principal(principal)
+    if isinstance(m, arns.RoleArn):
+        return isinstance(caller, arns.AssumedRoleArn) and caller.account == m.account \
+            and caller.role_name.lower() == m.name.lower()
+    if isinstance(m, arns.UserArn) and isinstance(caller, arns.FederatedUserArn):
         # a user's class holds its GetFederationToken sessions (semantics §4.2)
         session = env.session(principal) if env is not None else None
         return (session.source if session is not None else facts.get("fedsource")) == pc.value
@@ -346,15 +335,14 @@ def _entry_class(
     names no federated user's source) gives `principal`, if it names it."""
     t = text.strip()
     acct = principal_account(principal)
-    if _ACCOUNT.fullmatch(t) or _ROOT.fullmatch(t):
-        a = t if _ACCOUNT.fullmatch(t) else t.split(":")[4]
+    named = modelled_principal(t)
+    if _ACCOUNT.fullmatch(t) or isinstance(named, arns.RootArn):
+        a = named.account if isinstance(named, arns.RootArn) else t
         return PrincipalClass("account", a) if a == acct else None
     if _SERVICE.fullmatch(t):
         return PrincipalClass("service", t) if t == principal else None
     pc = PrincipalClass("arn", t)
-    if (_USER.fullmatch(t) or _ROLE.fullmatch(t) or _SESSION.fullmatch(t) or _FED.fullmatch(t)) and in_class(
-        pc, principal, env, assumed
-    ):
+    if named is not None and in_class(pc, principal, env, assumed):
         return pc
     return None
 
@@ -408,6 +396,13 @@ def _fixed(value: str) -> bool:
     return "*" not in value and "?" not in value and "${" not in value
 
 
+def _fixed_account(value: str) -> bool:
+    """An ARN (pattern) whose partition has no wildcard and whose account segment is an account id."""
+    arn = arns.parse(value)
+    return arn is not None and "*" not in arn.partition and "?" not in arn.partition \
+        and arns.is_account_id(arn.account)
+
+
 def _narrow_ip(value: str) -> bool:
     try:
         net = ipaddress.ip_network(value.strip(), strict=False)
@@ -429,7 +424,7 @@ def is_restricting(
         return operator is ConditionOperator.IP_ADDRESS and all(_narrow_ip(v) for v in values)
     if low in ("aws:principalarn", "aws:sourcearn"):
         # an ARN restricts when its account field is fixed (e.g. arn:aws:iam::111122223333:role/*)
-        return all(_fixed(v) or re.match(r"arn:[^:*?]*:[^:]*:[^:]*:\d{12}:", v) for v in values)
+        return all(_fixed(v) or _fixed_account(v) for v in values)
     return all(_fixed(v) for v in values)
 
 
@@ -754,8 +749,8 @@ def _preferred(engine: Engine, pc: PrincipalClass) -> smt.Term:
     d = engine.compiled.domain
     if pc.kind in ("any", "account", "organization"):
         return d.kind_is(PKind.ROOT)
-    if m := _ROLE.fullmatch(pc.value):
-        name = m.group(2).rsplit("/", 1)[-1]
+    if isinstance(m := modelled_principal(pc.value), arns.RoleArn):
+        name = m.name
         if name in d.f("role").index:
             return smt.and_(d.kind_is(PKind.SESSION), d.f("role").is_lit(name))
     return smt.TRUE
@@ -865,11 +860,12 @@ def guess_owner(policy: PolicyDocument) -> str:
         if st.principal is None or st.effect.value != "Allow":
             continue
         for e in st.principal.entries:
-            m = _ROOT.fullmatch(e.value.text) or re.fullmatch(r"(\d{12})", e.value.text)
-            if m:
+            root = modelled_principal(e.value.text)
+            owner = root.account if isinstance(root, arns.RootArn) else e.value.text
+            if arns.is_account_id(owner):
                 acts = [v.text for v in st.action.patterns] if st.action and not st.action.negated else []
                 if "kms:*" in acts or "*" in acts:
-                    return m.group(1)
+                    return owner
             for a in re.findall(r"(?<!\d)\d{12}(?!\d)", e.value.text):
                 counts[a] = counts.get(a, 0) + 1
     if counts:
@@ -881,7 +877,9 @@ def key_policy_environment(policy: PolicyDocument, key_arn: str | None = None) -
     """One key with `policy`, in an environment that gives no account's IAM (worst case). Organizations the
     policy's conditions name (`aws:PrincipalOrgID` values, `aws:PrincipalOrgPaths` paths) get one stand-in
     member account each (`stand_in_accounts`), so that access through an organization is not lost."""
-    arn = key_arn or f"arn:aws:kms:us-east-1:{guess_owner(policy)}:key/00000000-0000-0000-0000-000000000000"
+    arn = key_arn or arns.format(
+        arns.KeyArn(PARTITION, "us-east-1", guess_owner(policy), "00000000-0000-0000-0000-000000000000")
+    )
     if policy.kind is not PolicyKind.KEY_POLICY:
         policy = replace(policy, kind=PolicyKind.KEY_POLICY)
     accounts, orgs = stand_in_accounts(policy)
@@ -937,180 +935,3 @@ def stand_in_accounts(policy: PolicyDocument) -> tuple[tuple[Account, ...], tupl
             root = roots.get(a.organization, "r-" + a.organization[2:6])
             orgs[a.organization] = Organization(a.organization, root, a.id)
     return accounts, tuple(orgs.values())
-
-
-# ---- rendering --------------------------------------------------------------------------------------------
-
-
-def _request_text(r: Request) -> str:
-    ctx = " ".join(f"{k}={','.join(v)}" for k, v in sorted(r.context.items()))
-    return f"{r.principal} {r.action} {r.resource}" + (f" [{ctx}]" if ctx else "")
-
-
-def finding_text(f: Finding, indent: str = "  ") -> list[str]:
-    head = "PUBLIC" if f.public else "external"
-    lines = [f"{indent}{head}: {f.principal} can {', '.join(f.actions)}"]
-    if f.conditions:
-        lines.append(f"{indent}  when " + " and ".join(str(c) for c in f.conditions))
-    for s in f.statements:
-        lines.append(f"{indent}  granted by {s.span.file}:{s.span.line}:{s.span.col} `{s.label}`")
-    lines.append(f"{indent}  e.g. {_request_text(f.example)} -> {f.evaluation.decision.value}")
-    return lines
-
-
-def render_text(result: FindingsResult) -> str:
-    lines: list[str] = []
-    for k in result.keys:
-        verdict = "complete (PROVED)" if k.complete is Verdict.PROVED else f"INCOMPLETE ({k.reason})"
-        lines.append(f"{k.key}: {len(k.findings)} finding(s), {verdict}, {k.queries} queries, {k.seconds:.2f} s")
-        for f in k.findings:
-            lines += finding_text(f)
-        if k.complete is Verdict.PROVED:
-            lines.append(f"  proof: {k.proof}")
-    n = len(result.findings)
-    lines.append(
-        f"{n} finding(s) on {len(result.keys)} key(s), {sum(f.public for f in result.findings)} public, "
-        f"{result.seconds:.2f} s"
-    )
-    return "\n".join(lines) + "\n"
-
-
-def request_json(r: Request) -> dict[str, Any]:
-    return {
-        "principal": r.principal,
-        "action": r.action,
-        "resource": r.resource,
-        "context": {k: list(v) for k, v in sorted(r.context.items())},
-    }
-
-
-def span_json(s: Span) -> dict[str, Any]:
-    return {"file": s.file, "line": s.line, "column": s.col, "end_line": s.end_line, "end_column": s.end_col}
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    return {
-        "code": f.code,
-        "principal": {"kind": f.principal.kind, "value": f.principal.value},
-        "actions": list(f.actions),
-        "conditions": [
-            {"operator": c.operator, "key": c.key, "values": list(c.values), "restricting": c.restricting}
-            for c in f.conditions
-        ],
-        "public": f.public,
-        "any_principal_verified": f.any_verified,
-        "public_example": request_json(f.public_example) if f.public_example is not None else None,
-        "statements": [
-            {"policy": s.policy, "index": s.index, "label": s.label, **span_json(s.span)} for s in f.statements
-        ],
-        "example": request_json(f.example),
-        "example_decision": f.evaluation.decision.value,
-    }
-
-
-def result_json(result: FindingsResult) -> dict[str, Any]:
-    return {
-        "zone_of_trust": list(result.zone),
-        "include_services": result.include_services,
-        "seconds": round(result.seconds, 4),
-        "keys": [
-            {
-                "key": k.key,
-                "account": k.account,
-                "complete": k.complete.value,
-                "proof": k.proof,
-                "reason": k.reason,
-                "queries": k.queries,
-                "seconds": round(k.seconds, 4),
-                "external": k.external,
-                "public": k.public,
-                "findings": [finding_json(f) for f in k.findings],
-            }
-            for k in result.keys
-        ],
-    }
-
-
-def render_json(result: FindingsResult) -> str:
-    return json.dumps(result_json(result), indent=2) + "\n"
-
-
-def sarif_results(items: Iterable[tuple[str, str, str, Span | None]]) -> list[dict[str, Any]]:
-    """SARIF result objects from (rule id, level, message, span)."""
-    out: list[dict[str, Any]] = []
-    for rule, level, message, span in items:
-        res: dict[str, Any] = {"ruleId": rule, "level": level, "message": {"text": message}}
-        if span is not None:
-            res["locations"] = [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": span.file},
-                        "region": {
-                            "startLine": span.line,
-                            "startColumn": span.col,
-                            "endLine": span.end_line,
-                            "endColumn": span.end_col,
-                        },
-                    }
-                }
-            ]
-        out.append(res)
-    return out
-
-
-def sarif_document(results: list[dict[str, Any]], rules: dict[str, str]) -> str:
-    from reasoner.version import __version__
-
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "reasoner",
-                        "version": __version__,
-                        "rules": [{"id": r, "shortDescription": {"text": t}} for r, t in rules.items()],
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def render_sarif(result: FindingsResult) -> str:
-    items: list[tuple[str, str, str, Span | None]] = []
-    for k in result.keys:
-        for f in k.findings:
-            msg = (
-                f"{'public' if f.public else 'external'} access to {k.key}: {f.principal} can "
-                f"{', '.join(f.actions)}"
-                + (f" when {' and '.join(str(c) for c in f.conditions)}" if f.conditions else "")
-            )
-            span = f.statements[0].span if f.statements else None
-            items.append((f.code, "error" if f.public else "warning", msg, span))
-        if k.complete is not Verdict.PROVED:
-            items.append(
-                (
-                    FINDINGS_INCOMPLETE,
-                    "note",
-                    f"findings for {k.key} are not proved complete: {k.reason}",
-                    None,
-                )
-            )
-    rules = {
-        FINDING_EXTERNAL: "external access to a key",
-        FINDING_PUBLIC: "public access to a key",
-        FINDINGS_INCOMPLETE: "findings could not be proved complete",
-    }
-    return sarif_document(sarif_results(items), rules)
-
-
-def render(fmt: str, result: FindingsResult) -> str:
-    if fmt == "json":
-        return render_json(result)
-    if fmt == "sarif":
-        return render_sarif(result)
-    return render_text(result)

@@ -20,15 +20,13 @@ services) are not judged.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, replace
-from typing import Any
 
 from reasoner import limits
 from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm
-from reasoner.analyses.findings import Engine, class_term, derive_class, request_json, sarif_document, sarif_results
+from reasoner.analyses.findings import Engine, class_term, derive_class
 from reasoner.errors import Diagnostic, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import Effect, Statement
 from reasoner.semantics.environment import Environment, Key
@@ -107,11 +105,6 @@ class HygieneResult:
     checks: int
     queries: int
     seconds: float
-
-    def exit_status(self) -> int:
-        if self.issues:
-            return 1
-        return 3 if self.undecided else 0
 
     def diagnostics(self) -> list[Diagnostic]:
         return [i.to_diagnostic() for i in (*self.issues, *self.undecided)]
@@ -368,69 +361,3 @@ def hygiene(
                         )
                     )
         return HygieneResult(tuple(issues), tuple(undecided), checks, engine.queries, time.perf_counter() - start)
-
-
-# ---- rendering --------------------------------------------------------------------------------------------
-
-
-def render_text(result: HygieneResult) -> str:
-    lines: list[str] = []
-    for i in (*result.issues, *result.undecided):
-        lines.append(f"{i.span}: {i.severity.value}: {i.code} {i.message}")
-        if i.proof:
-            lines.append(f"  proof: {i.proof}")
-        for r in i.requests:
-            ctx = " ".join(f"{k}={','.join(v)}" for k, v in sorted(r.context.items()))
-            lines.append(f"  allowed: {r.principal} {r.action} {r.resource}" + (f" [{ctx}]" if ctx else ""))
-    lines.append(
-        f"{len(result.issues)} issue(s), {len(result.undecided)} undecided, {result.checks} check(s), "
-        f"{result.queries} queries, {result.seconds:.2f} s"
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _issue_json(i: Issue) -> dict[str, Any]:
-    return {
-        "code": i.code,
-        "severity": i.severity.value,
-        "key": i.key,
-        "message": i.message,
-        "proof": i.proof,
-        "statement": i.statement,
-        "file": i.span.file,
-        "line": i.span.line,
-        "column": i.span.col,
-        "requests": [request_json(r) for r in i.requests],
-    }
-
-
-def render_json(result: HygieneResult) -> str:
-    doc = {
-        "issues": [_issue_json(i) for i in result.issues],
-        "undecided": [_issue_json(i) for i in result.undecided],
-        "checks": result.checks,
-        "queries": result.queries,
-        "seconds": round(result.seconds, 4),
-    }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def render_sarif(result: HygieneResult) -> str:
-    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
-    items = [(i.code, level[i.severity], i.message, i.span) for i in (*result.issues, *result.undecided)]
-    rules = {
-        LOCKOUT: "key policy lockout",
-        SEPARATION: "separation of duties violated",
-        NEVER_APPLIES: "statement never applies",
-        REDUNDANT: "statement is redundant",
-        UNDECIDED: "hygiene check undecided",
-    }
-    return sarif_document(sarif_results(items), rules)
-
-
-def render(fmt: str, result: HygieneResult) -> str:
-    if fmt == "json":
-        return render_json(result)
-    if fmt == "sarif":
-        return render_sarif(result)
-    return render_text(result)

@@ -17,9 +17,10 @@ from reasoner.analyses.explain import WORST_SOURCE
 from reasoner.errors import (
     InternalError,
 )
+from reasoner.semantics import arns
 from reasoner.semantics.request import Request
 from reasoner.symbolic import smt
-from reasoner.symbolic.domain import PKind, StrField
+from reasoner.symbolic.domain import PKind, StrField, modelled_principal
 from reasoner.symbolic.solve import Status
 from reasoner.symbolic.strings import literal
 
@@ -72,23 +73,24 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     d = compiled.domain
     t = request.principal
     fields: dict[str, str] = {}
-    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):root", t):
-        kind, fields = PKind.ROOT, {"acct": m.group(1)}
-    elif m := re.fullmatch(r"arn:aws:iam::(\d{12}):user/(.+)", t):
-        path, _, name = m.group(2).rpartition("/")
-        kind, fields = PKind.USER, {"acct": m.group(1), "upath": f"{path}/" if path else "", "uname": name}
-    elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)", t):
-        kind, fields = PKind.SESSION, {"acct": m.group(1), "role": m.group(2), "sess": m.group(3)}
-        if not any(env.role_named(m.group(1), m.group(2)) for env in d.environments):
+    m = modelled_principal(t)
+    if isinstance(m, arns.RootArn):
+        kind, fields = PKind.ROOT, {"acct": m.account}
+    elif isinstance(m, arns.UserArn):
+        path, _, name = m.path_name.rpartition("/")
+        kind, fields = PKind.USER, {"acct": m.account, "upath": f"{path}/" if path else "", "uname": name}
+    elif isinstance(m, arns.AssumedRoleArn):
+        kind, fields = PKind.SESSION, {"acct": m.account, "role": m.role_name, "sess": m.session_name}
+        if not any(env.role_named(m.account, m.role_name) for env in d.environments):
             # an undescribed role's path: as the counterexample assumes it, else `/` (what the evaluator uses);
             # a described role's path is fixed by the domain
             fields["rpath"] = request.assumed.get("rolepath", "")
-    elif m := re.fullmatch(r"arn:aws:sts::(\d{12}):federated-user/(.+)", t):
-        kind, fields = PKind.FEDERATED, {"acct": m.group(1), "fed": m.group(2)}
+    elif isinstance(m, arns.FederatedUserArn):
+        kind, fields = PKind.FEDERATED, {"acct": m.account, "fed": m.name}
         # the source user of a federated user an environment does not declare: as the counterexample assumes
         # it, else the user nothing names that `explain.augment_caller` declares
-        src = re.fullmatch(r"arn:aws:iam::\d{12}:user/(.+)", request.assumed.get("fedsource", ""))
-        path, _, name = src.group(1).rpartition("/") if src else ("", "", WORST_SOURCE)
+        src = modelled_principal(request.assumed.get("fedsource", ""))
+        path, _, name = src.path_name.rpartition("/") if isinstance(src, arns.UserArn) else ("", "", WORST_SOURCE)
         fields["upath"] = f"{path}/" if path else ""
         fields["uname"] = name
     elif re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):

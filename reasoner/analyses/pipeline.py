@@ -15,7 +15,6 @@ key), by every caller of every account (`domain.py`).
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -34,11 +33,13 @@ from reasoner.errors import (
     ReasonerError,
     UnsupportedFeatureError,
 )
+from reasoner.semantics import arns
 from reasoner.semantics.environment import Environment
 from reasoner.semantics.evaluate import evaluate as concrete_evaluate
 from reasoner.semantics.patterns import compile_action
 from reasoner.semantics.request import Reason, Request
 from reasoner.symbolic import smt
+from reasoner.symbolic.domain import PARTITION, modelled_principal
 from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
 
 
@@ -199,10 +200,10 @@ def _concrete_principal(text: str) -> str:
     """A caller for CanAccess's counterexample: the root user for an account, a session for a role."""
 
     t = text.strip()
-    if re.fullmatch(r"\d{12}", t):
-        return f"arn:aws:iam::{t}:root"
-    if m := re.fullmatch(r"arn:aws:iam::(\d{12}):role/(.+)", t):
-        return f"arn:aws:sts::{m.group(1)}:assumed-role/{m.group(2).rsplit('/', 1)[-1]}/example"
+    if arns.is_account_id(t):
+        return arns.format(arns.RootArn(PARTITION, t))
+    if isinstance(role := modelled_principal(t), arns.RoleArn):
+        return arns.format(role.session("example"))
     return t
 def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
     """For a proof: the key-policy statements that could grant the property's actions (the allows the

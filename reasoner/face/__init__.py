@@ -1,1 +1,1 @@
-"""What users touch: the command line, the pytest plugin and the renderers."""
+"""What users touch: the command line, the pytest plugin, the renderers, and the exit status (`exit.py`)."""

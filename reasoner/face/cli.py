@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
+from reasoner.face.exit import INTERRUPTED, ExitStatus, exit_status
 from reasoner.version import __version__
 
-EXIT_OK = 0  # clean / every property holds / allowed
-EXIT_FINDINGS = 1  # validation errors found / a property is refuted
-EXIT_INPUT = 2  # usage or input error: the input could not be used
-EXIT_UNKNOWN = 3  # no property refuted, but at least one is unknown
-EXIT_INTERNAL = 4  # a bug in the reasoner (reported, never a wrong answer)
+# the statuses (reasoner/face/exit.py), under the names tests and callers use
+EXIT_OK = ExitStatus.OK
+EXIT_FINDINGS = ExitStatus.FINDINGS
+EXIT_INPUT = ExitStatus.INPUT
+EXIT_UNKNOWN = ExitStatus.UNKNOWN
+EXIT_INTERNAL = ExitStatus.INTERNAL
 
 EXIT_CODES = """exit status:
   0  success: no errors / every assertion holds
@@ -116,11 +117,7 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         used_kind = kind.value if kind else (doc.kind.value if doc is not None else None)
         reports.append(FileReport(name, tuple(diags), SourceFile(name, text), used_kind))
     stdout.write(render_json(reports) if args.format == "json" else render_text(reports))
-    if any(not r.readable for r in reports):
-        return EXIT_INPUT
-    if any(r.errors for r in reports):
-        return EXIT_FINDINGS
-    return EXIT_OK
+    return exit_status(reports)
 
 
 # ---- check -------------------------------------------------------------------------------------------
@@ -233,10 +230,15 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         for failure in failures:
             stderr.write(f"{failure}\n")
         return EXIT_INPUT
-    reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
-                              dump_dir=dump_dir, progress=stderr, total=args.total_timeout)
+    try:
+        reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
+                                  dump_dir=dump_dir, progress=stderr, total=args.total_timeout)
+    except _AssertionErrors as bad:  # nothing is lost: every assertion the input makes unusable, located
+        for failure in bad.errors:
+            stderr.write(f"{failure}\n")
+        return EXIT_INPUT
     stdout.write(render.render(args.format, reports))
-    return render.exit_status(reports)
+    return exit_status(reports)
 
 
 def _collect_assertions(paths: Sequence[str], *,
@@ -313,11 +315,21 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
     total_deadline = time.time() + total
     jobs_args = [(a.environment, a.property, a.timeout or timeout, rlimit, _dump_name(dump_dir, i, a.name))
                  for i, a in enumerate(assertions)]
+    errors: list[InputError] = []
+
+    def unusable(i: int, exc: InputError) -> None:
+        if exc.span is None:  # e.g. SYM002: the claim names no action of the domain; its place is the assertion
+            exc.span = assertions[i].span
+        errors.append(exc)
+
     with _Progress(progress, len(assertions)) as bar:
         if jobs == 1 or len(assertions) < 2:
             for i, a in enumerate(assertions):
                 bar.start(a.name)
-                results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total)
+                try:
+                    results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total)
+                except InputError as exc:
+                    unusable(i, exc)
                 bar.finish()
         else:
             import multiprocessing
@@ -329,13 +341,26 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
                            for i in range(len(assertions))}
                 bar.start(f"{len(assertions)} assertions on {jobs} processes")
                 for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
+                    try:
+                        results[futures[fut]] = fut.result()
+                    except InputError as exc:
+                        unusable(futures[fut], exc)
                     bar.finish()
+    if errors:
+        raise _AssertionErrors(sorted(errors, key=lambda e: e.to_diagnostic().sort_key()))
     reports = []
     for a, r in zip(assertions, results, strict=True):
         named = dataclasses.replace(r, name=a.name) if r.name is None else r
         reports.append(Report(rebase_spans(named, a.environment), a.name, a.span, a.allow_unknown))
     return reports
+
+
+class _AssertionErrors(Exception):
+    """Assertions whose input is unusable (each error located at its assertion when it has no place)."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        super().__init__(f"{len(errors)} unusable assertion(s)")
+        self.errors = errors
 
 
 class _Progress:
@@ -437,6 +462,7 @@ def _add_decide(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
+    from reasoner.face.render.shapes import span_json
     from reasoner.front.manifest import load_environment
     from reasoner.semantics.evaluate import evaluate
     from reasoner.semantics.request import Request
@@ -457,8 +483,7 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
             "reasons": [{"role": r.role, "policy": r.policy or None, "kind": r.kind.value if r.kind else None,
                          "statement": r.statement, "label": r.label,
                          "effect": r.effect.value if r.effect else None,
-                         "file": r.span.file if r.span else None, "line": r.span.line if r.span else None,
-                         "column": r.span.col if r.span else None, "note": r.note or None}
+                         "span": span_json(r.span) if r.span else None, "note": r.note or None}
                         for r in evaluation.reasons],
             "context": {k: list(v) for k, v in evaluation.context.items()},
         }
@@ -467,7 +492,7 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         stdout.write(f"{evaluation.decision.value}\n")
         for r in evaluation.reasons:
             stdout.write(f"  {r}\n")
-    return EXIT_OK if evaluation.decision.allowed else EXIT_FINDINGS
+    return exit_status(evaluation)
 
 
 # ---- findings / diff / lint (issue 6) -----------------------------------------------------------------
@@ -493,8 +518,10 @@ def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> An
     from reasoner.front.ast import PolicyKind
     from reasoner.front.manifest import load_environment
     from reasoner.front.parse import load_policy
+    from reasoner.semantics import arns
 
-    if key_arn is not None and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", key_arn):
+    key = arns.parse_kms(key_arn, strict=True) if key_arn is not None else None
+    if key_arn is not None and not (isinstance(key, arns.KeyArn) and arns.is_aws_partition(key.partition)):
         raise InputError(f"`--key-arn` must be a KMS key ARN, not `{key_arn}`", code="INPUT004",
                          help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
     if Path(path).suffix.lower() == ".json":
@@ -527,11 +554,13 @@ def _add_findings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import findings
+    from reasoner.face.paths import rebase_findings
+    from reasoner.face.render import findings as render
     zone = findings.parse_zone(args.zone_of_trust)
     env = _load_subject(args.environment, args.key_arn, args.root)
     result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
-    stdout.write(findings.render(args.format, result))
-    return result.exit_status()
+    stdout.write(render.render(args.format, rebase_findings(result, env)))
+    return exit_status(result)
 
 
 DIFF_EPILOG = """examples:
@@ -565,12 +594,14 @@ def _add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import diff
+    from reasoner.face.paths import rebase_diff
+    from reasoner.face.render import diff as render
     old = _load_subject(args.old, args.key_arn, args.root)
     new = _load_subject(args.new, args.key_arn, args.root)
     old, new = diff.same_key(old, new)
     result = diff.diff(old, new, timeout=args.timeout)
-    stdout.write(diff.render(args.format, result))
-    return result.exit_status()
+    stdout.write(render.render(args.format, rebase_diff(result, old, new)))
+    return exit_status(result)
 
 
 LINT_EPILOG = """checks:
@@ -606,11 +637,13 @@ def _add_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import hygiene
+    from reasoner.face.paths import rebase_hygiene
+    from reasoner.face.render import hygiene as render
     env = _load_subject(args.environment, args.key_arn, args.root)
     result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
                              timeout=args.timeout)
-    stdout.write(hygiene.render(args.format, result))
-    return result.exit_status()
+    stdout.write(render.render(args.format, rebase_hygiene(result, env)))
+    return exit_status(result)
 
 
 # ---- entry point -------------------------------------------------------------------------------------
@@ -665,7 +698,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:  # argparse: --help / --version (0) or usage error (2)
-        return int(exc.code or 0)
+        return EXIT_OK if not exc.code else EXIT_INPUT
     if not getattr(args, "handler", None):
         parser.print_help(out)
         return EXIT_INPUT
@@ -702,7 +735,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_INPUT
     except KeyboardInterrupt:
         err.write("interrupted\n")
-        return 130
+        return INTERRUPTED
     except Exception as exc:  # a bug: report it in one line, never a traceback
         if limits.current_memory_cap() and _out_of_memory(exc):
             err.write(f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}\n")

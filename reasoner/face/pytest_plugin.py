@@ -22,7 +22,8 @@ import pytest
 from reasoner.analyses.properties import Property
 from reasoner.analyses.result import CheckResult, Verdict, rebase_spans
 from reasoner.errors import ReasonerError
-from reasoner.face.render.results import Report, render_text
+from reasoner.face.render.results import render_text
+from reasoner.face.report import Report
 from reasoner.language import property_files as props
 from reasoner.semantics.environment import Environment
 

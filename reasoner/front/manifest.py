@@ -53,14 +53,23 @@ import re
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
-from reasoner.errors import InputError, PolicyValidationError, ReasonerError, Severity, one_line, register_code
+from reasoner.errors import (
+    InputError,
+    InputErrors,
+    PolicyValidationError,
+    ReasonerError,
+    Severity,
+    one_line,
+    raise_all,
+    register_code,
+)
 from reasoner.front import confine
 from reasoner.front.ast import PolicyDocument, PolicyKind
-from reasoner.semantics import names
+from reasoner.semantics import arns, names
 from reasoner.semantics.environment import (
     Account,
     Environment,
@@ -73,6 +82,18 @@ from reasoner.semantics.environment import (
     Session,
 )
 from reasoner.source import Span
+
+_T = TypeVar("_T")
+
+
+def _of_a_file(exc: InputError) -> bool:
+    """The error is about a file the manifest names (unreadable, refused, not a valid policy)."""
+    parts = exc.errors if isinstance(exc, InputErrors) else (exc,)
+    return all(e.code in (MANIFEST_POLICY, MANIFEST_FILE, confine.PATH_REFUSED) for e in parts)
+
+
+class _Cascade(Exception):
+    """An item that fails only because an item it refers to failed (that one is reported, not this)."""
 
 E = Severity.ERROR
 MANIFEST_SYNTAX = register_code("ENV001", E, "manifest is not valid yaml")
@@ -88,12 +109,11 @@ MANIFEST_DUPLICATE = register_code("ENV008", E, "declared twice")
 MANIFEST_NAME = register_code("ENV009", E, "IAM name that is not well-formed")
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
-_KEY_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:(\d{12}):key/[A-Za-z0-9-]+")
-_ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root")
-_USER = re.compile(r"arn:[a-z-]+:iam::(\d{12}):user/(?:[^/]+/)*[^/]+")
-_ROLE = re.compile(r"arn:[a-z-]+:iam::(\d{12}):role/(?:[^/]+/)*([^/]+)")
-_SESSION = re.compile(r"arn:[a-z-]+:sts::(\d{12}):assumed-role/([^/]+)/[^/]+")
-_FEDERATED = re.compile(r"arn:[a-z-]+:sts::(\d{12}):federated-user/[^/]+")
+
+
+def _principal(text: str) -> arns.PrincipalArn | None:
+    """A principal ARN of the shape a manifest accepts (`arns.parse_principal(..., strict=True)`)."""
+    return arns.parse_principal(text, strict=True)
 
 
 def load_environment(path: str | Path, *, root: str | Path | None = None) -> Environment:
@@ -256,7 +276,16 @@ class _Loader:
         return doc
 
     def policies_of(self, node: yaml.Node, kind: PolicyKind, what: str) -> tuple[PolicyDocument, ...]:
-        return tuple(self.policy(n, kind, what) for n in self.sequence(node, what))
+        """Every policy of a list, each read even after another failed (all their errors together)."""
+        out: list[PolicyDocument] = []
+        errors: list[InputError] = []
+        for n in self.sequence(node, what):
+            try:
+                out.append(self.policy(n, kind, what))
+            except InputError as exc:
+                errors.append(exc)
+        raise_all(errors)
+        return tuple(out)
 
     # ---- sections ----------------------------------------------------------------------------------
 
@@ -304,21 +333,34 @@ class _Loader:
             else ()
         )
         self.unique([(a.id, a.span) for a in accounts], "account")
-        principals = (
-            tuple(self.principal(n) for n in self.sequence(top["principals"][1], "principals"))
-            if "principals" in top
-            else ()
-        )
+        # every principal, session and key is read even after one failed (a malformed policy file, a bad
+        # field): all their errors are reported together; one that failed is left out of the checks of
+        # references and duplicates, so that it causes no further errors
+        errors: list[InputError] = []
+        failed: set[str] = set()
+
+        def each(section: str, read: Callable[[yaml.Node], _T]) -> tuple[_T, ...]:
+            out: list[_T] = []
+            for n in self.sequence(top[section][1], section) if section in top else ():
+                try:
+                    out.append(read(n))
+                except _Cascade:
+                    continue
+                except InputError as exc:
+                    errors.append(exc)
+                    if not _of_a_file(exc):  # the manifest itself is malformed: stop at its first error
+                        raise_all(errors)
+                    failed.add(self._arn_of(n))
+            return tuple(out)
+
+        principals = each("principals", self.principal)
         self.unique([(p.arn, p.span) for p in principals], "principal")
         by_arn = {p.arn: p for p in principals}
-        sessions = (
-            tuple(self.session(n, by_arn) for n in self.sequence(top["sessions"][1], "sessions"))
-            if "sessions" in top
-            else ()
-        )
+        sessions = each("sessions", lambda n: self.session(n, by_arn, failed))
         self.unique([(s.arn, s.span) for s in sessions], "session")
-        keys = tuple(self.key(n) for n in self.sequence(top["keys"][1], "keys")) if "keys" in top else ()
+        keys = each("keys", self.key)
         self.unique([(k.arn, k.span) for k in keys], "key")
+        raise_all(errors)
         return Environment(
             keys=keys,
             accounts=accounts,
@@ -470,16 +512,17 @@ class _Loader:
         m = self.mapping(node, "a principal", ("arn", "policies", "boundary", "tags", "unique_id"), ("arn",))
         arn_node = m["arn"][1]
         arn = self.scalar(arn_node, "principal arn")
-        if _ROOT.fullmatch(arn):
+        parsed = _principal(arn)
+        if isinstance(parsed, arns.RootArn):
             kind = PrincipalKind.ROOT
             for field in ("policies", "boundary"):
                 if field in m:
                     raise self.fail(
                         m[field][0], "the root user has no identity policies or boundary", MANIFEST_FIELD
                     )
-        elif _USER.fullmatch(arn):
+        elif isinstance(parsed, arns.UserArn):
             kind = PrincipalKind.USER
-        elif _ROLE.fullmatch(arn):
+        elif isinstance(parsed, arns.RoleArn):
             kind = PrincipalKind.ROLE
         else:
             raise self.fail(
@@ -516,35 +559,46 @@ class _Loader:
             rule = names.RULES[field]
             raise self.fail(node, f"{what} `{value}` of `{arn}` is not well-formed", MANIFEST_NAME, help=rule)
 
-    def session(self, node: yaml.Node, principals: dict[str, Principal]) -> Session:
+    def _arn_of(self, node: yaml.Node) -> str:
+        """The `arn` field of an item, if it has a plain one (to know which references a failed item breaks)."""
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == "arn" and isinstance(v, yaml.ScalarNode):
+                    return str(v.value)
+        return ""
+
+    def session(self, node: yaml.Node, principals: dict[str, Principal], failed: set[str] | None = None) -> Session:
         m = self.mapping(node, "a session", ("arn", "source", "policies", "tags"), ("arn", "source"))
         arn_node, src_node = m["arn"][1], m["source"][1]
         arn = self.scalar(arn_node, "session arn")
         source = self.scalar(src_node, "session source")
         src = principals.get(source)
+        if src is None and failed and source in failed:
+            raise _Cascade  # the source principal has its own error already
         if src is None:
             raise self.fail(src_node, f"source `{source}` is not a declared principal", MANIFEST_REFERENCE)
-        if sm := _SESSION.fullmatch(arn):
-            rm = _ROLE.fullmatch(source)
+        sm, sp = _principal(arn), _principal(source)
+        if isinstance(sm, arns.AssumedRoleArn):
+            rm = sp if isinstance(sp, arns.RoleArn) else None
             if src.kind is not PrincipalKind.ROLE or rm is None:
                 raise self.fail(
                     src_node,
                     f"the source of role session `{arn}` must be a role, not `{source}`",
                     MANIFEST_ARN,
                 )
-            if sm.group(1) != rm.group(1) or sm.group(2) != rm.group(2):
+            if sm.account != rm.account or sm.role_name != rm.name:
                 raise self.fail(
                     arn_node, f"role session `{arn}` is not a session of `{source}`", MANIFEST_ARN
                 )
-        elif fm := _FEDERATED.fullmatch(arn):
-            um = _USER.fullmatch(source)
+        elif isinstance(sm, arns.FederatedUserArn):
+            um = sp if isinstance(sp, arns.UserArn) else None
             if src.kind is not PrincipalKind.USER or um is None:
                 raise self.fail(
                     src_node,
                     f"the source of federated user `{arn}` must be an IAM user, not `{source}`",
                     MANIFEST_ARN,
                 )
-            if fm.group(1) != um.group(1):
+            if sm.account != um.account:
                 raise self.fail(
                     arn_node, f"federated user `{arn}` is not in the account of `{source}`", MANIFEST_ARN
                 )
@@ -553,7 +607,7 @@ class _Loader:
                 arn_node, f"`{arn}` is not an assumed-role session or federated-user ARN", MANIFEST_ARN
             )
         name = arn.rsplit("/", 1)[1]
-        if _FEDERATED.fullmatch(arn):
+        if isinstance(sm, arns.FederatedUserArn):
             self.well_formed(arn_node, arn, "fed", name, "federated-user name")
         else:
             self.well_formed(arn_node, arn, "sess", name, "role-session name")
@@ -581,15 +635,15 @@ class _Loader:
         m = self.mapping(node, "a key", fields, ("arn", "policy"))
         arn_node = m["arn"][1]
         arn = self.scalar(arn_node, "key arn")
-        km = _KEY_ARN.fullmatch(arn)
-        if km is None:
+        km = arns.parse_kms(arn, strict=True)
+        if not isinstance(km, arns.KeyArn):
             raise self.fail(
                 arn_node,
                 f"`{arn}` is not a KMS key ARN",
                 MANIFEST_ARN,
                 help="expected `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`",
             )
-        policy = self.policy(m["policy"][1], PolicyKind.KEY_POLICY, "key policy", key_account=km.group(1))
+        policy = self.policy(m["policy"][1], PolicyKind.KEY_POLICY, "key policy", key_account=km.account)
         aliases = self.strings(m["aliases"][1], "aliases") if "aliases" in m else ()
         for n, a in zip(
             self.sequence(m["aliases"][1], "aliases") if "aliases" in m else [], aliases, strict=True

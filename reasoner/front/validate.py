@@ -32,7 +32,7 @@ from reasoner.front.ast import (
     Statement,
     Value,
 )
-from reasoner.semantics import catalog
+from reasoner.semantics import arns, catalog
 from reasoner.semantics.values import MAX_IP_TEXT, MAX_NUMBER_DIGITS, number_digits
 from reasoner.source import SourceFile, Span
 
@@ -728,8 +728,12 @@ def typed_value_problem(family: str, text: str) -> str | None:
     return None
 
 
-_IAM_PRINCIPAL = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):(?P<service>iam|sts)::(?P<account>[0-9]{12}):(?P<resource>.+)$")
+def _iam_principal(text: str) -> arns.Arn | None:
+    """An `iam` / `sts` ARN of an `aws*` partition with an ASCII account id and a resource part, or None."""
+    arn = arns.parse_identity(text)
+    if arn is None or not arns.is_aws_partition(arn.partition) or not arn.account.isascii() or not arn.resource:
+        return None
+    return arn
 
 
 def aws_principal_problem(text: str) -> tuple[str, str] | None:
@@ -742,12 +746,12 @@ def aws_principal_problem(text: str) -> tuple[str, str] | None:
         if re.fullmatch(r"A[A-Z0-9]{15,127}", text):
             return None  # a unique id (AIDA.../AROA...) as shown for deleted principals (semantics §1.3)
         return MALFORMED_PRINCIPAL, f"principal `{text}` is neither an account id nor an ARN"
-    m = _IAM_PRINCIPAL.match(text)
+    m = _iam_principal(text)
     if m is None:
         problem = arn_problem(text, allow_wildcards=False)
         why = problem or "expected an `iam` or `sts` ARN with an account id"
         return MALFORMED_ARN, f"malformed principal ARN `{text}`: {why}"
-    service, resource = m.group("service"), m.group("resource")
+    service, resource = m.service, m.resource
     if service == "iam":
         ok = resource == "root" or re.fullmatch(r"(user|role)/([^/\s]+/)*[^/\s]+", resource) is not None
     else:
@@ -763,5 +767,5 @@ def principal_account(text: str) -> str | None:
     """The account of an `AWS` principal entry (bare id or iam/sts ARN), or None (`*`, unique ids, bad)."""
     if _ACCOUNT.match(text):
         return text
-    m = _IAM_PRINCIPAL.match(text)
-    return m.group("account") if m else None
+    m = _iam_principal(text)
+    return m.account if m else None

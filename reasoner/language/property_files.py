@@ -45,7 +45,7 @@ from reasoner.errors import InputError, Severity, one_line, register_code
 from reasoner.front import confine
 from reasoner.front.grammars import grammar_text
 from reasoner.front.manifest import load_environment
-from reasoner.semantics import catalog
+from reasoner.semantics import arns, catalog
 from reasoner.semantics.environment import Environment, Key
 from reasoner.semantics.patterns import compile_action
 from reasoner.source import SourceFile, Span, render_snippet
@@ -538,8 +538,18 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
 _SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$")
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$")
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d{12}:(key|alias)/.+$")
+
+
+def _principal_arn(text: str) -> bool:
+    """An `iam` / `sts` ARN of an `aws*` partition with an account id (any resource part but an empty one)."""
+    arn = arns.parse_identity(text)
+    return arn is not None and arns.is_aws_partition(arn.partition) and bool(arn.resource)
+
+
+def _key_arn(text: str) -> bool:
+    """A KMS key or alias ARN of an `aws*` partition."""
+    arn = arns.parse_kms(text)
+    return arn is not None and arns.is_aws_partition(arn.partition)
 
 
 @dataclass
@@ -834,9 +844,9 @@ class Compiler:
         out: list[str] = []
         for val in _expand(vals, scope, source).items:
             text = val.text
-            m = re.match(r"^arn:aws[a-z-]*:iam::(\d{12}):root$", text)
-            if m:
-                text = m.group(1)
+            root = arns.parse_principal(text)
+            if isinstance(root, arns.RootArn) and arns.is_aws_partition(root.partition):
+                text = root.account
             if not _ACCOUNT.match(text):
                 raise PropertyError(f"`{val.text}` is not an account id", span=val.span, code=BAD_VALUE,
                                     source=source, help="an account id has 12 digits, e.g. `111122223333`")
@@ -866,7 +876,7 @@ class Compiler:
             if _ACCOUNT.match(text) or _SERVICE.match(text):
                 out.append(text)
                 continue
-            if not _PRINCIPAL_ARN.match(text):
+            if not _principal_arn(text):
                 raise PropertyError(f"`{text}` is not a principal", span=val.span, code=BAD_VALUE,
                                     source=source,
                                     help="name an IAM or STS ARN, a 12-digit account id or a service")
@@ -941,7 +951,7 @@ def _resolve_key(val: Val, envs: Sequence[Environment], source: SourceFile) -> s
             return k.arn
         if k.arn.endswith(f":key/{text}"):
             return k.arn
-    if text.startswith("arn:") and not _KEY_ARN.match(text):
+    if text.startswith("arn:") and not _key_arn(text):
         raise PropertyError(f"`{text}` is not a KMS key ARN", span=val.span, code=BAD_VALUE, source=source,
                             help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
     raise PropertyError(f"key `{text}` is not in the environment", span=val.span, code=UNKNOWN_KEY,
@@ -969,9 +979,10 @@ def _check_principal_known(val: Val, env: Environment, source: SourceFile) -> No
         return
     if text.endswith(":root") or env.principal(text) is not None or env.session(text) is not None:
         return
-    session = re.match(r"^arn:aws[a-z-]*:sts::(\d{12}):assumed-role/([^/]+)/[^/]+$", text)
-    if session and any(p.arn.split(":")[4] == session.group(1) and p.arn.split(":")[5].startswith("role/")
-                       and p.arn.rsplit("/", 1)[-1] == session.group(2) for p in env.principals):
+    session = arns.parse_principal(text, strict=True)
+    if isinstance(session, arns.AssumedRoleArn) and arns.is_aws_partition(session.partition) and any(
+            p.arn.split(":")[4] == session.account and p.arn.split(":")[5].startswith("role/")
+            and p.arn.rsplit("/", 1)[-1] == session.role_name for p in env.principals):
         return  # a session of a declared role
     known = [p.arn for p in env.principals] + [s.arn for s in env.sessions]
     raise PropertyError(f"principal `{text}` is not in the environment", span=val.span,

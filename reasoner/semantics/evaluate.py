@@ -3,8 +3,14 @@
 Input: an `Environment` (keys, accounts, principals, sessions, organizations, options) and a `Request`.
 Output: an `Evaluation`: ALLOW, EXPLICIT_DENY or IMPLICIT_DENY with the statements and rules behind it.
 Guarantee: this module defines what our answers mean; `encode.py` mirrors it function by function
-(`evaluate_condition` <-> `encode_condition`, `evaluate_statement` <-> `encode_statement`, ...). Patterns are
-compiled once per policy document and cached; no request ever re-parses policy text. No z3 here.
+(`evaluate_condition` <-> `encode_condition`, `evaluate_statement` <-> `encode_statement`, ...). Policies are
+read through the compiled IR of `ir.py` (compiled once per policy document and cached), which the encoder
+reads too; no request ever re-parses policy text, ARNs are read by `arns.py`. No z3 here.
+
+Mirrored pairs (tests/unit/test_mirror.py): `evaluate` <-> `Encoder.encode`; `evaluate_X` and `match_X` <->
+`Encoder.encode_X`; `_evaluate_X` <-> `Encoder._encode_X`; every other function, public or `_X`, <-> the
+`Encoder` method of the same name (`resolve_caller`, `derive_context`, `_derive`, `_single`, `_union`,
+`_sufficient`, ...). The base comparison is shared: `ir.compare` <-> `Encoder._compare`.
 
 Decision flow (semantics §4.2-§4.4), one small pure function per step:
   resolve_caller -> derive_context -> evaluate_scps / evaluate_rcps (gates) -> evaluate_key_policy,
@@ -24,6 +30,28 @@ Modelling choices (each tested in tests/known_answers):
 - Request parameters AWS defaults are filled in when absent: aws:SecureTransport (KMS), aws:ViaAWSService and
   kms:GrantIsForAWSResource (true iff kms:ViaService is given), kms:EncryptionAlgorithm (SYMMETRIC_DEFAULT on
   symmetric keys), kms:EncryptionContextKeys (from the kms:EncryptionContext:* entries).
+
+Not mirrored, by design (`NOT_MIRRORED`):
+- `_index`: the environment's index and per-environment caches (the encoder indexes in `Encoder.__init__`).
+- `_base_context`: every derived key at once, cached per caller, key and action (the encoder derives one key
+  at a time: `Encoder._caller_value`, `Encoder._key_value`).
+- `_resolved_values`: policy variables substituted from the one concrete context (the encoder enumerates
+  their values as cases: `Encoder._variable_cases`).
+- `_match_compiled_principal`: `match_principal` on a compiled statement's principal, raising for NotPrincipal
+  with Allow as `Encoder.encode_principal` does (the encoder only ever sees compiled statements).
+- `_applies`: the rest of `_evaluate_statement` after the action test, called directly by `evaluate_policy`
+  through its per-action index (the encoder tests the action inside `_encode_statement`).
+- `_scps`, `_rcps`, `_grants`: `evaluate_scps`, `evaluate_rcps`, `evaluate_grants` with explicit options or
+  identity decision (the encoder reads `Encoder.opts`; `encode_grants` takes the identity decision).
+- `_scp_levels`, `_rcp_policies`: caches of the policies along an account's path (the encoder loops over the
+  declared accounts).
+- `_request_encryption_context`: the request's concrete kms:EncryptionContext pairs (the encoder reads each
+  pair with `Encoder._value_is`).
+- `_resolve_target`: canonical action, alias-to-key resolution and the input checks of one request (the
+  symbolic domain fixes action and key: a closed world of key actions and declared keys).
+- `_decide_without_key`: keyless actions and other resources, outside the symbolic domain (key actions only).
+- `_hit_reason`, `_rule`, `_identity_reasons`, `_limit_reasons`, `_identity_gap`, `_why_not_same_account`:
+  the `Reason`s of an evaluation; a symbolic answer is explained by replaying its counterexample here.
 """
 
 # ruff: noqa: PLR0917  (signatures mirror encode.py one for one; keyword-only would break the mirror)
@@ -32,26 +60,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
-from ipaddress import IPv4Network, IPv6Network
-from typing import TypeVar
 
-from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
+from reasoner.errors import InputError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import (
     ActionBlock,
     Condition,
     ConditionOperator,
     Effect,
     PolicyDocument,
-    PolicyKind,
     PrincipalBlock,
     ResourceBlock,
     SetQualifier,
     Statement,
 )
-from reasoner.front.ast import PrincipalType as AstPrincipalType
+from reasoner.semantics import arns
 from reasoner.semantics.catalog import (
     KMS_CROSS_ACCOUNT_ACTIONS,
     canonical_action,
@@ -72,30 +96,35 @@ from reasoner.semantics.environment import (
     PrincipalKind,
     Session,
 )
-from reasoner.semantics.patterns import (
-    ActionPattern,
-    ArnPattern,
-    Glob,
-    ResourcePattern,
-    compile_action,
-    compile_arn_like,
-    compile_glob,
-    compile_resource,
-    split_arn,
+from reasoner.semantics.ir import (
+    CompiledCondition,
+    CompiledPrincipal,
+    CompiledStatement,
+    Context,
+    cached,
+    compare,
+    compile_condition,
+    compile_policy,
+    compile_principal,
+    compile_statement,
+    context_lookup,
+    grantee_account,
+    matches_action,
+    org_paths,
+    path_targets,
+    resource_hits,
 )
+from reasoner.semantics.patterns import ArnPattern, Glob, compile_action, compile_resource
 from reasoner.semantics.request import Decision, Evaluation, Reason, Request
-from reasoner.semantics.values import (
-    decode_base64,
-    ip_in_network,
-    parse_bool,
-    parse_instant,
-    parse_ip_address,
-    parse_ip_network,
-    parse_number,
-)
 from reasoner.source import Span
 
-_T = TypeVar("_T")
+#: The functions of this module with no `Encoder` counterpart (why: the module docstring).
+NOT_MIRRORED: tuple[str, ...] = (
+    "_index", "_base_context", "_resolved_values", "_match_compiled_principal", "_applies", "_scps", "_rcps",
+    "_grants", "_scp_levels", "_rcp_policies", "_request_encryption_context", "_resolve_target",
+    "_decide_without_key", "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap",
+    "_why_not_same_account",
+)
 
 E = Severity.ERROR
 BAD_PRINCIPAL = register_code("EVAL001", E, "request principal is not usable")
@@ -103,9 +132,6 @@ DERIVED_KEY = register_code("EVAL002", E, "context key derived by AWS given in t
 BAD_CONTEXT = register_code("EVAL003", E, "request context is not usable")
 BAD_RESOURCE = register_code("EVAL004", E, "request resource is not usable for the action")
 BAD_ACTION = register_code("EVAL005", E, "request action is not in the catalogue")
-
-#: A request context: condition-key names in lower case -> the key's values (absent keys are missing).
-Context = Mapping[str, tuple[str, ...]]
 
 
 class MatchKind(Enum):
@@ -208,16 +234,7 @@ class IdentityResult:
         return out
 
 
-# ---- environment index and compiled policies (cached by object identity) --------------------------
-
-_ACCOUNT_ID = re.compile(r"\d{12}")
-_ROOT_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):root")
-_USER_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):user/(.+)")
-_ROLE_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):role/(.+)")
-_SESSION_ARN = re.compile(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)")
-_FEDERATED_ARN = re.compile(r"arn:[^:]+:sts::(\d{12}):federated-user/(.+)")
-_KEY_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:(\d{12}):key/.+")
-_ALIAS_ARN = re.compile(r"arn:[^:]+:kms:([^:]*):(\d{12}):(alias/.+)")
+# ---- environment index (cached by object identity; the compiled policies are ir.py's) -------------
 
 #: Regions that are not enabled by default (an account must opt in), semantics §4.3.
 OPT_IN_REGIONS: frozenset[str] = frozenset({
@@ -237,7 +254,7 @@ KMS_ENCRYPTION_CONTEXT_ACTIONS: frozenset[str] = frozenset({
 
 #: Actions whose kms:EncryptionAlgorithm is SYMMETRIC_DEFAULT unless the request says otherwise
 #: (symmetric keys).
-_SYMMETRIC_ALGORITHM_ACTIONS: frozenset[str] = frozenset({
+SYMMETRIC_ALGORITHM_ACTIONS: frozenset[str] = frozenset({
     "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
     "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
     "kms:GenerateDataKeyPairWithoutPlaintext",
@@ -259,24 +276,6 @@ KEY_DERIVED_KEYS: frozenset[str] = frozenset({
     "kms:customermasterkeyusage", "kms:keyorigin", "kms:multiregion",
 })
 
-_memo: dict[int, tuple[object, object]] = {}
-
-
-def _cached(obj: object, build: Callable[[], _T]) -> _T:
-    """Memoise `build()` by the identity of `obj` (kept alive so its id is never reused)."""
-    hit = _memo.get(id(obj))
-    if hit is not None and hit[0] is obj:
-        return hit[1]  # type: ignore[return-value]
-    value = build()
-    if len(_memo) >= _MEMO_LIMIT:  # bound memory in long sessions (generated policies); rebuilt on demand
-        _memo.clear()
-        _BOOL_VARIABLE_POLICIES.clear()
-    _memo[id(obj)] = (obj, value)
-    return value
-
-
-_MEMO_LIMIT = 20_000
-
 
 @dataclass(frozen=True)
 class _Index:
@@ -297,9 +296,9 @@ def _index(environment: Environment) -> _Index:
     def build() -> _Index:
         roles: dict[tuple[str, str], Principal] = {}
         for p in environment.principals:
-            m = _ROLE_ARN.fullmatch(p.arn)
-            if m and p.kind is PrincipalKind.ROLE:
-                roles[(m.group(1), m.group(2).rsplit("/", 1)[-1].lower())] = p
+            role = arns.parse_principal(p.arn)
+            if isinstance(role, arns.RoleArn) and p.kind is PrincipalKind.ROLE:
+                roles[(role.account, role.name.lower())] = p
         aliases = {(k.region, k.account, a): k for k in environment.keys for a in k.aliases}
         return _Index(
             principals={p.arn: p for p in environment.principals},
@@ -314,156 +313,7 @@ def _index(environment: Environment) -> _Index:
             rcp_policies={},
             callers={},
         )
-    return _cached(environment, build)
-
-
-@dataclass(frozen=True)
-class _Value:
-    """One compiled condition value: the raw text plus its typed form for the operator's family."""
-
-    text: str
-    typed: object  # Glob | ArnPattern | Decimal | bool | bytes | IPNetwork | None (unparseable)
-
-
-@dataclass(frozen=True)
-class _CompiledCondition:
-    condition: Condition
-    key: str  # lower case
-    family: str
-    multivalued: bool
-    values: tuple[_Value, ...]
-    has_variables: bool
-
-
-@dataclass(frozen=True)
-class _CompiledStatement:
-    statement: Statement
-    allow: bool
-    actions: tuple[ActionPattern, ...]
-    actions_negated: bool
-    resources: tuple[ResourcePattern, ...]
-    resources_negated: bool
-    conditions: tuple[_CompiledCondition, ...]
-    action_cache: dict[str, bool]
-    principal: _CompiledPrincipal | None
-
-
-@dataclass(frozen=True)
-class _CompiledPrincipal:
-    negated: bool
-    wildcard: bool
-    accounts: frozenset[str]
-    arns: frozenset[str]  # user, session, federated-user ARNs (exact)
-    roles: frozenset[tuple[str, str]]  # (account, role path/name lower)
-    services: frozenset[str]  # lower case
-
-
-@dataclass(frozen=True)
-class _CompiledPolicy:
-    policy: PolicyDocument
-    statements: tuple[_CompiledStatement, ...]
-    by_statement: Mapping[int, _CompiledStatement]
-    resource_based: bool
-    by_action: dict[str, tuple[_CompiledStatement, ...]]  # action -> statements whose Action matches it
-
-    def for_action(self, action: str) -> tuple[_CompiledStatement, ...]:
-        hit = self.by_action.get(action)
-        if hit is None:
-            hit = self.by_action[action] = tuple(cs for cs in self.statements if _match_actions(cs, action))
-        return hit
-
-
-def _compile_value(cond: Condition, family: str, text: str, variables: bool, options: Options) -> _Value:
-    op = cond.operator
-    typed: object
-    if family == "string":
-        like = op in (ConditionOperator.STRING_LIKE, ConditionOperator.STRING_NOT_LIKE)
-        typed = compile_glob(text, variables=variables, wildcards=like)
-    elif family == "arn":
-        typed = compile_arn_like(text, variables=variables)
-    elif family == "numeric":
-        typed = parse_number(text)
-    elif family == "date":
-        typed = parse_instant(text)
-    elif family == "bool":
-        typed = compile_glob(text, variables=True, wildcards=False) if variables and options.bool_variables \
-            else parse_bool(text)
-    elif family == "binary":
-        typed = decode_base64(text)
-    elif family == "ip":
-        typed = parse_ip_network(text)
-    else:  # null
-        typed = parse_bool(text)
-    return _Value(text, typed)
-
-
-def _compile_condition(cond: Condition, variables: bool, options: Options) -> _CompiledCondition:
-    family = cond.operator.family
-    values = tuple(_compile_value(cond, family, v.text, variables, options) for v in cond.values)
-    has_vars = any(isinstance(v.typed, Glob | ArnPattern) and v.typed.has_variables for v in values)
-    key = cond.key.text.lower()
-    return _CompiledCondition(cond, key, family, is_multivalued(key), values, has_vars)
-
-
-def _compile_principal(block: PrincipalBlock) -> _CompiledPrincipal:
-    accounts: set[str] = set()
-    arns: set[str] = set()
-    roles: set[tuple[str, str]] = set()
-    services: set[str] = set()
-    wildcard = block.wildcard
-    for entry in block.entries:
-        text = entry.value.text
-        if entry.type is AstPrincipalType.AWS:
-            if text == "*":
-                wildcard = True
-            elif _ACCOUNT_ID.fullmatch(text):
-                accounts.add(text)
-            elif m := _ROOT_ARN.fullmatch(text):
-                accounts.add(m.group(1))
-            elif m := _ROLE_ARN.fullmatch(text):
-                roles.add((m.group(1), m.group(2).lower()))
-            else:
-                arns.add(text)
-        elif entry.type is AstPrincipalType.SERVICE:
-            services.add(text.lower())
-        # Federated / CanonicalUser entries never match a KMS caller
-    return _CompiledPrincipal(block.negated, wildcard, frozenset(accounts), frozenset(arns),
-                              frozenset(roles), frozenset(services))
-
-
-def _compile_statement(st: Statement, variables: bool, options: Options) -> _CompiledStatement:
-    actions = tuple(compile_action(v.text) for v in st.action.patterns) if st.action else ()
-    resources = tuple(compile_resource(v.text, variables=variables) for v in st.resource.patterns) \
-        if st.resource else ()
-    conditions = tuple(_compile_condition(c, variables, options) for c in st.condition.conditions) \
-        if st.condition else ()
-    return _CompiledStatement(
-        statement=st, allow=st.effect is Effect.ALLOW, actions=actions,
-        actions_negated=bool(st.action and st.action.negated), resources=resources,
-        resources_negated=bool(st.resource and st.resource.negated), conditions=conditions,
-        action_cache={},
-        principal=_compile_principal(st.principal) if st.principal is not None else None,
-    )
-
-
-def _compile_policy(policy: PolicyDocument, options: Options) -> _CompiledPolicy:
-    def build() -> _CompiledPolicy:
-        variables = policy.supports_variables
-        out = [_compile_statement(st, variables, options) for st in policy.statements]
-        return _CompiledPolicy(policy, tuple(out), {id(c.statement): c for c in out},
-                               policy.kind.is_resource_based, {})
-    # the compiled form depends on the options only through `bool_variables`
-    if not options.bool_variables:
-        return _cached(policy, build)
-    hit = _BOOL_VARIABLE_POLICIES.get(id(policy))
-    if hit is not None and hit.policy is policy:
-        return hit
-    value = build()
-    _BOOL_VARIABLE_POLICIES[id(policy)] = value
-    return value
-
-
-_BOOL_VARIABLE_POLICIES: dict[int, _CompiledPolicy] = {}
+    return cached(environment, build)
 
 
 # ---- principals and context --------------------------------------------------------------------------
@@ -475,23 +325,24 @@ def resolve_caller(environment: Environment, principal: str) -> Caller:
     (roles call through sessions) with an InputError."""
     idx = _index(environment)
     text = principal.strip()
-    if m := _ROOT_ARN.fullmatch(text):
-        return Caller(text, PrincipalKind.ROOT, m.group(1), text, known=m.group(1) in idx.accounts)
-    if m := _USER_ARN.fullmatch(text):
+    parsed = arns.parse_principal(text)
+    if isinstance(parsed, arns.RootArn):
+        return Caller(text, PrincipalKind.ROOT, parsed.account, text, known=parsed.account in idx.accounts)
+    if isinstance(parsed, arns.UserArn):
         p = idx.principals.get(text)
         if p is not None and p.kind is not PrincipalKind.USER:
             raise InputError(f"principal `{text}` is declared as a {p.kind.value}, not a user",
                              code=BAD_PRINCIPAL)
-        return Caller(text, PrincipalKind.USER, m.group(1), text,
-                      identity_policies=_iam_policies(idx, m.group(1), p),
+        return Caller(text, PrincipalKind.USER, parsed.account, text,
+                      identity_policies=_iam_policies(idx, parsed.account, p),
                       boundary=p.permissions_boundary if p else None,
                       tags=dict(p.tags) if p else None, unique_id=p.unique_id if p else None,
                       known=p is not None)
-    if m := _SESSION_ARN.fullmatch(text):
-        partition, account, role_name, session_name = m.groups()
+    if isinstance(parsed, arns.AssumedRoleArn):
+        account, role_name, session_name = parsed.account, parsed.role_name, parsed.session_name
         role = idx.roles_by_name.get((account, role_name.lower()))
         session = idx.sessions.get(text)
-        role_arn = role.arn if role is not None else f"arn:{partition}:iam::{account}:role/{role_name}"
+        role_arn = role.arn if role is not None else arns.format(parsed.role())
         if session is not None and session.source != role_arn:
             raise InputError(f"session `{text}` names `{session.source}` as its source, "
                              f"expected `{role_arn}`",
@@ -500,16 +351,16 @@ def resolve_caller(environment: Environment, principal: str) -> Caller:
         if session is not None:
             tags.update(session.tags)
         unique = f"{role.unique_id}:{session_name}" if role is not None and role.unique_id else None
-        rm = _ROLE_ARN.fullmatch(role_arn)
-        role_key = (rm.group(1), rm.group(2).lower()) if rm else None
+        rm = arns.parse_principal(role_arn)
+        role_key = (rm.account, rm.path_name.lower()) if isinstance(rm, arns.RoleArn) else None
         return Caller(text, PrincipalKind.ROLE_SESSION, account, role_arn, role_arn=role_arn,
                       role_key=role_key, session_name=session_name,
                       identity_policies=_iam_policies(idx, account, role),
                       boundary=role.permissions_boundary if role else None,
                       session_policies=session.session_policies if session else (), has_session=True,
                       tags=tags, unique_id=unique, known=role is not None)
-    if m := _FEDERATED_ARN.fullmatch(text):
-        account, name = m.groups()
+    if isinstance(parsed, arns.FederatedUserArn):
+        account, name = parsed.account, parsed.name
         session = idx.sessions.get(text)
         user = idx.principals.get(session.source) if session is not None else None
         if session is not None and (user is None or user.kind is not PrincipalKind.USER):
@@ -525,7 +376,7 @@ def resolve_caller(environment: Environment, principal: str) -> Caller:
                       boundary=user.permissions_boundary if user else None,
                       session_policies=session.session_policies if session else (), has_session=True,
                       tags=tags, unique_id=f"{account}:{name}", known=user is not None)
-    if _ROLE_ARN.fullmatch(text):
+    if isinstance(parsed, arns.RoleArn):
         raise InputError(f"principal `{text}` is a role; roles call through sessions",
                          help="use the role session's ARN, "
                          "e.g. `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`", code=BAD_PRINCIPAL)
@@ -548,11 +399,6 @@ def _iam_policies(idx: _Index, account: str, p: Principal | None) -> tuple[Polic
     if acct is not None and not acct.iam_known:
         return ()
     return p.identity_policies
-
-
-def _org_paths(org: Organization, account: Account) -> str:
-    path = account.ou_path or (org.root_id,)
-    return f"{org.id}/{'/'.join(path)}/"
 
 
 def derive_context(environment: Environment, request: Request, caller: Caller, key: Key | None) -> Context:
@@ -619,7 +465,7 @@ def _derive(environment: Environment, request: Request, caller: Caller, key: Key
         if bypass_default and "kms:bypasspolicylockoutsafetycheck" not in ctx:
             put("kms:BypassPolicyLockoutSafetyCheck", "false")
         if "kms:encryptionalgorithm" not in ctx and key is not None and key.key_spec == "SYMMETRIC_DEFAULT" \
-                and action in _SYMMETRIC_ALGORITHM_ACTIONS:
+                and action in SYMMETRIC_ALGORITHM_ACTIONS:
             # the parameter defaults to SYMMETRIC_DEFAULT; GenerateDataKey* always use it (kms-docs
             # conditions-kms__6: a Deny unless SYMMETRIC_DEFAULT leaves GenerateDataKey* unaffected)
             put("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
@@ -682,7 +528,7 @@ def _base_context(environment: Environment, caller: Caller, key: Key | None,
         if account is not None and account.organization:
             put("aws:PrincipalOrgID", account.organization)
             if org is not None:
-                put("aws:PrincipalOrgPaths", _org_paths(org, account))
+                put("aws:PrincipalOrgPaths", org_paths(org, account))
         for tag, value in (caller.tags or {}).items():
             put(f"aws:PrincipalTag/{tag}", value)
     if action.lower().startswith("kms:"):
@@ -695,7 +541,7 @@ def _base_context(environment: Environment, caller: Caller, key: Key | None,
             put("aws:ResourceOrgID", owner.organization)
             owner_org = idx.organizations.get(owner.organization)
             if owner_org is not None:
-                put("aws:ResourceOrgPaths", _org_paths(owner_org, owner))
+                put("aws:ResourceOrgPaths", org_paths(owner_org, owner))
         if key.aliases:
             put("kms:ResourceAliases", *key.aliases)
         for tag, value in key.tags.items():
@@ -717,16 +563,6 @@ def _key_may_exist(key: str, action: str) -> bool | None:
     return condition_key_may_exist(key, action)
 
 
-def _lookup(context: Context) -> Callable[[str], str | None]:
-    def look(key: str) -> str | None:
-        low = key.lower()
-        vals = context.get(low)
-        if not vals or len(vals) != 1 or is_multivalued(low):
-            return None
-        return vals[0]
-    return look
-
-
 # ---- per node kind -----------------------------------------------------------------------------------
 
 def match_action(block: ActionBlock | None, action: str) -> bool:
@@ -737,42 +573,6 @@ def match_action(block: ActionBlock | None, action: str) -> bool:
     return not hit if block.negated else hit
 
 
-def _match_actions(cs: _CompiledStatement, action: str) -> bool:
-    cached = cs.action_cache.get(action)
-    if cached is None:
-        if cs.statement.action is None:
-            cached = False
-        else:
-            hit = any(p.matches(action) for p in cs.actions)
-            cached = not hit if cs.actions_negated else hit
-        cs.action_cache[action] = cached
-    return cached
-
-
-def _resource_hits(patterns: tuple[ResourcePattern, ...], resource: str, policy: PolicyDocument,
-                   context: Context, key: Key | None, options: Options) -> bool:
-    look = None
-    for pattern in patterns:
-        if pattern.everything:
-            return True
-        if pattern.has_variables:
-            look = look or _lookup(context)
-            resolved = pattern.resolve(look)
-            if resolved is None:  # unresolved variable: this entry matches nothing (semantics §3.4)
-                continue
-        else:
-            resolved = pattern
-        resolved_pattern = resolved
-        if policy.kind is PolicyKind.KEY_POLICY:
-            # in a key policy only `*` and (per option) the key's own ARN denote the key (semantics §2.2)
-            if key is not None and options.key_policy_own_arn_matches and resolved_pattern.matches(key.arn):
-                return True
-            continue
-        if resolved_pattern.matches(resource):
-            return True
-    return False
-
-
 def match_resource(block: ResourceBlock | None, resource: str, policy: PolicyDocument, context: Context,
                    key: Key | None, options: Options) -> bool:
     """Resource / NotResource against the request resource (semantics §2.2). In a key policy `*` means this
@@ -781,7 +581,7 @@ def match_resource(block: ResourceBlock | None, resource: str, policy: PolicyDoc
     if block is None:
         return False
     patterns = tuple(compile_resource(v.text, variables=policy.supports_variables) for v in block.patterns)
-    hit = _resource_hits(patterns, resource, policy, context, key, options)
+    hit = resource_hits(patterns, resource, policy, context, key, options)
     return not hit if block.negated else hit
 
 
@@ -803,7 +603,8 @@ def _role_matches(roles: frozenset[tuple[str, str]], caller: Caller) -> bool:
     return any(a == account and entry.rsplit("/", 1)[-1] == name for a, entry in roles)
 
 
-def _positive_match(cp: _CompiledPrincipal, caller: Caller) -> MatchKind:
+def _positive_match(cp: CompiledPrincipal, caller: Caller) -> MatchKind:
+    """Principal (not negated): the strongest kind of match of any entry (semantics §2.3)."""
     kind = caller.kind
     if kind is PrincipalKind.SERVICE:
         if caller.arn.lower() in cp.services:
@@ -826,7 +627,7 @@ def _positive_match(cp: _CompiledPrincipal, caller: Caller) -> MatchKind:
     return best
 
 
-def _not_principal_applies(cp: _CompiledPrincipal, caller: Caller, options: Options) -> bool:
+def _not_principal_applies(cp: CompiledPrincipal, caller: Caller, options: Options) -> bool:
     """Deny+NotPrincipal: True when the caller is NOT exempt (semantics §2.4)."""
     if caller.boundary is not None:
         return True  # a principal with a permissions boundary is never exempt
@@ -850,8 +651,9 @@ def _not_principal_applies(cp: _CompiledPrincipal, caller: Caller, options: Opti
     return not exempt
 
 
-def _match_compiled_principal(cp: _CompiledPrincipal, statement: Statement, caller: Caller,
+def _match_compiled_principal(cp: CompiledPrincipal, statement: Statement, caller: Caller,
                               options: Options) -> MatchKind:
+    """`match_principal` on a compiled statement's principal; NotPrincipal with Allow is unsupported."""
     if cp.negated:
         if statement.effect is Effect.ALLOW:
             raise UnsupportedFeatureError(
@@ -867,7 +669,7 @@ def match_principal(block: PrincipalBlock | None, caller: Caller, options: Optio
     `options.not_principal_mode` (a caller with a permissions boundary is never exempt), else NONE."""
     if block is None:
         return MatchKind.NONE
-    cp = _compile_principal(block)
+    cp = compile_principal(block)
     if cp.negated:
         return MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
     return _positive_match(cp, caller)
@@ -876,69 +678,9 @@ def match_principal(block: PrincipalBlock | None, caller: Caller, options: Optio
 # ---- conditions --------------------------------------------------------------------------------------
 
 _UNRESOLVED = object()
-_IGNORE_CASE = (ConditionOperator.STRING_EQUALS_IGNORE_CASE, ConditionOperator.STRING_NOT_EQUALS_IGNORE_CASE)
 
 
-def _compare(cc: _CompiledCondition, x: str, typed: object) -> bool | None:
-    """The base comparison m(x, v) of semantics §3.2 for one request value and one compiled policy value;
-    None when a value does not parse (the operator's own test is then false)."""
-    op = cc.condition.operator
-    fam = cc.family
-    if fam == "string":
-        assert isinstance(typed, Glob)
-        if op in _IGNORE_CASE:
-            text = typed.literal_text
-            return text is not None and x.casefold() == text.casefold()
-        text = typed.literal_text
-        if text is not None:
-            return x == text
-        return typed.matches(x)
-    if fam == "arn":
-        assert isinstance(typed, ArnPattern)
-        return typed.matches(x)
-    if fam == "numeric":
-        xv = parse_number(x)
-        if xv is None or typed is None:
-            return None
-        assert isinstance(typed, Decimal)
-        return _ordered(op, xv, typed)
-    if fam == "date":
-        xv = parse_instant(x)
-        if xv is None or typed is None:
-            return None
-        assert isinstance(typed, Decimal)
-        return _ordered(op, xv, typed)
-    if fam == "bool":
-        if isinstance(typed, Glob):  # resolved variable (options.bool_variables)
-            typed = parse_bool(typed.literal_text or "")
-        xb = parse_bool(x)
-        return xb is not None and typed is not None and xb == typed
-    if fam == "binary":
-        xb2 = decode_base64(x)
-        return xb2 is not None and typed is not None and xb2 == typed
-    if fam == "ip":
-        addr = parse_ip_address(x)
-        if addr is None or typed is None:
-            return None
-        assert isinstance(typed, IPv4Network | IPv6Network)
-        return ip_in_network(addr, typed)
-    raise InternalError(f"no comparison for operator family `{fam}`")
-
-
-def _ordered(op: ConditionOperator, x: Decimal, v: Decimal) -> bool:
-    name = op.value
-    if name.endswith("LessThanEquals"):
-        return x <= v
-    if name.endswith("LessThan"):
-        return x < v
-    if name.endswith("GreaterThanEquals"):
-        return x >= v
-    if name.endswith("GreaterThan"):
-        return x > v
-    return x == v  # Equals / NotEquals: the negation is applied by the caller
-
-
-def _single(cc: _CompiledCondition, x: str, values: list[object], options: Options) -> bool:
+def _single(cc: CompiledCondition, x: str, values: list[object], options: Options) -> bool:
     """op1(x): the operator on one request value (positive: some value matches; negated: none matches)."""
     if cc.condition.operator.negated:
         for typed in values:
@@ -946,22 +688,23 @@ def _single(cc: _CompiledCondition, x: str, values: list[object], options: Optio
                 if not options.unresolved_variable_negated_true:
                     return False
                 continue
-            m = _compare(cc, x, typed)
+            m = compare(cc, x, typed)
             if m is None or m:
                 return False
         return True
     for typed in values:
         if typed is _UNRESOLVED:
             continue
-        if _compare(cc, x, typed):
+        if compare(cc, x, typed):
             return True
     return False
 
 
-def _resolved_values(cc: _CompiledCondition, context: Context) -> list[object]:
+def _resolved_values(cc: CompiledCondition, context: Context) -> list[object]:
+    """The condition's typed values with its policy variables resolved from `context` (semantics §3.4)."""
     if not cc.has_variables:
         return [v.typed for v in cc.values]
-    look = _lookup(context)
+    look = context_lookup(context)
     out: list[object] = []
     for v in cc.values:
         typed = v.typed
@@ -973,7 +716,8 @@ def _resolved_values(cc: _CompiledCondition, context: Context) -> list[object]:
     return out
 
 
-def _evaluate_compiled_condition(cc: _CompiledCondition, context: Context, options: Options) -> bool:
+def _evaluate_condition(cc: CompiledCondition, context: Context, options: Options) -> bool:
+    """`evaluate_condition` on a compiled condition."""
     cond = cc.condition
     present = context.get(cc.key)
     if cond.operator is ConditionOperator.NULL:
@@ -1007,22 +751,23 @@ def _evaluate_compiled_condition(cc: _CompiledCondition, context: Context, optio
 def evaluate_condition(condition: Condition, context: Context, variables: bool, options: Options) -> bool:
     """One condition (operator, qualifier, IfExists, key, values) per the table of semantics §3.2 and the
     operators of §3.3. `variables` is True under Version 2012-10-17 (policy variables are substituted)."""
-    return _evaluate_compiled_condition(_compile_condition(condition, variables, options), context, options)
+    return _evaluate_condition(compile_condition(condition, variables, options), context, options)
 
 
 # ---- statements and policies -------------------------------------------------------------------------
 
-def _evaluate_compiled_statement(cs: _CompiledStatement, policy: PolicyDocument, request: Request,
-                                 caller: Caller, context: Context, key: Key | None,
-                                 options: Options) -> MatchKind | None:
-    if not _match_actions(cs, request.action):
+def _evaluate_statement(cs: CompiledStatement, policy: PolicyDocument, request: Request,
+                        caller: Caller, context: Context, key: Key | None,
+                        options: Options) -> MatchKind | None:
+    """`evaluate_statement` on a compiled statement."""
+    if not matches_action(cs, request.action):
         return None
     return _applies(cs, policy.kind.is_resource_based, policy, request, caller, context, key, options)
 
 
-def _applies(cs: _CompiledStatement, resource_based: bool, policy: PolicyDocument, request: Request,
+def _applies(cs: CompiledStatement, resource_based: bool, policy: PolicyDocument, request: Request,
              caller: Caller, context: Context, key: Key | None, options: Options) -> MatchKind | None:
-    """The rest of `_evaluate_compiled_statement` once the action is known to match."""
+    """The rest of `_evaluate_statement` once the action is known to match."""
     st = cs.statement
     if st.resource is None:
         return None  # a statement without Resource never applies (semantics §1.2, §6 case 2)
@@ -1033,11 +778,11 @@ def _applies(cs: _CompiledStatement, resource_based: bool, policy: PolicyDocumen
         kind = _match_compiled_principal(cs.principal, st, caller, options)
         if kind is MatchKind.NONE:
             return None
-    hit = _resource_hits(cs.resources, request.resource, policy, context, key, options)
+    hit = resource_hits(cs.resources, request.resource, policy, context, key, options)
     if hit == cs.resources_negated:
         return None
     for cc in cs.conditions:
-        if not _evaluate_compiled_condition(cc, context, options):
+        if not _evaluate_condition(cc, context, options):
             return None
     return kind
 
@@ -1046,19 +791,17 @@ def evaluate_statement(statement: Statement, policy: PolicyDocument, request: Re
                        context: Context, key: Key | None, options: Options) -> MatchKind | None:
     """Whether a statement applies (semantics §4.1): None when it does not; otherwise the principal match
     kind (NONE for policies without Principal: identity, boundary, session, SCP)."""
-    compiled = _compile_policy(policy, options)
+    compiled = compile_policy(policy, options)
     cs = compiled.by_statement.get(id(statement))
     if cs is None:  # a statement that is not part of `policy`: compile it on its own
-        cs = _compile_statement(statement, policy.supports_variables, options)
-    return _evaluate_compiled_statement(cs, policy, request, caller, context, key, options)
+        cs = compile_statement(statement, policy.supports_variables, options)
+    return _evaluate_statement(cs, policy, request, caller, context, key, options)
 
 
 def evaluate_policy(policy: PolicyDocument, request: Request, caller: Caller, context: Context,
                     key: Key | None, options: Options) -> PolicyResult:
     """Every applicable Allow and Deny statement of one policy."""
-    hit = _memo.get(id(policy)) if not options.bool_variables else None
-    compiled = hit[1] if hit is not None and hit[0] is policy else _compile_policy(policy, options)
-    assert isinstance(compiled, _CompiledPolicy)
+    compiled = compile_policy(policy, options)
     candidates = compiled.by_action.get(request.action)
     if candidates is None:
         candidates = compiled.for_action(request.action)
@@ -1096,10 +839,6 @@ def _rule(label: str, note: str, role: str = "rule", span: Span | None = None) -
 
 
 # ---- per decision step -------------------------------------------------------------------------------
-
-def _path_targets(org: Organization, account: Account) -> tuple[str, ...]:
-    return (*(account.ou_path or (org.root_id,)), account.id)
-
 
 def _is_service_linked_role(caller: Caller) -> bool:
     return caller.role_arn is not None and ":role/aws-service-role/" in caller.role_arn
@@ -1151,7 +890,7 @@ def _scp_levels(environment: Environment,
     org = idx.organizations.get(account.organization) if account and account.organization else None
     levels = None
     if account is not None and org is not None and org.management_account != account.id:
-        levels = tuple((t, org.scps[t]) for t in _path_targets(org, account) if t in org.scps)
+        levels = tuple((t, org.scps[t]) for t in path_targets(org, account) if t in org.scps)
     idx.scp_levels[account_id] = levels
     return levels
 
@@ -1188,7 +927,7 @@ def _rcp_policies(environment: Environment, account_id: str) -> tuple[PolicyDocu
     org = idx.organizations.get(owner.organization) if owner and owner.organization else None
     policies = None
     if owner is not None and org is not None and org.management_account != owner.id:
-        policies = tuple(p for t in _path_targets(org, owner) for p in org.rcps.get(t, ()))
+        policies = tuple(p for t in path_targets(org, owner) for p in org.rcps.get(t, ()))
     idx.rcp_policies[account_id] = policies
     return policies
 
@@ -1200,13 +939,6 @@ def _grantee_matches(grantee: str, caller: Caller) -> bool:
     if grantee == caller.arn:
         return True
     return caller.role_arn is not None and grantee == caller.role_arn
-
-
-def _grantee_account(grantee: str) -> str | None:
-    if _ACCOUNT_ID.fullmatch(grantee):
-        return grantee
-    m = _ROOT_ARN.fullmatch(grantee)
-    return m.group(1) if m else None
 
 
 def _request_encryption_context(context: Context) -> dict[str, str]:
@@ -1252,7 +984,7 @@ def _grants(key: Key, caller: Caller, request: Request, context: Context, option
         if action not in grant.operations:
             continue
         if not _grantee_matches(grant.grantee, caller):
-            account = _grantee_account(grant.grantee)
+            account = grantee_account(grant.grantee)
             if account is None or account != caller.account:
                 continue
             if caller.kind is not PrincipalKind.ROOT:
@@ -1328,15 +1060,16 @@ def _resolve_target(environment: Environment, request: Request) -> tuple[Request
             raise InputError(f"`{action}` has no resource; use `*` as the request resource, not `{resource}`",
                              code=BAD_RESOURCE)
         return Request(request.principal, action, resource, request.context), None, None
-    if is_kms and action not in KMS_ALIAS_ACTIONS and (m := _ALIAS_ARN.fullmatch(resource)):
-        region, account, name = m.groups()
+    named = arns.parse_kms(resource) if is_kms else None
+    if is_kms and action not in KMS_ALIAS_ACTIONS and isinstance(named, arns.AliasArn):
+        region, account, name = named.region, named.account, named.alias_name
         aliased = idx.aliases.get((region, account, name))
         if aliased is None:
             raise InputError(f"alias `{resource}` does not name a key of the environment", code=BAD_RESOURCE)
         resource = aliased.arn
         alias_name = name
     key = None
-    if is_kms and _KEY_ARN.fullmatch(resource):
+    if is_kms and isinstance(arns.parse_kms(resource), arns.KeyArn):
         key = idx.keys.get(resource)
         if key is None:
             raise InputError(f"key `{resource}` is not in the environment", code=BAD_RESOURCE)
@@ -1506,8 +1239,8 @@ def _decide_without_key(req: Request, caller: Caller, ident: IdentityResult, rea
                         done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
     """Keyless KMS actions, alias ARNs and other services' resources: identity policies only (no resource
     policy is modelled for them); a resource of another account is never reachable."""
-    parts = split_arn(req.resource)
-    owner = parts[4] if parts is not None else ""
+    parts = arns.parse(req.resource)
+    owner = parts.account if parts is not None else ""
     if owner and caller.account is not None and owner != caller.account:
         return done(Decision.IMPLICIT_DENY, [_rule(
             "cross-account", f"no resource-based policy is known for `{req.resource}` of account {owner}")])

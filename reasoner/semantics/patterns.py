@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from reasoner.semantics import arns
+
 # ---- tokens ------------------------------------------------------------------------------------------
 
 
@@ -350,12 +352,8 @@ def split_tokens(tokens: tuple[Token, ...], max_parts: int = 6) -> list[tuple[To
     return [_merge(s) for s in segments]
 
 
-def split_arn(arn: str) -> tuple[str, ...] | None:
-    """The six segments of an ARN (the resource part keeps its colons), or None when malformed."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    return tuple(parts)
+#: The six segments of an ARN (the resource part keeps its colons), or None when malformed (`arns.split`).
+split_arn = arns.split
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 
+from reasoner.semantics import arns
 from reasoner.semantics.catalog import condition_key_may_exist, kms_condition_key_names
 from reasoner.semantics.evaluate import OPT_IN_REGIONS
 from reasoner.semantics.request import Request
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 from reasoner.symbolic import smt, strings
-from reasoner.symbolic.domain import Domain, PKind, StrField
+from reasoner.symbolic.domain import PARTITION, Domain, PKind, StrField
 from reasoner.symbolic.solve import Model
 
 
@@ -295,7 +296,7 @@ def _assumed(
             src_path = field_value(domain.fields["upath"], model, lemmas)
             src_name = field_value(uname, model, lemmas)
             if src_path is not None and src_name is not None:
-                out["fedsource"] = f"arn:aws:iam::{values.get('acct', '')}:user/{src_path}{src_name}"
+                out["fedsource"] = arns.format(arns.UserArn(PARTITION, values.get("acct", ""), src_path, src_name))
     uid = {PKind.USER: "uid", PKind.SESSION: "rid"}.get(kind)
     if uid is not None and uid in domain.fields:
         v = field_value(domain.fields[uid], model, lemmas)
@@ -384,12 +385,15 @@ def canonical_key(low: str, written: str | None = None) -> str:
 
 
 def principal_arn(kind: PKind, v: dict[str, str]) -> str:
+    arn: arns.PrincipalArn
     if kind is PKind.ROOT:
-        return f"arn:aws:iam::{v['acct']}:root"
-    if kind is PKind.USER:
-        return f"arn:aws:iam::{v['acct']}:user/{v['upath']}{v['uname']}"
-    if kind is PKind.SESSION:
-        return f"arn:aws:sts::{v['acct']}:assumed-role/{v['role']}/{v['sess']}"
-    if kind is PKind.FEDERATED:
-        return f"arn:aws:sts::{v['acct']}:federated-user/{v['fed']}"
-    return v["svc"]
+        arn = arns.RootArn(PARTITION, v["acct"])
+    elif kind is PKind.USER:
+        arn = arns.UserArn(PARTITION, v["acct"], v["upath"], v["uname"])
+    elif kind is PKind.SESSION:
+        arn = arns.AssumedRoleArn(PARTITION, v["acct"], v["role"], v["sess"])
+    elif kind is PKind.FEDERATED:
+        arn = arns.FederatedUserArn(PARTITION, v["acct"], v["fed"])
+    else:
+        return v["svc"]
+    return arns.format(arn)

@@ -3,7 +3,7 @@
 Input: the environments of one check (one, or old and new) and the constants of the property.
 Output: `Domain`: a symbolic request, i.e. the caller (kind, account, names), the action (closed world
 over the catalogue's KMS key actions), the key, and every context key the policies can observe, each as
-solver variables of an `smt.Script`; plus `Value` / `Case` (built by `encode.Encoder.context_value`), a
+solver variables of an `smt.Script`; plus `Value` / `Case` (built by `encode.Encoder.derive_context`), a
 context key's value in each case of the caller and the key, which `encode.py` compares with policy values.
 Guarantee (over-approximation): every concrete request that `evaluate.evaluate` accepts for these
 environments corresponds to an assignment of the variables that satisfies the domain constraints, with the
@@ -15,8 +15,9 @@ valid names; the IAM name rules live in `semantics/names.py`): account ids are 1
 names are 1..64 characters of `[A-Za-z0-9_+=,.@-]`, role-session names 2..64 and federated-user names 2..32
 of the same characters; user paths are `/`-delimited segments of the same characters; user and role names
 are unique in an account ignoring case, so a known user or role is always spelled as the environment spells it.
-Modelled: callers in partition `aws` (root, users, role sessions, federated users of any account; service
-principals `*.amazonaws.com`; no anonymous callers, which KMS does not accept); context keys of the form
+Modelled: callers in partition `aws` (`PARTITION`; ARNs are read by `semantics/arns.py`: root, users, role
+sessions, federated users of any account; service principals `*.amazonaws.com`; no anonymous callers, which
+KMS does not accept); context keys of the form
 `prefix:name` (a template placeholder such as `${ACCELERATOR_PREFIX}` names a key no request has); an
 account whose IAM was not given may have any identity policy (`Options.unknown_iam_worst_case`).
 Callers the environment does not describe (what AWS derives for them is unknown, never assumed absent):
@@ -62,7 +63,7 @@ from functools import lru_cache
 from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.front.ast import PolicyDocument, SetQualifier
-from reasoner.semantics import catalog, names
+from reasoner.semantics import arns, catalog, names
 from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Session
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 from reasoner.symbolic import smt, strings
@@ -80,12 +81,21 @@ class PKind(IntEnum):
     SERVICE = 4
 
 
+#: The one partition the symbolic core models: an environment naming another is UnsupportedFeatureError.
+PARTITION = "aws"
+#: The constant heads of the caller ARNs of `Domain.request_arn` (the rest of `arns`' grammar follows there).
+IAM_PREFIX = f"arn:{PARTITION}:iam::"
+STS_PREFIX = f"arn:{PARTITION}:sts::"
+
+
+def modelled_principal(text: str) -> arns.PrincipalArn | None:
+    """The root, user, role, assumed-role or federated-user ARN `text` names (`arns.parse_principal`) when it
+    is in the modelled partition `PARTITION`, else None."""
+    p = arns.parse_principal(text)
+    return p if p is not None and p.partition == PARTITION else None
+
+
 _ACCOUNT_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
-_ROOT_ARN = re.compile(r"arn:aws:iam::(\d{12}):root")
-_USER_ARN = re.compile(r"arn:aws:iam::(\d{12}):user/(.+)")
-_ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(.+)")
-_SESSION_ARN = re.compile(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)")
-_FEDERATED_ARN = re.compile(r"arn:aws:sts::(\d{12}):federated-user/(.+)")
 _SERVICE_RE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
 
 #: Readable values tried first when a field needs a fresh string.
@@ -470,19 +480,20 @@ class Domain:
         def principal_text(text: str) -> None:
             for a in _ACCOUNT_RE.findall(text):
                 add("acct", a)
-            if m := _USER_ARN.fullmatch(text):
-                path, _, name = m.group(2).rpartition("/")
+            m = modelled_principal(text)
+            if isinstance(m, arns.UserArn):
+                path, _, name = m.path_name.rpartition("/")
                 add("upath", f"{path}/" if path else "")
                 add("uname", name)
-            elif m := _ROLE_ARN.fullmatch(text):
-                path, _, name = m.group(2).rpartition("/")
+            elif isinstance(m, arns.RoleArn):
+                path, _, name = m.path_name.rpartition("/")
                 add("rpath", f"{path}/" if path else "")
                 add("role", name)
-            elif m := _SESSION_ARN.fullmatch(text):
-                add("role", m.group(2))
-                add("sess", m.group(3))
-            elif m := _FEDERATED_ARN.fullmatch(text):
-                add("fed", m.group(2))
+            elif isinstance(m, arns.AssumedRoleArn):
+                add("role", m.role_name)
+                add("sess", m.session_name)
+            elif isinstance(m, arns.FederatedUserArn):
+                add("fed", m.name)
             elif _SERVICE_RE.fullmatch(text.lower()):
                 add("svc", text.lower())
 
@@ -595,8 +606,9 @@ class Domain:
                 if p.arn in seen:
                     continue
                 seen.add(p.arn)
-                if p.kind is PrincipalKind.USER and (m := _USER_ARN.fullmatch(p.arn)):
-                    acct, rest = m.groups()
+                m = modelled_principal(p.arn)
+                if p.kind is PrincipalKind.USER and isinstance(m, arns.UserArn):
+                    acct, rest = m.account, m.path_name
                     path, _, name = rest.rpartition("/")
                     guard = smt.and_(
                         self.kind_is(PKind.USER),
@@ -605,29 +617,31 @@ class Domain:
                         self.f("uname").is_lit(name),
                     )
                     yield KnownCaller(guard, PKind.USER, acct, p, None)
-                elif p.kind is PrincipalKind.ROLE and (m := _ROLE_ARN.fullmatch(p.arn)):
-                    acct, rest = m.groups()
-                    name = rest.rsplit("/", 1)[-1]
+                elif p.kind is PrincipalKind.ROLE and isinstance(m, arns.RoleArn):
+                    acct, name = m.account, m.name
                     guard = smt.and_(
                         self.kind_is(PKind.SESSION),
                         self.f("acct").is_lit(acct),
                         self.f("role").atom(strings.literal(name, ignore_case=True)),
                     )
                     yield KnownCaller(guard, PKind.SESSION, acct, p, None, role_arn=p.arn)
-                elif p.arn.startswith("arn:") and not p.arn.startswith("arn:aws:"):
-                    raise UnsupportedFeatureError(f"principal `{p.arn}` is not in partition `aws`", span=p.span)
+                elif (arn := arns.parse(p.arn)) is not None and arn.partition != PARTITION:
+                    raise UnsupportedFeatureError(
+                        f"principal `{p.arn}` is not in partition `{PARTITION}`", span=p.span
+                    )
 
     def _known_names(self) -> Iterator[tuple[PKind, str, str, str]]:
         """(kind, account, path or "", name) of the users and roles the environment describes."""
         for k in self._known:
             if k.principal is None:
                 continue
-            if k.kind is PKind.SESSION and (m := _ROLE_ARN.fullmatch(k.principal.arn)):
-                path, _, name = m.group(2).rpartition("/")
-                yield PKind.SESSION, m.group(1), f"{path}/" if path else "", name
-            elif k.kind is PKind.USER and (m := _USER_ARN.fullmatch(k.principal.arn)):
-                path, _, name = m.group(2).rpartition("/")
-                yield PKind.USER, m.group(1), f"{path}/" if path else "", name
+            m = modelled_principal(k.principal.arn)
+            if k.kind is PKind.SESSION and isinstance(m, arns.RoleArn):
+                path, _, name = m.path_name.rpartition("/")
+                yield PKind.SESSION, m.account, f"{path}/" if path else "", name
+            elif k.kind is PKind.USER and isinstance(m, arns.UserArn):
+                path, _, name = m.path_name.rpartition("/")
+                yield PKind.USER, m.account, f"{path}/" if path else "", name
 
     def _unique_names(self) -> None:
         """Well-formedness: IAM user and role names are unique within an account ignoring case, so a caller
@@ -663,8 +677,8 @@ class Domain:
                 if s.arn in seen:
                     continue
                 seen.add(s.arn)
-                if m := _SESSION_ARN.fullmatch(s.arn):
-                    acct, role, sess = m.groups()
+                if isinstance(m := modelled_principal(s.arn), arns.AssumedRoleArn):
+                    acct, role, sess = m.account, m.role_name, m.session_name
                     guard = smt.and_(
                         self.kind_is(PKind.SESSION),
                         self.f("acct").is_lit(acct),
@@ -681,8 +695,8 @@ class Domain:
                 if s.arn in seen:
                     continue
                 seen.add(s.arn)
-                if m := _FEDERATED_ARN.fullmatch(s.arn):
-                    acct, name = m.groups()
+                if isinstance(m := modelled_principal(s.arn), arns.FederatedUserArn):
+                    acct, name = m.account, m.name
                     guard = smt.and_(
                         self.kind_is(PKind.FEDERATED), self.f("acct").is_lit(acct), self.f("fed").is_lit(name)
                     )
@@ -695,13 +709,13 @@ class Domain:
         """The request principal (caller.arn) per kind, as concatenations of constants and fields."""
         a = self.f("acct")
         return [
-            (self.kind_is(PKind.ROOT), ("arn:aws:iam::", a, ":root")),
-            (self.kind_is(PKind.USER), ("arn:aws:iam::", a, ":user/", self.f("upath"), self.f("uname"))),
+            (self.kind_is(PKind.ROOT), (IAM_PREFIX, a, ":root")),
+            (self.kind_is(PKind.USER), (IAM_PREFIX, a, ":user/", self.f("upath"), self.f("uname"))),
             (
                 self.kind_is(PKind.SESSION),
-                ("arn:aws:sts::", a, ":assumed-role/", self.f("role"), "/", self.f("sess")),
+                (STS_PREFIX, a, ":assumed-role/", self.f("role"), "/", self.f("sess")),
             ),
-            (self.kind_is(PKind.FEDERATED), ("arn:aws:sts::", a, ":federated-user/", self.f("fed"))),
+            (self.kind_is(PKind.FEDERATED), (STS_PREFIX, a, ":federated-user/", self.f("fed"))),
             (self.kind_is(PKind.SERVICE), (self.f("svc"),)),
         ]
 
@@ -709,12 +723,12 @@ class Domain:
         """The ARN of the source user of a federated user the environment does not declare: a user of the
         caller's account with any path and name (fields `upath` / `uname`, which federated callers do not
         otherwise use)."""
-        return ("arn:aws:iam::", self.f("acct"), ":user/", self.f("upath"), self.f("uname"))
+        return (IAM_PREFIX, self.f("acct"), ":user/", self.f("upath"), self.f("uname"))
 
     def unknown_role_arn(self) -> tuple[Piece, ...]:
         """The ARN of a role the environment does not describe: any path (`rpath`, "" for `/`), then its name
         (session ARNs do not show the path)."""
-        return ("arn:aws:iam::", self.f("acct"), ":role/", self.f("rpath"), self.f("role"))
+        return (IAM_PREFIX, self.f("acct"), ":role/", self.f("rpath"), self.f("role"))
 
     def role_known(self) -> Term:
         return smt.or_(k.guard for k in self._known if k.kind is PKind.SESSION)

@@ -6,8 +6,9 @@ the whole decision of `evaluate.evaluate`, for every caller, KMS key action, key
 Guarantee: mirrors `evaluate.py` function by function (`encode_condition` <-> `evaluate_condition`,
 `encode_statement` <-> `evaluate_statement`, `encode_principal` <-> `match_principal`, `encode_key_policy`
 <-> `evaluate_key_policy`, `encode_identity` <-> `evaluate_identity`, `encode_scps` <-> `evaluate_scps`,
-`encode_rcps` <-> `evaluate_rcps`, `encode_decision` <-> `evaluate`) and reuses the evaluator's compiled
-policies and its comparison of concrete values, so both read the policies identically.
+`encode_rcps` <-> `evaluate_rcps`, `encode` <-> `evaluate`) and reads the policies through the same compiled
+IR (`semantics/ir.py`: `ir.compile_policy`, and `ir.compare`, `ir.matches_action`, `ir.resource_hits` on
+constants), so both read the policies identically; ARNs are read by `semantics/arns.py`.
 Soundness: for every concrete request and every assignment of the domain that represents it, the terms
 evaluate to the evaluator's decision (string atoms of "other" values are tied to real strings by the witness
 search of `pipeline.py`). Completeness: every construct is encoded exactly or rejected with
@@ -19,6 +20,32 @@ Unknown IAM: a caller whose account's IAM was not given gets an identity policy 
 Unknown callers: aws:PrincipalOrgID / aws:PrincipalOrgPaths of undeclared accounts, aws:PrincipalTag/* of
 undeclared users and sessions and aws:userid without a declared unique id are open (domain.py), exactly as
 `explain.augment_caller` replays them.
+
+Mirrored pairs (tests/unit/test_mirror.py): `Encoder.encode` <-> `evaluate.evaluate`; `Encoder.encode_X` <->
+`evaluate.evaluate_X` or `evaluate.match_X`; `Encoder._encode_X` <-> `evaluate._evaluate_X`; every other
+method, public or `_X`, <-> the `evaluate.py` function of the same name (`resolve_caller`, `derive_context`,
+`_derive`, `_single`, `_union`, `_sufficient`, ...); `Encoder._compare` <-> `ir.compare`, the comparison
+both share (the encoder folds constant values with it).
+
+Not mirrored, by design (`NOT_MIRRORED`):
+- `_fraction`, `allow_all_policy`, `_located`: term and error plumbing (a Decimal as a real, the worst-case
+  identity policy `ALLOW_ALL` that `explain.augment` replays, the place of a TooComplex).
+- `sc`, `name`, `kind`, `declared_orgs`: encoder plumbing (the script, named definitions, the caller-kind
+  guard, the declared organizations).
+- `match_pieces`, `_targets`, `_arn_in`, `_fed_user_in`, `_value_is`: string matching over symbolic pieces
+  (automata over fields); the evaluator compares strings directly.
+- `_never_present_only`, `_variable_keys`, `_variable_cases`: policy variables as cases of their values (the
+  evaluator substitutes them from its one context: `evaluate._resolved_values`).
+- `_iam_given_for_unknown`, `_iam_split`, `_unknown_split`: the worst case for callers the environment does
+  not describe (`Options.unknown_iam_worst_case`); the evaluator sees them declared by `explain.augment`.
+- `_mask`, `_raw`: a key's value as guarded cases: masked by the catalogue (the evaluator drops such keys in
+  `_derive`), and the raw request value.
+- `_caller_value`, `_key_value`, `_key_values`, `_undeclared_owner_org`: one derived key at a time (the
+  evaluator derives them all at once in `evaluate._base_context`).
+- `_slot`: one value slot of a (multivalued) key (the evaluator loops over the values).
+- `_condition`: the table of semantics §3.2 on one case of the variables' values (inside
+  `evaluate._evaluate_condition`, which resolves the values first).
+- `encode_environment`: the stage's entry point, `Encoder(...).encode()`.
 """
 
 from __future__ import annotations
@@ -40,15 +67,37 @@ from reasoner.front.ast import (
     Statement,
 )
 from reasoner.semantics import evaluate as ev
+from reasoner.semantics import ir
+from reasoner.semantics.arns import RoleArn, UserArn, parse_principal
+from reasoner.semantics.arns import parse as parse_arn
 from reasoner.semantics.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
 from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind
 from reasoner.semantics.evaluate import MatchKind
 from reasoner.semantics.patterns import ArnPattern, Glob, Variable
 from reasoner.source import Span
 from reasoner.symbolic import smt, strings
-from reasoner.symbolic.domain import Case, Domain, Piece, PKind, StrField, Value, key_may_exist
+from reasoner.symbolic.domain import (
+    IAM_PREFIX,
+    PARTITION,
+    STS_PREFIX,
+    Case,
+    Domain,
+    Piece,
+    PKind,
+    StrField,
+    Value,
+    key_may_exist,
+)
 from reasoner.symbolic.smt import FALSE, TRUE, Term
 from reasoner.symbolic.strings import Nfa
+
+#: The functions and `Encoder` methods with no `evaluate.py` counterpart (why: the module docstring).
+NOT_MIRRORED: tuple[str, ...] = (
+    "_fraction", "allow_all_policy", "_located", "sc", "name", "kind", "declared_orgs", "match_pieces", "_targets",
+    "_arn_in", "_fed_user_in", "_value_is", "_never_present_only", "_variable_keys", "_variable_cases",
+    "_iam_given_for_unknown", "_iam_split", "_unknown_split", "_mask", "_raw", "_caller_value", "_key_value",
+    "_key_values", "_undeclared_owner_org", "_slot", "_condition", "encode_environment",
+)
 
 
 def _fraction(d: object) -> Fraction:
@@ -244,7 +293,7 @@ class Encoder:
         self._names = 0
         self.accounts = {a.id: a for a in environment.accounts}
         self.orgs = {o.id: o for o in environment.organizations}
-        self.cases = list(self._caller_cases())
+        self.cases = list(self.resolve_caller())
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -275,8 +324,8 @@ class Encoder:
         """The caller's account lists its IAM (`Account.iam_known`): principals it does not list have none."""
         return smt.or_(self.d.f("acct").is_lit(a.id) for a in self.env.accounts if a.iam_known)
 
-    def _policies_for(self, account: str, p: Principal | None) -> tuple[tuple[PolicyDocument, ...], bool]:
-        """Mirror of evaluate._iam_policies plus the worst case: (policies, worst_case)."""
+    def _iam_policies(self, account: str, p: Principal | None) -> tuple[tuple[PolicyDocument, ...], bool]:
+        """Mirror of `evaluate._iam_policies` plus the worst case: (policies, worst_case)."""
         acct = self.accounts.get(account)
         worst = self.opts.unknown_iam_worst_case
         if p is None:
@@ -287,7 +336,9 @@ class Encoder:
             return ((ALLOW_ALL,), True) if worst else ((), False)
         return p.identity_policies, False
 
-    def _caller_cases(self) -> list[CallerCase]:
+    def resolve_caller(self) -> list[CallerCase]:
+        """Mirror of `evaluate.resolve_caller`: the symbolic caller as exclusive cases, each with the identity
+        policies, boundary, session policies and tags the evaluator would attach to it."""
         d = self.d
         env = self.env
         out: list[CallerCase] = [
@@ -303,7 +354,7 @@ class Encoder:
             p = principals.get(kc.principal.arn) if kc.principal else None
             if p is None:
                 continue  # described only in another environment of the check
-            pols, worst = self._policies_for(kc.account, p)
+            pols, worst = self._iam_policies(kc.account, p)
             known_users.append(kc.guard)
             out.append(
                 CallerCase(
@@ -331,7 +382,7 @@ class Encoder:
         used_sessions: list[Term] = []
         for kc in roles:
             role = principals[kc.principal.arn]  # type: ignore[union-attr]
-            pols, worst = self._policies_for(kc.account, role)
+            pols, worst = self._iam_policies(kc.account, role)
             role_guards.append(kc.guard)
             mine = [
                 (g, s, sn)
@@ -380,7 +431,7 @@ class Encoder:
                 continue
             sg = smt.and_(g, smt.not_(role_known))
             orphan.append(sg)
-            pols, worst = self._policies_for(s.arn.split(":")[4], None)
+            pols, worst = self._iam_policies(s.arn.split(":")[4], None)
             out.append(
                 CallerCase(
                     sg,
@@ -404,7 +455,7 @@ class Encoder:
             if user is None:
                 continue
             feds.append(g)
-            pols, worst = self._policies_for(acct, user)
+            pols, worst = self._iam_policies(acct, user)
             tags = {**user.tags, **s.tags}
             out.append(
                 CallerCase(
@@ -426,18 +477,18 @@ class Encoder:
         unknown_fed = smt.and_(self.kind(PKind.FEDERATED), smt.not_(smt.or_(feds)))
         sources: list[Term] = []
         for user in env.principals:
-            m = ev._USER_ARN.fullmatch(user.arn)
-            if user.kind is not PrincipalKind.USER or m is None:
+            m = parse_principal(user.arn)
+            if user.kind is not PrincipalKind.USER or not isinstance(m, UserArn):
                 continue
-            path, _, name = m.group(2).rpartition("/")
+            path, _, name = m.path_name.rpartition("/")
             g = smt.and_(
                 unknown_fed,
-                d.f("acct").is_lit(m.group(1)),
+                d.f("acct").is_lit(m.account),
                 d.f("upath").is_lit(f"{path}/" if path else ""),
                 d.f("uname").is_lit(name),
             )
             sources.append(g)
-            pols, worst = self._policies_for(m.group(1), user)
+            pols, worst = self._iam_policies(m.account, user)
             out.append(
                 CallerCase(
                     g,
@@ -475,20 +526,21 @@ class Encoder:
 
     # -- derive_context ---------------------------------------------------------------------------------
 
-    def context_value(self, key: str, *, resource_keys: bool = True) -> Value:
-        """The value of context key `key` (lower case) per caller / key / request case (mirror of
-        evaluate.derive_context), with kms: keys masked by `catalog.condition_key_may_exist`."""
+    def derive_context(self, key: str, *, resource_keys: bool = True) -> Value:
+        """Mirror of `evaluate.derive_context` for one key: the value of context key `key` (lower case) per
+        caller / key / request case, with kms: keys masked by `catalog.condition_key_may_exist`."""
         memo = self._values.get((key, resource_keys))
         if memo is not None:
             return memo
-        v = self._context_value(key, resource_keys)
+        v = self._derive(key, resource_keys)
         if key.startswith("kms:"):
             v = self._mask(v)
         self._values[(key, resource_keys)] = v
         return v
 
-    def _exists(self, key: str, term: Term) -> Term:
-        """`term` and the key can exist for the action (kms: keys, `catalog.condition_key_may_exist`)."""
+    def _key_may_exist(self, key: str, term: Term) -> Term:
+        """`term` and the key can exist for the action (kms: keys, `catalog.condition_key_may_exist`; mirror
+        of `evaluate._key_may_exist`)."""
         if not key.startswith("kms:"):
             return term
         ok = [a for a in self.d.actions if key_may_exist(key, a) is not False]
@@ -510,7 +562,8 @@ class Encoder:
         slots = [[Case(p, (f,))] for p, f in zip(raw.present, raw.fields, strict=True)]
         return Value(key, slots, raw.multivalued)
 
-    def _context_value(self, key: str, resource_keys: bool) -> Value:
+    def _derive(self, key: str, resource_keys: bool) -> Value:
+        """Mirror of `evaluate._derive` for one key (before the kms: mask of `derive_context`)."""
         d = self.d
         if key in ev.CALLER_DERIVED_KEYS or key.startswith("aws:principaltag/"):
             return self._caller_value(key)
@@ -523,8 +576,8 @@ class Encoder:
             return Value(key, [[Case(TRUE, ("true",))]])
         if key in ("aws:viaawsservice", "kms:grantisforawsresource"):
             raw = d.raw_key(key)
-            via = self._exists("kms:viaservice", d.raw_key("kms:viaservice").present[0])
-            p = self._exists(key, raw.present[0])
+            via = self._key_may_exist("kms:viaservice", d.raw_key("kms:viaservice").present[0])
+            p = self._key_may_exist(key, raw.present[0])
             return Value(
                 key,
                 [
@@ -544,9 +597,9 @@ class Encoder:
         if key == "kms:encryptionalgorithm":
             # defaulted to SYMMETRIC_DEFAULT for a symmetric key's encryption operations (mirror of _derive)
             raw = d.raw_key(key)
-            p = self._exists(key, raw.present[0])
+            p = self._key_may_exist(key, raw.present[0])
             symmetric = smt.or_(d.key_is(k) for k in self.env.keys if k.key_spec == "SYMMETRIC_DEFAULT")
-            ops = d.action_in(a for a in d.actions if a in ev._SYMMETRIC_ALGORITHM_ACTIONS)
+            ops = d.action_in(a for a in d.actions if a in ev.SYMMETRIC_ALGORITHM_ACTIONS)
             return Value(
                 key,
                 [[Case(p, (raw.fields[0],)), Case(smt.and_(smt.not_(p), symmetric, ops), ("SYMMETRIC_DEFAULT",))]],
@@ -559,9 +612,9 @@ class Encoder:
         not_service = smt.not_(self.kind(PKind.SERVICE))
         if key == "aws:principalarn":
             cases = [
-                Case(self.kind(PKind.ROOT), ("arn:aws:iam::", acct, ":root")),
-                Case(self.kind(PKind.USER), ("arn:aws:iam::", acct, ":user/", d.f("upath"), d.f("uname"))),
-                Case(self.kind(PKind.FEDERATED), ("arn:aws:sts::", acct, ":federated-user/", d.f("fed"))),
+                Case(self.kind(PKind.ROOT), (IAM_PREFIX, acct, ":root")),
+                Case(self.kind(PKind.USER), (IAM_PREFIX, acct, ":user/", d.f("upath"), d.f("uname"))),
+                Case(self.kind(PKind.FEDERATED), (STS_PREFIX, acct, ":federated-user/", d.f("fed"))),
             ]
             known_roles = [c for c in self.cases if c.kind is PKind.SESSION and c.role_arn is not None]
             for c in known_roles:
@@ -610,7 +663,7 @@ class Encoder:
                 else:
                     org = self.orgs.get(a.organization)
                     if org is not None:
-                        cases.append(Case(smt.and_(not_service, acct.is_lit(a.id)), (ev._org_paths(org, a),)))
+                        cases.append(Case(smt.and_(not_service, acct.is_lit(a.id)), (ir.org_paths(org, a),)))
             # an account the environment does not declare: in no organization, or in one it does not declare
             org_f = d.unknown_field("org")
             undeclared = smt.and_(
@@ -692,7 +745,7 @@ class Encoder:
             return (owner.organization,) if owner is not None and owner.organization else ()
         if key == "aws:resourceorgpaths":
             if owner is not None and owner.organization and owner.organization in self.orgs:
-                return (ev._org_paths(self.orgs[owner.organization], owner),)
+                return (ir.org_paths(self.orgs[owner.organization], owner),)
             return ()
         if key == "kms:resourcealiases":
             return tuple(k.aliases)
@@ -711,12 +764,13 @@ class Encoder:
 
     # -- conditions ---------------------------------------------------------------------------------------
 
-    def _m(self, cc: ev._CompiledCondition, pieces: tuple[Piece, ...], typed: object) -> tuple[Term, Term]:
-        """(defined, m) of `evaluate._compare` for a symbolic value: `defined` is False where the evaluator's
-        comparison returns None (a value that does not parse)."""
+    def _compare(self, cc: ir.CompiledCondition, pieces: tuple[Piece, ...], typed: object) -> tuple[Term, Term]:
+        """Mirror of `ir.compare` (the base comparison m(x, v) the evaluator applies): (defined, m) for a
+        symbolic value, `defined` False where `ir.compare` returns None (a value that does not parse). A
+        constant value is compared by `ir.compare` itself."""
         const = "".join(p for p in pieces if isinstance(p, str)) if all(isinstance(p, str) for p in pieces) else None
         if const is not None:
-            r = ev._compare(cc, const, typed)
+            r = ir.compare(cc, const, typed)
             return (FALSE, FALSE) if r is None else (TRUE, TRUE if r else FALSE)
         op = cc.condition.operator
         fam = cc.family
@@ -797,16 +851,18 @@ class Encoder:
             span=cc.condition.operator_span,
         )
 
-    def _single(self, cc: ev._CompiledCondition, pieces: tuple[Piece, ...], values: list[object]) -> Term:
+    def _single(self, cc: ir.CompiledCondition, pieces: tuple[Piece, ...], values: list[object]) -> Term:
         """op1(x) of `evaluate._single` for one (present) symbolic value."""
         resolved = [t for t in values if t is not _UNRESOLVED]
         if cc.condition.operator.negated:
             if len(resolved) < len(values) and not self.opts.unresolved_variable_negated_true:
                 return FALSE
-            return smt.and_(smt.and_(dfn, smt.not_(m)) for dfn, m in (self._m(cc, pieces, t) for t in resolved))
-        return smt.or_(m for _, m in (self._m(cc, pieces, t) for t in resolved))
+            return smt.and_(
+                smt.and_(dfn, smt.not_(m)) for dfn, m in (self._compare(cc, pieces, t) for t in resolved)
+            )
+        return smt.or_(m for _, m in (self._compare(cc, pieces, t) for t in resolved))
 
-    def _slot(self, cc: ev._CompiledCondition, slot: list[Case], values: list[object]) -> tuple[Term, Term]:
+    def _slot(self, cc: ir.CompiledCondition, slot: list[Case], values: list[object]) -> tuple[Term, Term]:
         """(present, op1) for one slot of a value."""
         present = smt.or_(c.guard for c in slot if c.pieces is not None)
         op1 = smt.or_(smt.and_(c.guard, self._single(cc, c.pieces, values)) for c in slot if c.pieces is not None)
@@ -820,7 +876,7 @@ class Encoder:
         for k in sorted(keys):
             options: list[tuple[Term, str | None]] = []
             if ":" in k and not is_multivalued(k):
-                value = self.context_value(k, resource_keys=resource_keys)
+                value = self.derive_context(k, resource_keys=resource_keys)
                 if value.multivalued:
                     options = []
                 else:
@@ -838,14 +894,15 @@ class Encoder:
             ]
         return combos
 
-    def encode_condition(self, cc: ev._CompiledCondition, *, resource_keys: bool = True) -> Term:
+    def encode_condition(self, cc: ir.CompiledCondition, *, resource_keys: bool = True) -> Term:
         """Mirror of `evaluate.evaluate_condition` (semantics §3.2 table, §3.3 operators, §3.4 variables)."""
         try:
             return self._encode_condition(cc, resource_keys)
         except limits.TooComplex as exc:
             raise _located(exc, cc.condition.span) from None
 
-    def _encode_condition(self, cc: ev._CompiledCondition, resource_keys: bool) -> Term:
+    def _encode_condition(self, cc: ir.CompiledCondition, resource_keys: bool) -> Term:
+        """Mirror of `evaluate._evaluate_condition`: `_condition` per case of the policy variables' values."""
         cond = cc.condition
         if not cc.has_variables:
             return self._condition(cc, [v.typed for v in cc.values], resource_keys)
@@ -869,9 +926,10 @@ class Encoder:
             out.append(smt.and_(guard, self._condition(cc, values, resource_keys)))
         return smt.or_(out)
 
-    def _condition(self, cc: ev._CompiledCondition, values: list[object], resource_keys: bool) -> Term:
+    def _condition(self, cc: ir.CompiledCondition, values: list[object], resource_keys: bool) -> Term:
+        """The table of semantics §3.2 on resolved values (the body of `evaluate._evaluate_condition`)."""
         cond = cc.condition
-        value = self.context_value(cc.key, resource_keys=resource_keys)
+        value = self.derive_context(cc.key, resource_keys=resource_keys)
         slot_present = [smt.or_(c.guard for c in slot if c.pieces is not None) for slot in value.slots]
         present = smt.or_(slot_present)
         if cond.operator is ConditionOperator.NULL:
@@ -909,7 +967,7 @@ class Encoder:
 
     # -- statements ---------------------------------------------------------------------------------------
 
-    def encode_action_block(self, cs: ev._CompiledStatement) -> Term:
+    def encode_action(self, cs: ir.CompiledStatement) -> Term:
         """Mirror of `evaluate.match_action`: a closed world over the domain's actions."""
         if cs.statement.action is None:
             return FALSE
@@ -917,11 +975,11 @@ class Encoder:
         memo_key = (self.d.actions, block.negated, tuple(v.text for v in block.patterns))
         hits = _ACTION_HITS.get(memo_key)
         if hits is None:
-            hits = tuple(a for a in self.d.actions if ev._match_actions(cs, a))
+            hits = tuple(a for a in self.d.actions if ir.matches_action(cs, a))
             _ACTION_HITS[memo_key] = hits
         return self.d.action_in(hits)
 
-    def encode_resource_block(self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None) -> Term:
+    def encode_resource(self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None) -> Term:
         """Mirror of `evaluate.match_resource` over the domain's keys (constant per key)."""
         patterns = []
         guarded_patterns: list[tuple[Term, object]] = []
@@ -964,22 +1022,21 @@ class Encoder:
             if key is not None and k.arn != key.arn:
                 continue
             owner = k if key is not None or policy.kind is PolicyKind.KEY_POLICY else None
-            if ev._resource_hits(resources, k.arn, policy, {}, owner, self.opts):
+            if ir.resource_hits(resources, k.arn, policy, {}, owner, self.opts):
                 hit = TRUE
             else:
                 hit = smt.or_(
                     g
                     for g, r in guarded_patterns
-                    if ev._resource_hits((r,), k.arn, policy, {}, owner, self.opts)  # type: ignore[arg-type]
+                    if ir.resource_hits((r,), k.arn, policy, {}, owner, self.opts)  # type: ignore[arg-type]
                 )
             out.append(smt.and_(self.d.key_is(k), smt.not_(hit) if cs.resources_negated else hit))
         return smt.or_(out)
 
-    def encode_principal(self, cs: ev._CompiledStatement) -> dict[MatchKind, Term]:
+    def encode_principal(self, cs: ir.CompiledStatement) -> dict[MatchKind, Term]:
         """Mirror of `evaluate.match_principal`: the match kind as mutually exclusive terms."""
         cp = cs.principal
         assert cp is not None
-        d = self.d
         if cp.negated:
             if cs.statement.effect is Effect.ALLOW:
                 raise UnsupportedFeatureError(
@@ -987,6 +1044,11 @@ class Encoder:
                     span=cs.statement.principal.span if cs.statement.principal else cs.statement.span,
                 )
             return {MatchKind.DIRECT: self._not_principal_applies(cp)}
+        return self._positive_match(cp)
+
+    def _positive_match(self, cp: ir.CompiledPrincipal) -> dict[MatchKind, Term]:
+        """Mirror of `evaluate._positive_match`: per kind, when the strongest match of an entry is that kind."""
+        d = self.d
         svc_hit = smt.or_(d.f("svc").is_lit(s) for s in cp.services)
         service = self.kind(PKind.SERVICE)
         out: dict[MatchKind, Term] = {}
@@ -1027,10 +1089,10 @@ class Encoder:
         for c in self.cases:
             if c.kind is not PKind.SESSION or c.role_arn is None:
                 continue
-            m = ev._ROLE_ARN.fullmatch(c.role_arn)
-            if m is None:
+            m = parse_principal(c.role_arn)
+            if not isinstance(m, RoleArn):
                 continue
-            account, path_name = m.group(1), m.group(2).lower()
+            account, path_name = m.account, m.path_name.lower()
             if any(a == account and e == path_name for a, e in roles):
                 out.append(c.guard)
         # roles the environment does not describe: the evaluator compares the entry's last segment too; a
@@ -1056,14 +1118,15 @@ class Encoder:
         )
         # a federated user whose source user the environment does not describe: that source may be a user
         # the entry names (domain.fed_source_arn; what `Request.assumed["fedsource"]` records)
-        users = [e for e in arns if ev._USER_ARN.fullmatch(e)]
+        users = [e for e in arns if isinstance(parse_principal(e), UserArn)]
         unknown = smt.or_(c.guard for c in self.cases if c.kind is PKind.FEDERATED and c.user_arn is None)
         if not users or unknown == FALSE:
             return known
         src = self.d.fed_source_arn()
         return smt.or_(known, smt.and_(unknown, smt.or_(match_pieces(strings.literal(e), src) for e in users)))
 
-    def _not_principal_applies(self, cp: ev._CompiledPrincipal) -> Term:
+    def _not_principal_applies(self, cp: ir.CompiledPrincipal) -> Term:
+        """Mirror of `evaluate._not_principal_applies`: Deny+NotPrincipal, the caller is not exempt."""
         boundary = smt.or_(c.guard for c in self.cases if c.boundary is not None)
         if cp.wildcard:
             return boundary
@@ -1084,7 +1147,7 @@ class Encoder:
         return smt.or_(boundary, smt.not_(exempt))
 
     def encode_statement(
-        self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None
+        self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None
     ) -> dict[MatchKind, Term]:
         """Mirror of `evaluate.evaluate_statement`: per principal match kind, when the statement applies."""
         limits.tick()
@@ -1094,10 +1157,11 @@ class Encoder:
             raise _located(exc, cs.statement.span) from None
 
     def _encode_statement(
-        self, cs: ev._CompiledStatement, policy: PolicyDocument, key: Key | None
+        self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None
     ) -> dict[MatchKind, Term]:
+        """Mirror of `evaluate._evaluate_statement` (with `evaluate._applies`, which it continues)."""
         st = cs.statement
-        action = self.encode_action_block(cs)
+        action = self.encode_action(cs)
         if action == FALSE or st.resource is None:
             return {}
         if policy.kind.is_resource_based:
@@ -1108,7 +1172,7 @@ class Encoder:
             kinds = {MatchKind.NONE: TRUE}
         if not kinds:
             return {}
-        resource = self.encode_resource_block(cs, policy, key)
+        resource = self.encode_resource(cs, policy, key)
         if resource == FALSE:
             return {}
         resource_keys = self.opts.resource_keys_in_key_policy or policy.kind is not PolicyKind.KEY_POLICY
@@ -1124,7 +1188,7 @@ class Encoder:
         hit = self._policy_memo.get(memo_key)
         if hit is not None:
             return hit
-        compiled = ev._compile_policy(policy, self.opts)
+        compiled = ir.compile_policy(policy, self.opts)
         allows: list[tuple[Statement, dict[MatchKind, Term]]] = []
         denies: list[tuple[Statement, Term]] = []
         for cs in compiled.statements:
@@ -1138,8 +1202,9 @@ class Encoder:
         self._policy_memo[memo_key] = (allows, denies)
         return allows, denies
 
-    def _allowed(self, policies: Iterable[PolicyDocument], key: Key | None) -> tuple[Term, Term]:
-        """(some allow applies, some deny applies) over several policies of one kind."""
+    def _union(self, policies: Iterable[PolicyDocument], key: Key | None) -> tuple[Term, Term]:
+        """Mirror of `evaluate._union` (of `evaluate_policy` per policy): (some allow applies, some deny
+        applies) over several policies of one kind."""
         allows: list[Term] = []
         denies: list[Term] = []
         for p in policies:
@@ -1168,13 +1233,13 @@ class Encoder:
                 b_allows.append(c.guard)
                 s_allows.append(c.guard)
                 continue
-            ia, idn = self._allowed(c.identity_policies, None)
+            ia, idn = self._union(c.identity_policies, None)
             if c.boundary is not None:
-                ba, bdn = self._allowed((c.boundary,), None)
+                ba, bdn = self._union((c.boundary,), None)
             else:
                 ba, bdn = TRUE, FALSE
             if c.session_policies:
-                sa, sdn = self._allowed(c.session_policies, None)
+                sa, sdn = self._union(c.session_policies, None)
             else:
                 sa, sdn = (FALSE if c.kind is PKind.FEDERATED else TRUE), FALSE
                 if c.kind is PKind.FEDERATED:
@@ -1191,17 +1256,18 @@ class Encoder:
             "no_session_policy": smt.or_(no_sp),
         }
 
+    def _is_service_linked_role(self) -> Term:
+        """Mirror of `evaluate._is_service_linked_role`: the caller is a session of a service-linked role."""
+        return smt.or_(
+            c.guard
+            for c in self.cases
+            if c.kind is PKind.SESSION and c.role_arn and ":role/aws-service-role/" in c.role_arn
+        )
+
     def encode_scps(self) -> tuple[Term, Term]:
         """Mirror of `evaluate.evaluate_scps`: (passed, denied) for the caller's account."""
         d = self.d
-        exempt = smt.or_(
-            self.kind(PKind.SERVICE),
-            smt.or_(
-                c.guard
-                for c in self.cases
-                if c.kind is PKind.SESSION and c.role_arn and ":role/aws-service-role/" in c.role_arn
-            ),
-        )
+        exempt = smt.or_(self.kind(PKind.SERVICE), self._is_service_linked_role())
         fails: list[Term] = []
         denies: list[Term] = []
         for a in self.env.accounts:
@@ -1209,11 +1275,11 @@ class Encoder:
             if org is None or org.management_account == a.id:
                 continue
             at = d.f("acct").is_lit(a.id)
-            for target in ev._path_targets(org, a):
+            for target in ir.path_targets(org, a):
                 policies = org.scps.get(target)
                 if policies is None:
                     continue
-                allow, deny = self._allowed(policies, None)
+                allow, deny = self._union(policies, None)
                 fails.append(smt.and_(at, smt.not_(allow)))
                 denies.append(smt.and_(at, deny))
         ok = smt.not_(exempt)
@@ -1231,9 +1297,9 @@ class Encoder:
         if owner is None or org is None or org.management_account == owner.id:
             return FALSE
         denies: list[Term] = []
-        for target in ev._path_targets(org, owner):
+        for target in ir.path_targets(org, owner):
             for p in org.rcps.get(target, ()):
-                denies.append(self._allowed((p,), key)[1])
+                denies.append(self._union((p,), key)[1])
         deny = smt.or_(denies)
         if not self.opts.rcps_apply_to_service_principals:
             deny = smt.and_(smt.not_(self.kind(PKind.SERVICE)), deny)
@@ -1244,7 +1310,7 @@ class Encoder:
         allows, denies = self.encode_policy(key.policy, key)
         return allows, smt.or_(t for _, t in denies)
 
-    def _grantee_is(self, grantee: str) -> Term:
+    def _grantee_matches(self, grantee: str) -> Term:
         """Mirror of `evaluate._grantee_matches`: the grant names exactly the caller (its ARN, the role of a
         role session, or the service principal)."""
         d = self.d
@@ -1263,7 +1329,7 @@ class Encoder:
 
     def _value_is(self, key: str, text: str) -> Term:
         """The single-valued context key `key` is present with exactly the value `text`."""
-        value = self.context_value(key)
+        value = self.derive_context(key)
         out: list[Term] = []
         for c in value.slots[0] if value.slots else []:
             if c.pieces is None:
@@ -1277,7 +1343,7 @@ class Encoder:
                 out.append(smt.and_(c.guard, match_pieces(strings.literal(text), c.pieces)))
         return smt.or_(out)
 
-    def _grant_constraints(self, g: Grant) -> Term:
+    def _constraints_hold(self, g: Grant) -> Term:
         """Mirror of `evaluate._constraints_hold`."""
         d = self.d
         parts: list[Term] = []
@@ -1286,7 +1352,7 @@ class Encoder:
             want = {k.lower(): v for k, v in g.encryption_context_equals.items()}
             if "kms:encryptioncontextkeys" not in d.raw:
                 d.slot_counts.setdefault("kms:encryptioncontextkeys", len(want) + 2)
-            ec_keys = self.context_value("kms:encryptioncontextkeys")
+            ec_keys = self.derive_context("kms:encryptioncontextkeys")
             for k, v in want.items():
                 ec.append(self._value_is(f"kms:encryptioncontext:{k}", v))
             # no other key in the context: every listed key is one of `want`, no other EC entry is present
@@ -1298,7 +1364,7 @@ class Encoder:
                     ec.append(smt.implies(c.guard, smt.or_(names)))
             for name in list(d.raw):
                 if name.startswith("kms:encryptioncontext:") and name.split(":", 2)[2] not in want:
-                    other = self.context_value(name)
+                    other = self.derive_context(name)
                     ec.append(smt.not_(smt.or_(c.guard for slot in other.slots for c in slot if c.pieces)))
         if g.encryption_context_subset is not None:
             for k, v in g.encryption_context_subset.items():
@@ -1309,7 +1375,7 @@ class Encoder:
         if g.source_arn is not None:
             parts.append(smt.or_(d.action_is("kms:RetireGrant"), self._value_is("aws:sourcearn", g.source_arn)))
         if "kms:CreateGrant" in d.actions:
-            ops = self.context_value("kms:grantoperations")
+            ops = self.derive_context("kms:grantoperations")
             allowed_ops = [op.split(":", 1)[1] for op in g.operations if op.startswith("kms:")]
             each: list[Term] = []
             for slot in ops.slots:
@@ -1330,8 +1396,8 @@ class Encoder:
             ops = d.action_in(a for a in d.actions if a in g.operations)
             if ops == FALSE:
                 continue
-            match = self._grantee_is(g.grantee)
-            account = ev._grantee_account(g.grantee)
+            match = self._grantee_matches(g.grantee)
+            account = ir.grantee_account(g.grantee)
             via_account = FALSE
             if account is not None:
                 same = smt.and_(smt.not_(self.kind(PKind.SERVICE)), d.f("acct").is_lit(account))
@@ -1340,18 +1406,18 @@ class Encoder:
                     via_account = smt.and_(same, smt.or_(root, identity_allows))
                 else:
                     via_account = smt.and_(same, root)
-            out.append(smt.and_(ops, smt.or_(match, via_account), self._grant_constraints(g)))
+            out.append(smt.and_(ops, smt.or_(match, via_account), self._constraints_hold(g)))
         return smt.or_(out)
 
-    def encode_retire_grant(self, key: Key, same: Term, identity_allows: Term) -> Term:
+    def _decide_retire_grant(self, key: Key, same: Term, identity_allows: Term) -> Term:
         """Mirror of `evaluate._decide_retire_grant`: the retiring principal or a grantee holding RetireGrant,
         or (in the key's account, when the key has grants) an identity-policy allow."""
         out: list[Term] = []
         for g in key.grants:
             if g.retiring_principal is not None:
-                out.append(self._grantee_is(g.retiring_principal))
+                out.append(self._grantee_matches(g.retiring_principal))
             if "kms:RetireGrant" in g.operations:
-                out.append(self._grantee_is(g.grantee))
+                out.append(self._grantee_matches(g.grantee))
         if key.grants:
             out.append(smt.and_(same, identity_allows))
         return smt.or_(out)
@@ -1368,12 +1434,12 @@ class Encoder:
             return ident["allowed"]
         return FALSE
 
-    def encode_decision(self) -> EncodedEnvironment:
+    def encode(self) -> EncodedEnvironment:
         """Mirror of `evaluate.evaluate` for every key of the domain: (allows, explicit denies)."""
         d = self.d
         for k in d.keys:
-            if not k.arn.startswith("arn:aws:"):
-                raise UnsupportedFeatureError(f"key `{k.arn}` is not in partition `aws`", span=k.span)
+            if (arn := parse_arn(k.arn)) is None or arn.partition != PARTITION:
+                raise UnsupportedFeatureError(f"key `{k.arn}` is not in partition `{PARTITION}`", span=k.span)
         ident = self.encode_identity()
         scp_passed, scp_denied = self.encode_scps()
         service = self.kind(PKind.SERVICE)
@@ -1426,7 +1492,7 @@ class Encoder:
                 smt.and_(same, smt.or_(direct, delegated, grants)),
                 smt.and_(cross, cross_ok, region_ok, smt.or_(smt.and_(any_allow, ident["allowed"]), cross_grants)),
             )
-            retired = self.encode_retire_grant(k, same, ident["allowed"])
+            retired = self._decide_retire_grant(k, same, ident["allowed"])
             allowed_k = smt.and_(smt.not_(explicit), scp_passed, smt.ite(retire, retired, granted))
             allow_terms.append(smt.and_(at, self.name(f"allows.key{d.key_index(k.arn)}", allowed_k)))
             deny_terms.append(smt.and_(at, explicit))
@@ -1444,7 +1510,7 @@ def _located(exc: limits.TooComplex, span: Span) -> limits.TooComplex:
 
 def encode_environment(domain: Domain, environment: Environment, tag: str = "env") -> EncodedEnvironment:
     """Encode the whole decision of `environment` over `domain` (stage 3 entry point)."""
-    return Encoder(domain, environment, tag).encode_decision()
+    return Encoder(domain, environment, tag).encode()
 
 
 __all__ = ["ALLOW_ALL", "CallerCase", "EncodedEnvironment", "Encoder", "encode_environment", "match_pieces"]

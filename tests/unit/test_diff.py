@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.analyses.diff import DiffResult, diff, render
+from reasoner.analyses.diff import DiffResult, diff
 from reasoner.analyses.explain import replay
 from reasoner.analyses.findings import PrincipalClass, in_class
 from reasoner.analyses.result import Verdict
 from reasoner.face.cli import main
+from reasoner.face.exit import exit_status
+from reasoner.face.render.diff import render
 from reasoner.front.ast import PolicyKind
 from reasoner.front.parse import parse_policy
 from reasoner.semantics.environment import Environment, Key
@@ -71,7 +73,7 @@ def _assert_covers(result: DiffResult, old: Environment, new: Environment) -> in
 def test_added_external_account() -> None:
     old, new = _env([ROOT_STMT], "old.json"), _env([ROOT_STMT, *EXTERNAL], "new.json")
     result = diff(old, new)
-    assert result.verdict is Verdict.REFUTED and result.exit_status() == 1
+    assert result.verdict is Verdict.REFUTED and exit_status(result) == 1
     assert result.removed == () and result.added_complete is Verdict.PROVED
     (ch,) = result.added
     assert ch.principal == PrincipalClass("account", EXT)
@@ -102,7 +104,7 @@ def test_equivalent_rewrite_is_proved() -> None:
                  "Resource": "*"},
                 ROOT_STMT], "new.json")
     result = diff(old, new)
-    assert result.verdict is Verdict.PROVED and result.equivalent is True and result.exit_status() == 0
+    assert result.verdict is Verdict.PROVED and result.equivalent is True and exit_status(result) == 0
     assert "PROVED equivalent" in render("text", result)
 
 

@@ -28,11 +28,12 @@ from reasoner.analyses.findings import (
     is_restricting,
     key_policy_environment,
     parse_zone,
-    render,
 )
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError
 from reasoner.face.cli import main
+from reasoner.face.exit import exit_status
+from reasoner.face.render.findings import render
 from reasoner.front.ast import ConditionOperator, PolicyKind, SetQualifier
 from reasoner.front.parse import parse_policy
 from reasoner.semantics.environment import Account, Environment, Key
@@ -130,14 +131,14 @@ def test_seed_two_findings_complete_and_replayed() -> None:
         assert replay(env, f.example)[0].decision.allowed
         assert f.example.principal.split(":")[4] == EXT
     assert _assert_covers(result, env, {OWNER}) > 0
-    assert result.exit_status() == 1
+    assert exit_status(result) == 1
 
 
 def test_no_external_statement_means_no_finding_proved() -> None:
     result = findings(_env([ROOT_STMT]))
     (k,) = result.keys
     assert k.findings == () and k.complete is Verdict.PROVED
-    assert result.exit_status() == 0
+    assert exit_status(result) == 0
 
 
 def test_zone_of_trust_includes_the_external_account() -> None:
@@ -250,7 +251,7 @@ def test_unsupported_construct_gives_unknown_completeness() -> None:
                             "Condition": {"StringEquals": {"kms:EncryptionContext:user": "${aws:username}"}}}])
     result = findings(env)
     assert result.keys[0].complete is Verdict.UNKNOWN and "unsupported" in (result.keys[0].reason or "")
-    assert result.exit_status() == 3
+    assert exit_status(result) == 3
 
 
 def test_parse_zone_rejects_garbage() -> None:

@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from reasoner.analyses.explain import replay
-from reasoner.analyses.hygiene import LOCKOUT, NEVER_APPLIES, REDUNDANT, SEPARATION, hygiene, render
+from reasoner.analyses.hygiene import LOCKOUT, NEVER_APPLIES, REDUNDANT, SEPARATION, hygiene
 from reasoner.face.cli import main
+from reasoner.face.exit import exit_status
+from reasoner.face.render.hygiene import render
 from reasoner.front.ast import PolicyKind
 from reasoner.front.parse import parse_policy
 from reasoner.semantics.environment import Environment, Key
@@ -59,7 +61,7 @@ def test_lockout_when_only_another_account_is_named() -> None:
                  "Action": "kms:*", "Resource": "*"}])
     result = hygiene(env, dead_statements=False)
     (issue,) = result.issues
-    assert issue.code == LOCKOUT and "kms:PutKeyPolicy" in issue.message and result.exit_status() == 1
+    assert issue.code == LOCKOUT and "kms:PutKeyPolicy" in issue.message and exit_status(result) == 1
 
 
 def test_no_lockout_with_root_or_admin_role() -> None:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reasoner.errors import Diagnostic, Severity
+from reasoner.face.render.shapes import span_json
 from reasoner.source import SourceFile, Span, render_snippet
 
 __all__ = ["FileReport", "render_diagnostic", "render_json", "render_text", "summary_line", "to_json_dict"]
@@ -79,13 +80,12 @@ def summary_line(reports: Sequence[FileReport]) -> str:
 
 
 def _diag_dict(d: Diagnostic) -> dict[str, object]:
-    s = d.span
     return {
         "code": d.code,
         "severity": d.severity.value,
         "message": d.message,
         "help": d.help,
-        "span": {"file": s.file, "line": s.line, "col": s.col, "end_line": s.end_line, "end_col": s.end_col},
+        "span": span_json(d.span),
         "text": str(d),
     }
 

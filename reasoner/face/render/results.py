@@ -8,7 +8,8 @@ located on the responsible policy statements), JUnit XML, GitHub workflow annota
 `result.register_display` when this module is imported; the facade imports it with `reasoner.check`).
 Guarantee: rendering is a pure function of the results (no solver, no environment); it never raises on any
 well-formed result, including results without spans; every format reports every verdict, never folding
-UNKNOWN into PROVED or REFUTED. The process exit status of a run is `exit_status(reports)`.
+UNKNOWN into PROVED or REFUTED. The process exit status of a run is `exit.exit_status(reports)` (re-exported
+here, with `Report`); JSON spans are `shapes.span_json`, SARIF is written by `sarif.document`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
-from urllib.parse import quote
 
 from reasoner.analyses.properties import (
     AccessNotGranted,
@@ -36,30 +36,14 @@ from reasoner.analyses.properties import (
     ScopeKind,
 )
 from reasoner.analyses.result import CheckResult, Verdict, register_display
+from reasoner.face.exit import exit_status
+from reasoner.face.render import sarif
+from reasoner.face.render.shapes import request_json, span_json
+from reasoner.face.report import Report
 from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Reason, Request
 from reasoner.source import SourceFile, Span
 from reasoner.version import __version__
-
-
-@dataclass(frozen=True)
-class Report:
-    """One checked assertion: the result, the assertion's name and where it is written."""
-
-    result: CheckResult
-    name: str
-    location: Span | None = None
-    allow_unknown: bool = False
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.result.verdict
-
-    @property
-    def failed(self) -> bool:
-        """Refuted, or unknown without `allowing unknown`."""
-        v = self.result.verdict
-        return v is Verdict.REFUTED or (v is Verdict.UNKNOWN and not self.allow_unknown)
 
 
 def as_report(item: Report | CheckResult) -> Report:
@@ -90,16 +74,6 @@ def summarize(reports: Iterable[Report]) -> Summary:
         allowed_unknown=sum(r.verdict is Verdict.UNKNOWN and r.allow_unknown for r in rs),
         seconds=sum(r.result.seconds for r in rs),
     )
-
-
-def exit_status(reports: Iterable[Report]) -> int:
-    """0 every assertion holds, 1 at least one refuted, 3 none refuted but one unknown (not allowed)."""
-    s = list(reports)
-    if any(r.verdict is Verdict.REFUTED for r in s):
-        return 1
-    if any(r.verdict is Verdict.UNKNOWN and not r.allow_unknown for r in s):
-        return 3
-    return 0
 
 
 # ---- shared pieces -----------------------------------------------------------------------------------
@@ -190,7 +164,7 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Span):
-        return _span_json(value)
+        return span_json(value)
     if isinstance(value, SourceFile):
         return value.name
     if is_dataclass(value) and not isinstance(value, type):
@@ -215,11 +189,6 @@ def property_json(prop: object) -> dict[str, Any]:
             else:
                 out[f.name] = _json_value(value)
     return out
-
-
-def _span_json(span: Span) -> dict[str, Any]:
-    return {"file": span.file, "line": span.line, "col": span.col, "end_line": span.end_line,
-            "end_col": span.end_col}
 
 
 # ---- text --------------------------------------------------------------------------------------------
@@ -282,7 +251,7 @@ def report_json(rep: Report) -> dict[str, Any]:
         "name": rep.name,
         "verdict": r.verdict.value,
         "seconds": round(r.seconds, 6),
-        "location": _span_json(rep.location) if rep.location else None,
+        "location": span_json(rep.location) if rep.location else None,
         "allow_unknown": rep.allow_unknown,
         "property": property_json(r.property),
         "counterexample": None,
@@ -293,9 +262,7 @@ def report_json(rep: Report) -> dict[str, Any]:
     }
     if r.counterexample is not None:
         cx = r.counterexample
-        out["counterexample"] = {"principal": cx.principal, "action": cx.action, "resource": cx.resource,
-                                 "context": {k: list(v) for k, v in sorted(cx.context.items())},
-                                 "assumed": dict(sorted(cx.assumed.items()))}
+        out["counterexample"] = {**request_json(cx), "assumed": dict(sorted(cx.assumed.items()))}
     if r.evaluation is not None:
         out["decision"] = r.evaluation.decision.value
         out["evaluation_context"] = {k: list(v) for k, v in sorted(r.evaluation.context.items())}
@@ -309,7 +276,7 @@ def render_json(items: Iterable[Report | CheckResult]) -> str:
         "tool": {"name": "reasoner", "version": __version__},
         "summary": {"total": s.total, "proved": s.proved, "refuted": s.refuted, "unknown": s.unknown,
                     "allowed_unknown": s.allowed_unknown, "seconds": round(s.seconds, 6),
-                    "exit_status": exit_status(reports)},
+                    "exit_status": int(exit_status(reports))},
         "results": [report_json(r) for r in reports],
     }
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
@@ -326,36 +293,14 @@ _RULES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _uri(path: str, base_dir: Path) -> str:
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            p = p.relative_to(base_dir)
-        except ValueError:
-            return p.as_uri()
-    return quote(PurePath(p).as_posix())
-
-
-def _sarif_location(span: Span, base_dir: Path, text: str | None = None) -> dict[str, Any]:
-    loc: dict[str, Any] = {"physicalLocation": {
-        "artifactLocation": {"uri": _uri(span.file, base_dir)},
-        "region": {"startLine": max(1, span.line), "startColumn": max(1, span.col),
-                   "endLine": max(span.line, span.end_line), "endColumn": max(1, span.end_col)},
-    }}
-    if text:
-        loc["message"] = {"text": text}
-    return loc
-
-
 def render_sarif(items: Iterable[Report | CheckResult], *, base_dir: str | Path | None = None) -> str:
     """SARIF 2.1.0: one result per refuted or unknown assertion. A refuted result is located on its
     responsible policy statements (so code-scanning annotates the policy), with the assertion as a related
     location; an unknown one on the assertion. Proved assertions are counted in the run's properties."""
-    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    base = sarif.base_dir(base_dir)
     reports = [as_report(i) for i in items]
     rule_index = {cls: i for i, (cls, _, _) in enumerate(_RULES)}
-    rules = [{"id": rid, "name": cls, "shortDescription": {"text": desc},
-              "defaultConfiguration": {"level": "error"}} for cls, rid, desc in _RULES]
+    rules = [sarif.rule(rid, desc, name=cls, level="error") for cls, rid, desc in _RULES]
     results: list[dict[str, Any]] = []
     for rep in reports:
         r = rep.result
@@ -364,17 +309,16 @@ def render_sarif(items: Iterable[Report | CheckResult], *, base_dir: str | Path 
         cls = type(r.property).__name__
         if cls not in rule_index:
             rule_index[cls] = len(rules)
-            rules.append({"id": cls, "name": cls, "shortDescription": {"text": f"property {cls}"},
-                          "defaultConfiguration": {"level": "error"}})
+            rules.append(sarif.rule(cls, f"property {cls}", name=cls, level="error"))
         related = []
         if rep.location:
-            related.append({"id": 0, **_sarif_location(rep.location, base, f"assertion \"{rep.name}\"")})
+            related.append({"id": 0, **sarif.location(rep.location, base, f"assertion \"{rep.name}\"")})
         if r.verdict is Verdict.REFUTED:
             assert r.counterexample is not None
             text = f"assertion \"{rep.name}\" is refuted: {describe_request(r.counterexample)}"
             if r.evaluation is not None:
                 text += f" ({r.evaluation.decision.value})"
-            locations = [_sarif_location(x.span, base, f"{x.role} {x.label}")
+            locations = [sarif.location(x.span, base, f"{x.role} {x.label}")
                          for x in r.responsible if x.span]
             level = "error"
         else:
@@ -382,7 +326,7 @@ def render_sarif(items: Iterable[Report | CheckResult], *, base_dir: str | Path 
             locations = []
             level = "note" if rep.allow_unknown else "warning"
         if not locations and rep.location:
-            locations = [_sarif_location(rep.location, base)]
+            locations = [sarif.location(rep.location, base)]
         where = rep.location.file if rep.location else ""
         fingerprint = hashlib.sha256(f"{where}\0{rep.name}\0{r.verdict.value}".encode()).hexdigest()
         result: dict[str, Any] = {
@@ -400,22 +344,11 @@ def render_sarif(items: Iterable[Report | CheckResult], *, base_dir: str | Path 
             result["relatedLocations"] = related
         if r.counterexample is not None:
             cx = r.counterexample
-            result["properties"]["counterexample"] = {
-                "principal": cx.principal, "action": cx.action, "resource": cx.resource,
-                "context": {k: list(v) for k, v in sorted(cx.context.items())}}
+            result["properties"]["counterexample"] = request_json(cx)
         results.append(result)
     s = summarize(reports)
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "reasoner", "version": __version__, "rules": rules}},
-            "results": results,
-            "properties": {"proved": s.proved, "refuted": s.refuted, "unknown": s.unknown,
-                           "allowedUnknown": s.allowed_unknown},
-        }],
-    }
-    return json.dumps(doc, indent=2) + "\n"
+    return sarif.document(rules, results, properties={"proved": s.proved, "refuted": s.refuted,
+                                                      "unknown": s.unknown, "allowedUnknown": s.allowed_unknown})
 
 
 # ---- JUnit XML ---------------------------------------------------------------------------------------

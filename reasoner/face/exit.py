@@ -1,0 +1,84 @@
+"""Exit statuses of the command line: a documented contract (README "Exit status", `--help` of every command).
+
+Input: what a command produced: the `Report`s of `check`, the `FileReport`s of `validate`, the `Evaluation`
+of `decide`, or the `FindingsResult`, `DiffResult` or `HygieneResult` of `findings`, `diff` and `lint`.
+Output: its `ExitStatus` (`exit_status`); errors get theirs where `cli.main` catches them (INPUT, UNKNOWN
+for a limit, INTERNAL).
+Guarantee: this is the only place a status is derived from a result, and UNKNOWN is never folded into OK:
+a refuted assertion, a finding, a difference or an issue gives FINDINGS whatever else is unknown; else
+anything unknown (an assertion not marked `allowing unknown`, findings not proved complete, an undecided
+difference or check) gives UNKNOWN; else OK. `decide` and `validate` have no UNKNOWN: a denied request and
+a file with an error are FINDINGS, an unreadable file is INPUT.
+
+Import the names (`from reasoner.face.exit import ExitStatus`), not the module, which would shadow the
+builtin `exit`. The analyses' result classes are imported where they are tested, so that the pytest plugin
+and the notebook forms, which import this module through the renderer, do not load the solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum
+from typing import TYPE_CHECKING, TypeAlias
+
+from reasoner.analyses.result import Verdict
+from reasoner.face.render.diagnostics import FileReport
+from reasoner.face.report import Report
+from reasoner.semantics.request import Evaluation
+
+if TYPE_CHECKING:
+    from reasoner.analyses.diff import DiffResult
+    from reasoner.analyses.findings import FindingsResult
+    from reasoner.analyses.hygiene import HygieneResult
+
+__all__ = ["INTERRUPTED", "ExitStatus", "Outcome", "exit_status"]
+
+
+class ExitStatus(IntEnum):
+    OK = 0  # clean / every assertion holds / allowed / equivalent
+    FINDINGS = 1  # validation errors / an assertion refuted / denied / external access, a difference, an issue
+    INPUT = 2  # usage or input error: the input could not be used
+    UNKNOWN = 3  # nothing found, but something could not be decided (timeout, resource limit, unsupported)
+    INTERNAL = 4  # a bug in the reasoner (reported, never a wrong answer)
+
+
+#: Interrupted with Ctrl-C: 128 + SIGINT, the shell's convention (not one of the contract's statuses).
+INTERRUPTED = 130
+
+#: What a command produced, for `exit_status`.
+Outcome: TypeAlias = (
+    "Iterable[Report] | Iterable[FileReport] | Evaluation | FindingsResult | DiffResult | HygieneResult"
+)
+
+
+def exit_status(outcome: Outcome) -> ExitStatus:
+    """The exit status of a command that produced `outcome` (module docstring)."""
+    from reasoner.analyses.diff import DiffResult
+    from reasoner.analyses.findings import FindingsResult
+    from reasoner.analyses.hygiene import HygieneResult
+
+    if isinstance(outcome, Evaluation):  # decide
+        return ExitStatus.OK if outcome.decision.allowed else ExitStatus.FINDINGS
+    if isinstance(outcome, FindingsResult):
+        return _status(bool(outcome.findings), any(k.complete is not Verdict.PROVED for k in outcome.keys))
+    if isinstance(outcome, DiffResult):
+        return _status(outcome.verdict is Verdict.REFUTED, outcome.verdict is Verdict.UNKNOWN)
+    if isinstance(outcome, HygieneResult):
+        return _status(bool(outcome.issues), bool(outcome.undecided))
+    items = list(outcome)
+    if items and all(isinstance(i, FileReport) for i in items):  # validate
+        files = [i for i in items if isinstance(i, FileReport)]
+        if any(not f.readable for f in files):
+            return ExitStatus.INPUT
+        return _status(any(f.errors for f in files), False)
+    reports = [i for i in items if isinstance(i, Report)]  # check (no assertion at all: OK)
+    if len(reports) != len(items):
+        raise TypeError(f"no exit status for {sorted({type(i).__name__ for i in items})}")
+    return _status(any(r.verdict is Verdict.REFUTED for r in reports),
+                   any(r.verdict is Verdict.UNKNOWN and not r.allow_unknown for r in reports))
+
+
+def _status(found: bool, unknown: bool) -> ExitStatus:
+    if found:
+        return ExitStatus.FINDINGS
+    return ExitStatus.UNKNOWN if unknown else ExitStatus.OK
