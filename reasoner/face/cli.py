@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,8 +35,24 @@ EXIT_CODES = """exit status:
   4  internal error in the reasoner (please report it with --dump smt2)"""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse writing usage errors, `--help` and `--version` to the streams `main` was given (argparse
+    itself writes to `sys.stderr` / `sys.stdout`, which an in-process caller does not read)."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        streams = _STREAMS.get()
+        if streams is None or not message:
+            super()._print_message(message, file)
+            return
+        out, err = streams
+        (out if file is sys.stdout else err).write(message)
+
+
+_STREAMS: ContextVar[tuple[TextIO, TextIO] | None] = ContextVar("reasoner_cli_streams", default=None)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reasoner",
         description="Formal reasoner for AWS access policies (KMS key policies and IAM).",
         epilog=EXIT_CODES,
@@ -73,7 +90,7 @@ def _directory(text: str) -> str:
 
 # ---- validate ----------------------------------------------------------------------------------------
 
-def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("validate", help="parse and validate policy documents",
                        epilog="exit status: 0 clean (warnings allowed), 1 errors found, 2 input unreadable",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -138,7 +155,7 @@ A directory argument means every *.access file below it. Progress is shown on st
 terminal; the report goes to stdout. Language reference: docs/property-language.md"""
 
 
-def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("check", help="check the assertions of property files (*.access)",
                        description="Check every assertion of the property files named (or found under the\n"
                                    "directories named) and report a verdict for each.",
@@ -439,7 +456,7 @@ exit status:
   2  usage or input error: the manifest, a policy or an argument is unusable"""
 
 
-def _add_decide(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("decide", help="decide one request against an environment manifest",
                        description="Evaluate one request (principal, action, resource, context) with the "
                                    "reference semantics and print the decision and the statements behind it.",
@@ -531,7 +548,7 @@ def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> An
     return load_environment(path, root=root)
 
 
-def _add_findings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("findings", help="who outside the zone of trust can use each key",
                        description="External-access findings for every key: each a class of access "
                                    "(principal, actions, conditions, public or not) with a concrete request; "
@@ -577,7 +594,7 @@ exit status:
   4  internal error in the reasoner"""
 
 
-def _add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_diff(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("diff", help="semantic diff of two environments or key policies",
                        description="Prove two environments (or key policies) equivalent, or list the classes "
                                    "of access NEW adds and removes, each with a concrete request.",
@@ -619,7 +636,7 @@ exit status:
   4  internal error in the reasoner"""
 
 
-def _add_lint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("lint", aliases=["hygiene"], help="hygiene checks of key policies",
                        description="Lockout, dead and redundant statements, and optionally separation of "
                                    "duties, for every key.",
@@ -695,10 +712,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     parser = build_parser()
+    token = _STREAMS.set((out, err))
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:  # argparse: --help / --version (0) or usage error (2)
         return EXIT_OK if not exc.code else EXIT_INPUT
+    finally:
+        _STREAMS.reset(token)
     if not getattr(args, "handler", None):
         parser.print_help(out)
         return EXIT_INPUT
