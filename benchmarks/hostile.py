@@ -25,7 +25,9 @@ def key_policy(values: list[str], op: str = "StringLike", key: str = "kms:Encryp
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _environment(d: Path, policy: dict | str) -> Path:
+def environment(d: Path, policy: dict | str) -> Path:
+    """`d` with `key.json`, a manifest `env.yaml` of one key with it, and `p.access` asserting within 2 s that
+    no principal outside the owner account can decrypt."""
     d.mkdir(parents=True, exist_ok=True)
     text = policy if isinstance(policy, str) else json.dumps(policy)
     (d / "key.json").write_text(text)
@@ -41,7 +43,7 @@ def _environment(d: Path, policy: dict | str) -> Path:
 def build(root: Path) -> list[tuple[str, list[str], float, set[int]]]:
     runs: list[tuple[str, list[str], float, set[int]]] = []
     # 1. one 20 KB condition value of 10,000 wildcards (inside AWS's 32 KB key-policy limit)
-    w = _environment(root / "wildcards", key_policy(["a*" * 10_000]))
+    w = environment(root / "wildcards", key_policy(["a*" * 10_000]))
     runs += [
         ("wildcards_10000.findings", ["findings", str(w / "env.yaml"), "--timeout", "5"], 5.0, {3}),
         ("wildcards_10000.lint", ["lint", str(w / "env.yaml"), "--timeout", "5"], 5.0, {3}),
@@ -49,14 +51,14 @@ def build(root: Path) -> list[tuple[str, list[str], float, set[int]]]:
         ("wildcards_10000.diff", ["diff", str(w / "env.yaml"), str(w / "env.yaml"), "--timeout", "5"], 5.0, {3}),
     ]
     # 2. inside every size budget but a lot of search: 40 values of 64 wildcards (15 KB); the deadline decides
-    s = _environment(root / "search", key_policy(["*a?" * 21 + str(i) for i in range(40)]))
+    s = environment(root / "search", key_policy(["*a?" * 21 + str(i) for i in range(40)]))
     runs += [
         ("search_64x40.findings", ["findings", str(s / "env.yaml"), "--timeout", "5"], 5.0, {3}),
         ("search_64x40.lint", ["lint", str(s / "env.yaml"), "--timeout", "5"], 5.0, {3}),
         ("search_64x40.check", ["check", str(s / "p.access")], 2.0, {1, 3}),
     ]
     # 3. a 5,000-digit number under NumericLessThan
-    n = _environment(root / "number", key_policy(["9" * 5_000], "NumericLessThan", "kms:RecipientAttestation:x"))
+    n = environment(root / "number", key_policy(["9" * 5_000], "NumericLessThan", "kms:RecipientAttestation:x"))
     runs += [(f"number_5000_digits.{c}", [c, str(n / "env.yaml")], 60.0, {2}) for c in ("findings", "lint")]
     runs.append(("number_5000_digits.check", ["check", str(n / "p.access")], 60.0, {2}))
     # 4. UTF-16 without a byte-order mark, 123 KB
@@ -66,7 +68,7 @@ def build(root: Path) -> list[tuple[str, list[str], float, set[int]]]:
     (u / "policy.json").write_bytes(text.encode("utf-16-le")[: 123 * 1024])
     runs.append(("utf16_no_bom_123kb.validate", ["validate", str(u / "policy.json")], 60.0, {1, 2}))
     # 5. files outside the repository: /proc/self/environ, ../../etc/passwd, a symlink out of the root
-    r = _environment(root / "repo" / "checks", key_policy(["x"]))
+    r = environment(root / "repo" / "checks", key_policy(["x"]))
     (root / "repo" / ".git").mkdir(exist_ok=True)
     for name, target in (("environ", "/proc/self/environ"), ("passwd", "../../../../../../etc/passwd")):
         (r / f"{name}.access").write_text(f'include "{target}"\n')

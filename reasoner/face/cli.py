@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TextIO
@@ -183,6 +183,16 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 #: Wall-clock limit of one `check` run over all its assertions (`--total-timeout`).
 DEFAULT_TOTAL_S = 1800.0
+
+
+def _add_analysis_options(p: argparse.ArgumentParser, handler: Callable[..., int]) -> None:
+    """The options findings, diff and lint share: format, the run's time limit, memory cap and root."""
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
+                   help="wall-clock limit for the whole analysis in seconds (default: 60)")
+    _add_memory_limit(p)
+    _add_root(p)
+    p.set_defaults(handler=handler)
 
 
 def _add_memory_limit(p: argparse.ArgumentParser) -> None:
@@ -561,12 +571,7 @@ def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--include-services", action="store_true",
                    help="also report access by AWS service principals (not external by default)")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
-    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
-    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
-                   help="wall-clock limit for the whole analysis in seconds (default: 60)")
-    _add_memory_limit(p)
-    _add_root(p)
-    p.set_defaults(handler=_cmd_findings)
+    _add_analysis_options(p, _cmd_findings)
 
 
 def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -602,11 +607,7 @@ def _add_diff(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for key policy files")
-    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
-    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S")
-    _add_memory_limit(p)
-    _add_root(p)
-    p.set_defaults(handler=_cmd_diff)
+    _add_analysis_options(p, _cmd_diff)
 
 
 def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -645,11 +646,7 @@ def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--separation-of-duties", action="store_true",
                    help="also check that key administrators cannot use the key for cryptography")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
-    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
-    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S")
-    _add_memory_limit(p)
-    _add_root(p)
-    p.set_defaults(handler=_cmd_lint)
+    _add_analysis_options(p, _cmd_lint)
 
 
 def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -59,6 +59,7 @@ from decimal import Decimal
 from enum import IntEnum
 from fractions import Fraction
 from functools import lru_cache
+from typing import TypeVar
 
 from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
@@ -159,6 +160,9 @@ _SHAPES: dict[str, tuple[Nfa, ...]] = {
 
 
 # ---- string fields -----------------------------------------------------------------------------------
+
+
+_S = TypeVar("_S", arns.AssumedRoleArn, arns.FederatedUserArn)
 
 
 class StrField:
@@ -669,38 +673,34 @@ class Domain:
                 return name
         return None
 
-    def known_sessions(self) -> Iterator[tuple[Term, Session, str, str]]:
-        """(guard, session, role name, session name) of known role sessions."""
+    def _declared_sessions(self, cls: type[_S]) -> Iterator[tuple[Session, _S]]:
+        """Every session the environments describe whose ARN parses as `cls`, once each."""
         seen: set[str] = set()
         for env in self.environments:
             for s in env.sessions:
-                if s.arn in seen:
-                    continue
-                seen.add(s.arn)
-                if isinstance(m := modelled_principal(s.arn), arns.AssumedRoleArn):
-                    acct, role, sess = m.account, m.role_name, m.session_name
-                    guard = smt.and_(
-                        self.kind_is(PKind.SESSION),
-                        self.f("acct").is_lit(acct),
-                        self.f("role").is_lit(role),
-                        self.f("sess").is_lit(sess),
-                    )
-                    yield guard, s, role, sess
+                if s.arn not in seen:
+                    seen.add(s.arn)
+                    if isinstance(m := modelled_principal(s.arn), cls):
+                        yield s, m
+
+    def known_sessions(self) -> Iterator[tuple[Term, Session, str, str]]:
+        """(guard, session, role name, session name) of known role sessions."""
+        for s, m in self._declared_sessions(arns.AssumedRoleArn):
+            guard = smt.and_(
+                self.kind_is(PKind.SESSION),
+                self.f("acct").is_lit(m.account),
+                self.f("role").is_lit(m.role_name),
+                self.f("sess").is_lit(m.session_name),
+            )
+            yield guard, s, m.role_name, m.session_name
 
     def known_federated(self) -> Iterator[tuple[Term, Session, str, str]]:
         """(guard, session, account, name) of federated users the environment describes."""
-        seen: set[str] = set()
-        for env in self.environments:
-            for s in env.sessions:
-                if s.arn in seen:
-                    continue
-                seen.add(s.arn)
-                if isinstance(m := modelled_principal(s.arn), arns.FederatedUserArn):
-                    acct, name = m.account, m.name
-                    guard = smt.and_(
-                        self.kind_is(PKind.FEDERATED), self.f("acct").is_lit(acct), self.f("fed").is_lit(name)
-                    )
-                    yield guard, s, acct, name
+        for s, m in self._declared_sessions(arns.FederatedUserArn):
+            guard = smt.and_(
+                self.kind_is(PKind.FEDERATED), self.f("acct").is_lit(m.account), self.f("fed").is_lit(m.name)
+            )
+            yield guard, s, m.account, m.name
 
     def known_callers(self) -> list[KnownCaller]:
         return self._known

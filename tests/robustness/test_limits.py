@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import hostile
 from reasoner import limits
 from reasoner.analyses import diff as diff_mod
 from reasoner.analyses import findings as findings_mod
@@ -30,31 +31,14 @@ from reasoner.face.cli import EXIT_UNKNOWN, main
 from reasoner.front.manifest import load_environment
 from reasoner.symbolic import strings
 
-KEY = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY = hostile.KEY
 
 
-def _policy(values: list[str], op: str = "StringLike", key: str = "kms:EncryptionContext:app") -> dict:
-    statements: list[dict] = [
-        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-         "Action": "kms:*", "Resource": "*"},
-    ]
-    for i, v in enumerate(values):
-        statements.append({"Sid": f"S{i}", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt",
-                           "Resource": "*", "Condition": {op: {key: v}}})
-    return {"Version": "2012-10-17", "Statement": statements}
+_policy = hostile.key_policy  # the hostile inputs of the benchmarks' `hostile` section, built the same way
 
 
 def _env_dir(tmp_path: Path, policy: dict) -> Path:
-    (tmp_path / "key.json").write_text(json.dumps(policy))
-    (tmp_path / "env.yaml").write_text(
-        f"keys:\n  - arn: {KEY}\n    policy: key.json\naccounts:\n  - id: \"111122223333\"\n"
-    )
-    (tmp_path / "p.access").write_text(
-        'environment "env.yaml"\n'
-        'assert "outsiders" within 2 seconds:\n'
-        "    no principal outside account 111122223333 can kms:Decrypt on all keys\n"
-    )
-    return tmp_path
+    return hostile.environment(tmp_path, policy)
 
 
 def cli(*argv: str | Path) -> tuple[int, str, str]:
