@@ -37,7 +37,7 @@ from reasoner.semantics import arns
 from reasoner.semantics.environment import Environment
 from reasoner.semantics.evaluate import evaluate as concrete_evaluate
 from reasoner.semantics.patterns import compile_action
-from reasoner.semantics.request import Reason, Request
+from reasoner.semantics.request import Evaluation, Reason, Request
 from reasoner.symbolic import smt
 from reasoner.symbolic.domain import PARTITION, modelled_principal
 from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
@@ -128,18 +128,21 @@ def _refine(compiled: CompiledEnvironment, prop: Property, lit: smt.Term, envs: 
     claimed = [model.truth(compiled.encoded.allows)]
     if len(envs) > 1:
         claimed.append(model.truth(compiled.encode_other(envs[1]).allows))
-    evaluation, note = confirm(envs[0], request, claimed[0], f"property {type(prop).__name__}")
+    confirm(envs[0], request, claimed[0], f"property {type(prop).__name__}")
     if len(envs) > 1:
         confirm(envs[1], request, claimed[1], "the old environment")
     if not concretely_violates(prop, envs, request):
         raise InternalError(f"counterexample `{request}` does not violate the property when replayed")
     small = minimise(request, lambda r: concretely_violates(prop, envs, r), d.f("upath").lits)
-    evaluation, note = replay(envs[0], small)
+    return _refuted(prop, small, *replay(envs[0], small), stats)
+def _refuted(prop: Property, request: Request, evaluation: Evaluation, note: Reason | None,
+             stats: dict[str, float]) -> CheckResult:
+    """REFUTED by `request`, with its confirmed evaluation; the reasons end with the confirmation's note."""
     reasons = tuple(evaluation.reasons) + ((note,) if note else ())
     return CheckResult(
         prop,
         Verdict.REFUTED,
-        counterexample=small,
+        counterexample=request,
         evaluation=evaluation,
         responsible=reasons,
         stats=stats,
@@ -170,16 +173,7 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
                 if compiled.incomplete:
                     return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
                 request = Request(_concrete_principal(prop.principal), action, arn, {})
-                evaluation, note = confirm(env, request, False, "a denied CanAccess request")
-                reasons = tuple(evaluation.reasons) + ((note,) if note else ())
-                return CheckResult(
-                    prop,
-                    Verdict.REFUTED,
-                    counterexample=request,
-                    evaluation=evaluation,
-                    responsible=reasons,
-                    stats=stats,
-                )
+                return _refuted(prop, request, *confirm(env, request, False, "a denied CanAccess request"), stats)
             assert found.request is not None
             evaluation, note = confirm(env, found.request, True, "a CanAccess witness")
             if note is not None and not concrete_evaluate(env, found.request).decision.allowed:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
 from reasoner.face.exit import INTERRUPTED, ExitStatus, exit_status
@@ -204,34 +204,30 @@ def _add_memory_limit(p: argparse.ArgumentParser) -> None:
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"`{text}` must not be negative")
-    return value
+    return _argument(text, int, "a whole number", (lambda v: v < 0, "must not be negative"))
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"`{text}` must be positive")
-    if value == float("inf"):
-        raise argparse.ArgumentTypeError(f"`{text}` must be finite")
-    return value
+    return _argument(text, float, "a number", (lambda v: not v > 0, "must be positive"),
+                     (lambda v: v == float("inf"), "must be finite"))
 
 
 def _positive_int(text: str) -> int:
+    return _argument(text, int, "a whole number", (lambda v: v < 1, "must be at least 1"))
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _argument(text: str, parse: Callable[[str], _N], what: str, *rules: tuple[Callable[[_N], bool], str]) -> _N:
+    """`text` read by `parse` (else "is not `what`"), then the first rule it breaks, if any, refuses it."""
     try:
-        value = int(text)
+        value = parse(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"`{text}` must be at least 1")
+        raise argparse.ArgumentTypeError(f"`{text}` is not {what}") from None
+    for breaks, problem in rules:
+        if breaks(value):
+            raise argparse.ArgumentTypeError(f"`{text}` {problem}")
     return value
 
 

@@ -84,6 +84,7 @@ from reasoner.semantics.environment import (
 from reasoner.source import Span
 
 _T = TypeVar("_T")
+_A = TypeVar("_A", arns.RoleArn, arns.UserArn)
 
 
 def _of_a_file(exc: InputError) -> bool:
@@ -579,25 +580,16 @@ class _Loader:
             raise self.fail(src_node, f"source `{source}` is not a declared principal", MANIFEST_REFERENCE)
         sm, sp = _principal(arn), _principal(source)
         if isinstance(sm, arns.AssumedRoleArn):
-            rm = sp if isinstance(sp, arns.RoleArn) else None
-            if src.kind is not PrincipalKind.ROLE or rm is None:
-                raise self.fail(
-                    src_node,
-                    f"the source of role session `{arn}` must be a role, not `{source}`",
-                    MANIFEST_ARN,
-                )
+            rm = self.session_source(src_node, src, sp, PrincipalKind.ROLE, arns.RoleArn,
+                                     message=f"the source of role session `{arn}` must be a role, not `{source}`")
             if sm.account != rm.account or sm.role_name != rm.name:
                 raise self.fail(
                     arn_node, f"role session `{arn}` is not a session of `{source}`", MANIFEST_ARN
                 )
         elif isinstance(sm, arns.FederatedUserArn):
-            um = sp if isinstance(sp, arns.UserArn) else None
-            if src.kind is not PrincipalKind.USER or um is None:
-                raise self.fail(
-                    src_node,
-                    f"the source of federated user `{arn}` must be an IAM user, not `{source}`",
-                    MANIFEST_ARN,
-                )
+            um = self.session_source(
+                src_node, src, sp, PrincipalKind.USER, arns.UserArn,
+                message=f"the source of federated user `{arn}` must be an IAM user, not `{source}`")
             if sm.account != um.account:
                 raise self.fail(
                     arn_node, f"federated user `{arn}` is not in the account of `{source}`", MANIFEST_ARN
@@ -618,6 +610,13 @@ class _Loader:
         )
         tags = self.string_map(m["tags"][1], "tags") if "tags" in m else {}
         return Session(arn, source, policies, tags, span=self.span(node))
+
+    def session_source(self, node: yaml.Node, src: Principal, parsed: arns.PrincipalArn | None,
+                       kind: PrincipalKind, arn_type: type[_A], *, message: str) -> _A:
+        """The parsed ARN of a session's source principal, which must be of `kind` with an `arn_type` ARN."""
+        if src.kind is not kind or not isinstance(parsed, arn_type):
+            raise self.fail(node, message, MANIFEST_ARN)
+        return parsed
 
     def key(self, node: yaml.Node) -> Key:
         fields = (

@@ -687,19 +687,18 @@ class _Builder:
 
     # -- <version_block> (the value itself is checked in validate.py: POL005) --
     def version_block(self, m: _JMember | None) -> Value | None:
-        if m is None:
-            return None
-        if not isinstance(m.value, _JString):
-            self.wrong_type(m.value, "`Version`", "a string")
-            return None
-        return self.value(m.value)
+        return self.string_member(m, "Version")
 
     # -- <id_block> --
     def id_block(self, m: _JMember | None) -> Value | None:
+        return self.string_member(m, "Id")
+
+    def string_member(self, m: _JMember | None, element: str) -> Value | None:
+        """The string value of element `element`; None (after a type error) when it is not a string."""
         if m is None:
             return None
         if not isinstance(m.value, _JString):
-            self.wrong_type(m.value, "`Id`", "a string")
+            self.wrong_type(m.value, f"`{element}`", "a string")
             return None
         return self.value(m.value)
 
@@ -829,33 +828,30 @@ class _Builder:
 
     # -- <action_block> --
     def action_block(self, pos_m: _JMember | None, neg_m: _JMember | None) -> ActionBlock | None:
-        if pos_m is not None and neg_m is not None:
-            later = max(pos_m, neg_m, key=lambda x: x.key_pos)
-            self.error(ACTION_AND_NOT_ACTION, later.key_pos,
-                       "a statement cannot have both `Action` and `NotAction`")
-        m = pos_m or neg_m
-        if m is None:
-            return None
-        values = self.string_list(m.value, f"`{m.key}`")
-        if values is None:
-            self.broken("Action")
-            return None
-        return ActionBlock(m is not pos_m, values, self.span(m.pos))
+        found = self.pattern_list(pos_m, neg_m, "Action", ACTION_AND_NOT_ACTION)
+        return None if found is None else ActionBlock(*found)
 
     # -- <resource_block> --
     def resource_block(self, pos_m: _JMember | None, neg_m: _JMember | None) -> ResourceBlock | None:
+        found = self.pattern_list(pos_m, neg_m, "Resource", RESOURCE_AND_NOT_RESOURCE)
+        return None if found is None else ResourceBlock(*found)
+
+    def pattern_list(self, pos_m: _JMember | None, neg_m: _JMember | None, element: str,
+                     both_code: str) -> tuple[bool, tuple[Value, ...], Span] | None:
+        """`element` or `Not<element>` (both: `both_code`, the later one wins) as (negated, values, span);
+        None when neither is there or the value is not a string list."""
         if pos_m is not None and neg_m is not None:
             later = max(pos_m, neg_m, key=lambda x: x.key_pos)
-            self.error(RESOURCE_AND_NOT_RESOURCE, later.key_pos,
-                       "a statement cannot have both `Resource` and `NotResource`")
+            self.error(both_code, later.key_pos,
+                       f"a statement cannot have both `{element}` and `Not{element}`")
         m = pos_m or neg_m
         if m is None:
             return None
         values = self.string_list(m.value, f"`{m.key}`")
         if values is None:
-            self.broken("Resource")
+            self.broken(element)
             return None
-        return ResourceBlock(m is not pos_m, values, self.span(m.pos))
+        return m is not pos_m, values, self.span(m.pos)
 
     # -- <condition_block> = "Condition" : { <condition_map> } --
     def condition_block(self, m: _JMember | None) -> ConditionBlock | None:

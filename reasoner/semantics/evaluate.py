@@ -43,8 +43,8 @@ Not mirrored, by design (`NOT_MIRRORED`):
   through its per-action index (the encoder tests the action inside `_encode_statement`).
 - `_scps`, `_rcps`, `_grants`: `evaluate_scps`, `evaluate_rcps`, `evaluate_grants` with explicit options or
   identity decision (the encoder reads `Encoder.opts`; `encode_grants` takes the identity decision).
-- `_scp_levels`, `_rcp_policies`: caches of the policies along an account's path (the encoder loops over the
-  declared accounts).
+- `_scp_levels`, `_rcp_policies`, `_along_path`: caches of the policies along an account's path (the encoder
+  loops over the declared accounts).
 - `_request_encryption_context`: the request's concrete kms:EncryptionContext pairs (the encoder reads each
   pair with `Encoder._value_is`).
 - `_resolve_target`: canonical action, alias-to-key resolution and the input checks of one request (the
@@ -62,6 +62,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
+from typing import TypeVar
 
 from reasoner.errors import InputError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import (
@@ -121,7 +122,7 @@ from reasoner.source import Span
 #: The functions of this module with no `Encoder` counterpart (why: the module docstring).
 NOT_MIRRORED: tuple[str, ...] = (
     "_index", "_base_context", "_resolved_values", "_match_compiled_principal", "_applies", "_scps", "_rcps",
-    "_grants", "_scp_levels", "_rcp_policies", "_request_encryption_context", "_resolve_target",
+    "_grants", "_scp_levels", "_rcp_policies", "_along_path", "_request_encryption_context", "_resolve_target",
     "_decide_without_key", "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap",
     "_why_not_same_account",
 )
@@ -879,20 +880,31 @@ _EXEMPT = GateResult(True, applies=False)
 _PASSED = GateResult(True)
 
 
+_T = TypeVar("_T")
+
+
 def _scp_levels(environment: Environment,
                 account_id: str) -> tuple[tuple[str, tuple[PolicyDocument, ...]], ...] | None:
     """The SCP levels (target, attached SCPs) along an account's path; None when SCPs do not apply (account
     or organization unknown, management account). Targets without an entry (FullAWSAccess) are left out."""
     idx = _index(environment)
-    if account_id in idx.scp_levels:
-        return idx.scp_levels[account_id]
+    return _along_path(idx, idx.scp_levels, account_id, lambda org, account: tuple(
+        (t, org.scps[t]) for t in path_targets(org, account) if t in org.scps))
+
+
+def _along_path(idx: _Index, cache: dict[str, _T | None], account_id: str,
+                collect: Callable[[Organization, Account], _T]) -> _T | None:
+    """`collect` on the organization and account of a member account, cached in `cache`; None when the
+    account or its organization is unknown or it is the management account."""
+    if account_id in cache:
+        return cache[account_id]
     account = idx.accounts.get(account_id)
     org = idx.organizations.get(account.organization) if account and account.organization else None
-    levels = None
+    found = None
     if account is not None and org is not None and org.management_account != account.id:
-        levels = tuple((t, org.scps[t]) for t in path_targets(org, account) if t in org.scps)
-    idx.scp_levels[account_id] = levels
-    return levels
+        found = collect(org, account)
+    cache[account_id] = found
+    return found
 
 
 def evaluate_rcps(environment: Environment, key: Key | None, caller: Caller, request: Request,
@@ -921,15 +933,8 @@ def _rcp_policies(environment: Environment, account_id: str) -> tuple[PolicyDocu
     """The RCPs attached along the path of a key owner's account; None when RCPs do not apply (account or
     organization unknown, management account)."""
     idx = _index(environment)
-    if account_id in idx.rcp_policies:
-        return idx.rcp_policies[account_id]
-    owner = idx.accounts.get(account_id)
-    org = idx.organizations.get(owner.organization) if owner and owner.organization else None
-    policies = None
-    if owner is not None and org is not None and org.management_account != owner.id:
-        policies = tuple(p for t in path_targets(org, owner) for p in org.rcps.get(t, ()))
-    idx.rcp_policies[account_id] = policies
-    return policies
+    return _along_path(idx, idx.rcp_policies, account_id, lambda org, owner: tuple(
+        p for t in path_targets(org, owner) for p in org.rcps.get(t, ())))
 
 
 def _grantee_matches(grantee: str, caller: Caller) -> bool:

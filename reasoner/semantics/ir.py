@@ -303,6 +303,8 @@ def resource_hits(patterns: tuple[ResourcePattern, ...], resource: str, policy: 
 
 
 _IGNORE_CASE = (ConditionOperator.STRING_EQUALS_IGNORE_CASE, ConditionOperator.STRING_NOT_EQUALS_IGNORE_CASE)
+#: The ordered operator families and how each reads a request value (numbers, dates as epoch seconds).
+_ORDERED_FAMILIES: dict[str, Callable[[str], Decimal | None]] = {"numeric": parse_number, "date": parse_instant}
 
 
 def compare(cc: CompiledCondition, x: str, typed: object) -> bool | None:
@@ -322,14 +324,9 @@ def compare(cc: CompiledCondition, x: str, typed: object) -> bool | None:
     if fam == "arn":
         assert isinstance(typed, ArnPattern)
         return typed.matches(x)
-    if fam == "numeric":
-        xv = parse_number(x)
-        if xv is None or typed is None:
-            return None
-        assert isinstance(typed, Decimal)
-        return _ordered(op, xv, typed)
-    if fam == "date":
-        xv = parse_instant(x)
+    ordered = _ORDERED_FAMILIES.get(fam)
+    if ordered is not None:
+        xv = ordered(x)
         if xv is None or typed is None:
             return None
         assert isinstance(typed, Decimal)

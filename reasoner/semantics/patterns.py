@@ -237,8 +237,27 @@ def _resolve_tokens(tokens: tuple[Token, ...], lookup: Lookup) -> tuple[Token, .
 # ---- globs -------------------------------------------------------------------------------------------
 
 
+class _Compiled:
+    """The compiled matcher that `Glob` and `ResourcePattern` keep in their `_regex`, `_atoms` and
+    `_star_count` fields (None / empty while the pattern has policy variables)."""
+
+    _regex: re.Pattern[str] | None
+    _atoms: tuple[_Atom, ...]
+    _star_count: int
+
+    def _compile(self, regex: str, flags: int, atoms: tuple[_Atom, ...]) -> None:
+        object.__setattr__(self, "_regex", re.compile(regex, flags))
+        object.__setattr__(self, "_atoms", atoms)
+        object.__setattr__(self, "_star_count", _stars(atoms))
+
+    def _compiled_match(self, s: str, what: str) -> bool:
+        if self._regex is None:
+            raise ValueError(f"{what} with policy variables must be resolved before matching")
+        return _fullmatch(self._regex, self._star_count, self._atoms, s)
+
+
 @dataclass(frozen=True)
-class Glob:
+class Glob(_Compiled):
     """A glob over whole strings: `*` any sequence, `?` one character, the rest literal."""
 
     tokens: tuple[Token, ...]
@@ -250,9 +269,7 @@ class Glob:
     def __post_init__(self) -> None:
         if not self.has_variables:
             flags = re.DOTALL | (re.IGNORECASE if self.ignore_case else 0)
-            object.__setattr__(self, "_regex", re.compile(_token_regex(self.tokens), flags))
-            object.__setattr__(self, "_atoms", _glob_atoms(self.tokens, self.ignore_case))
-            object.__setattr__(self, "_star_count", _stars(self._atoms))
+            self._compile(_token_regex(self.tokens), flags, _glob_atoms(self.tokens, self.ignore_case))
 
     @property
     def has_variables(self) -> bool:
@@ -274,9 +291,7 @@ class Glob:
         return len(self.tokens) == 1 and isinstance(self.tokens[0], Star)
 
     def matches(self, s: str) -> bool:
-        if self._regex is None:
-            raise ValueError("a glob with policy variables must be resolved before matching")
-        return _fullmatch(self._regex, self._star_count, self._atoms, s)
+        return self._compiled_match(s, "a glob")
 
     def resolve(self, lookup: Lookup) -> Glob | None:
         """Substitute variables (defaults when absent); None when a variable has no value and no default."""
@@ -357,7 +372,7 @@ split_arn = arns.split
 
 
 @dataclass(frozen=True)
-class ResourcePattern:
+class ResourcePattern(_Compiled):
     """A Resource / NotResource entry (semantics §2.2). `segments` are the six ARN segments as globs (after
     padding a short wildcard pattern with `*`); `everything` for a pattern of stars only. Partition,
     service, region and account compare case-insensitively, the resource part case-sensitively; `*` crosses
@@ -374,9 +389,7 @@ class ResourcePattern:
     def __post_init__(self) -> None:
         if self.everything or self.never or self.has_variables:
             return
-        object.__setattr__(self, "_regex", re.compile(_resource_regex(self.segments), re.DOTALL))
-        object.__setattr__(self, "_atoms", _resource_atoms(self.segments))
-        object.__setattr__(self, "_star_count", _stars(self._atoms))
+        self._compile(_resource_regex(self.segments), re.DOTALL, _resource_atoms(self.segments))
 
     @property
     def has_variables(self) -> bool:
@@ -389,20 +402,24 @@ class ResourcePattern:
             return False
         if resource == "*":  # keyless action: only a pattern that matches the literal `*`
             return compile_glob(self.text).matches("*")
-        if self._regex is None:
-            raise ValueError("a resource pattern with policy variables must be resolved before matching")
-        return _fullmatch(self._regex, self._star_count, self._atoms, resource)
+        return self._compiled_match(resource, "a resource pattern")
 
     def resolve(self, lookup: Lookup) -> ResourcePattern | None:
         if not self.has_variables:
             return self
-        segs: list[Glob] = []
-        for g in self.segments:
-            r = g.resolve(lookup)
-            if r is None:
-                return None
-            segs.append(r)
-        return ResourcePattern(self.text, tuple(segs))
+        segs = _resolve_segments(self.segments, lookup)
+        return None if segs is None else ResourcePattern(self.text, segs)
+
+
+def _resolve_segments(segments: tuple[Glob, ...], lookup: Lookup) -> tuple[Glob, ...] | None:
+    """Each segment resolved (`Glob.resolve`); None when one of them cannot be."""
+    segs: list[Glob] = []
+    for g in segments:
+        r = g.resolve(lookup)
+        if r is None:
+            return None
+        segs.append(r)
+    return tuple(segs)
 
 
 def _resource_regex(segments: tuple[Glob, ...]) -> str:
@@ -486,13 +503,8 @@ class ArnPattern:
     def resolve(self, lookup: Lookup) -> ArnPattern | None:
         if self.segments is None or not self.has_variables:
             return self
-        segs: list[Glob] = []
-        for g in self.segments:
-            r = g.resolve(lookup)
-            if r is None:
-                return None
-            segs.append(r)
-        return ArnPattern(self.text, tuple(segs))
+        segs = _resolve_segments(self.segments, lookup)
+        return None if segs is None else ArnPattern(self.text, segs)
 
 
 @lru_cache(maxsize=65536)

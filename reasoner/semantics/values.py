@@ -17,12 +17,15 @@ import base64
 import binascii
 import ipaddress
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import TypeVar
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_IP = TypeVar("_IP", IPNetwork, IPAddress)
 
 _NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?")
 _EPOCH = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -109,23 +112,22 @@ def parse_bool(text: str) -> bool | None:
 @lru_cache(maxsize=4096)
 def parse_ip_network(text: str) -> IPNetwork | None:
     """A CIDR block (IPv4 or IPv6; host bits allowed); a bare address is a /32 or /128."""
-    text = text.strip()
-    if len(text) > MAX_IP_TEXT:
-        return None
-    try:
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
+    return _parse_ip(text, lambda t: ipaddress.ip_network(t, strict=False))
 
 
 @lru_cache(maxsize=4096)
 def parse_ip_address(text: str) -> IPAddress | None:
     """A single IPv4 or IPv6 address."""
+    return _parse_ip(text, ipaddress.ip_address)
+
+
+def _parse_ip(text: str, parse: Callable[[str], _IP]) -> _IP | None:
+    """`parse` of the stripped text; None when it is longer than `MAX_IP_TEXT` or does not parse."""
     text = text.strip()
     if len(text) > MAX_IP_TEXT:
         return None
     try:
-        return ipaddress.ip_address(text)
+        return parse(text)
     except ValueError:
         return None
 

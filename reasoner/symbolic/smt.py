@@ -96,39 +96,30 @@ def not_(t: Term) -> Term:
 
 
 def and_(*terms: Term | Iterable[Term]) -> Term:
-    flat = _flatten(terms)
-    out: list[Term] = []
-    seen: set[Term] = set()
-    for t in flat:
-        if t == FALSE:
-            return FALSE
-        if t == TRUE or t in seen:
-            continue
-        seen.add(t)
-        out.append(t)
-    if not out:
-        return TRUE
-    if len(out) == 1:
-        return out[0]
-    return "(and " + " ".join(out) + ")"
+    return _junction("and", FALSE, TRUE, terms)
 
 
 def or_(*terms: Term | Iterable[Term]) -> Term:
-    flat = _flatten(terms)
+    return _junction("or", TRUE, FALSE, terms)
+
+
+def _junction(op: str, absorbing: Term, unit: Term, terms: tuple[Term | Iterable[Term], ...]) -> Term:
+    """`(op ...)` of the distinct terms other than `unit`, in order; `absorbing` if any term is it, `unit`
+    if none is left, the term itself if one is."""
     out: list[Term] = []
     seen: set[Term] = set()
-    for t in flat:
-        if t == TRUE:
-            return TRUE
-        if t == FALSE or t in seen:
+    for t in _flatten(terms):
+        if t == absorbing:
+            return absorbing
+        if t == unit or t in seen:
             continue
         seen.add(t)
         out.append(t)
     if not out:
-        return FALSE
+        return unit
     if len(out) == 1:
         return out[0]
-    return "(or " + " ".join(out) + ")"
+    return f"({op} " + " ".join(out) + ")"
 
 
 def _flatten(terms: tuple[Term | Iterable[Term], ...]) -> list[Term]:

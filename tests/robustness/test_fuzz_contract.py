@@ -39,6 +39,7 @@ within 60 s on a 2-core machine in the `ci` profile; `nightly` multiplies them b
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -208,8 +209,7 @@ def _rel(pattern: str) -> list[str]:
     return sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob(pattern))
 
 
-POLICY_SEEDS = _rel("seed/*.json") + _rel("seed/**/*.json") + _rel("org/**/*.json")
-POLICY_SEEDS = sorted(set(POLICY_SEEDS))
+POLICY_SEEDS = sorted(set(_rel("seed/**/*.json") + _rel("org/**/*.json")))
 MANIFEST_SEEDS = _rel("*/environment.yaml") + _rel("org/proposed/environment.yaml")
 PROPERTY_SEEDS = ["seed.access", *_rel("org/checks/*.access"), *_rel("org/failing/*.access")]
 
@@ -236,6 +236,7 @@ HOSTILE_REQUEST = [("--principal", "*"), ("--principal", "arn:aws:iam::444455556
                    ("--principal", "arn:aws:iam::999999999999:user/${aws:username}"),
                    ("--action", "kms:*"), ("--action", "KMS:decrypt"), ("--resource", "*"),
                    ("--resource", "alias/seed-shared"), ("--context", "aws:SourceIp=not-an-ip")]
+
 
 def test_seeds_are_found() -> None:
     assert len(POLICY_SEEDS) >= 10 and len(MANIFEST_SEEDS) == 3 and len(PROPERTY_SEEDS) == 6
@@ -572,13 +573,14 @@ EXTRA_LINES = ['include "../../../../etc/passwd"\n', 'environment "../x.yaml"\n'
 
 
 @st.composite
-def property_mutants(draw: st.DrawFn, seed: str) -> bytes:
-    """1 to 4 edits of a property file: swap, drop, duplicate or replace tokens (unknown names, keywords in the
-    wrong place), drop, duplicate or add lines; sometimes followed by byte-level edits."""
+def property_mutants(draw: st.DrawFn, seed: str, *, gentle: bool = False) -> bytes:
+    """1 to 3 edits of a property file: swap, drop, duplicate or replace tokens (unknown names, keywords in the
+    wrong place, names of the same kind), drop, duplicate or add lines; sometimes followed by byte-level edits.
+    `gentle`: only names of the same kind, so that the text mostly still parses."""
     text = seed
     for _ in range(draw(st.sampled_from([1, 1, 2, 3]))):
-        op = draw(st.sampled_from(["similar"] * 5 + ["swap", "replace", "delete", "duplicate", "drop_line",
-                                                      "dup_line", "add_line"]))
+        op = "similar" if gentle else draw(st.sampled_from(
+            ["similar"] * 5 + ["swap", "replace", "delete", "duplicate", "drop_line", "dup_line", "add_line"]))
         if op in ("drop_line", "dup_line", "add_line"):
             lines = text.splitlines(keepends=True) or [""]
             i = draw(st.integers(0, len(lines) - 1))
@@ -611,7 +613,7 @@ def property_mutants(draw: st.DrawFn, seed: str) -> bytes:
         else:
             text = text[:a] + text[a:b] + " " + text[a:b] + text[b:]
     data = text.encode("utf-8")
-    if draw(st.integers(0, 3)) == 0:
+    if not gentle and draw(st.integers(0, 3)) == 0:
         data = draw(byte_mutants(data))
     return data
 
@@ -640,7 +642,7 @@ def any_json_mutant(seed: bytes) -> st.SearchStrategy[bytes]:
 
 # ---- policies: `validate`, `parse_policy` ----------------------------------------------------------------
 
-@settings(max_examples=examples(150))
+@settings(max_examples=examples(400))
 @given(policy_mutants(POLICY_SEEDS), st.sampled_from(["text", "json"]),
        st.sampled_from([[], ["--kind", "key"], ["--kind", "identity"], ["--kind", "scp"],
                         ["--key-account", "111122223333"]]))
@@ -648,7 +650,8 @@ def test_validate_policy_mutants(ws: Path, mutant: tuple[str, bytes], fmt: str, 
     rel, data = mutant
     path = write(ws / Path(rel).parent / "mutant.json", data)
     run("validate", path, *extra, fmt=fmt)
-    api("parse_policy", lambda: parse_policy(data.decode("utf-8", "replace"), file=str(path)))
+    # undecodable bytes become lone surrogates: any `str` is valid input to the API
+    api("parse_policy", lambda: parse_policy(data.decode("utf-8", "surrogateescape"), file=str(path)))
     api("load_policy", lambda: load_policy(path))
 
 
@@ -689,7 +692,7 @@ def _analyses(ws: Path, subject: Path, seed: Path, opts: dict[str, Any], *, key_
     run("diff", seed, subject, "--timeout", "5", *arn, *root, fmt=fmt)
 
 
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(120))
 @given(st.sampled_from(KEY_SEEDS).flatmap(lambda s: st.tuples(st.just(s), any_json_mutant(seed_bytes(s[0])))),
        analysis_options(), st.booleans())
 def test_key_policy_mutants(ws: Path, mutant: tuple[tuple[str, str, str, str], bytes], opts: dict[str, Any],
@@ -719,7 +722,7 @@ def test_policy_refs_are_found() -> None:
     assert len(POLICY_REFS) >= 15 and all((EXAMPLES / p).is_file() for p, _, _ in POLICY_REFS)
 
 
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(100))
 @given(st.sampled_from(POLICY_REFS).flatmap(
     lambda r: st.tuples(st.just(r), any_json_mutant(seed_bytes(r[0])),
                         requests(KEY_ARN if r[1].startswith("seed") else ORG_KEY_ARN))), analysis_options())
@@ -741,7 +744,7 @@ def test_policy_in_manifest_mutants(ws: Path, mutant: tuple[tuple[str, str, str]
         api("reasoner.check", lambda: reasoner.check(env, claim, timeout=5))
 
 
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(100))
 @given(st.sampled_from(MANIFEST_SEEDS).flatmap(
     lambda rel: st.tuples(st.just(rel), yaml_mutants(seed_text(rel)),
                           requests(KEY_ARN if rel.startswith("seed") else ORG_KEY_ARN))), analysis_options())
@@ -758,9 +761,9 @@ def test_manifest_mutants(ws: Path, mutant: tuple[str, bytes, list[str]], opts: 
 
 # ---- property files: `check`, `compile_file` -------------------------------------------------------------
 
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(200))
 @given(st.sampled_from(PROPERTY_SEEDS).flatmap(
-    lambda rel: st.tuples(st.just(rel), property_mutants(seed_text(rel)))),
+    lambda rel: st.tuples(st.just(rel), st.booleans().flatmap(lambda g: property_mutants(seed_text(rel), gentle=g)))),
        st.sampled_from(["text", "text", "json", "sarif", "junit", "github"]))
 def test_property_file_mutants(ws: Path, mutant: tuple[str, bytes], fmt: str) -> None:
     rel, data = mutant
@@ -809,11 +812,11 @@ def test_claim_seeds_are_claims(environments: dict[str, Any]) -> None:
 @st.composite
 def claim_mutants(draw: st.DrawFn) -> tuple[str, str]:
     rel, claim = draw(st.sampled_from(CLAIM_SEEDS))
-    data = draw(property_mutants(claim))
+    data = draw(property_mutants(claim, gentle=draw(st.integers(0, 2)) > 0))  # mostly names of the same kind
     return rel, data.decode("utf-8", "replace")
 
 
-@settings(max_examples=examples(80))
+@settings(max_examples=examples(200))
 @given(claim_mutants())
 def test_claim_mutants(environments: dict[str, Any], mutant: tuple[str, str]) -> None:
     rel, claim = mutant
@@ -843,7 +846,7 @@ def corpus_seeds(corpus_dir: Path) -> list[str]:
     return seeds
 
 
-@settings(max_examples=examples(40))
+@settings(max_examples=examples(100))
 @given(st.data())
 def test_corpus_policy_mutants(ws: Path, corpus_seeds: list[str], data: st.DataObject) -> None:
     seed = data.draw(st.sampled_from(corpus_seeds), label="seed")
@@ -851,7 +854,7 @@ def test_corpus_policy_mutants(ws: Path, corpus_seeds: list[str], data: st.DataO
     path = write(ws / "corpus-mutant.json", mutant)
     run("validate", path, "--kind", "key")
     run("findings", path, "--timeout", "5")
-    api("parse_policy", lambda: parse_policy(mutant.decode("utf-8", "replace"), file=str(path)))
+    api("parse_policy", lambda: parse_policy(mutant.decode("utf-8", "surrogateescape"), file=str(path)))
 
 
 # ---- command lines: mutated options and values ----------------------------------------------------------
@@ -873,7 +876,8 @@ ARGV_SEEDS: list[list[str]] = [
     ["lint", "@/org/environment.yaml", "--separation-of-duties", "--timeout", "5"],
     ["hygiene", "@/seed/key-policy.json", "--timeout", "5", "--format", "text"],
 ]
-HOSTILE_ARGS = ["", "-", "--", "-h", "--help", "--version", "5x", "-1", "0", "nan", "inf", "-inf", "1e999", "1e-320",
+#: (no empty argument: `validate ""` is a known violation, `test_empty_path_argument_is_located`)
+HOSTILE_ARGS = ["-", "--", "-h", "--help", "--version", "5x", "-1", "0", "nan", "inf", "-inf", "1e999", "1e-320",
                 "0x10", "\uff15", "\x00", "\ud800", "=", "a=b", "=b", "--timeout", "--total-timeout", "--rlimit",
                 "99999999999999999999999", "--format", "xml", "json", "--kind", "key", "scp", "--root", "/", "..",
                 "/nonexistent", "--zone-of-trust", "bogus", "o-", "--key-arn", "arn:aws:kms:us-west-2:1:key/x",
@@ -919,8 +923,6 @@ def argv_mutants(draw: st.DrawFn) -> list[str]:
 
 def cli_all_streams(argv: list[str]) -> tuple[int, str, str]:
     """`main(argv, out, err)`, with what argparse writes to `sys.stdout` / `sys.stderr` added to out / err."""
-    import contextlib
-
     out, err, sys_out, sys_err = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(sys_out), contextlib.redirect_stderr(sys_err):
         status = main(argv, out, err)
@@ -937,13 +939,14 @@ def clean_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@settings(max_examples=examples(150))
+@settings(max_examples=examples(300))
 @given(argv_mutants())
 def test_command_line_mutants(clean_ws: Path, argv: list[str]) -> None:
     argv = [a.replace("@/", f"{clean_ws}/", 1) if a.startswith("@/") else a for a in argv]
     if any(_unsafe(a) for a in argv):
         return
-    status, out, err = cli_all_streams(argv)
+    with contextlib.chdir(clean_ws):  # relative paths (`..`, `-`) stay in the copy
+        status, out, err = cli_all_streams(argv)
     context = f"argv={argv}\nstatus={status}\n--- stdout\n{out[:3000]}\n--- stderr\n{err[:3000]}"
     for text in (out, err):
         assert "Traceback" not in text and "INTERNAL" not in text, context
@@ -972,12 +975,26 @@ def _validate_reports_unreadable(out: str) -> bool:
 
 
 def test_usage_error_goes_to_the_stream_given_to_main() -> None:
-    """Found by `test_command_line_mutants`: `main(["decide", "env.yaml"], out, err)` returns 2 with `out` and
-    `err` empty; the usage error went to the process's own stderr."""
-    import contextlib
-
+    """Found by `test_command_line_mutants`: `main(["decide", "env.yaml"], out, err)` returned 2 with `out` and
+    `err` empty, the usage error going to the process's own stderr (fixed by routing argparse's messages to the
+    streams `main` was given)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(io.StringIO()):
         status = main(["decide", "env.yaml"], out, err)
     assert status == EXIT_INPUT
     assert any(USAGE_ERROR.match(line) for line in err.getvalue().splitlines()), err.getvalue()
+
+
+@pytest.mark.xfail(strict=True, reason="an empty file argument is reported at `:1:1:` (an empty file name), not "
+                                       "in the located form `file:line:col: error: CODE message`")
+def test_empty_path_argument_is_located(tmp_path: Path) -> None:
+    """Found by `test_command_line_mutants` (nightly profile): `reasoner validate ""` prints
+    `:1:1: error: INPUT001 cannot read ``: no such file or directory` and exits 2. (`decide ""` and the
+    analyses read `""` as `.`, a directory: ENV004 at `.:1:1`; `check ""` checks every property file under
+    the current directory.)"""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(tmp_path):
+        status = main(["validate", ""], out, err)
+    assert status == EXIT_INPUT and err.getvalue() == ""
+    lines = error_candidates(out.getvalue())
+    assert lines and all(ERROR_LINE.match(line) for line in lines), out.getvalue()
