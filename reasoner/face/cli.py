@@ -78,6 +78,13 @@ def _add_root(p: argparse.ArgumentParser) -> None:
                         "/sys, /dev or .git, and non-regular files are refused (INPUT006)")
 
 
+def _path(text: str) -> str:
+    """A file or directory argument: an empty one names nothing (argparse usage error, exit 2)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no file")
+    return text
+
+
 def _directory(text: str) -> str:
     try:
         ok = Path(text).is_dir()
@@ -94,7 +101,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("validate", help="parse and validate policy documents",
                        epilog="exit status: 0 clean (warnings allowed), 1 errors found, 2 input unreadable",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", type=_path, metavar="FILE")
     p.add_argument("--kind", default=None,
                    choices=["key", "identity", "scp", "rcp", "boundary", "session", "resource"],
                    help="policy kind (default: guessed from the document)")
@@ -160,7 +167,7 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
                        description="Check every assertion of the property files named (or found under the\n"
                                    "directories named) and report a verdict for each.",
                        epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="+", metavar="PATH",
+    p.add_argument("paths", nargs="+", type=_path, metavar="PATH",
                    help="property file, or directory searched for *.access files")
     p.add_argument("--format", choices=["text", "json", "sarif", "junit", "github"], default="text",
                    help="report format on stdout (default: text)")
@@ -467,7 +474,7 @@ def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
                        description="Evaluate one request (principal, action, resource, context) with the "
                                    "reference semantics and print the decision and the statements behind it.",
                        epilog=DECIDE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("environment", metavar="ENV", help="environment manifest (YAML)")
+    p.add_argument("environment", type=_path, metavar="ENV", help="environment manifest (YAML)")
     p.add_argument("--principal", required=True, metavar="ARN",
                    help="caller: root, user, assumed-role session or federated-user ARN, "
                         "or a service principal")
@@ -560,7 +567,7 @@ def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
                                    "(principal, actions, conditions, public or not) with a concrete request; "
                                    "the set is proved complete by the solver.",
                        epilog=FINDINGS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("environment", metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
+    p.add_argument("environment", type=_path, metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
     p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
                    help="12-digit account ids and organization ids (o-...) whose principals are trusted "
                         "(default: each key's own account)")
@@ -600,8 +607,8 @@ def _add_diff(sub: argparse._SubParsersAction[_Parser]) -> None:
                        description="Prove two environments (or key policies) equivalent, or list the classes "
                                    "of access NEW adds and removes, each with a concrete request.",
                        epilog=DIFF_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
+    p.add_argument("old", type=_path, metavar="OLD")
+    p.add_argument("new", type=_path, metavar="NEW")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for key policy files")
     _add_analysis_options(p, _cmd_diff)
 
@@ -638,7 +645,7 @@ def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
                        description="Lockout, dead and redundant statements, and optionally separation of "
                                    "duties, for every key.",
                        epilog=LINT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("environment", metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
+    p.add_argument("environment", type=_path, metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
     p.add_argument("--separation-of-duties", action="store_true",
                    help="also check that key administrators cannot use the key for cryptography")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")

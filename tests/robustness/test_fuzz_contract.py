@@ -876,8 +876,7 @@ ARGV_SEEDS: list[list[str]] = [
     ["lint", "@/org/environment.yaml", "--separation-of-duties", "--timeout", "5"],
     ["hygiene", "@/seed/key-policy.json", "--timeout", "5", "--format", "text"],
 ]
-#: (no empty argument: `validate ""` is a known violation, `test_empty_path_argument_is_located`)
-HOSTILE_ARGS = ["-", "--", "-h", "--help", "--version", "5x", "-1", "0", "nan", "inf", "-inf", "1e999", "1e-320",
+HOSTILE_ARGS = ["", "-", "--", "-h", "--help", "--version", "5x", "-1", "0", "nan", "inf", "-inf", "1e999", "1e-320",
                 "0x10", "\uff15", "\x00", "\ud800", "=", "a=b", "=b", "--timeout", "--total-timeout", "--rlimit",
                 "99999999999999999999999", "--format", "xml", "json", "--kind", "key", "scp", "--root", "/", "..",
                 "/nonexistent", "--zone-of-trust", "bogus", "o-", "--key-arn", "arn:aws:kms:us-west-2:1:key/x",
@@ -985,16 +984,16 @@ def test_usage_error_goes_to_the_stream_given_to_main() -> None:
     assert any(USAGE_ERROR.match(line) for line in err.getvalue().splitlines()), err.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="an empty file argument is reported at `:1:1:` (an empty file name), not "
-                                       "in the located form `file:line:col: error: CODE message`")
-def test_empty_path_argument_is_located(tmp_path: Path) -> None:
-    """Found by `test_command_line_mutants` (nightly profile): `reasoner validate ""` prints
-    `:1:1: error: INPUT001 cannot read ``: no such file or directory` and exits 2. (`decide ""` and the
-    analyses read `""` as `.`, a directory: ENV004 at `.:1:1`; `check ""` checks every property file under
-    the current directory.)"""
+@pytest.mark.parametrize("argv", [["validate", ""], ["check", ""], ["findings", " "], ["lint", ""],
+                                  ["diff", "", "x"], ["decide", "", "--principal", "p", "--action", "a",
+                                                      "--resource", "r"]])
+def test_empty_path_argument_is_a_usage_error(tmp_path: Path, argv: list[str]) -> None:
+    """Found by `test_command_line_mutants` (nightly profile): `reasoner validate ""` printed
+    `:1:1: error: INPUT001 cannot read ``` (an empty file name) and `check ""` checked the current directory.
+    An empty path names no file: a usage error (exit 2) naming the argument, for every command."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.chdir(tmp_path):
-        status = main(["validate", ""], out, err)
-    assert status == EXIT_INPUT and err.getvalue() == ""
-    lines = error_candidates(out.getvalue())
-    assert lines and all(ERROR_LINE.match(line) for line in lines), out.getvalue()
+        status = main(argv, out, err)
+    assert status == EXIT_INPUT and out.getvalue() == ""
+    assert any(USAGE_ERROR.match(line) and "empty path" in line for line in err.getvalue().splitlines()), \
+        err.getvalue()
