@@ -367,7 +367,8 @@ def statements(draw: st.DrawFn, kind: PolicyKind = PolicyKind.KEY_POLICY) -> dic
         items.append(("Principal", "*"))
     elif kind.is_resource_based:
         principal = draw(principal_blocks())
-        negated = effect == "Deny" and draw(st.integers(0, 4)) == 0 and principal != "*"
+        negated = (effect == "Deny" and kind is not PolicyKind.TRUST and draw(st.integers(0, 4)) == 0
+                   and principal != "*")
         items.append(("NotPrincipal" if negated else "Principal", principal))
     kms_only = kind is PolicyKind.KEY_POLICY
     actions = _one_or_list(action_patterns(kms_only=kms_only))

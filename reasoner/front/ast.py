@@ -25,11 +25,14 @@ class PolicyKind(Enum):
     RCP = "rcp"
     PERMISSIONS_BOUNDARY = "boundary"
     SESSION = "session"
-    RESOURCE = "resource"  # another resource-based policy (S3, SQS, ...): parsed and validated only
+    RESOURCE = "resource"  # another resource-based policy (S3 bucket, SQS queue, SNS topic, ...)
+    TRUST = "trust"  # an IAM role's trust policy (who may assume the role)
+    ENDPOINT = "endpoint"  # a VPC endpoint policy
 
     @property
     def is_resource_based(self) -> bool:
-        return self in (PolicyKind.KEY_POLICY, PolicyKind.RCP, PolicyKind.RESOURCE)
+        return self in (PolicyKind.KEY_POLICY, PolicyKind.RCP, PolicyKind.RESOURCE, PolicyKind.TRUST,
+                        PolicyKind.ENDPOINT)
 
 
 class Effect(Enum):

@@ -39,11 +39,21 @@ Format (every section optional)::
         boundary: iam/boundary.json
         tags: {team: app}
         unique_id: AROAEXAMPLE
+        trust_policy: iam/example-role-trust.json           # roles: who may assume it
     sessions:
       - arn: arn:aws:sts::444455556666:assumed-role/ExampleRole/build   # or ...:federated-user/name
         source: arn:aws:iam::444455556666:role/ExampleRole
         policies: [iam/session.json]
         tags: {}
+    resources:                                   # other resources: the type is read from the ARN
+      - arn: arn:aws:s3:::example-bucket
+        account: "111122223333"                  # owner; required when the ARN has none (S3, EBS snapshots)
+        policy: s3/example-bucket.json           # its resource-based policy (none: no policy)
+        tags: {team: app}
+        block_public_access: {restrict_public_buckets: true}   # S3 (also under `accounts`)
+      - {arn: "arn:aws:ec2:us-east-1::snapshot/snap-0123", account: "111122223333", shared_with: ["444455556666"]}
+    vpc_endpoints:
+      - {id: vpce-1a2b3c4d, vpc: vpc-1111aaaa, service: s3, account: "111122223333", policy: vpce/s3.json}
 """
 
 from __future__ import annotations
@@ -72,6 +82,7 @@ from reasoner.front.ast import PolicyDocument, PolicyKind
 from reasoner.semantics import arns, names
 from reasoner.semantics.environment import (
     Account,
+    BlockPublicAccess,
     Environment,
     Grant,
     Key,
@@ -79,7 +90,9 @@ from reasoner.semantics.environment import (
     Organization,
     Principal,
     PrincipalKind,
+    Resource,
     Session,
+    VpcEndpoint,
 )
 from reasoner.source import Span
 
@@ -316,7 +329,8 @@ class _Loader:
             return Environment(source=self.file)
         self.check_tags(root)
         top = self.mapping(
-            root, "the manifest", ("options", "organizations", "accounts", "keys", "principals", "sessions")
+            root, "the manifest", ("options", "organizations", "accounts", "keys", "principals", "sessions",
+                                   "resources", "vpc_endpoints")
         )
         options = self.options(top["options"][1]) if "options" in top else Options()
         orgs = (
@@ -361,6 +375,10 @@ class _Loader:
         self.unique([(s.arn, s.span) for s in sessions], "session")
         keys = each("keys", self.key)
         self.unique([(k.arn, k.span) for k in keys], "key")
+        resources = each("resources", self.resource)
+        self.unique([(r.arn, r.span) for r in resources] + [(k.arn, k.span) for k in keys], "resource")
+        endpoints = each("vpc_endpoints", self.vpc_endpoint)
+        self.unique([(e.id, e.span) for e in endpoints], "VPC endpoint")
         raise_all(errors)
         return Environment(
             keys=keys,
@@ -370,6 +388,8 @@ class _Loader:
             organizations=orgs,
             options=options,
             source=self.file,
+            resources=resources,
+            vpc_endpoints=endpoints,
         )
 
     #: tags a manifest may carry (implicitly or written out): plain data only; `!!python/object`, `!!binary`,
@@ -482,7 +502,8 @@ class _Loader:
 
     def account(self, node: yaml.Node, orgs: dict[str, str]) -> Account:
         m = self.mapping(
-            node, "an account", ("id", "organization", "ou_path", "enabled_regions", "iam_known"), ("id",)
+            node, "an account", ("id", "organization", "ou_path", "enabled_regions", "iam_known",
+                                 "block_public_access"), ("id",)
         )
         acct = self.account_id(m["id"][1], "account id")
         org = None
@@ -507,10 +528,17 @@ class _Loader:
             else None
         )
         iam_known = self.boolean(m["iam_known"][1], "iam_known") if "iam_known" in m else True
-        return Account(acct, org, ou_path, regions, iam_known, span=self.span(node))
+        bpa = self.block_public_access(m["block_public_access"][1]) if "block_public_access" in m else None
+        return Account(acct, org, ou_path, regions, iam_known, span=self.span(node), block_public_access=bpa)
+
+    def block_public_access(self, node: yaml.Node) -> BlockPublicAccess:
+        fields = tuple(f.name for f in dataclasses.fields(BlockPublicAccess))
+        m = self.mapping(node, "block_public_access", fields)
+        return BlockPublicAccess(**{f: self.boolean(v, f) for f, (_, v) in m.items()})
 
     def principal(self, node: yaml.Node) -> Principal:
-        m = self.mapping(node, "a principal", ("arn", "policies", "boundary", "tags", "unique_id"), ("arn",))
+        m = self.mapping(node, "a principal", ("arn", "policies", "boundary", "tags", "unique_id", "trust_policy"),
+                         ("arn",))
         arn_node = m["arn"][1]
         arn = self.scalar(arn_node, "principal arn")
         parsed = _principal(arn)
@@ -549,7 +577,12 @@ class _Loader:
             self.well_formed(arn_node, arn, "upath" if user else "rpath", f"{path}/" if path else "", "path")
         tags = self.string_map(m["tags"][1], "tags") if "tags" in m else {}
         unique_id = self.scalar(m["unique_id"][1], "unique_id") if "unique_id" in m else None
-        return Principal(arn, kind, policies, boundary, tags, unique_id, span=self.span(node))
+        trust = None
+        if "trust_policy" in m:
+            if kind is not PrincipalKind.ROLE:
+                raise self.fail(m["trust_policy"][0], "only a role has a trust policy", MANIFEST_FIELD)
+            trust = self.policy(m["trust_policy"][1], PolicyKind.TRUST, "trust policy")
+        return Principal(arn, kind, policies, boundary, tags, unique_id, span=self.span(node), trust_policy=trust)
 
     def well_formed(self, node: yaml.Node, arn: str, field: str, value: str, what: str) -> None:
         """IAM's rules for names (`semantics/names.py`): user and role names 1..64 characters, role-session
@@ -667,6 +700,83 @@ class _Loader:
             self.boolean(m["aws_managed"][1], "aws_managed") if "aws_managed" in m else False,
             span=self.span(node),
         )
+
+    def resource(self, node: yaml.Node) -> Resource:
+        from reasoner.semantics.resources import POLICY_TYPES, SHARED_BY_ATTRIBUTE, resource_type_of
+
+        m = self.mapping(node, "a resource", ("arn", "account", "policy", "tags", "block_public_access",
+                                              "shared_with"), ("arn",))
+        arn_node = m["arn"][1]
+        arn = self.scalar(arn_node, "resource arn")
+        rtype = resource_type_of(arn)
+        if rtype is None or (rtype.service, rtype.name) not in POLICY_TYPES:
+            what = f"a {rtype.label}" if rtype is not None else "not an ARN of a known resource type"
+            raise self.fail(
+                arn_node, f"`{arn}` is {what}: `resources` lists resources with resource-based policies",
+                MANIFEST_ARN, help="supported: " + ", ".join(sorted(set(POLICY_TYPES.values()))),
+            )
+        if (rtype.service, rtype.name) == ("kms", "key"):
+            raise self.fail(arn_node, f"`{arn}` is a KMS key: declare it under `keys`", MANIFEST_ARN)
+        if (rtype.service, rtype.name) == ("iam", "role"):
+            raise self.fail(arn_node, f"`{arn}` is a role: declare it under `principals` with its "
+                            "`trust_policy`", MANIFEST_ARN)
+        in_arn = arn.split(":", 5)[4]
+        if "account" in m:
+            account = self.account_id(m["account"][1], "resource account")
+            if in_arn and in_arn != account:
+                raise self.fail(m["account"][1], f"account `{account}` is not the account `{in_arn}` of the ARN",
+                                MANIFEST_REFERENCE)
+        elif in_arn:
+            account = in_arn
+        else:
+            raise self.fail(node, f"the ARN `{arn}` names no account: give the owner as `account`",
+                            MANIFEST_FIELD)
+        shared = (rtype.service, rtype.name) in SHARED_BY_ATTRIBUTE
+        if "policy" in m and shared:
+            raise self.fail(m["policy"][0], f"a {rtype.label} has no resource-based policy: use `shared_with`",
+                            MANIFEST_FIELD)
+        if "shared_with" in m and not shared:
+            raise self.fail(m["shared_with"][0], f"a {rtype.label} is not shared by attribute", MANIFEST_FIELD)
+        if "block_public_access" in m and rtype.service != "s3":
+            raise self.fail(m["block_public_access"][0], "`block_public_access` is a setting of S3 buckets",
+                            MANIFEST_FIELD)
+        policy = self.policy(m["policy"][1], PolicyKind.RESOURCE, "resource policy") if "policy" in m else None
+        shared_with: tuple[str, ...] = ()
+        if "shared_with" in m:
+            values = []
+            for n in self.sequence(m["shared_with"][1], "shared_with"):
+                text = self.scalar(n, "each entry of shared_with")
+                values.append(text if text == "all" else self.account_id(n, "each entry of shared_with"))
+            shared_with = tuple(values)
+        return Resource(
+            arn,
+            policy,
+            account,
+            self.string_map(m["tags"][1], "tags") if "tags" in m else {},
+            self.block_public_access(m["block_public_access"][1]) if "block_public_access" in m else None,
+            shared_with,
+            span=self.span(node),
+        )
+
+    def vpc_endpoint(self, node: yaml.Node) -> VpcEndpoint:
+        m = self.mapping(node, "a VPC endpoint", ("id", "vpc", "service", "account", "policy"),
+                         ("id", "vpc", "service"))
+        endpoint = self.scalar(m["id"][1], "VPC endpoint id")
+        if not re.fullmatch(r"vpce-[0-9a-f]{8,17}", endpoint):
+            raise self.fail(m["id"][1], f"`{endpoint}` is not a VPC endpoint id (`vpce-` + 8-17 hex digits)",
+                            MANIFEST_TYPE)
+        vpc = self.scalar(m["vpc"][1], "vpc")
+        if not re.fullmatch(r"vpc-[0-9a-f]{8,17}", vpc):
+            raise self.fail(m["vpc"][1], f"`{vpc}` is not a VPC id (`vpc-` + 8-17 hex digits)", MANIFEST_TYPE)
+        from reasoner.semantics.catalog import services
+
+        service = self.scalar(m["service"][1], "service").lower()
+        if service not in services():
+            raise self.fail(m["service"][1], f"`{service}` is not a service prefix of the catalogue",
+                            MANIFEST_TYPE)
+        account = self.account_id(m["account"][1], "account") if "account" in m else ""
+        policy = self.policy(m["policy"][1], PolicyKind.ENDPOINT, "endpoint policy") if "policy" in m else None
+        return VpcEndpoint(endpoint, vpc, service, account, policy, span=self.span(node))
 
     def grant(self, node: yaml.Node) -> Grant:
         fields = (

