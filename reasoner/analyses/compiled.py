@@ -24,11 +24,11 @@ from reasoner.errors import (
 from reasoner.semantics.environment import Environment, Key
 from reasoner.source import Span
 from reasoner.symbolic import smt
-from reasoner.symbolic.domain import Domain, PKind, count_set_conditions, key_actions
+from reasoner.symbolic.domain import Domain, PKind, SymTarget, count_set_conditions, targets_of
 from reasoner.symbolic.encode import EncodedEnvironment, Encoder
 from reasoner.symbolic.solve import Solver
 
-NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no KMS keys to reason about")
+NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no keys or resources to reason about")
 _MAX_SLOTS = 8
 @dataclass
 class CompiledEnvironment:
@@ -80,12 +80,13 @@ class CompiledEnvironment:
         self.others[id(env)] = enc
         return enc
 def compile_environment(environment: Environment) -> CompiledEnvironment:
-    """Encode `environment` (its KMS decision for every caller, key action, key and context) once."""
+    """Encode `environment` (its decision for every caller, action, key or resource and context) once."""
     start = time.perf_counter()
-    if not environment.keys:
+    targets = targets_of((environment,))
+    if not targets:
         raise no_keys_error((environment,))
     counts = count_set_conditions([environment])
-    domain = Domain(smt.Script(), (environment,), key_actions(), tuple(environment.keys))
+    domain = _domain((environment,), targets)
     capped = set_slots(domain, counts)
     solver = Solver()
     encoder = Encoder(domain, environment, "env")
@@ -100,6 +101,17 @@ def compile_environment(environment: Environment) -> CompiledEnvironment:
     compiled.flush()
     compiled.compile_seconds = time.perf_counter() - start
     return compiled
+def _domain(envs: tuple[Environment, ...], targets: tuple[SymTarget, ...]) -> Domain:
+    """The symbolic request over `targets` (keys first) of the environments `envs`: the union of the
+    targets' actions, in the order the targets bring them."""
+    keys: dict[str, Key] = {}
+    for e in envs:
+        for k in e.keys:
+            keys.setdefault(k.arn, k)
+    actions = tuple(dict.fromkeys(a for t in targets for a in t.actions))
+    return Domain(smt.Script(), envs, actions, tuple(keys.values()), targets=targets)
+
+
 def no_keys_error(environments: Iterable[Environment]) -> InputError:
     """The error for environments without a KMS key, at the manifest's `keys` section (its first line when
     the section is absent or cannot be found; no span for an environment built in code)."""
@@ -118,8 +130,9 @@ def no_keys_error(environments: Iterable[Environment]) -> InputError:
         else:
             span = Span.point(source, 1, 1)
     return InputError(
-        "the environment has no KMS keys to reason about",
-        help="declare at least one key under `keys` in the manifest",
+        "the environment has no keys or resources to reason about",
+        help="declare at least one key under `keys`, a resource under `resources` or a role with its "
+             "`trust_policy` in the manifest",
         code=NO_KEYS,
         span=span,
     )
@@ -159,13 +172,10 @@ def compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnv
     """`compile_environment` over a request shared by several environments."""
     start = time.perf_counter()
     envs = (env, *others)
-    keys: dict[str, Key] = {}
-    for e in envs:
-        for k in e.keys:
-            keys.setdefault(k.arn, k)
-    if not keys:
+    targets = targets_of(envs)
+    if not targets:
         raise no_keys_error(envs)
-    domain = Domain(smt.Script(), envs, key_actions(), tuple(keys.values()))
+    domain = _domain(envs, targets)
     set_slots(domain, count_set_conditions(envs))
     encoder = Encoder(domain, env, "env")
     encoded = encoder.encode()

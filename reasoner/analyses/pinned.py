@@ -18,7 +18,9 @@ from reasoner.errors import (
     InternalError,
 )
 from reasoner.semantics import arns
+from reasoner.semantics.evaluate import is_provider
 from reasoner.semantics.request import Request
+from reasoner.semantics.resources import governing_arn
 from reasoner.symbolic import smt
 from reasoner.symbolic.domain import PKind, StrField, modelled_principal
 from reasoner.symbolic.solve import Status
@@ -93,6 +95,10 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
         path, _, name = src.path_name.rpartition("/") if isinstance(src, arns.UserArn) else ("", "", WORST_SOURCE)
         fields["upath"] = f"{path}/" if path else ""
         fields["uname"] = name
+    elif t in ("anonymous", "*") and PKind.ANONYMOUS in d.kinds:
+        kind, fields = PKind.ANONYMOUS, {}
+    elif is_provider(t) and PKind.PROVIDER in d.kinds:
+        kind, fields = PKind.PROVIDER, {"prov": t}
     elif re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
         kind, fields = PKind.SERVICE, {"svc": t}
     else:
@@ -104,9 +110,21 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     if (spelled := d.misspelled_known_name(kind, fields)) is not None:
         raise ValueError(f"principal `{t}` names the known `{spelled}` in another spelling")
     action = canonical_action(request.action) or request.action
-    key = d.key_index(request.resource)
+    key = d.key_index(governing_arn(request.resource))
     if action not in d.actions or key is None:
         raise ValueError("action or resource outside the symbolic domain")
+    target = d.targets[key]
+    if isinstance(m, arns.PrincipalArn) and m.partition != target.partition:
+        raise ValueError("a caller of another partition than the resource's is outside the symbolic domain")
+    sub: str | None = None
+    if request.resource != target.arn:
+        if not (target.sub_type and request.resource.startswith(target.sub_prefix) and action in target.sub_actions):
+            raise ValueError("resource outside the symbolic domain")
+        sub = request.resource[len(target.sub_prefix):]
+        if not all(h.accepts(sub) for h in d.f("sub").hard):
+            raise ValueError(f"`{sub}` does not have the shape of a sub-resource name")
+    elif target.sub_type and action not in target.own_actions:
+        raise ValueError("the action does not act on the resource itself")
     from reasoner.semantics.catalog import condition_key_may_exist
 
     # keys that never exist for the action are dropped (as `evaluate._derive` does) before anything else
@@ -125,6 +143,10 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
         smt.eq(d.act, smt.int_(d.actions.index(action))),
         smt.eq(d.res, smt.int_(key)),
     ]
+    if target.sub_type:
+        parts.append(d.onsub if sub is not None else smt.not_(d.onsub))
+        if sub is not None:
+            fields["sub"] = sub
     pinned: list[tuple[StrField, str]] = []
     for name, value in fields.items():
         parts += _pin_field(d.f(name), value)

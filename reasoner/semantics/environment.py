@@ -26,7 +26,8 @@ class PrincipalKind(Enum):
     ROLE_SESSION = "role-session"  # arn:aws:sts::A:assumed-role/name/session
     FEDERATED_USER = "federated-user"  # arn:aws:sts::A:federated-user/name (GetFederationToken)
     SERVICE = "service"  # a service principal such as cloudtrail.amazonaws.com
-    ANONYMOUS = "anonymous"
+    ANONYMOUS = "anonymous"  # an unsigned request
+    PROVIDER = "provider"  # a web identity (OIDC) or SAML provider's user calling AssumeRoleWith*
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,10 @@ class Options:
     #: `Account.iam_known` False) has identity policies that may allow anything and deny nothing (Access
     #: Analyzer's worst case). False: "only what is given": such principals have no identity policies.
     unknown_iam_worst_case: bool = True
+    #: docs/semantics-services.md §A: the rules AWS applies on its own side (sts:GetCallerIdentity always
+    #: allowed, reserved KMS aliases, service-linked and IAM Identity Center roles, AWS managed policies) fix the
+    #: decision of the requests they cover. False: decide those requests by the policies alone.
+    aws_side_rules: bool = True
 
 
 @dataclass(frozen=True)

@@ -41,15 +41,18 @@ Not mirrored, by design (`NOT_MIRRORED`):
   with Allow as `Encoder.encode_principal` does (the encoder only ever sees compiled statements).
 - `_applies`: the rest of `_evaluate_statement` after the action test, called directly by `evaluate_policy`
   through its per-action index (the encoder tests the action inside `_encode_statement`).
-- `_scps`, `_rcps`, `_grants`: `evaluate_scps`, `evaluate_rcps`, `evaluate_grants` with explicit options or
-  identity decision (the encoder reads `Encoder.opts`; `encode_grants` takes the identity decision).
+- `_scps`, `_rcps`, `_endpoint`, `_grants`: `evaluate_scps`, `evaluate_rcps`, `evaluate_endpoint`,
+  `evaluate_grants` with explicit options or identity decision (the encoder reads `Encoder.opts`;
+  `encode_grants` takes the identity decision).
 - `_scp_levels`, `_rcp_policies`, `_along_path`: caches of the policies along an account's path (the encoder
   loops over the declared accounts).
 - `_request_encryption_context`: the request's concrete kms:EncryptionContext pairs (the encoder reads each
   pair with `Encoder._value_is`).
-- `_resolve_target`: canonical action, alias-to-key resolution and the input checks of one request (the
-  symbolic domain fixes action and key: a closed world of key actions and declared keys).
-- `_decide_without_key`: keyless actions and other resources, outside the symbolic domain (key actions only).
+- `_resolve_target`, `_resolve_kms`, `resolve_target`, `_derived_by_target`, `is_provider`: canonical action,
+  alias-to-key resolution, the target of one request, which keys its resource derives and which callers are
+  providers, with the input checks of one request (the symbolic domain is a closed world of the targets'
+  actions and declared targets, `domain.targets_of`; what each derives is `Encoder._key_values`).
+- `given_context`: the part of a request's context a caller gives (`decode` builds requests with it).
 - `_hit_reason`, `_rule`, `_identity_reasons`, `_limit_reasons`, `_identity_gap`, `_why_not_same_account`:
   the `Reason`s of an evaluation; a symbolic answer is explained by replaying its counterexample here.
 """
@@ -71,12 +74,14 @@ from reasoner.front.ast import (
     ConditionOperator,
     Effect,
     PolicyDocument,
+    PolicyKind,
     PrincipalBlock,
     ResourceBlock,
     SetQualifier,
     Statement,
 )
 from reasoner.semantics import arns
+from reasoner.semantics.awsrules import fixed_decision
 from reasoner.semantics.catalog import (
     KMS_CROSS_ACCOUNT_ACTIONS,
     canonical_action,
@@ -95,7 +100,9 @@ from reasoner.semantics.environment import (
     Organization,
     Principal,
     PrincipalKind,
+    Resource,
     Session,
+    VpcEndpoint,
 )
 from reasoner.semantics.ir import (
     CompiledCondition,
@@ -117,14 +124,27 @@ from reasoner.semantics.ir import (
 )
 from reasoner.semantics.patterns import ArnPattern, Glob, compile_action, compile_resource
 from reasoner.semantics.request import Decision, Evaluation, Reason, Request
+from reasoner.semantics.resources import (
+    PROVIDER_ACTIONS,
+    ResourceType,
+    Rule,
+    accepts_anonymous,
+    action_resource_types,
+    governing_arn,
+    rcps_apply_to,
+    resource_type_of,
+    restricted_public,
+    rule_for,
+    sharing_policy,
+)
 from reasoner.source import Span
 
 #: The functions of this module with no `Encoder` counterpart (why: the module docstring).
 NOT_MIRRORED: tuple[str, ...] = (
     "_index", "_base_context", "_resolved_values", "_match_compiled_principal", "_applies", "_scps", "_rcps",
-    "_grants", "_scp_levels", "_rcp_policies", "_along_path", "_request_encryption_context", "_resolve_target",
-    "_decide_without_key", "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap",
-    "_why_not_same_account",
+    "_endpoint", "_grants", "_scp_levels", "_rcp_policies", "_along_path", "_request_encryption_context",
+    "_resolve_target", "_resolve_kms", "resolve_target", "_derived_by_target", "given_context", "is_provider",
+    "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap", "_why_not_same_account",
 )
 
 E = Severity.ERROR
@@ -146,6 +166,7 @@ class MatchKind(Enum):
     ROLE_OF_SESSION = "role-of-session"  # role ARN of the calling session: limited by PB and session policy
     USER_OF_FEDERATED_SESSION = "user-of-federated-session"  # user ARN; call by its federated session
     SERVICE = "service"  # {"Service": X} and the caller is the service principal X
+    FEDERATED = "federated"  # {"Federated": X} and the caller is the web identity / SAML provider X
 
 
 @dataclass(frozen=True)
@@ -210,6 +231,53 @@ class GateResult:
     denies: tuple[StatementHit, ...] = ()
     reasons: tuple[Reason, ...] = ()
     applies: bool = True  # False when the gate is exempt (management account, service principal, ...)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request acts on, as the decision sees it (built by `_resolve_target`).
+
+    `resource` is the request resource (`*`: none); `rule` which policies decide (resources.Rule); `owner` the
+    owner account (None: no resource, or an undeclared resource whose ARN names no account); `key` the KMS key
+    of a key request, `declared` the declared resource whose policy governs the request (an S3 object's
+    bucket), `role` the role of an sts request on a role; `alias_name` the alias a KMS request named."""
+
+    resource: str
+    rule: Rule
+    rtype: ResourceType | None = None
+    owner: str | None = None
+    key: Key | None = None
+    declared: Resource | None = None
+    role: Principal | None = None
+    alias_name: str | None = None
+
+    @property
+    def governing(self) -> str:
+        """The ARN of the resource whose policy decides the request."""
+        if self.key is not None:
+            return self.key.arn
+        if self.role is not None:
+            return self.role.arn
+        if self.declared is not None:
+            return self.declared.arn
+        return self.resource
+
+    @property
+    def region(self) -> str:
+        parts = self.governing.split(":", 5)
+        return parts[3] if len(parts) == 6 else ""
+
+    @property
+    def policy(self) -> PolicyDocument | None:
+        """The resource-based policy that decides the request: key policy, trust policy, the declared
+        resource's policy (or the policy its sharing attribute amounts to); None when there is none."""
+        if self.key is not None:
+            return self.key.policy
+        if self.role is not None:
+            return self.role.trust_policy
+        if self.declared is not None:
+            return self.declared.policy if self.declared.policy is not None else sharing_policy(self.declared)
+        return None
 
 
 @dataclass(frozen=True)
@@ -285,9 +353,11 @@ class _Index:
     accounts: Mapping[str, Account]
     organizations: Mapping[str, Organization]
     keys: Mapping[str, Key]
+    resources: Mapping[str, Resource]
+    endpoints: Mapping[str, VpcEndpoint]
     roles_by_name: Mapping[tuple[str, str], Principal]  # (account, role name lower) -> role
     aliases: Mapping[tuple[str, str, str], Key]  # (region, account, alias name) -> key
-    base_contexts: dict[tuple[str, str | None, str], tuple[tuple[str, str, tuple[str, ...]], ...]]
+    base_contexts: dict[tuple[str, str, str], tuple[tuple[str, str, tuple[str, ...]], ...]]
     scp_levels: dict[str, tuple[tuple[str, tuple[PolicyDocument, ...]], ...] | None]
     rcp_policies: dict[str, tuple[PolicyDocument, ...] | None]
     callers: dict[str, Caller]
@@ -307,6 +377,8 @@ def _index(environment: Environment) -> _Index:
             accounts={a.id: a for a in environment.accounts},
             organizations={o.id: o for o in environment.organizations},
             keys={k.arn: k for k in environment.keys},
+            resources={r.arn: r for r in environment.resources},
+            endpoints={e.id: e for e in environment.vpc_endpoints},
             roles_by_name=roles,
             aliases=aliases,
             base_contexts={},
@@ -383,6 +455,8 @@ def resolve_caller(environment: Environment, principal: str) -> Caller:
                          "e.g. `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`", code=BAD_PRINCIPAL)
     if text in ("anonymous", "*"):
         return Caller(text, PrincipalKind.ANONYMOUS, None, None)
+    if is_provider(text):
+        return Caller(text, PrincipalKind.PROVIDER, None, None)
     if _SERVICE_PRINCIPAL.fullmatch(text):
         return Caller(text, PrincipalKind.SERVICE, None, None)
     raise InputError(f"`{text}` is not a principal ARN or service principal",
@@ -391,6 +465,18 @@ def resolve_caller(environment: Environment, principal: str) -> Caller:
 
 
 _SERVICE_PRINCIPAL = re.compile(r"[^\s:/*?]+\.amazonaws\.com(\.cn)?", re.IGNORECASE)
+
+#: Web identity providers AWS names by host in a trust policy's `{"Federated": ...}` (docs/semantics-services.md
+#: §T.3); other OIDC and every SAML provider are named by their IAM provider ARN.
+WEB_IDENTITY_HOSTS: frozenset[str] = frozenset({
+    "accounts.google.com", "graph.facebook.com", "www.amazon.com", "cognito-identity.amazonaws.com",
+})
+_PROVIDER_ARN = re.compile(r"arn:[a-z-]+:iam::\d{12}:(?:saml-provider|oidc-provider)/\S+")
+
+
+def is_provider(text: str) -> bool:
+    """`text` names a web identity or SAML provider (the caller of AssumeRoleWithWebIdentity / SAML)."""
+    return text.lower() in WEB_IDENTITY_HOSTS or _PROVIDER_ARN.fullmatch(text) is not None
 
 
 def _iam_policies(idx: _Index, account: str, p: Principal | None) -> tuple[PolicyDocument, ...]:
@@ -402,21 +488,40 @@ def _iam_policies(idx: _Index, account: str, p: Principal | None) -> tuple[Polic
     return p.identity_policies
 
 
-def derive_context(environment: Environment, request: Request, caller: Caller, key: Key | None) -> Context:
+def derive_context(environment: Environment, request: Request, caller: Caller, target: Target) -> Context:
     """The full request context (semantics §5): the user's keys plus the keys AWS derives from the principal,
-    the key and the call (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID/OrgPaths,
+    the resource and the call (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID/OrgPaths,
     aws:PrincipalType, aws:PrincipalIsAWSService, aws:PrincipalTag/*, kms:CallerAccount, aws:userid,
-    aws:username, aws:ResourceAccount, aws:ResourceOrgID/OrgPaths, aws:RequestedRegion, kms:ResourceAliases,
-    aws:ResourceTag/*, key properties, aws:SecureTransport). A user value for a derived key is an InputError;
-    keys that can never exist for the action (`catalog.condition_key_may_exist` False) are dropped."""
-    return _derive(environment, request, caller, key,
+    aws:username; for a declared resource aws:ResourceAccount, aws:ResourceOrgID/OrgPaths, aws:RequestedRegion,
+    aws:ResourceTag/*, s3:ResourceAccount, iam:ResourceTag/*; for a key kms:ResourceAliases and the key's
+    properties; aws:SecureTransport for KMS; aws:SourceVpc of a declared VPC endpoint). A user value for a
+    derived key is an InputError; keys that can never exist for the action (`catalog.condition_key_may_exist`
+    False) are dropped."""
+    return _derive(environment, request, caller, target,
                    environment.options.bypass_lockout_key_always_present)[0]
 
 
-def _derive(environment: Environment, request: Request, caller: Caller, key: Key | None,
+def _derived_by_target(target: Target, low: str) -> bool:
+    """`low` is a context key AWS derives from the request's resource (the user may not give it)."""
+    if target.key is not None:
+        return low in KEY_DERIVED_KEYS or low.startswith("aws:resourcetag/")
+    if target.declared is None and target.role is None:
+        return False
+    if low in ("aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths") or \
+            low.startswith("aws:resourcetag/"):
+        return True
+    if low == "aws:requestedregion":
+        return bool(target.region)
+    if low == "s3:resourceaccount":
+        return target.rtype is not None and target.rtype.service == "s3"
+    return target.role is not None and low.startswith("iam:resourcetag/")
+
+
+def _derive(environment: Environment, request: Request, caller: Caller, target: Target,
             bypass_default: bool = False) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     action = request.action
     is_kms = action[:4].lower() == "kms:"
+    key = target.key
     ctx: dict[str, tuple[str, ...]] = {}
     names: dict[str, str] = {}
     ec_keys: list[str] = []
@@ -425,9 +530,8 @@ def _derive(environment: Environment, request: Request, caller: Caller, key: Key
         if low in ctx or low in names:
             raise InputError(f"context key `{name}` is given twice (keys are case-insensitive)",
                              code=BAD_CONTEXT)
-        if low in CALLER_DERIVED_KEYS or low.startswith("aws:principaltag/") or (
-                key is not None and (low in KEY_DERIVED_KEYS or low.startswith("aws:resourcetag/"))):
-            raise InputError(f"context key `{name}` is derived from the principal and the key, not given",
+        if low in CALLER_DERIVED_KEYS or low.startswith("aws:principaltag/") or _derived_by_target(target, low):
+            raise InputError(f"context key `{name}` is derived from the principal and the resource, not given",
                              help="remove it from the request context; the evaluator fills it in",
                              code=DERIVED_KEY)
         vals = tuple(values) if not isinstance(values, str) else (values,)
@@ -444,7 +548,7 @@ def _derive(environment: Environment, request: Request, caller: Caller, key: Key
             ec_keys.append(name.split(":", 2)[2])
     names = {k: names[k] for k in ctx}
 
-    for low, name, values in _base_context(environment, caller, key, action):
+    for low, name, values in _base_context(environment, caller, target, action):
         ctx[low] = values
         names[low] = name
 
@@ -455,6 +559,13 @@ def _derive(environment: Environment, request: Request, caller: Caller, key: Key
         ctx[low] = tuple(values)
         names[low] = name
 
+    endpoint = _index(environment).endpoints.get((ctx.get("aws:sourcevpce") or ("",))[0])
+    if endpoint is not None:
+        given = ctx.get("aws:sourcevpc")
+        if given is not None and given != (endpoint.vpc,):
+            raise InputError(f"`aws:SourceVpc` {given} is not the VPC `{endpoint.vpc}` of endpoint "
+                             f"`{endpoint.id}`", code=BAD_CONTEXT)
+        put("aws:SourceVpc", endpoint.vpc)
     if is_kms:
         via = "kms:viaservice" in ctx
         if "aws:viaawsservice" not in ctx:
@@ -471,8 +582,8 @@ def _derive(environment: Environment, request: Request, caller: Caller, key: Key
             # conditions-kms__6: a Deny unless SYMMETRIC_DEFAULT leaves GenerateDataKey* unaffected)
             put("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
         if "kms:encryptioncontextkeys" in ctx:
-            given = {v.lower() for v in ctx["kms:encryptioncontextkeys"]}
-            if ec_keys and given != {k.lower() for k in ec_keys}:
+            given_keys = {v.lower() for v in ctx["kms:encryptioncontextkeys"]}
+            if ec_keys and given_keys != {k.lower() for k in ec_keys}:
                 raise InputError("`kms:EncryptionContextKeys` does not list the keys of the "
                                  "`kms:EncryptionContext:*` context entries", code=BAD_CONTEXT)
         elif ec_keys:
@@ -480,12 +591,12 @@ def _derive(environment: Environment, request: Request, caller: Caller, key: Key
     return ctx, names
 
 
-def _base_context(environment: Environment, caller: Caller, key: Key | None,
+def _base_context(environment: Environment, caller: Caller, target: Target,
                   action: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """The context keys derived from the caller, the key and the action alone (cached per environment):
+    """The context keys derived from the caller, the resource and the action alone (cached per environment):
     (lower-case name, canonical name, values), keys that never exist for the action already dropped."""
     cache = _index(environment).base_contexts
-    cache_key = (caller.arn, key.arn if key is not None else None, action)
+    cache_key = (caller.arn, target.governing, action)
     hit = cache.get(cache_key)
     if hit is not None:
         return hit
@@ -506,6 +617,8 @@ def _base_context(environment: Environment, caller: Caller, key: Key | None,
         put("aws:PrincipalAccount", "anonymous")
         put("aws:PrincipalType", "Anonymous")
         put("aws:userid", "anonymous")
+        put("aws:PrincipalIsAWSService", "false")
+    elif kind is PrincipalKind.PROVIDER:
         put("aws:PrincipalIsAWSService", "false")
     else:
         assert caller.account is not None and caller.principal_arn is not None
@@ -534,15 +647,18 @@ def _base_context(environment: Environment, caller: Caller, key: Key | None,
             put(f"aws:PrincipalTag/{tag}", value)
     if action.lower().startswith("kms:"):
         put("aws:SecureTransport", "true")
-    if key is not None:
-        put("aws:ResourceAccount", key.account)
-        put("aws:RequestedRegion", key.region)
-        owner = idx.accounts.get(key.account)
+    key = target.key
+    if (key is not None or target.declared is not None or target.role is not None) and target.owner:
+        put("aws:ResourceAccount", target.owner)
+        if target.region:
+            put("aws:RequestedRegion", target.region)
+        owner = idx.accounts.get(target.owner)
         if owner is not None and owner.organization:
             put("aws:ResourceOrgID", owner.organization)
             owner_org = idx.organizations.get(owner.organization)
             if owner_org is not None:
                 put("aws:ResourceOrgPaths", org_paths(owner_org, owner))
+    if key is not None:
         if key.aliases:
             put("kms:ResourceAliases", *key.aliases)
         for tag, value in key.tags.items():
@@ -553,6 +669,15 @@ def _base_context(environment: Environment, caller: Caller, key: Key | None,
         put("kms:CustomerMasterKeyUsage", key.key_usage)
         put("kms:KeyOrigin", key.origin)
         put("kms:MultiRegion", "true" if key.multi_region else "false")
+    elif target.declared is not None:
+        for tag, value in target.declared.tags.items():
+            put(f"aws:ResourceTag/{tag}", value)
+        if target.rtype is not None and target.rtype.service == "s3" and target.owner:
+            put("s3:ResourceAccount", target.owner)
+    elif target.role is not None:
+        for tag, value in target.role.tags.items():
+            put(f"aws:ResourceTag/{tag}", value)
+            put(f"iam:ResourceTag/{tag}", value)
     out = tuple((low, names[low], values) for low, values in ctx.items()
                 if values and not (low.startswith("kms:") and _key_may_exist(low, action) is False))
     cache[cache_key] = out
@@ -587,7 +712,8 @@ def match_resource(block: ResourceBlock | None, resource: str, policy: PolicyDoc
 
 
 _STRENGTH = {MatchKind.NONE: 0, MatchKind.ACCOUNT: 1, MatchKind.USER_OF_FEDERATED_SESSION: 2,
-             MatchKind.ROLE_OF_SESSION: 3, MatchKind.WILDCARD: 4, MatchKind.SERVICE: 5, MatchKind.DIRECT: 6}
+             MatchKind.ROLE_OF_SESSION: 3, MatchKind.WILDCARD: 4, MatchKind.SERVICE: 5, MatchKind.FEDERATED: 5,
+             MatchKind.DIRECT: 6}
 
 
 def _role_matches(roles: frozenset[tuple[str, str]], caller: Caller) -> bool:
@@ -610,6 +736,11 @@ def _positive_match(cp: CompiledPrincipal, caller: Caller) -> MatchKind:
     if kind is PrincipalKind.SERVICE:
         if caller.arn.lower() in cp.services:
             return MatchKind.SERVICE
+        return MatchKind.WILDCARD if cp.wildcard else MatchKind.NONE
+    if kind is PrincipalKind.PROVIDER:
+        # a web identity / SAML caller is named by its provider; `*` names every caller (semantics §2.3)
+        if caller.arn.lower() in cp.federated:
+            return MatchKind.FEDERATED
         return MatchKind.WILDCARD if cp.wildcard else MatchKind.NONE
     if cp.wildcard:
         best = MatchKind.WILDCARD
@@ -638,6 +769,8 @@ def _not_principal_applies(cp: CompiledPrincipal, caller: Caller, options: Optio
     links: list[bool]
     if kind is PrincipalKind.SERVICE:
         links = [caller.arn.lower() in cp.services]
+    elif kind is PrincipalKind.PROVIDER:
+        links = [caller.arn.lower() in cp.federated]
     elif kind is PrincipalKind.ANONYMOUS:
         links = [False]
     else:
@@ -770,7 +903,8 @@ def _applies(cs: CompiledStatement, resource_based: bool, policy: PolicyDocument
              caller: Caller, context: Context, key: Key | None, options: Options) -> MatchKind | None:
     """The rest of `_evaluate_statement` once the action is known to match."""
     st = cs.statement
-    if st.resource is None:
+    trust = policy.kind is PolicyKind.TRUST
+    if st.resource is None and not trust:
         return None  # a statement without Resource never applies (semantics §1.2, §6 case 2)
     kind = MatchKind.NONE
     if resource_based:
@@ -779,9 +913,10 @@ def _applies(cs: CompiledStatement, resource_based: bool, policy: PolicyDocument
         kind = _match_compiled_principal(cs.principal, st, caller, options)
         if kind is MatchKind.NONE:
             return None
-    hit = resource_hits(cs.resources, request.resource, policy, context, key, options)
-    if hit == cs.resources_negated:
-        return None
+    if not trust:  # a trust policy is about its role: its statements name no resource (§T)
+        hit = resource_hits(cs.resources, request.resource, policy, context, key, options)
+        if hit == cs.resources_negated:
+            return None
     for cc in cs.conditions:
         if not _evaluate_condition(cc, context, options):
             return None
@@ -907,26 +1042,57 @@ def _along_path(idx: _Index, cache: dict[str, _T | None], account_id: str,
     return found
 
 
-def evaluate_rcps(environment: Environment, key: Key | None, caller: Caller, request: Request,
+def evaluate_rcps(environment: Environment, target: Target, caller: Caller, request: Request,
                   context: Context) -> GateResult:
-    """RCPs of the key owner's organization along the owner account's path (semantics §4.2 step 3): deny-only.
-    Exempt: AWS managed keys, the management account, requests without a KMS key."""
-    return _rcps(environment, key, caller, request, context, environment.options)
+    """RCPs of the resource owner's organization along the owner account's path (semantics §4.2 step 3):
+    deny-only, for the services RCPs apply to (`resources.RCP_SERVICES`). Exempt: AWS managed keys, the
+    management account, requests on no resource or on a resource whose owner is unknown."""
+    return _rcps(environment, target, caller, request, context, environment.options)
 
 
-def _rcps(environment: Environment, key: Key | None, caller: Caller, request: Request, context: Context,
+def _rcps(environment: Environment, target: Target, caller: Caller, request: Request, context: Context,
           options: Options) -> GateResult:
-    if key is None or key.aws_managed:
+    key = target.key
+    if target.owner is None or target.resource == "*" or not rcps_apply_to(request.action):
+        return _EXEMPT
+    if key is not None and key.aws_managed:
+        return _EXEMPT
+    if key is None and target.declared is None and target.role is None:
         return _EXEMPT
     if caller.kind is PrincipalKind.SERVICE and not options.rcps_apply_to_service_principals:
         return _EXEMPT
-    policies = _rcp_policies(environment, key.account)
+    policies = _rcp_policies(environment, target.owner)
     if policies is None:
         return _EXEMPT
     denies: list[StatementHit] = []
     for p in policies:
         denies.extend(evaluate_policy(p, request, caller, context, key, options).denies)
     return GateResult(not denies, tuple(denies)) if denies else _PASSED
+
+
+def evaluate_endpoint(environment: Environment, caller: Caller, request: Request, context: Context) -> GateResult:
+    """The VPC endpoint policy of a request made through a declared endpoint (aws:SourceVpce names it and it
+    serves the action's service, semantics §4.5): it must allow the request and must not deny it. An endpoint
+    the environment does not declare has the default policy (allows everything)."""
+    return _endpoint(environment, caller, request, context, environment.options)
+
+
+def _endpoint(environment: Environment, caller: Caller, request: Request, context: Context,
+              options: Options) -> GateResult:
+    via = context.get("aws:sourcevpce")
+    endpoint = _index(environment).endpoints.get(via[0]) if via else None
+    if endpoint is None or endpoint.policy is None:
+        return _EXEMPT
+    if endpoint.service != request.action.split(":", 1)[0].lower():
+        return _EXEMPT
+    r = evaluate_policy(endpoint.policy, request, caller, context, None, options)
+    if r.denies:
+        return GateResult(False, r.denies)
+    if not r.allowed:
+        return GateResult(False, reasons=(_rule(f"VPC endpoint {endpoint.id}", f"the endpoint policy of "
+                                                f"`{endpoint.id}` does not allow `{request.action}`", role="gate",
+                                                span=endpoint.span),))
+    return _PASSED
 
 
 def _rcp_policies(environment: Environment, account_id: str) -> tuple[PolicyDocument, ...] | None:
@@ -1002,6 +1168,18 @@ def _grants(key: Key, caller: Caller, request: Request, context: Context, option
     return tuple(out)
 
 
+def evaluate_resource_policy(target: Target, caller: Caller, request: Request, context: Context,
+                             options: Options) -> PolicyResult:
+    """The applicable statements of the resource-based policy that decides the request (key policy, trust
+    policy, resource policy or sharing attribute), with their principal match kinds; empty when none."""
+    if target.key is not None:
+        return evaluate_key_policy(target.key, caller, request, context, options)
+    policy = target.policy
+    if policy is None:
+        return _EMPTY
+    return evaluate_policy(policy, request, caller, context, None, options)
+
+
 def evaluate_key_policy(key: Key, caller: Caller, request: Request, context: Context,
                         options: Options) -> PolicyResult:
     """The key policy's applicable statements with their principal match kinds (semantics §4.4)."""
@@ -1036,7 +1214,7 @@ def evaluate_identity(caller: Caller, request: Request, context: Context, option
 
 def _sufficient(kind: MatchKind, caller: Caller, ident: IdentityResult) -> bool:
     """Whether a same-account key-policy Allow matched with `kind` grants by itself (semantics §4.2 table)."""
-    if kind in (MatchKind.DIRECT, MatchKind.SERVICE):
+    if kind in (MatchKind.DIRECT, MatchKind.SERVICE, MatchKind.FEDERATED):
         return True
     if kind is MatchKind.WILDCARD:
         # a federated session without session policy is denied except for grants to its exact ARN
@@ -1048,9 +1226,11 @@ def _sufficient(kind: MatchKind, caller: Caller, ident: IdentityResult) -> bool:
     return False
 
 
-def _resolve_target(environment: Environment, request: Request) -> tuple[Request, Key | None, str | None]:
-    """Canonical action, the key of a key request (alias ARNs resolved to their key, semantics §2.2), and
-    the request alias name when the request named the key by alias."""
+def _resolve_target(environment: Environment, request: Request) -> tuple[Request, Target]:
+    """Canonical action and what the request acts on (`Target`): the key of a KMS key request (alias ARNs
+    resolved to their key, semantics §2.2), the role of an sts request on a role, the declared resource whose
+    policy governs the request (an S3 object's bucket), or an undeclared resource (no resource-based policy
+    is known for it)."""
     idx = _index(environment)
     action = canonical_action(request.action)
     if action is None:
@@ -1058,44 +1238,121 @@ def _resolve_target(environment: Environment, request: Request) -> tuple[Request
                          help="a ReEncrypt call is authorised as `kms:ReEncryptFrom` and `kms:ReEncryptTo`"
                          if request.action.lower() == "kms:reencrypt" else None)
     resource = request.resource
-    alias_name = None
-    is_kms = action.lower().startswith("kms:")
-    if is_kms and action in kms_keyless_actions():
+    req = request if action == request.action else Request(request.principal, action, resource, request.context)
+    if action.lower().startswith("kms:"):
+        return _resolve_kms(idx, req)
+    takes = action_resource_types(action)
+    if resource == "*":
+        if takes and action not in _STAR_ALLOWED:
+            raise InputError(f"`{action}` acts on a resource ({', '.join(takes)}); name it instead of `*`",
+                             code=BAD_RESOURCE)
+        return req, Target("*", Rule.IDENTITY)
+    rtype = resource_type_of(resource)
+    if rtype is not None and takes and rtype.service == action.split(":", 1)[0] and rtype.name not in takes:
+        raise InputError(f"`{action}` acts on {', '.join(takes)}, not on a {rtype.label} such as `{resource}`",
+                         code=BAD_RESOURCE)
+    if not takes and rtype is not None and rtype.service == action.split(":", 1)[0]:
+        raise InputError(f"`{action}` takes no resource; use `*` as the request resource, not `{resource}`",
+                         code=BAD_RESOURCE)
+    rule = rule_for(action, rtype)
+    parts = arns.parse(resource)
+    in_arn = parts.account if parts is not None and arns.is_account_id(parts.account) else None
+    if rule is Rule.TRUST:
+        role = idx.principals.get(resource)
+        if role is None or role.kind is not PrincipalKind.ROLE:
+            raise InputError(f"role `{resource}` is not in the environment", code=BAD_RESOURCE,
+                             help="declare it under `principals` with its `trust_policy`")
+        if role.trust_policy is None:
+            raise InputError(f"the trust policy of role `{resource}` is not given", code=BAD_RESOURCE,
+                             help="give it as `trust_policy` of the role in the manifest")
+        return req, Target(resource, rule, rtype, in_arn, role=role)
+    declared = idx.resources.get(governing_arn(resource))
+    owner = declared.account if declared is not None else in_arn
+    if rule is Rule.RESOURCE_POLICY and declared is None:
+        return req, Target(resource, Rule.IDENTITY, rtype, owner)
+    return req, Target(resource, rule, rtype, owner, declared=declared)
+
+
+def resolve_target(environment: Environment, request: Request) -> Target:
+    """What `request` acts on (`_resolve_target` without the canonical request)."""
+    return _resolve_target(environment, request)[1]
+
+
+def given_context(environment: Environment, request: Request) -> dict[str, tuple[str, ...]]:
+    """The request's context without the keys AWS derives for its resource and action (a caller cannot give
+    them: `_derive` would refuse them): the resource keys of a declared target, aws:SecureTransport of a KMS
+    request, aws:SourceVpc of a declared VPC endpoint."""
+    try:
+        _, target = _resolve_target(environment, request)
+    except InputError:
+        return dict(request.context)
+    low = {k.lower(): k for k in request.context}
+    via = request.context.get(low.get("aws:sourcevpce", ""), ("",)) or ("",)
+    endpoint = _index(environment).endpoints.get(via[0])
+    out: dict[str, tuple[str, ...]] = {}
+    for name, values in request.context.items():
+        key = name.lower()
+        if _derived_by_target(target, key):
+            continue
+        if key == "aws:securetransport" and request.action[:4].lower() == "kms:":
+            continue
+        if key == "aws:sourcevpc" and endpoint is not None:
+            continue
+        out[name] = values
+    return out
+
+
+#: Actions whose catalogue entry names a resource type but that AWS also authorises on `*` (a list call that
+#: may name no resource); kept empty until the catalogue says so for an action.
+_STAR_ALLOWED: frozenset[str] = frozenset()
+
+
+def _resolve_kms(idx: _Index, req: Request) -> tuple[Request, Target]:
+    """The target of a KMS request (semantics §2.2, §4.6): keyless actions take `*`; an alias ARN names its
+    key (and sets kms:RequestAlias); key actions take a key of the environment."""
+    action, resource = req.action, req.resource
+    if action in kms_keyless_actions():
         if resource != "*":
             raise InputError(f"`{action}` has no resource; use `*` as the request resource, not `{resource}`",
                              code=BAD_RESOURCE)
-        return Request(request.principal, action, resource, request.context), None, None
-    named = arns.parse_kms(resource) if is_kms else None
-    if is_kms and action not in KMS_ALIAS_ACTIONS and isinstance(named, arns.AliasArn):
-        region, account, name = named.region, named.account, named.alias_name
-        aliased = idx.aliases.get((region, account, name))
+        return req, Target("*", Rule.IDENTITY)
+    named = arns.parse_kms(resource)
+    alias_name = None
+    if action not in KMS_ALIAS_ACTIONS and isinstance(named, arns.AliasArn):
+        aliased = idx.aliases.get((named.region, named.account, named.alias_name))
         if aliased is None:
             raise InputError(f"alias `{resource}` does not name a key of the environment", code=BAD_RESOURCE)
         resource = aliased.arn
-        alias_name = name
-    key = None
-    if is_kms and isinstance(arns.parse_kms(resource), arns.KeyArn):
+        alias_name = named.alias_name
+        req = Request(req.principal, action, resource, req.context)
+    if isinstance(arns.parse_kms(resource), arns.KeyArn):
         key = idx.keys.get(resource)
         if key is None:
             raise InputError(f"key `{resource}` is not in the environment", code=BAD_RESOURCE)
-    elif is_kms and action in kms_key_resource_actions() and action not in KMS_ALIAS_ACTIONS:
+        return req, Target(resource, Rule.KMS, resource_type_of(resource), key.account, key=key,
+                           alias_name=alias_name)
+    if action in kms_key_resource_actions() and action not in KMS_ALIAS_ACTIONS:
         raise InputError(f"`{action}` acts on a key; the request resource must be a key ARN, "
                          f"not `{resource}`", code=BAD_RESOURCE)
-    if action == request.action and resource == request.resource:
-        return request, key, alias_name
-    return Request(request.principal, action, resource, request.context), key, alias_name
+    parts = arns.parse(resource)
+    owner = parts.account if parts is not None and arns.is_account_id(parts.account) else None
+    return req, Target(resource, Rule.IDENTITY, resource_type_of(resource), owner)
 
 
 def evaluate(environment: Environment, request: Request, options: Options | None = None) -> Evaluation:
-    """The decision on one request (semantics §4): explicit deny anywhere, SCP and RCP gates, then the KMS
-    rule of §4.4 (key policy directly or via account delegation, grants), cross-account rules (both sides,
-    cross-account-capable operations only, opt-in Region enabled). `options` defaults to the environment's."""
+    """The decision on one request (semantics §4, docs/semantics-services.md): the rules AWS applies on its own
+    side, explicit deny anywhere, the SCP, RCP and VPC endpoint gates, then the rule of the resource: KMS keys
+    (§4.4: key policy directly or via account delegation, grants), role trust policies (§T), other
+    resource-based policies (§G: identity or resource policy in the same account, both across accounts), or
+    identity policies alone. `options` defaults to the environment's."""
     opts = options or environment.options
     callers = _index(environment).callers
     caller = callers.get(request.principal)
     if caller is None:
         caller = callers[request.principal] = resolve_caller(environment, request.principal)
-    req, key, alias_name = _resolve_target(environment, request)
+    req, target = _resolve_target(environment, request)
+    key = target.key
+    alias_name = target.alias_name
     if alias_name is not None:
         given = {k.lower(): v for k, v in req.context.items()}.get("kms:requestalias")
         if given is not None and tuple(given) != (alias_name,):
@@ -1103,27 +1360,53 @@ def evaluate(environment: Environment, request: Request, options: Options | None
                              "named as the resource", code=BAD_CONTEXT)
         if given is None:
             req = replace(req, context={**req.context, "kms:RequestAlias": (alias_name,)})
-    ctx, names = _derive(environment, req, caller, key, opts.bypass_lockout_key_always_present)
+    ctx, names = _derive(environment, req, caller, target, opts.bypass_lockout_key_always_present)
     full_context = _DisplayContext(ctx, names)
 
     def done(decision: Decision, reasons: list[Reason]) -> Evaluation:
         return Evaluation(request, decision, tuple(reasons), full_context)
 
+    caller_partition = (caller.principal_arn or "").split(":", 2)[1] if caller.principal_arn else None
+    if caller_partition and target.resource != "*" and target.governing.startswith("arn:") \
+            and target.governing.split(":", 2)[1] != caller_partition:
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "partition", f"`{caller.arn}` and `{target.governing}` are in different partitions, which share "
+            "no principals or resources")])
+    fixed = fixed_decision(req.action, target.governing) if opts.aws_side_rules else None
+    if fixed is not None:  # decided by AWS before any policy is read (docs/semantics-services.md §A)
+        return done(Decision.ALLOW if fixed.allowed else Decision.IMPLICIT_DENY,
+                    [_rule(f"AWS rule: {fixed.name}", fixed.note, role="allow" if fixed.allowed else "rule")])
+    if caller.kind is PrincipalKind.PROVIDER and req.action not in PROVIDER_ACTIONS:
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "federated provider", f"a web identity or SAML caller can only call "
+            f"{' or '.join(sorted(PROVIDER_ACTIONS))}, not `{req.action}`")])
+    if caller.kind is PrincipalKind.ANONYMOUS and not accepts_anonymous(req.action):
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "anonymous", f"`{req.action.split(':', 1)[0]}` does not accept unsigned (anonymous) requests")])
+
     scp = _scps(environment, caller, req, ctx, opts)
-    rcp = _rcps(environment, key, caller, req, ctx, opts)
-    kp = evaluate_key_policy(key, caller, req, ctx, opts) if key is not None else PolicyResult()
+    rcp = _rcps(environment, target, caller, req, ctx, opts)
+    vpce = _endpoint(environment, caller, req, ctx, opts)
+    kp = evaluate_resource_policy(target, caller, req, ctx, opts)
     ident = evaluate_identity(caller, req, ctx, opts)
 
     # 1. explicit deny anywhere (semantics §4.2 step 1)
-    deny_hits = [*scp.denies, *rcp.denies, *kp.denies, *ident.denies]
+    deny_hits = [*scp.denies, *rcp.denies, *vpce.denies, *kp.denies, *ident.denies]
     if deny_hits:
         return done(Decision.EXPLICIT_DENY, [_hit_reason(h, "deny") for h in deny_hits])
-    # 2. SCPs: an implicit deny at any level is final
+    # 2. SCPs: an implicit deny at any level is final; so is a VPC endpoint policy that does not allow
     if not scp.passed:
         return done(Decision.IMPLICIT_DENY, list(scp.reasons))
+    if not vpce.passed:
+        return done(Decision.IMPLICIT_DENY, list(vpce.reasons))
 
+    if target.rule is Rule.TRUST:
+        return _decide_trust(target, caller, req, kp, ident, done)
+    if target.rule is Rule.RESOURCE_POLICY:
+        return _decide_resource_policy(environment, target, caller, req, kp, ident, done)
     if key is None:
-        return _decide_without_key(req, caller, ident, _identity_reasons(ident) + _limit_reasons(ident), done)
+        return _decide_without_key(req, caller, target, ident,
+                                   _identity_reasons(ident) + _limit_reasons(ident), done)
 
     same_account = caller.account == key.account
     action = req.action
@@ -1240,18 +1523,116 @@ def _why_not_same_account(kp: PolicyResult, caller: Caller, ident: IdentityResul
             for h in kp.allows]
 
 
-def _decide_without_key(req: Request, caller: Caller, ident: IdentityResult, reasons: list[Reason],
-                        done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
-    """Keyless KMS actions, alias ARNs and other services' resources: identity policies only (no resource
-    policy is modelled for them); a resource of another account is never reachable."""
-    parts = arns.parse(req.resource)
-    owner = parts.account if parts is not None else ""
+def _decide_without_key(req: Request, caller: Caller, target: Target, ident: IdentityResult,
+                        reasons: list[Reason], done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
+    """Requests no resource-based policy can grant (keyless KMS actions, alias ARNs, `*`, actions of another
+    service than the resource's, resources of a type without resource-based policy, resources the environment
+    does not declare): identity policies only, and a resource of another account is never reachable."""
+    owner = target.owner or ""
     if owner and caller.account is not None and owner != caller.account:
         return done(Decision.IMPLICIT_DENY, [_rule(
             "cross-account", f"no resource-based policy is known for `{req.resource}` of account {owner}")])
+    if caller.kind in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS, PrincipalKind.PROVIDER):
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "identity", f"`{caller.arn}` has no identity policies and no resource-based policy is known for "
+            f"`{req.resource}`")])
     if ident.allowed:
         return done(Decision.ALLOW, reasons)
     return done(Decision.IMPLICIT_DENY, [_rule("identity", _identity_gap(caller, ident, req.action))])
+
+
+def _decide_trust(target: Target, caller: Caller, req: Request, tp: PolicyResult, ident: IdentityResult,
+                  done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
+    """An sts action on a role (docs/semantics-services.md §T): the trust policy must allow it. A web identity or
+    SAML provider (AssumeRoleWith*) and a service principal need nothing else; in the role's account a trust
+    policy naming the caller (not only its account) suffices as a key policy does (semantics §4.2 table),
+    across accounts the caller's identity side must allow too."""
+    role = target.role
+    assert role is not None
+    action = req.action
+    if action in PROVIDER_ACTIONS and caller.kind is not PrincipalKind.PROVIDER:
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "federated provider", f"`{action}` is called by a web identity or SAML provider's user, "
+            f"not by `{caller.arn}`")])
+    if caller.kind in (PrincipalKind.PROVIDER, PrincipalKind.SERVICE):
+        want = MatchKind.FEDERATED if caller.kind is PrincipalKind.PROVIDER else MatchKind.SERVICE
+        allows = [h for h in tp.allows if h.match in (want, MatchKind.WILDCARD)]
+        if allows:
+            return done(Decision.ALLOW, [_hit_reason(h, "allow", f"trust policy, {h.match.value} match")
+                                         for h in allows])
+        return done(Decision.IMPLICIT_DENY, [_rule("trust policy", f"the trust policy of `{role.arn}` does not "
+                                                    f"allow `{action}` for `{caller.arn}`")])
+    return _decide_by_resource_policy(target, caller, req, tp, ident, done, "trust policy", required=True)
+
+
+def _decide_resource_policy(environment: Environment, target: Target, caller: Caller, req: Request,
+                            rp: PolicyResult, ident: IdentityResult,
+                            done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
+    """A request on a resource with a resource-based policy (docs/semantics-services.md §G): service principals
+    and anonymous callers by the resource policy alone; in the owner's account the identity side OR a resource
+    policy Allow that names the caller (semantics §4.2 table); across accounts both. S3 Block Public Access
+    `RestrictPublicBuckets` on a bucket with a public policy: the policy grants nothing to other accounts
+    and anonymous callers (§S3.6)."""
+    declared = target.declared
+    owner_account = _index(environment).accounts.get(target.owner or "")
+    note: list[Reason] = []
+    if caller.kind is not PrincipalKind.SERVICE and caller.account != target.owner and \
+            restricted_public(declared, owner_account):
+        note = [_rule("Block Public Access", f"RestrictPublicBuckets is on and the policy of `{target.governing}` "
+                      "is public: it grants nothing outside the owner account")]
+        rp = PolicyResult((), rp.denies)
+    if caller.kind is PrincipalKind.SERVICE:
+        allows = [h for h in rp.allows if h.match in (MatchKind.SERVICE, MatchKind.WILDCARD)]
+        if allows:
+            return done(Decision.ALLOW, [_hit_reason(h, "allow") for h in allows])
+        return done(Decision.IMPLICIT_DENY, [_rule("resource policy", f"no statement of the policy of "
+                                                    f"`{target.governing}` allows `{caller.arn}`")])
+    if caller.kind is PrincipalKind.ANONYMOUS:
+        allows = [h for h in rp.allows if h.match is MatchKind.WILDCARD]
+        if allows:
+            return done(Decision.ALLOW, [_hit_reason(h, "allow", "public") for h in allows])
+        return done(Decision.IMPLICIT_DENY, note or [_rule("resource policy", f"no statement of the policy of "
+                                                          f"`{target.governing}` allows anonymous callers")])
+    return _decide_by_resource_policy(target, caller, req, rp, ident, done, "resource policy", required=False,
+                                      notes=note)
+
+
+def _decide_by_resource_policy(target: Target, caller: Caller, req: Request, rp: PolicyResult,
+                               ident: IdentityResult, done: Callable[[Decision, list[Reason]], Evaluation],
+                               what: str, required: bool, notes: list[Reason] | None = None) -> Evaluation:
+    """The same-account / cross-account rule for an IAM caller (semantics §4.2 table, §4.3). `required`: the
+    resource policy must allow (trust policies, like key policies); otherwise, in the owner's account, the
+    identity side alone suffices."""
+    action = req.action
+    same = caller.account is not None and caller.account == target.owner
+    if same:
+        direct = [h for h in rp.allows if h.match is not MatchKind.ACCOUNT and _sufficient(h.match, caller, ident)]
+        delegated = [h for h in rp.allows if h.match is MatchKind.ACCOUNT] if ident.allowed else []
+        if direct or delegated or (ident.allowed and not required):
+            reasons = [_hit_reason(h, "allow", f"{what}, {h.match.value} match") for h in direct]
+            if delegated:
+                reasons += [_hit_reason(h, "allow", f"{what} names the account") for h in delegated]
+            if ident.allowed and (delegated or not direct):
+                reasons += _identity_reasons(ident) + _limit_reasons(ident)
+            elif any(h.match in (MatchKind.ROLE_OF_SESSION, MatchKind.USER_OF_FEDERATED_SESSION) for h in direct):
+                reasons += _limit_reasons(ident)
+            return done(Decision.ALLOW, reasons)
+        if required or not rp.allowed:
+            return done(Decision.IMPLICIT_DENY, (notes or []) + ([_rule(what, f"no statement of the {what} of "
+                        f"`{target.governing}` allows `{action}` for `{caller.arn}`")] if not rp.allowed else
+                        [_hit_reason(h, "gate", f"{h.match.value} match needs: " +
+                                     _identity_gap(caller, ident, action)) for h in rp.allows]))
+        return done(Decision.IMPLICIT_DENY, [_hit_reason(h, "gate", f"{h.match.value} match needs: " +
+                                                         _identity_gap(caller, ident, action)) for h in rp.allows])
+    # across accounts: the resource policy (any match) and the caller's identity side
+    if rp.allowed and ident.allowed:
+        reasons = [_hit_reason(h, "allow", f"{what}, {h.match.value} match") for h in rp.allows]
+        return done(Decision.ALLOW, reasons + _identity_reasons(ident) + _limit_reasons(ident))
+    if not rp.allowed:
+        return done(Decision.IMPLICIT_DENY, (notes or []) + [_rule(
+            what, f"the {what} of `{target.governing}` does not allow `{action}` for `{caller.arn}` of another "
+            f"account")])
+    return done(Decision.IMPLICIT_DENY, [_rule("identity", _identity_gap(caller, ident, action, "cross-account "))])
 
 
 def _decide_retire_grant(key: Key, caller: Caller, req: Request, ctx: Context, ident: IdentityResult,

@@ -127,6 +127,7 @@ class CompiledPrincipal:
     arns: frozenset[str]  # user, session, federated-user ARNs (exact)
     roles: frozenset[tuple[str, str]]  # (account, role path/name lower)
     services: frozenset[str]  # lower case
+    federated: frozenset[str] = frozenset()  # {"Federated": ...}: OIDC / SAML providers, lower case
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def compile_principal(block: PrincipalBlock) -> CompiledPrincipal:
     arn_texts: set[str] = set()
     roles: set[tuple[str, str]] = set()
     services: set[str] = set()
+    federated: set[str] = set()
     wildcard = block.wildcard
     for entry in block.entries:
         text = entry.value.text
@@ -202,9 +204,11 @@ def compile_principal(block: PrincipalBlock) -> CompiledPrincipal:
                 arn_texts.add(text)
         elif entry.type is AstPrincipalType.SERVICE:
             services.add(text.lower())
-        # Federated / CanonicalUser entries never match a KMS caller
+        elif entry.type is AstPrincipalType.FEDERATED:
+            federated.add(text.lower())
+        # CanonicalUser entries (S3 ACL grantees) match no caller the reasoner models
     return CompiledPrincipal(block.negated, wildcard, frozenset(accounts), frozenset(arn_texts),
-                             frozenset(roles), frozenset(services))
+                             frozenset(roles), frozenset(services), frozenset(federated))
 
 
 def compile_statement(st: Statement, variables: bool, options: Options) -> CompiledStatement:
@@ -292,6 +296,8 @@ def resource_hits(patterns: tuple[ResourcePattern, ...], resource: str, policy: 
         else:
             resolved = pattern
         resolved_pattern = resolved
+        if policy.kind is PolicyKind.TRUST:
+            continue  # a trust policy's statements name no resource: they are about the role itself
         if policy.kind is PolicyKind.KEY_POLICY:
             # in a key policy only `*` and (per option) the key's own ARN denote the key (semantics §2.2)
             if key is not None and options.key_policy_own_arn_matches and resolved_pattern.matches(key.arn):

@@ -13,12 +13,15 @@ docs/semantics-services.md) and which sub-resources a parent's policy governs.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
 
+from reasoner.front.ast import Effect, PolicyDocument, PolicyKind
 from reasoner.semantics import catalog
+from reasoner.semantics.environment import Account, BlockPublicAccess, Resource
 
 
 class Rule(Enum):
@@ -85,6 +88,28 @@ GOVERNED_BY_PARENT: dict[tuple[str, str], str] = {
 
 #: The actions decided by a role's trust policy (catalogue: sts actions on resource type `role`).
 TRUST_SERVICE = "sts"
+
+#: The STS actions a web identity or SAML provider's user calls (unauthenticated at AWS: the caller is the
+#: provider, `{"Federated": ...}` in the trust policy; docs/semantics-services.md §T).
+PROVIDER_ACTIONS: frozenset[str] = frozenset({"sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"})
+
+#: Services that accept unsigned (anonymous) requests, which a `Principal` of `*` covers
+#: (docs/semantics-services.md §G.4); every other service refuses them before any policy is read.
+ANONYMOUS_SERVICES: frozenset[str] = frozenset({"s3"})
+
+#: Services whose resources resource control policies apply to (docs/semantics-services.md §G.5; semantics
+#: §4.5): a request for another service's resource is not limited by RCPs.
+RCP_SERVICES: frozenset[str] = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "dynamodb",
+                                          "logs", "cognito-identity", "aoss"})
+
+#: What sharing a snapshot with an account (or with `all`) lets that account do on it (docs/semantics-services.md
+#: §Snap): per (service, resource type), the actions a share allows.
+SHARING_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("ec2", "snapshot"): ("ec2:CreateVolume", "ec2:CopySnapshot", "ec2:DescribeSnapshotAttribute"),
+    ("rds", "snapshot"): ("rds:RestoreDBInstanceFromDBSnapshot", "rds:CopyDBSnapshot", "rds:DescribeDBSnapshots"),
+    ("rds", "cluster-snapshot"): ("rds:RestoreDBClusterFromSnapshot", "rds:CopyDBClusterSnapshot",
+                                  "rds:DescribeDBClusterSnapshots"),
+}
 
 
 @cache
@@ -207,15 +232,127 @@ def rule_for(action: str, rtype: ResourceType | None) -> Rule:
     return Rule.IDENTITY
 
 
+def accepts_anonymous(action: str) -> bool:
+    """The action's service accepts unsigned requests (`ANONYMOUS_SERVICES`)."""
+    return action.split(":", 1)[0].lower() in ANONYMOUS_SERVICES
+
+
+def rcps_apply_to(action: str) -> bool:
+    """RCPs limit requests of this action's service (`RCP_SERVICES`)."""
+    return action.split(":", 1)[0].lower() in RCP_SERVICES
+
+
+@lru_cache(maxsize=4096)
+def _sharing_policy(arn: str, shared_with: tuple[str, ...], actions: tuple[str, ...]) -> PolicyDocument:
+    from reasoner.front.parse import parse_policy
+
+    principal: object = "*" if "all" in shared_with else {"AWS": [a for a in shared_with if a != "all"]}
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "SharedByAttribute", "Effect": "Allow", "Principal": principal, "Action": list(actions),
+         "Resource": arn}]}
+    return parse_policy(json.dumps(doc, indent=1), file=f"<shared with: {arn}>", kind=PolicyKind.RESOURCE)
+
+
+def sharing_policy(resource: Resource) -> PolicyDocument | None:
+    """The resource-based policy equivalent to a snapshot's sharing attribute (`SHARING_ACTIONS` for the
+    accounts of `shared_with`, `*` for `all`); None when the resource is not shared by attribute or with
+    nobody."""
+    rt = resource_type_of(resource.arn)
+    if rt is None or not resource.shared_with:
+        return None
+    actions = SHARING_ACTIONS.get((rt.service, rt.name))
+    if actions is None:
+        return None
+    return _sharing_policy(resource.arn, resource.shared_with, actions)
+
+
+#: Condition keys that make an S3 bucket policy statement non-public when they are tested with fixed values
+#: (no wildcard, no policy variable): S3's definition of "public" (docs/semantics-services.md §S3.5).
+S3_RESTRICTING_KEYS: frozenset[str] = frozenset(k.lower() for k in (
+    "aws:SourceArn", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceOwner", "aws:SourceAccount",
+    "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:SourceOrgID", "aws:userid",
+    "s3:DataAccessPointArn", "s3:DataAccessPointAccount", "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "aws:SourceIp",
+))
+_POSITIVE_OPERATORS = ("StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike",
+                       "IpAddress")
+
+
+def _fixed(text: str, key: str) -> bool:
+    """A condition value that pins its key: no wildcard and no policy variable; for aws:SourceIp a CIDR no
+    wider than /8 (IPv4) or /32 (IPv6); for aws:userid not of the form `AROLEID:*` (every session of a role is
+    fine: S3 excludes only a wildcard user id)."""
+    if "${" in text:
+        return False
+    if key == "aws:sourceip":
+        from reasoner.semantics.values import parse_ip_network
+
+        net = parse_ip_network(text)
+        return net is not None and net.prefixlen >= (8 if net.version == 4 else 32)
+    if key == "aws:userid":
+        head, star, tail = text.partition("*")
+        return "?" not in text and (not star or (tail == "" and head.endswith(":") and len(head) > 1))
+    return "*" not in text and "?" not in text
+
+
+def statement_is_public(statement: object) -> bool:
+    """An Allow statement whose principal is `*` (or `{"AWS": "*"}`) and that no condition pins to fixed
+    values of a restricting key (S3's definition, docs/semantics-services.md §S3.5)."""
+    from reasoner.front.ast import Statement
+
+    assert isinstance(statement, Statement)
+    st = statement
+    if st.effect is not Effect.ALLOW or st.principal is None or st.principal.negated or not st.principal.wildcard:
+        return False
+    if st.condition is None:
+        return True
+    for c in st.condition.conditions:
+        key = c.key.text.lower()
+        if key not in S3_RESTRICTING_KEYS or c.qualifier.value != "" or c.if_exists:
+            continue
+        if c.operator.value in _POSITIVE_OPERATORS and c.values and all(_fixed(v.text, key) for v in c.values):
+            return False
+    return True
+
+
+def policy_is_public(policy: PolicyDocument | None) -> bool:
+    """Some statement of the policy is public (`statement_is_public`)."""
+    return policy is not None and any(statement_is_public(st) for st in policy.statements)
+
+
+def restricted_public(resource: Resource | None, owner: Account | None) -> bool:
+    """S3 Block Public Access `RestrictPublicBuckets` is in force (bucket or account level) and the bucket
+    policy is public: only AWS service principals and principals of the owner account are then granted
+    anything by the bucket policy (docs/semantics-services.md §S3.6)."""
+    if resource is None or resource_type_of(resource.arn) is None:
+        return False
+    rt = resource_type_of(resource.arn)
+    assert rt is not None
+    if rt.service != "s3":
+        return False
+    bpa = (resource.block_public_access or BlockPublicAccess()) | (owner.block_public_access if owner else None)
+    return bpa.restrict_public_buckets and policy_is_public(resource.policy)
+
+
 __all__ = [
+    "ANONYMOUS_SERVICES",
     "POLICY_TYPES",
+    "PROVIDER_ACTIONS",
+    "RCP_SERVICES",
+    "SHARING_ACTIONS",
     "ResourceType",
     "Rule",
+    "accepts_anonymous",
     "action_resource_types",
     "acts_on",
     "governing_arn",
+    "policy_is_public",
+    "rcps_apply_to",
     "resource_type_of",
+    "restricted_public",
     "rule_for",
+    "sharing_policy",
+    "statement_is_public",
     "type_named",
     "types_of",
 ]

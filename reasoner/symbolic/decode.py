@@ -23,7 +23,7 @@ from functools import cache
 
 from reasoner.semantics import arns
 from reasoner.semantics.catalog import condition_key_may_exist, kms_condition_key_names
-from reasoner.semantics.evaluate import OPT_IN_REGIONS
+from reasoner.semantics.evaluate import OPT_IN_REGIONS, given_context
 from reasoner.semantics.request import Request
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 from reasoner.symbolic import smt, strings
@@ -207,6 +207,8 @@ _KIND_FIELDS = {
     PKind.SESSION: ("acct", "role", "sess"),
     PKind.FEDERATED: ("acct", "fed"),
     PKind.SERVICE: ("svc",),
+    PKind.ANONYMOUS: (),
+    PKind.PROVIDER: ("prov",),
 }
 
 
@@ -220,7 +222,11 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
         if v is not None:
             values[name] = v
     action = domain.actions[model[domain.act]]
-    key = domain.keys[model[domain.res]]
+    target = domain.targets[model[domain.res]]
+    resource = target.arn
+    if target.sub_type and model.truth(domain.onsub):
+        sub = field_value(domain.f("sub"), model, lemmas)
+        resource = target.sub_prefix + (sub or "")
     context: dict[str, tuple[str, ...]] = {}
     for key_name, raw in sorted(domain.raw.items()):
         if key_name.startswith("kms:") and condition_key_may_exist(key_name, action) is False:
@@ -240,20 +246,22 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
     if lemmas:
         return Decoded(None, lemmas, kind)
     acct = values.get("acct")
+    iam_caller = kind in (PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED)
     if (
-        kind is not PKind.SERVICE
-        and key.region in OPT_IN_REGIONS
-        and acct != key.account
+        iam_caller
+        and target.kind == "key"
+        and target.region in OPT_IN_REGIONS
+        and acct != target.owner
         and any(env.account(acct or "") is None for env in domain.environments)
     ):
         # an account the environment does not declare may have enabled the key's opt-in Region (§4.3)
-        assumed["region"] = key.region
+        assumed["region"] = target.region
     inorg = domain.views_bool.get("r.inorg")
     if (
         inorg is not None
         and model[inorg]
-        and (kind is PKind.SERVICE or acct != key.account)
-        and any(env.account(key.account) is None for env in domain.environments)
+        and (not iam_caller or acct != target.owner)
+        and any(env.account(target.owner) is None for env in domain.environments)
     ):
         # the organization of the key's owner account, which the environment does not declare (domain.py)
         for name, fact in (("rorg", "keyorg"), ("rorgpath", "keyorgpath")):
@@ -263,8 +271,11 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
                     assumed[fact] = v
         if lemmas:
             return Decoded(None, lemmas, kind)
-    principal = principal_arn(kind, values)
-    request = Request(principal, action, key.arn, _spelled(domain, _encryption_context(context)), assumed)
+    principal = principal_arn(kind, values, target.partition)
+    request = Request(principal, action, resource, _spelled(domain, _encryption_context(context)), assumed)
+    given = given_context(domain.environments[0], request)
+    if len(given) != len(request.context):  # keys AWS derives for this resource are not the caller's to give
+        request = Request(principal, action, resource, given, assumed)
     return Decoded(request, [], kind)
 
 
@@ -274,7 +285,7 @@ def _assumed(
     """What the model chose for the values AWS derives for a caller the environment may not describe
     (`Request.assumed`); `explain.augment` uses only those that apply to the replayed environment."""
     out: dict[str, str] = {}
-    if kind is PKind.SERVICE:
+    if kind not in (PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED):
         return out
     inorg = domain.views_bool.get("p.inorg")
     if inorg is not None and model[inorg]:
@@ -288,7 +299,9 @@ def _assumed(
         v = field_value(domain.fields["rpath"], model, lemmas)
         if v and not _role_declared(domain, values.get("acct", ""), values.get("role", "")):
             out["rolepath"] = v
-    if kind is PKind.FEDERATED and any(env.session(principal_arn(kind, values)) is None for env in domain.environments):
+    partition = domain.targets[model[domain.res]].partition
+    if kind is PKind.FEDERATED and any(env.session(principal_arn(kind, values, partition)) is None
+                                       for env in domain.environments):
         # the source user of a federated user an environment does not declare, when the model chose a user the
         # policies or the environment name (any other source is one nothing names: `explain.augment_caller`)
         uname = domain.fields["uname"]
@@ -296,7 +309,7 @@ def _assumed(
             src_path = field_value(domain.fields["upath"], model, lemmas)
             src_name = field_value(uname, model, lemmas)
             if src_path is not None and src_name is not None:
-                out["fedsource"] = arns.format(arns.UserArn(PARTITION, values.get("acct", ""), src_path, src_name))
+                out["fedsource"] = arns.format(arns.UserArn(partition, values.get("acct", ""), src_path, src_name))
     uid = {PKind.USER: "uid", PKind.SESSION: "rid"}.get(kind)
     if uid is not None and uid in domain.fields:
         v = field_value(domain.fields[uid], model, lemmas)
@@ -384,16 +397,20 @@ def canonical_key(low: str, written: str | None = None) -> str:
     return written if written is not None else low
 
 
-def principal_arn(kind: PKind, v: dict[str, str]) -> str:
+def principal_arn(kind: PKind, v: dict[str, str], partition: str = PARTITION) -> str:
     arn: arns.PrincipalArn
     if kind is PKind.ROOT:
-        arn = arns.RootArn(PARTITION, v["acct"])
+        arn = arns.RootArn(partition, v["acct"])
     elif kind is PKind.USER:
-        arn = arns.UserArn(PARTITION, v["acct"], v["upath"], v["uname"])
+        arn = arns.UserArn(partition, v["acct"], v["upath"], v["uname"])
     elif kind is PKind.SESSION:
-        arn = arns.AssumedRoleArn(PARTITION, v["acct"], v["role"], v["sess"])
+        arn = arns.AssumedRoleArn(partition, v["acct"], v["role"], v["sess"])
     elif kind is PKind.FEDERATED:
-        arn = arns.FederatedUserArn(PARTITION, v["acct"], v["fed"])
+        arn = arns.FederatedUserArn(partition, v["acct"], v["fed"])
+    elif kind is PKind.ANONYMOUS:
+        return "anonymous"
+    elif kind is PKind.PROVIDER:
+        return v["prov"]
     else:
         return v["svc"]
     return arns.format(arn)

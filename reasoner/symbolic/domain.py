@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
@@ -64,8 +64,8 @@ from typing import TypeVar
 from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.front.ast import PolicyDocument, SetQualifier
-from reasoner.semantics import arns, catalog, names
-from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Session
+from reasoner.semantics import arns, catalog, names, resources
+from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Resource, Session
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 from reasoner.symbolic import smt, strings
 from reasoner.symbolic.smt import FALSE, TRUE, Term
@@ -73,13 +73,17 @@ from reasoner.symbolic.strings import Nfa
 
 
 class PKind(IntEnum):
-    """Caller kinds (semantics §2.3); anonymous callers are not modelled (KMS does not support them)."""
+    """Caller kinds (semantics §2.3). ANONYMOUS (unsigned requests) and PROVIDER (the user of a web identity or
+    SAML provider calling AssumeRoleWith*) exist only in domains whose targets can take them
+    (`Domain.kinds`)."""
 
     ROOT = 0
     USER = 1
     SESSION = 2
     FEDERATED = 3
     SERVICE = 4
+    ANONYMOUS = 5
+    PROVIDER = 6
 
 
 #: The one partition the symbolic core models: an environment naming another is UnsupportedFeatureError.
@@ -91,9 +95,17 @@ STS_PREFIX = f"arn:{PARTITION}:sts::"
 
 def modelled_principal(text: str) -> arns.PrincipalArn | None:
     """The root, user, role, assumed-role or federated-user ARN `text` names (`arns.parse_principal`) when it
-    is in the modelled partition `PARTITION`, else None."""
+    is in one of the modelled partitions (`arns.PARTITIONS`), else None."""
     p = arns.parse_principal(text)
-    return p if p is not None and p.partition == PARTITION else None
+    return p if p is not None and p.partition in arns.PARTITIONS else None
+
+
+def iam_prefix(partition: str) -> str:
+    return f"arn:{partition}:iam::"
+
+
+def sts_prefix(partition: str) -> str:
+    return f"arn:{partition}:sts::"
 
 
 _ACCOUNT_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
@@ -113,6 +125,8 @@ PREFER: dict[str, tuple[str, ...]] = {
     "orgpath": ("r-ab12/",),
     "uid": ("AIDAEXAMPLEUSERID000",),
     "rid": ("AROAEXAMPLEROLEID000",),
+    "prov": ("accounts.google.com",),
+    "sub": ("example",),
 }
 
 _LOWER_DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -156,6 +170,10 @@ _SHAPES: dict[str, tuple[Nfa, ...]] = {
         strings.glob("?*.amazonaws.com"),
         strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1),
     ),
+    # a web identity host or an IAM SAML / OIDC provider ARN: printable, no blanks
+    "prov": (strings.shape(strings.CharSet(frozenset(" \t\n\r"), negated=True), 1, 2048),),
+    # the name of a sub-resource (an S3 object key: 1..1024 characters)
+    "sub": (strings.shape(strings.CharSet(frozenset("\n\r"), negated=True), 1, 1024),),
 }
 
 
@@ -418,6 +436,99 @@ def key_actions() -> tuple[str, ...]:
     )
 
 
+@dataclass(frozen=True)
+class SymTarget:
+    """A resource the symbolic request can act on: a KMS key, a role with its trust policy, or a declared
+    resource (`Environment.resources`). `actions` are the catalogue actions that act on it or on its
+    sub-resource (an S3 bucket's objects, a DynamoDB table's indexes: `sub_type`); a request on the
+    sub-resource names `sub_prefix` + the field `r.sub`."""
+
+    arn: str
+    kind: str  # "key" | "role" | "resource"
+    rtype: resources.ResourceType | None
+    owner: str
+    partition: str
+    actions: tuple[str, ...]
+    own_actions: frozenset[str] = frozenset()
+    sub_actions: frozenset[str] = frozenset()
+    sub_type: str | None = None
+    sub_prefix: str = ""
+
+    @property
+    def region(self) -> str:
+        parts = self.arn.split(":", 5)
+        return parts[3] if len(parts) == 6 else ""
+
+    @property
+    def service(self) -> str:
+        return self.rtype.service if self.rtype is not None else ""
+
+
+#: The request ARN of a sub-resource whose parent's policy governs it: (service, parent type) ->
+#: (sub-resource type, text between the parent's ARN and the sub-resource's name).
+SUB_RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
+    ("s3", "bucket"): ("object", "/"),
+    ("dynamodb", "table"): ("index", "/index/"),
+}
+
+
+def _actions_on(rtype: resources.ResourceType, names_: tuple[str, ...], services: tuple[str, ...]) -> list[str]:
+    """Catalogue actions of `services` that act on one of the resource types `names_`, in catalogue order."""
+    out: list[str] = []
+    for svc in services:
+        for a in catalog.actions_of(svc):
+            types = resources.action_resource_types(a)
+            if any(n in types for n in names_):
+                out.append(a)
+    return out
+
+
+def key_target(k: Key) -> SymTarget:
+    acts = key_actions()
+    return SymTarget(k.arn, "key", resources.resource_type_of(k.arn), k.account, k.arn.split(":")[1], acts,
+                     own_actions=frozenset(acts))
+
+
+def role_target(p: Principal) -> SymTarget:
+    rt = resources.resource_type_of(p.arn)
+    assert rt is not None
+    acts = tuple(_actions_on(rt, ("role",), ("sts", "iam")))
+    return SymTarget(p.arn, "role", rt, p.arn.split(":")[4], p.arn.split(":")[1], acts, own_actions=frozenset(acts))
+
+
+def resource_target(r: Resource) -> SymTarget | None:
+    rt = resources.resource_type_of(r.arn)
+    if rt is None:
+        return None
+    sub = SUB_RESOURCES.get((rt.service, rt.name))
+    own = _actions_on(rt, (rt.name,), (rt.service,))
+    subs = _actions_on(rt, (sub[0],), (rt.service,)) if sub else []
+    acts = tuple(dict.fromkeys(own + subs))
+    return SymTarget(
+        r.arn, "resource", rt, r.account, r.partition, acts, frozenset(own), frozenset(subs),
+        sub[0] if sub else None, r.arn + sub[1] if sub else "",
+    )
+
+
+def targets_of(environments: Iterable[Environment]) -> tuple[SymTarget, ...]:
+    """The targets of a check over `environments`: every key (first), every declared resource, every role
+    with a trust policy, each once (by ARN, as the first environment that declares it has it)."""
+    keys: dict[str, SymTarget] = {}
+    res: dict[str, SymTarget] = {}
+    roles: dict[str, SymTarget] = {}
+    for env in environments:
+        for k in env.keys:
+            if k.arn not in keys:
+                keys[k.arn] = key_target(k)
+        for r in env.resources:
+            if r.arn not in res and (t := resource_target(r)) is not None and t.actions:
+                res[r.arn] = t
+        for p in env.principals:
+            if p.kind is PrincipalKind.ROLE and p.trust_policy is not None and p.arn not in roles:
+                roles[p.arn] = role_target(p)
+    return (*keys.values(), *res.values(), *roles.values())
+
+
 # ---- the symbolic request ------------------------------------------------------------------------------
 
 
@@ -443,6 +554,8 @@ class Domain:
     actions: tuple[str, ...]
     keys: tuple[Key, ...]
     extra_literals: dict[str, set[str]] = field(default_factory=dict)
+    #: every resource the request can act on, keys first (in the order of `keys`); default: the keys
+    targets: tuple[SymTarget, ...] = ()
     fields: dict[str, StrField] = field(default_factory=dict)
     raw: dict[str, RawKey] = field(default_factory=dict)
     views: dict[tuple[str, str], dict[str, Term]] = field(default_factory=dict)
@@ -458,18 +571,53 @@ class Domain:
 
     def __post_init__(self) -> None:
         sc = self.script
+        if not self.targets:
+            self.targets = tuple(key_target(k) for k in self.keys)
+        self._target_index = {t.arn: i for i, t in enumerate(self.targets)}
         self._action_index = {a: i for i, a in enumerate(self.actions)}
+        self.partitions = tuple(sorted({t.partition for t in self.targets} or {PARTITION}))
+        for p in self.partitions:
+            if p not in arns.PARTITIONS:
+                raise UnsupportedFeatureError(f"partition `{p}` is not one of {', '.join(arns.PARTITIONS)}")
+        # caller kinds: anonymous callers where a target's service accepts unsigned requests, web identity /
+        # SAML providers where a role can be assumed
+        self.kinds = [PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED, PKind.SERVICE]
+        if any(resources.accepts_anonymous(a) for t in self.targets for a in t.actions):
+            self.kinds.append(PKind.ANONYMOUS)
+        if any(t.kind == "role" for t in self.targets):
+            self.kinds.append(PKind.PROVIDER)
         self.pkind = sc.declare("req.pkind", smt.INT)
         self.act = sc.declare("req.action", smt.INT)
         self.res = sc.declare("req.key", smt.INT)
-        sc.require(smt.and_(smt.cmp(">=", self.pkind, "0"), smt.cmp("<=", self.pkind, "4")))
+        sc.require(smt.or_(smt.eq(self.pkind, smt.int_(int(k))) for k in self.kinds)
+                   if len(self.kinds) > 5 else smt.and_(smt.cmp(">=", self.pkind, "0"), smt.cmp("<=", self.pkind, "4")))
         sc.require(smt.and_(smt.cmp(">=", self.act, "0"), smt.cmp("<=", self.act, smt.int_(len(self.actions) - 1))))
-        sc.require(smt.and_(smt.cmp(">=", self.res, "0"), smt.cmp("<=", self.res, smt.int_(len(self.keys) - 1))))
+        sc.require(smt.and_(smt.cmp(">=", self.res, "0"), smt.cmp("<=", self.res, smt.int_(len(self.targets) - 1))))
+        everything = set(self.actions)
+        for t in self.targets:
+            if set(t.actions) != everything:  # a target is acted on by its own actions only
+                sc.require(smt.implies(self.target_is(t), self.action_in(t.actions)))
         lits = self._collect_literals()
         for name in ("acct", "uname", "upath", "role", "rpath", "sess", "fed", "svc"):
             self.fields[name] = StrField(
                 self, f"p.{name}", sorted(lits.get(name, ())), _SHAPES[name], PREFER.get(name, ())
             )
+        if PKind.PROVIDER in self.kinds:
+            self.fields["prov"] = StrField(self, "p.prov", sorted(lits.get("prov", ())), _SHAPES["prov"],
+                                           PREFER["prov"])
+        self.onsub: Term = FALSE
+        if any(t.sub_type for t in self.targets):
+            # the request names a sub-resource of its target (an S3 object of a bucket): `r.sub` is its name
+            self.onsub = sc.declare("req.onsub", smt.BOOL)
+            self.fields["sub"] = StrField(self, "r.sub", sorted(lits.get("sub", ())), _SHAPES["sub"],
+                                          PREFER["sub"])
+            for t in self.targets:
+                at = self.target_is(t)
+                if not t.sub_type:
+                    sc.require(smt.implies(at, smt.not_(self.onsub)))
+                    continue
+                sc.require(smt.implies(smt.and_(at, self.onsub), self.action_in(t.sub_actions)))
+                sc.require(smt.implies(smt.and_(at, smt.not_(self.onsub)), self.action_in(t.own_actions)))
         self._known = list(self._known_callers())
         self._unique_names()
 
@@ -517,10 +665,23 @@ class Domain:
             for s in env.sessions:
                 principal_text(s.arn)
                 principal_text(s.source)
+            for r in env.resources:
+                add("acct", r.account)
+                for shared in r.shared_with:
+                    if shared != "all":
+                        add("acct", shared)
+            for ep in env.vpc_endpoints:
+                self.key_literals.setdefault("aws:sourcevpce", set()).add(ep.id)
+                self.key_literals.setdefault("aws:sourcevpc", set()).add(ep.vpc)
+                if ep.account:
+                    add("acct", ep.account)
             for policy in iter_policies(env):
                 for st in policy.statements:
                     if st.principal is not None:
                         for e in st.principal.entries:
+                            if e.type.value == "Federated":
+                                add("prov", e.value.text.lower())
+                                continue
                             principal_text(e.value.text)
                     if st.condition is not None:
                         for c in st.condition.conditions:
@@ -705,30 +866,72 @@ class Domain:
     def known_callers(self) -> list[KnownCaller]:
         return self._known
 
+    def partition_is(self, partition: str) -> Term:
+        """The requested resource is in `partition` (a caller is in its resource's partition: partitions are
+        separate worlds)."""
+        if self.partitions == (partition,):
+            return TRUE
+        return self.target_in(t.arn for t in self.targets if t.partition == partition)
+
     def request_arn(self) -> list[tuple[Term, tuple[Piece, ...]]]:
-        """The request principal (caller.arn) per kind, as concatenations of constants and fields."""
+        """The request principal (caller.arn) per kind and partition, as concatenations of constants and
+        fields (the first four cases are the IAM principals, one per partition each)."""
         a = self.f("acct")
-        return [
-            (self.kind_is(PKind.ROOT), (IAM_PREFIX, a, ":root")),
-            (self.kind_is(PKind.USER), (IAM_PREFIX, a, ":user/", self.f("upath"), self.f("uname"))),
-            (
-                self.kind_is(PKind.SESSION),
-                (STS_PREFIX, a, ":assumed-role/", self.f("role"), "/", self.f("sess")),
-            ),
-            (self.kind_is(PKind.FEDERATED), (STS_PREFIX, a, ":federated-user/", self.f("fed"))),
-            (self.kind_is(PKind.SERVICE), (self.f("svc"),)),
-        ]
+        out: list[tuple[Term, tuple[Piece, ...]]] = []
+        for kind in (PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED):
+            for p in self.partitions:
+                guard = smt.and_(self.kind_is(kind), self.partition_is(p))
+                iam, sts = iam_prefix(p), sts_prefix(p)
+                pieces: tuple[Piece, ...] = {
+                    PKind.ROOT: (iam, a, ":root"),
+                    PKind.USER: (iam, a, ":user/", self.f("upath"), self.f("uname")),
+                    PKind.SESSION: (sts, a, ":assumed-role/", self.f("role"), "/", self.f("sess")),
+                    PKind.FEDERATED: (sts, a, ":federated-user/", self.f("fed")),
+                }[kind]
+                out.append((guard, pieces))
+        out.append((self.kind_is(PKind.SERVICE), (self.f("svc"),)))
+        if PKind.ANONYMOUS in self.kinds:
+            out.append((self.kind_is(PKind.ANONYMOUS), ("anonymous",)))
+        if PKind.PROVIDER in self.kinds:
+            out.append((self.kind_is(PKind.PROVIDER), (self.f("prov"),)))
+        return out
+
+    def iam_arns(self) -> list[tuple[Term, tuple[Piece, ...]]]:
+        """`request_arn` restricted to the IAM principals (root, users, role sessions, federated users)."""
+        return [(g, p) for g, p in self.request_arn() if p and isinstance(p[0], str) and p[0].startswith("arn:")]
+
+    def by_partition(self, build: Callable[[str], tuple[Piece, ...]]) -> list[tuple[Term, tuple[Piece, ...]]]:
+        """`build(partition)` for each partition of the domain, guarded by it."""
+        return [(self.partition_is(p), build(p)) for p in self.partitions]
 
     def fed_source_arn(self) -> tuple[Piece, ...]:
         """The ARN of the source user of a federated user the environment does not declare: a user of the
         caller's account with any path and name (fields `upath` / `uname`, which federated callers do not
-        otherwise use)."""
-        return (IAM_PREFIX, self.f("acct"), ":user/", self.f("upath"), self.f("uname"))
+        otherwise use). In a domain of several partitions use `fed_source_arns`."""
+        return self.fed_source_arns()[0][1]
+
+    def fed_source_arns(self) -> list[tuple[Term, tuple[Piece, ...]]]:
+        return self.by_partition(lambda p: (iam_prefix(p), self.f("acct"), ":user/", self.f("upath"), self.f("uname")))
 
     def unknown_role_arn(self) -> tuple[Piece, ...]:
         """The ARN of a role the environment does not describe: any path (`rpath`, "" for `/`), then its name
-        (session ARNs do not show the path)."""
-        return (IAM_PREFIX, self.f("acct"), ":role/", self.f("rpath"), self.f("role"))
+        (session ARNs do not show the path). In a domain of several partitions use `unknown_role_arns`."""
+        return self.unknown_role_arns()[0][1]
+
+    def unknown_role_arns(self) -> list[tuple[Term, tuple[Piece, ...]]]:
+        return self.by_partition(lambda p: (iam_prefix(p), self.f("acct"), ":role/", self.f("rpath"), self.f("role")))
+
+    def request_resource(self) -> list[tuple[Term, tuple[Piece, ...]]]:
+        """The request resource per target: its ARN, or `sub_prefix` + `r.sub` for a sub-resource."""
+        out: list[tuple[Term, tuple[Piece, ...]]] = []
+        for t in self.targets:
+            at = self.target_is(t)
+            if t.sub_type:
+                out.append((smt.and_(at, smt.not_(self.onsub)), (t.arn,)))
+                out.append((smt.and_(at, self.onsub), (t.sub_prefix, self.f("sub"))))
+            else:
+                out.append((at, (t.arn,)))
+        return out
 
     def role_known(self) -> Term:
         return smt.or_(k.guard for k in self._known if k.kind is PKind.SESSION)
@@ -757,17 +960,29 @@ class Domain:
         return smt.or_(smt.eq(self.act, smt.int_(i)) for i in idx)
 
     def key_index(self, arn: str) -> int | None:
-        return next((i for i, k in enumerate(self.keys) if k.arn == arn), None)
+        """The index of the target of ARN `arn` (keys first, as in `keys`)."""
+        return self._target_index.get(arn)
 
     def key_is(self, key: Key) -> Term:
         i = self.key_index(key.arn)
         return FALSE if i is None else smt.eq(self.res, smt.int_(i))
 
     def key_in(self, arns: Iterable[str]) -> Term:
+        return self.target_in(arns)
+
+    def target_is(self, target: SymTarget | str) -> Term:
+        i = self.key_index(target if isinstance(target, str) else target.arn)
+        return FALSE if i is None else smt.eq(self.res, smt.int_(i))
+
+    def target_in(self, arns: Iterable[str]) -> Term:
         idx = sorted({i for a in arns if (i := self.key_index(a)) is not None})
-        if len(idx) == len(self.keys):
+        if len(idx) == len(self.targets):
             return TRUE
         return smt.or_(smt.eq(self.res, smt.int_(i)) for i in idx)
+
+    def target(self, arn: str) -> SymTarget | None:
+        i = self.key_index(arn)
+        return None if i is None else self.targets[i]
 
     # -- context keys -------------------------------------------------------------------------------------
 
@@ -829,13 +1044,24 @@ def key_may_exist(key: str, action: str) -> bool | None:
 
 
 def iter_policies(env: Environment) -> Iterator[PolicyDocument]:
-    """Every policy document of an environment (key policies, identity, boundaries, sessions, SCPs, RCPs)."""
+    """Every policy document of an environment (key policies, resource and trust policies, identity,
+    boundaries, sessions, SCPs, RCPs, VPC endpoint policies)."""
     for k in env.keys:
         yield k.policy
+    for r in env.resources:
+        if r.policy is not None:
+            yield r.policy
+        elif (shared := resources.sharing_policy(r)) is not None:
+            yield shared
+    for e in env.vpc_endpoints:
+        if e.policy is not None:
+            yield e.policy
     for p in env.principals:
         yield from p.identity_policies
         if p.permissions_boundary is not None:
             yield p.permissions_boundary
+        if p.trust_policy is not None:
+            yield p.trust_policy
     for s in env.sessions:
         yield from s.session_policies
     for o in env.organizations:

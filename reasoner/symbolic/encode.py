@@ -46,6 +46,12 @@ Not mirrored, by design (`NOT_MIRRORED`):
 - `_condition`: the table of semantics §3.2 on one case of the variables' values (inside
   `evaluate._evaluate_condition`, which resolves the values first).
 - `encode_environment`: the stage's entry point, `Encoder(...).encode()`.
+- `iam`, `_own`, `_by_kind`: the caller-kind guard of IAM principals, this environment's object of a target,
+  allow statements grouped by match kind (plumbing of `encode`).
+- `_sub_hit`: Resource patterns against a sub-resource's symbolic ARN (the evaluator matches the one ARN).
+- `_aws_rules`, `_encode_target`, `_encode_key`: the body of `evaluate.evaluate` per target of the closed
+  world (the AWS-side rules, the rule of a role or resource, the KMS rule of a key), which the evaluator runs
+  for its one request in `evaluate` itself.
 """
 
 from __future__ import annotations
@@ -69,24 +75,33 @@ from reasoner.front.ast import (
 from reasoner.semantics import evaluate as ev
 from reasoner.semantics import ir
 from reasoner.semantics.arns import RoleArn, UserArn, parse_principal
-from reasoner.semantics.arns import parse as parse_arn
+from reasoner.semantics.awsrules import fixed_decision
 from reasoner.semantics.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
-from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind
+from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Resource
 from reasoner.semantics.evaluate import MatchKind
 from reasoner.semantics.patterns import ArnPattern, Glob, Variable
+from reasoner.semantics.resources import (
+    PROVIDER_ACTIONS,
+    Rule,
+    accepts_anonymous,
+    rcps_apply_to,
+    restricted_public,
+    rule_for,
+    sharing_policy,
+)
 from reasoner.source import Span
 from reasoner.symbolic import smt, strings
 from reasoner.symbolic.domain import (
-    IAM_PREFIX,
-    PARTITION,
-    STS_PREFIX,
     Case,
     Domain,
     Piece,
     PKind,
     StrField,
+    SymTarget,
     Value,
+    iam_prefix,
     key_may_exist,
+    sts_prefix,
 )
 from reasoner.symbolic.smt import FALSE, TRUE, Term
 from reasoner.symbolic.strings import Nfa
@@ -96,7 +111,8 @@ NOT_MIRRORED: tuple[str, ...] = (
     "_fraction", "allow_all_policy", "_located", "sc", "name", "kind", "declared_orgs", "match_pieces", "_targets",
     "_arn_in", "_fed_user_in", "_value_is", "_never_present_only", "_variable_keys", "_variable_cases",
     "_iam_given_for_unknown", "_iam_split", "_unknown_split", "_mask", "_raw", "_caller_value", "_key_value",
-    "_key_values", "_undeclared_owner_org", "_slot", "_condition", "encode_environment",
+    "_key_values", "_undeclared_owner_org", "_slot", "_condition", "encode_environment", "iam", "_own", "_sub_hit",
+    "_by_kind", "_aws_rules", "_encode_target", "_encode_key",
 )
 
 
@@ -267,6 +283,17 @@ class CallerCase:
     tags_override: bool = False
 
 
+@dataclass(frozen=True)
+class _Gates:
+    """What every target's decision shares: the caller's identity side and the SCP and VPC endpoint gates."""
+
+    ident: dict[str, Term]
+    scp_passed: Term
+    scp_denied: Term
+    vpce_passed: Term
+    vpce_denied: Term
+
+
 @dataclass
 class EncodedEnvironment:
     """The decision terms of one environment over a shared domain."""
@@ -287,12 +314,13 @@ class Encoder:
         self.tag = tag
         self._values: dict[tuple[str, bool], Value] = {}
         self._policy_memo: dict[
-            tuple[int, int | None, bool],
+            tuple[int, int | None, str | None],
             tuple[list[tuple[Statement, dict[MatchKind, Term]]], list[tuple[Statement, Term]]],
         ] = {}
         self._names = 0
         self.accounts = {a.id: a for a in environment.accounts}
         self.orgs = {o.id: o for o in environment.organizations}
+        self._own_memo: dict[str, Key | Resource | Principal | None] = {}
         self.cases = list(self.resolve_caller())
 
     # -- helpers ------------------------------------------------------------------------------------
@@ -312,6 +340,12 @@ class Encoder:
 
     def kind(self, k: PKind) -> Term:
         return self.d.kind_is(k)
+
+    def iam(self) -> Term:
+        """The caller is an IAM principal of an account (root, user, role session, federated user): not a
+        service principal, an anonymous caller or a web identity / SAML provider."""
+        return smt.not_(smt.or_(self.kind(k) for k in (PKind.SERVICE, PKind.ANONYMOUS, PKind.PROVIDER)
+                                if k in self.d.kinds))
 
     def declared_orgs(self) -> list[str]:
         """Organization ids the environment declares (closed: no undeclared account is a member), including
@@ -345,6 +379,9 @@ class Encoder:
             CallerCase(self.kind(PKind.ROOT), PKind.ROOT, known=False),
             CallerCase(self.kind(PKind.SERVICE), PKind.SERVICE),
         ]
+        for extra in (PKind.ANONYMOUS, PKind.PROVIDER):
+            if extra in d.kinds:  # no identity side (evaluate.resolve_caller: no account, no policies)
+                out.append(CallerCase(self.kind(extra), extra))
         principals = {p.arn: p for p in env.principals}
         # users
         known_users: list[Term] = []
@@ -567,24 +604,36 @@ class Encoder:
         d = self.d
         if key in ev.CALLER_DERIVED_KEYS or key.startswith("aws:principaltag/"):
             return self._caller_value(key)
-        if key in ev.KEY_DERIVED_KEYS or key.startswith("aws:resourcetag/"):
+        if key in ev.KEY_DERIVED_KEYS or key.startswith(("aws:resourcetag/", "iam:resourcetag/")) or \
+                key == "s3:resourceaccount":
             if not resource_keys and (key.startswith("aws:resourcetag/") or key == "kms:resourcealiases"):
                 return Value(key, [[]], is_multivalued(key))
             return self._key_value(key)
-        # keys with defaults for KMS actions (every action of the domain is a KMS action)
+        kms = d.action_in(a for a in d.actions if a[:4].lower() == "kms:")
         if key == "aws:securetransport":
-            return Value(key, [[Case(TRUE, ("true",))]])
+            # always true for KMS (TLS only); for other services the request says
+            if kms == TRUE:
+                return Value(key, [[Case(TRUE, ("true",))]])
+            raw = d.raw_key(key)
+            return Value(key, [[Case(kms, ("true",)), Case(smt.and_(smt.not_(kms), raw.present[0]), (raw.fields[0],))]])
+        if key == "aws:sourcevpc" and self.env.vpc_endpoints:
+            # a declared endpoint's VPC (the request's own value must agree, evaluate._derive)
+            raw = d.raw_key(key)
+            cases = [Case(self._value_is("aws:sourcevpce", e.id), (e.vpc,)) for e in self.env.vpc_endpoints]
+            via = smt.or_(c.guard for c in cases)
+            return Value(key, [[*cases, Case(smt.and_(smt.not_(via), raw.present[0]), (raw.fields[0],))]])
         if key in ("aws:viaawsservice", "kms:grantisforawsresource"):
             raw = d.raw_key(key)
             via = self._key_may_exist("kms:viaservice", d.raw_key("kms:viaservice").present[0])
             p = self._key_may_exist(key, raw.present[0])
+            defaulted = smt.and_(kms, smt.not_(p))
             return Value(
                 key,
                 [
                     [
                         Case(p, (raw.fields[0],)),
-                        Case(smt.and_(smt.not_(p), via), ("true",)),
-                        Case(smt.and_(smt.not_(p), smt.not_(via)), ("false",)),
+                        Case(smt.and_(defaulted, via), ("true",)),
+                        Case(smt.and_(defaulted, smt.not_(via)), ("false",)),
                     ]
                 ],
             )
@@ -609,23 +658,33 @@ class Encoder:
     def _caller_value(self, key: str) -> Value:
         d = self.d
         acct = d.f("acct")
-        not_service = smt.not_(self.kind(PKind.SERVICE))
+        iam = self.iam()
+        anonymous = self.kind(PKind.ANONYMOUS) if PKind.ANONYMOUS in d.kinds else FALSE
         if key == "aws:principalarn":
-            cases = [
-                Case(self.kind(PKind.ROOT), (IAM_PREFIX, acct, ":root")),
-                Case(self.kind(PKind.USER), (IAM_PREFIX, acct, ":user/", d.f("upath"), d.f("uname"))),
-                Case(self.kind(PKind.FEDERATED), (STS_PREFIX, acct, ":federated-user/", d.f("fed"))),
-            ]
+            cases = []
+            for p in d.partitions:
+                part = d.partition_is(p)
+                cases += [
+                    Case(smt.and_(self.kind(PKind.ROOT), part), (iam_prefix(p), acct, ":root")),
+                    Case(smt.and_(self.kind(PKind.USER), part),
+                         (iam_prefix(p), acct, ":user/", d.f("upath"), d.f("uname"))),
+                    Case(smt.and_(self.kind(PKind.FEDERATED), part), (sts_prefix(p), acct, ":federated-user/",
+                                                                       d.f("fed"))),
+                ]
             known_roles = [c for c in self.cases if c.kind is PKind.SESSION and c.role_arn is not None]
             for c in known_roles:
                 cases.append(Case(c.guard, (c.role_arn,)))  # type: ignore[arg-type]
             unknown = smt.and_(self.kind(PKind.SESSION), smt.not_(smt.or_(c.guard for c in known_roles)))
-            cases.append(Case(unknown, d.unknown_role_arn()))
+            for part, pieces in d.unknown_role_arns():
+                cases.append(Case(smt.and_(unknown, part), pieces))
             return Value(key, [cases])
-        if key in ("aws:principalaccount", "kms:calleraccount"):
-            return Value(key, [[Case(not_service, (acct,))]])
+        if key == "aws:principalaccount":
+            return Value(key, [[Case(iam, (acct,)), Case(anonymous, ("anonymous",))]])
+        if key == "kms:calleraccount":
+            return Value(key, [[Case(iam, (acct,))]])
         if key == "aws:principalisawsservice":
-            return Value(key, [[Case(self.kind(PKind.SERVICE), ("true",)), Case(not_service, ("false",))]])
+            return Value(key, [[Case(self.kind(PKind.SERVICE), ("true",)),
+                                Case(smt.not_(self.kind(PKind.SERVICE)), ("false",))]])
         if key == "aws:principalservicename":
             return Value(key, [[Case(self.kind(PKind.SERVICE), (d.f("svc"),))]])
         if key == "aws:principalservicenameslist":
@@ -636,14 +695,16 @@ class Encoder:
                 PKind.USER: "User",
                 PKind.SESSION: "AssumedRole",
                 PKind.FEDERATED: "FederatedUser",
+                PKind.ANONYMOUS: "Anonymous",
             }
-            return Value(key, [[Case(self.kind(k), (n,)) for k, n in names.items()]])
+            return Value(key, [[Case(self.kind(k), (n,)) for k, n in names.items() if k in d.kinds]])
         if key == "aws:username":
             return Value(key, [[Case(self.kind(PKind.USER), (d.f("uname"),))]])
         if key == "aws:userid":
             cases = [
                 Case(self.kind(PKind.ROOT), (acct,)),
                 Case(self.kind(PKind.FEDERATED), (acct, ":", d.f("fed"))),
+                Case(anonymous, ("anonymous",)),
             ]
             for c in self.cases:
                 # a unique id the environment does not give is some id of the right shape (AWS always sets it)
@@ -659,15 +720,15 @@ class Encoder:
                 if not a.organization:
                     continue
                 if key == "aws:principalorgid":
-                    cases.append(Case(smt.and_(not_service, acct.is_lit(a.id)), (a.organization,)))
+                    cases.append(Case(smt.and_(iam, acct.is_lit(a.id)), (a.organization,)))
                 else:
                     org = self.orgs.get(a.organization)
                     if org is not None:
-                        cases.append(Case(smt.and_(not_service, acct.is_lit(a.id)), (ir.org_paths(org, a),)))
+                        cases.append(Case(smt.and_(iam, acct.is_lit(a.id)), (ir.org_paths(org, a),)))
             # an account the environment does not declare: in no organization, or in one it does not declare
             org_f = d.unknown_field("org")
             undeclared = smt.and_(
-                not_service,
+                iam,
                 smt.not_(smt.or_(acct.is_lit(a.id) for a in self.env.accounts)),
                 d.unknown_in_org(),
                 smt.not_(smt.or_(org_f.is_lit(o) for o in self.declared_orgs())),
@@ -693,65 +754,87 @@ class Encoder:
         raise UnsupportedFeatureError(f"context key `{key}` is not modelled by the symbolic core")
 
     def _key_value(self, key: str) -> Value:
+        """Mirror of the resource keys of `evaluate._base_context`: per target, the values derived from it, or
+        (where it derives nothing for that target, `evaluate._derived_by_target`) the request's own value."""
         d = self.d
         multi = is_multivalued(key)
-        per_key: list[tuple[Term, tuple[str, ...]]] = []
-        for k in d.keys:
-            vals = self._key_values(k, key)
-            if vals:
-                per_key.append((d.key_is(k), vals))
+        per_target: list[tuple[Term, tuple[str, ...]]] = []
+        raw_targets: list[Term] = []
+        for t in d.targets:
+            vals = self._key_values(t, key)
+            if vals is None:
+                raw_targets.append(d.target_is(t))
+            elif vals:
+                per_target.append((d.target_is(t), vals))
         undeclared = self._undeclared_owner_org(key) if key in ("aws:resourceorgid", "aws:resourceorgpaths") else []
+        raw: list[list[Case]] = []
+        if raw_targets:
+            r = self._raw(key)
+            use = smt.or_(raw_targets)
+            raw = [[Case(smt.and_(use, c.guard), c.pieces) for c in slot] for slot in r.slots]
         if not multi:
-            return Value(key, [[Case(g, (vs[0],)) for g, vs in per_key] + undeclared])
-        n = max((len(vs) for _, vs in per_key), default=1)
+            return Value(key, [[Case(g, (vs[0],)) for g, vs in per_target] + undeclared + (raw[0] if raw else [])])
+        n = max([len(vs) for _, vs in per_target] + ([len(raw)] if raw else []), default=1)
         slots: list[list[Case]] = [[] for _ in range(n)]
-        for g, vs in per_key:
+        for g, vs in per_target:
             for i, v in enumerate(vs):
                 slots[i].append(Case(g, (v,)))
         slots[0] += undeclared
+        for i, slot in enumerate(raw):
+            slots[i] += slot
         return Value(key, slots, True)
 
     def _undeclared_owner_org(self, key: str) -> list[Case]:
-        """aws:ResourceOrgID / aws:ResourceOrgPaths of a key whose owner account the environment does not
+        """aws:ResourceOrgID / aws:ResourceOrgPaths of a resource whose owner account the environment does not
         declare: in no organization or in one it does not declare (domain.py), the caller's own when the caller
         is in that account (what `evaluate._derive` gives after `explain.augment_caller` declares it)."""
         d = self.d
         acct = d.f("acct")
-        not_service = smt.not_(self.kind(PKind.SERVICE))
         out: list[Case] = []
         declared = self.declared_orgs()
-        for k in d.keys:
-            if k.account in self.accounts:
+        for t in d.targets:
+            if t.owner in self.accounts:
                 continue
-            same = smt.and_(not_service, acct.is_lit(k.account))
+            same = smt.and_(self.iam(), acct.is_lit(t.owner))
             for inorg, org, path, here in (
                 (d.unknown_in_org(), d.unknown_field("org"), "orgpath", same),
                 (d.key_owner_in_org(), d.unknown_field("rorg"), "rorgpath", smt.not_(same)),
             ):
                 guard = smt.and_(
-                    d.key_is(k), here, inorg, smt.not_(smt.or_(org.is_lit(o) for o in declared))
+                    d.target_is(t), here, inorg, smt.not_(smt.or_(org.is_lit(o) for o in declared))
                 )
                 value: tuple[Piece, ...] = (org,) if key == "aws:resourceorgid" else (org, "/", d.unknown_field(path))
                 out.append(Case(guard, value))
         return out
 
-    def _key_values(self, k: Key, key: str) -> tuple[str, ...]:
-        owner = self.accounts.get(k.account)
+    def _key_values(self, t: SymTarget, key: str) -> tuple[str, ...] | None:
+        """The values target `t` gives context key `key` (() absent), or None when it derives none and the
+        request's own value applies (`evaluate._derived_by_target`)."""
+        owner = self.accounts.get(t.owner)
         if key == "aws:resourceaccount":
-            return (k.account,)
+            return (t.owner,)
         if key == "aws:requestedregion":
-            return (k.region,)
+            return (t.region,) if t.region else None
         if key == "aws:resourceorgid":
             return (owner.organization,) if owner is not None and owner.organization else ()
         if key == "aws:resourceorgpaths":
             if owner is not None and owner.organization and owner.organization in self.orgs:
                 return (ir.org_paths(self.orgs[owner.organization], owner),)
             return ()
+        mine = self._own(t)
+        if key.startswith("aws:resourcetag/") or key.startswith("iam:resourcetag/"):
+            if key.startswith("iam:") and t.kind != "role":
+                return None
+            tag = key.split("/", 1)[1]
+            tags = mine.tags if isinstance(mine, Key | Resource | Principal) else {}
+            return tuple(v for k, v in tags.items() if k.lower() == tag)[:1]
+        if key == "s3:resourceaccount":
+            return (t.owner,) if t.service == "s3" else None
+        k = mine if isinstance(mine, Key) else None
+        if k is None:
+            return None  # the kms: properties of a key are derived for keys only
         if key == "kms:resourcealiases":
             return tuple(k.aliases)
-        if key.startswith("aws:resourcetag/"):
-            tag = key.split("/", 1)[1]
-            return tuple(v for t, v in k.tags.items() if t.lower() == tag)[:1]
         if key in ("kms:keyspec", "kms:customermasterkeyspec"):
             return (k.key_spec,)
         if key in ("kms:keyusage", "kms:customermasterkeyusage"):
@@ -761,6 +844,18 @@ class Encoder:
         if key == "kms:multiregion":
             return ("true" if k.multi_region else "false",)
         raise UnsupportedFeatureError(f"context key `{key}` is not modelled by the symbolic core")
+
+    def _own(self, t: SymTarget) -> Key | Resource | Principal | None:
+        """This environment's object for target `t` (its key, declared resource or role), or None."""
+        memo = self._own_memo
+        if t.arn not in memo:
+            if t.kind == "key":
+                memo[t.arn] = next((k for k in self.env.keys if k.arn == t.arn), None)
+            elif t.kind == "role":
+                memo[t.arn] = next((p for p in self.env.principals if p.arn == t.arn and p.trust_policy), None)
+            else:
+                memo[t.arn] = next((r for r in self.env.resources if r.arn == t.arn), None)
+        return memo[t.arn]
 
     # -- conditions ---------------------------------------------------------------------------------------
 
@@ -979,8 +1074,11 @@ class Encoder:
             _ACTION_HITS[memo_key] = hits
         return self.d.action_in(hits)
 
-    def encode_resource(self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None) -> Term:
-        """Mirror of `evaluate.match_resource` over the domain's keys (constant per key)."""
+    def encode_resource(self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None,
+                        only: str | None = None) -> Term:
+        """Mirror of `evaluate.match_resource` over the domain's targets (constant per target ARN; a
+        sub-resource's name is the field `r.sub`). `key`: the key of a key policy; `only`: the ARN of the one
+        target a resource policy is attached to (its statements matter for no other)."""
         patterns = []
         guarded_patterns: list[tuple[Term, object]] = []
         for p in cs.resources:
@@ -1003,11 +1101,12 @@ class Encoder:
                         guarded_patterns.append((guard, r))
                     continue
                 # a variable's value is inserted as literal text (or the entry matches nothing): if the
-                # pattern with each variable widened to `*` matches none of the keys, the entry never does
+                # pattern with each variable widened to `*` matches none of the targets, the entry never does
                 from reasoner.semantics.patterns import compile_resource
 
                 widened = compile_resource(re.sub(r"\$\{[^}]*\}", "*", p.text))
-                if any(widened.matches(k.arn) for k in self.d.keys):
+                if any(widened.matches(t.arn) or (t.sub_type and widened.matches(t.sub_prefix + "x"))
+                       for t in self.d.targets):
                     raise UnsupportedFeatureError(
                         "policy variables in `Resource` are not supported by the symbolic core",
                         span=cs.statement.resource.span if cs.statement.resource else cs.statement.span,
@@ -1017,20 +1116,45 @@ class Encoder:
         resources = tuple(patterns)
         out: list[Term] = []
         own = {k.arn: k for k in self.env.keys}
-        for dk in self.d.keys:
-            k = own.get(dk.arn, dk)
-            if key is not None and k.arn != key.arn:
+        domain_keys = {k.arn: k for k in self.d.keys}
+        for t in self.d.targets:
+            if key is not None and t.arn != key.arn:
                 continue
-            owner = k if key is not None or policy.kind is PolicyKind.KEY_POLICY else None
-            if ir.resource_hits(resources, k.arn, policy, {}, owner, self.opts):
+            if only is not None and t.arn != only:
+                continue
+            k = own.get(t.arn, domain_keys.get(t.arn)) if t.kind == "key" else None
+            owner = k if k is not None and (key is not None or policy.kind is PolicyKind.KEY_POLICY) else None
+            if ir.resource_hits(resources, t.arn, policy, {}, owner, self.opts):
                 hit = TRUE
             else:
                 hit = smt.or_(
                     g
                     for g, r in guarded_patterns
-                    if ir.resource_hits((r,), k.arn, policy, {}, owner, self.opts)  # type: ignore[arg-type]
+                    if ir.resource_hits((r,), t.arn, policy, {}, owner, self.opts)  # type: ignore[arg-type]
                 )
-            out.append(smt.and_(self.d.key_is(k), smt.not_(hit) if cs.resources_negated else hit))
+            at = self.d.target_is(t)
+            if t.sub_type:
+                sub = self._sub_hit(resources, guarded_patterns, t)
+                on_sub = self.d.onsub
+                top = smt.not_(hit) if cs.resources_negated else hit
+                below = smt.not_(sub) if cs.resources_negated else sub
+                out.append(smt.and_(at, smt.ite(on_sub, below, top)))
+            else:
+                out.append(smt.and_(at, smt.not_(hit) if cs.resources_negated else hit))
+        return smt.or_(out)
+
+    def _sub_hit(self, resources: tuple[object, ...], guarded: list[tuple[Term, object]], t: SymTarget) -> Term:
+        """Some pattern matches the request ARN of a sub-resource of `t` (`sub_prefix` + `r.sub`)."""
+        from reasoner.semantics.patterns import ResourcePattern
+
+        pieces: tuple[Piece, ...] = (t.sub_prefix, self.d.f("sub"))
+        out: list[Term] = []
+        for p in resources:
+            assert isinstance(p, ResourcePattern)
+            out.append(match_pieces(strings.from_resource(p), pieces))
+        for g, p in guarded:
+            assert isinstance(p, ResourcePattern)
+            out.append(smt.and_(g, match_pieces(strings.from_resource(p), pieces)))
         return smt.or_(out)
 
     def encode_principal(self, cs: ir.CompiledStatement) -> dict[MatchKind, Term]:
@@ -1056,17 +1180,27 @@ class Encoder:
         # service callers
         s_service = smt.and_(service, svc_hit)
         s_wild = smt.and_(service, smt.not_(svc_hit), wild)
+        # web identity / SAML providers and anonymous callers: only their own entry, or `*`
+        p_fed: Term = FALSE
+        p_wild: Term = FALSE
+        if PKind.PROVIDER in d.kinds:
+            provider = self.kind(PKind.PROVIDER)
+            fed_hit = smt.or_(d.f("prov").is_lit(f) for f in cp.federated)
+            p_fed = smt.and_(provider, fed_hit)
+            p_wild = smt.and_(provider, smt.not_(fed_hit), wild)
+        a_wild = smt.and_(self.kind(PKind.ANONYMOUS), wild) if PKind.ANONYMOUS in d.kinds else FALSE
         # other callers
         direct = smt.and_(smt.not_(self.kind(PKind.ROOT)), self._arn_in(cp.arns))
         role = smt.and_(self.kind(PKind.SESSION), self._role_matches(cp.roles))
         fed = smt.and_(self.kind(PKind.FEDERATED), self._fed_user_in(cp.arns))
         acct = smt.or_(d.f("acct").is_lit(a) for a in cp.accounts)
-        ns = smt.not_(service)
+        ns = self.iam()
         nd = smt.and_(ns, smt.not_(direct))
         out[MatchKind.DIRECT] = smt.and_(ns, direct)
         out[MatchKind.SERVICE] = s_service
+        out[MatchKind.FEDERATED] = p_fed
         if cp.wildcard:
-            out[MatchKind.WILDCARD] = smt.or_(s_wild, nd)
+            out[MatchKind.WILDCARD] = smt.or_(s_wild, p_wild, a_wild, nd)
         else:
             out[MatchKind.ROLE_OF_SESSION] = smt.and_(nd, role)
             out[MatchKind.USER_OF_FEDERATED_SESSION] = smt.and_(nd, smt.not_(role), fed)
@@ -1077,7 +1211,7 @@ class Encoder:
         out: list[Term] = []
         for e in arns:
             nfa = strings.literal(e)
-            for guard, pieces in self.d.request_arn()[:4]:
+            for guard, pieces in self.d.iam_arns():
                 out.append(smt.and_(guard, match_pieces(nfa, pieces)))
         return smt.or_(out)
 
@@ -1122,8 +1256,9 @@ class Encoder:
         unknown = smt.or_(c.guard for c in self.cases if c.kind is PKind.FEDERATED and c.user_arn is None)
         if not users or unknown == FALSE:
             return known
-        src = self.d.fed_source_arn()
-        return smt.or_(known, smt.and_(unknown, smt.or_(match_pieces(strings.literal(e), src) for e in users)))
+        hits = [smt.and_(part, smt.or_(match_pieces(strings.literal(e), src) for e in users))
+                for part, src in self.d.fed_source_arns()]
+        return smt.or_(known, smt.and_(unknown, smt.or_(hits)))
 
     def _not_principal_applies(self, cp: ir.CompiledPrincipal) -> Term:
         """Mirror of `evaluate._not_principal_applies`: Deny+NotPrincipal, the caller is not exempt."""
@@ -1142,27 +1277,32 @@ class Encoder:
             PKind.SESSION: [acct, role, arn],
             PKind.FEDERATED: [acct, arn],
         }
+        if PKind.ANONYMOUS in d.kinds:
+            links[PKind.ANONYMOUS] = [FALSE]
+        if PKind.PROVIDER in d.kinds:
+            links[PKind.PROVIDER] = [smt.or_(d.f("prov").is_lit(f) for f in cp.federated)]
         chain = self.opts.not_principal_mode is ev.NotPrincipalMode.CONSERVATIVE_CHAIN
         exempt = smt.or_(smt.and_(self.kind(k), smt.and_(ls) if chain else smt.or_(ls)) for k, ls in links.items())
         return smt.or_(boundary, smt.not_(exempt))
 
     def encode_statement(
-        self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None
+        self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None, only: str | None = None
     ) -> dict[MatchKind, Term]:
         """Mirror of `evaluate.evaluate_statement`: per principal match kind, when the statement applies."""
         limits.tick()
         try:
-            return self._encode_statement(cs, policy, key)
+            return self._encode_statement(cs, policy, key, only)
         except limits.TooComplex as exc:
             raise _located(exc, cs.statement.span) from None
 
     def _encode_statement(
-        self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None
+        self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None, only: str | None = None
     ) -> dict[MatchKind, Term]:
         """Mirror of `evaluate._evaluate_statement` (with `evaluate._applies`, which it continues)."""
         st = cs.statement
         action = self.encode_action(cs)
-        if action == FALSE or st.resource is None:
+        trust = policy.kind is PolicyKind.TRUST
+        if action == FALSE or (st.resource is None and not trust):
             return {}
         if policy.kind.is_resource_based:
             if cs.principal is None:
@@ -1172,7 +1312,8 @@ class Encoder:
             kinds = {MatchKind.NONE: TRUE}
         if not kinds:
             return {}
-        resource = self.encode_resource(cs, policy, key)
+        # a trust policy is about its role: its statements name no resource (evaluate._applies)
+        resource = TRUE if trust else self.encode_resource(cs, policy, key, only)
         if resource == FALSE:
             return {}
         resource_keys = self.opts.resource_keys_in_key_policy or policy.kind is not PolicyKind.KEY_POLICY
@@ -1181,10 +1322,11 @@ class Encoder:
         return {k: smt.and_(v, base) for k, v in kinds.items() if smt.and_(v, base) != FALSE}
 
     def encode_policy(
-        self, policy: PolicyDocument, key: Key | None
+        self, policy: PolicyDocument, key: Key | None, only: str | None = None
     ) -> tuple[list[tuple[Statement, dict[MatchKind, Term]]], list[tuple[Statement, Term]]]:
-        """Mirror of `evaluate.evaluate_policy`: (allow statements with kinds, deny statements)."""
-        memo_key = (id(policy), id(key) if key is not None else None, False)
+        """Mirror of `evaluate.evaluate_policy`: (allow statements with kinds, deny statements). `only`: the
+        ARN of the one target the policy is attached to."""
+        memo_key = (id(policy), id(key) if key is not None else None, only)
         hit = self._policy_memo.get(memo_key)
         if hit is not None:
             return hit
@@ -1192,7 +1334,7 @@ class Encoder:
         allows: list[tuple[Statement, dict[MatchKind, Term]]] = []
         denies: list[tuple[Statement, Term]] = []
         for cs in compiled.statements:
-            kinds = self.encode_statement(cs, policy, key)
+            kinds = self.encode_statement(cs, policy, key, only)
             if not kinds:
                 continue
             if cs.allow:
@@ -1202,13 +1344,14 @@ class Encoder:
         self._policy_memo[memo_key] = (allows, denies)
         return allows, denies
 
-    def _union(self, policies: Iterable[PolicyDocument], key: Key | None) -> tuple[Term, Term]:
+    def _union(self, policies: Iterable[PolicyDocument], key: Key | None,
+               only: str | None = None) -> tuple[Term, Term]:
         """Mirror of `evaluate._union` (of `evaluate_policy` per policy): (some allow applies, some deny
         applies) over several policies of one kind."""
         allows: list[Term] = []
         denies: list[Term] = []
         for p in policies:
-            a, dn = self.encode_policy(p, key)
+            a, dn = self.encode_policy(p, key, only)
             allows += [t for _, ks in a for t in ks.values()]
             denies += [t for _, t in dn]
         return smt.or_(allows), smt.or_(denies)
@@ -1224,7 +1367,7 @@ class Encoder:
         denied: list[Term] = []
         no_sp: list[Term] = []
         for c in self.cases:
-            if c.kind is PKind.SERVICE:
+            if c.kind in (PKind.SERVICE, PKind.ANONYMOUS, PKind.PROVIDER):
                 b_allows.append(c.guard)
                 s_allows.append(c.guard)
                 continue
@@ -1267,7 +1410,7 @@ class Encoder:
     def encode_scps(self) -> tuple[Term, Term]:
         """Mirror of `evaluate.evaluate_scps`: (passed, denied) for the caller's account."""
         d = self.d
-        exempt = smt.or_(self.kind(PKind.SERVICE), self._is_service_linked_role())
+        exempt = smt.or_(smt.not_(self.iam()), self._is_service_linked_role())
         fails: list[Term] = []
         denies: list[Term] = []
         for a in self.env.accounts:
@@ -1288,22 +1431,63 @@ class Encoder:
             self.name("scp.denied", smt.and_(ok, smt.or_(denies))),
         )
 
-    def encode_rcps(self, key: Key) -> Term:
-        """Mirror of `evaluate.evaluate_rcps`: the RCP deny for `key` (deny-only gate)."""
-        if key.aws_managed:
+    def encode_rcps(self, target: SymTarget) -> Term:
+        """Mirror of `evaluate.evaluate_rcps`: the RCP deny for a request on `target` (deny-only gate), for the
+        actions of the services RCPs apply to."""
+        key = self._own(target) if target.kind == "key" else None
+        if isinstance(key, Key) and key.aws_managed:
             return FALSE
-        owner = self.accounts.get(key.account)
+        owner = self.accounts.get(target.owner)
         org = self.orgs.get(owner.organization) if owner and owner.organization else None
         if owner is None or org is None or org.management_account == owner.id:
             return FALSE
+        applies = self.d.action_in(a for a in target.actions if rcps_apply_to(a))
+        if applies == FALSE:
+            return FALSE
         denies: list[Term] = []
-        for target in ir.path_targets(org, owner):
-            for p in org.rcps.get(target, ()):
-                denies.append(self._union((p,), key)[1])
-        deny = smt.or_(denies)
+        for t in ir.path_targets(org, owner):
+            for p in org.rcps.get(t, ()):
+                if isinstance(key, Key):
+                    denies.append(self._union((p,), key)[1])
+                else:
+                    denies.append(self._union((p,), None, target.arn)[1])
+        deny = smt.and_(applies, smt.or_(denies))
         if not self.opts.rcps_apply_to_service_principals:
             deny = smt.and_(smt.not_(self.kind(PKind.SERVICE)), deny)
         return deny
+
+    def encode_endpoint(self) -> tuple[Term, Term]:
+        """Mirror of `evaluate.evaluate_endpoint`: (passed, denied) for a request through a declared VPC endpoint
+        (aws:SourceVpce names it) of the action's service: its policy must allow and must not deny."""
+        d = self.d
+        passed: list[Term] = []
+        denied: list[Term] = []
+        for e in self.env.vpc_endpoints:
+            if e.policy is None:
+                continue
+            applies = smt.and_(self._value_is("aws:sourcevpce", e.id),
+                               d.action_in(a for a in d.actions if a.split(":", 1)[0].lower() == e.service))
+            if applies == FALSE:
+                continue
+            allow, deny = self._union((e.policy,), None)
+            passed.append(smt.implies(applies, allow))
+            denied.append(smt.and_(applies, deny))
+        return self.name("vpce.passed", smt.and_(passed)), self.name("vpce.denied", smt.or_(denied))
+
+    def encode_resource_policy(self, target: SymTarget) -> tuple[list[tuple[Statement, dict[MatchKind, Term]]], Term]:
+        """Mirror of `evaluate.evaluate_resource_policy` for a target other than a key: the allow statements of
+        its trust policy, resource policy or sharing attribute with match kinds, and the deny."""
+        mine = self._own(target)
+        if isinstance(mine, Principal):
+            policy = mine.trust_policy
+        elif isinstance(mine, Resource):
+            policy = mine.policy if mine.policy is not None else sharing_policy(mine)
+        else:
+            policy = None
+        if policy is None:
+            return [], FALSE
+        allows, denies = self.encode_policy(policy, None, target.arn)
+        return allows, smt.or_(t for _, t in denies)
 
     def encode_key_policy(self, key: Key) -> tuple[list[tuple[Statement, dict[MatchKind, Term]]], Term]:
         """Mirror of `evaluate.evaluate_key_policy`: allow statements with match kinds, and the deny."""
@@ -1324,8 +1508,9 @@ class Encoder:
                 if c.role_arn == grantee:
                     role.append(c.guard)
             else:
-                role.append(smt.and_(c.guard, match_pieces(strings.literal(grantee), d.unknown_role_arn())))
-        return smt.or_(service, smt.and_(smt.not_(self.kind(PKind.SERVICE)), smt.or_(arn, *role)))
+                role.append(smt.and_(c.guard, smt.or_(smt.and_(part, match_pieces(strings.literal(grantee), pieces))
+                                                      for part, pieces in d.unknown_role_arns())))
+        return smt.or_(service, smt.and_(self.iam(), smt.or_(arn, *role)))
 
     def _value_is(self, key: str, text: str) -> Term:
         """The single-valued context key `key` is present with exactly the value `text`."""
@@ -1424,7 +1609,7 @@ class Encoder:
 
     def _sufficient(self, kind: MatchKind, ident: dict[str, Term]) -> Term:
         """Mirror of `evaluate._sufficient`."""
-        if kind in (MatchKind.DIRECT, MatchKind.SERVICE):
+        if kind in (MatchKind.DIRECT, MatchKind.SERVICE, MatchKind.FEDERATED):
             return TRUE
         if kind is MatchKind.WILDCARD:
             return smt.not_(ident["no_session_policy"])
@@ -1434,71 +1619,198 @@ class Encoder:
             return ident["allowed"]
         return FALSE
 
-    def encode(self) -> EncodedEnvironment:
-        """Mirror of `evaluate.evaluate` for every key of the domain: (allows, explicit denies)."""
+    @staticmethod
+    def _by_kind(allows: list[tuple[Statement, dict[MatchKind, Term]]]) -> dict[MatchKind, list[Term]]:
+        by_kind: dict[MatchKind, list[Term]] = {}
+        for _, kinds in allows:
+            for mk, t in kinds.items():
+                by_kind.setdefault(mk, []).append(t)
+        return by_kind
+
+    def _decide_without_key(self, target: SymTarget, owner: str | None, ident: dict[str, Term]) -> Term:
+        """Mirror of `evaluate._decide_without_key`: identity policies only, never another account's resource,
+        never a caller without identity policies."""
+        if not owner:
+            return smt.and_(self.iam(), ident["allowed"])
+        return smt.and_(self.iam(), self.d.f("acct").is_lit(owner), ident["allowed"])
+
+    def _decide_trust(self, target: SymTarget, by_kind: dict[MatchKind, list[Term]], ident: dict[str, Term]) -> Term:
+        """Mirror of `evaluate._decide_trust`."""
         d = self.d
-        for k in d.keys:
-            if (arn := parse_arn(k.arn)) is None or arn.partition != PARTITION:
-                raise UnsupportedFeatureError(f"key `{k.arn}` is not in partition `{PARTITION}`", span=k.span)
-        ident = self.encode_identity()
+        provider_action = d.action_in(a for a in target.actions if a in PROVIDER_ACTIONS)
+        wild = smt.or_(by_kind.get(MatchKind.WILDCARD, []))
+        out: list[Term] = []
+        if PKind.PROVIDER in d.kinds:
+            fed = smt.or_(*by_kind.get(MatchKind.FEDERATED, []), wild)
+            out.append(smt.and_(self.kind(PKind.PROVIDER), provider_action, fed))
+        out.append(smt.and_(self.kind(PKind.SERVICE), smt.not_(provider_action),
+                            smt.or_(*by_kind.get(MatchKind.SERVICE, []), wild)))
+        out.append(smt.and_(smt.not_(provider_action), self._decide_by_resource_policy(target, by_kind, ident, True)))
+        return smt.or_(out)
+
+    def _decide_resource_policy(self, target: SymTarget, by_kind: dict[MatchKind, list[Term]],
+                                ident: dict[str, Term]) -> Term:
+        """Mirror of `evaluate._decide_resource_policy`."""
+        d = self.d
+        mine = self._own(target)
+        restricted = isinstance(mine, Resource) and restricted_public(mine, self.accounts.get(target.owner))
+        out: list[Term] = [smt.and_(self.kind(PKind.SERVICE), smt.or_(*by_kind.get(MatchKind.SERVICE, []),
+                                                                         *by_kind.get(MatchKind.WILDCARD, [])))]
+        if PKind.ANONYMOUS in d.kinds and not restricted:
+            out.append(smt.and_(self.kind(PKind.ANONYMOUS), smt.or_(by_kind.get(MatchKind.WILDCARD, []))))
+        if restricted:
+            # RestrictPublicBuckets: the policy grants nothing to callers of other accounts
+            same = smt.and_(self.iam(), d.f("acct").is_lit(target.owner))
+            kept = {k: [smt.and_(same, t) for t in ts] for k, ts in by_kind.items()}
+            out.append(self._decide_by_resource_policy(target, kept, ident, False))
+        else:
+            out.append(self._decide_by_resource_policy(target, by_kind, ident, False))
+        return smt.or_(out)
+
+    def _decide_by_resource_policy(self, target: SymTarget, by_kind: dict[MatchKind, list[Term]],
+                                   ident: dict[str, Term], required: bool) -> Term:
+        """Mirror of `evaluate._decide_by_resource_policy` for IAM callers."""
+        iam = self.iam()
+        same = smt.and_(iam, self.d.f("acct").is_lit(target.owner))
+        cross = smt.and_(iam, smt.not_(same))
+        any_allow = smt.or_(t for ts in by_kind.values() for t in ts)
+        direct = smt.or_(
+            smt.and_(smt.or_(ts), self._sufficient(mk, ident))
+            for mk, ts in by_kind.items()
+            if mk is not MatchKind.ACCOUNT
+        )
+        delegated = smt.and_(ident["allowed"], smt.or_(by_kind.get(MatchKind.ACCOUNT, [])))
+        same_ok = smt.or_(direct, delegated, FALSE if required else ident["allowed"])
+        return smt.or_(smt.and_(same, same_ok), smt.and_(cross, any_allow, ident["allowed"]))
+
+    def _aws_rules(self, target: SymTarget) -> tuple[Term, Term]:
+        """Mirror of the AWS-side rules of `evaluate.evaluate` (`awsrules.fixed_decision`): (fixed allow,
+        fixed refusal) over the target's actions."""
+        if not self.opts.aws_side_rules:
+            return FALSE, FALSE
+        allow: list[str] = []
+        refuse: list[str] = []
+        for a in target.actions:
+            rule = fixed_decision(a, target.arn)
+            if rule is not None:
+                (allow if rule.allowed else refuse).append(a)
+        return self.d.action_in(allow), self.d.action_in(refuse)
+
+    def encode(self) -> EncodedEnvironment:
+        """Mirror of `evaluate.evaluate` for every target of the domain: (allows, explicit denies)."""
+        d = self.d
         scp_passed, scp_denied = self.encode_scps()
-        service = self.kind(PKind.SERVICE)
+        vpce_passed, vpce_denied = self.encode_endpoint()
+        gates = _Gates(self.encode_identity(), scp_passed, scp_denied, vpce_passed, vpce_denied)
         allow_terms: list[Term] = []
         deny_terms: list[Term] = []
-        cross_ok = d.action_in(a for a in d.actions if a in KMS_CROSS_ACCOUNT_ACTIONS)
-        retire = d.action_is("kms:RetireGrant")
-        own = {k.arn: k for k in self.env.keys}
-        for dk in d.keys:
-            found = own.get(dk.arn)
-            if found is None:
-                continue
-            k = found
-            at = d.key_is(k)
-            rcp_denied = self.encode_rcps(k)
-            kp_allows, kp_denied = self.encode_key_policy(k)
-            grants = self.encode_grants(k, ident["allowed"])
-            explicit = smt.or_(scp_denied, rcp_denied, kp_denied, ident["denied"])
-            same = smt.and_(smt.not_(service), d.f("acct").is_lit(k.account))
-            cross = smt.and_(smt.not_(service), smt.not_(same))
-            region_ok = TRUE
-            if k.region in ev.OPT_IN_REGIONS:
-                # a declared account enabled the Region iff it lists it; whether an account the environment
-                # does not declare enabled it is unknown, so it may have (replayed via `Request.assumed`)
-                region_ok = smt.or_(
-                    *(
-                        d.f("acct").is_lit(a.id)
-                        for a in self.env.accounts
-                        if a.enabled_regions is not None and k.region in a.enabled_regions
-                    ),
-                    smt.not_(smt.or_(d.f("acct").is_lit(a.id) for a in self.env.accounts)),
-                )
-            by_kind: dict[MatchKind, list[Term]] = {}
-            for _, kinds in kp_allows:
-                for mk, t in kinds.items():
-                    by_kind.setdefault(mk, []).append(t)
-            any_allow = smt.or_(t for ts in by_kind.values() for t in ts)
-            service_allow = smt.or_(*by_kind.get(MatchKind.SERVICE, []), *by_kind.get(MatchKind.WILDCARD, []))
-            direct = smt.or_(
-                smt.and_(smt.or_(ts), self._sufficient(mk, ident))
-                for mk, ts in by_kind.items()
-                if mk is not MatchKind.ACCOUNT
-            )
-            delegated = smt.and_(ident["allowed"], smt.or_(by_kind.get(MatchKind.ACCOUNT, [])))
-            cross_grants = grants
-            if self.opts.cross_account_grant_requires_iam:
-                cross_grants = smt.and_(grants, ident["allowed"])
-            granted = smt.or_(
-                smt.and_(service, smt.or_(service_allow, grants)),
-                smt.and_(same, smt.or_(direct, delegated, grants)),
-                smt.and_(cross, cross_ok, region_ok, smt.or_(smt.and_(any_allow, ident["allowed"]), cross_grants)),
-            )
-            retired = self._decide_retire_grant(k, same, ident["allowed"])
-            allowed_k = smt.and_(smt.not_(explicit), scp_passed, smt.ite(retire, retired, granted))
-            allow_terms.append(smt.and_(at, self.name(f"allows.key{d.key_index(k.arn)}", allowed_k)))
-            deny_terms.append(smt.and_(at, explicit))
+        # callers AWS refuses before any policy is read (evaluate.evaluate)
+        refused: list[Term] = []
+        if PKind.PROVIDER in d.kinds:
+            ok = d.action_in(a for a in d.actions if a in PROVIDER_ACTIONS)
+            refused.append(smt.implies(self.kind(PKind.PROVIDER), ok))
+        if PKind.ANONYMOUS in d.kinds:
+            ok = d.action_in(a for a in d.actions if accepts_anonymous(a))
+            refused.append(smt.implies(self.kind(PKind.ANONYMOUS), ok))
+        caller_ok = smt.and_(refused)
+        for t in d.targets:
+            at = d.target_is(t)
+            mine = self._own(t)
+            fixed_allow, fixed_refuse = self._aws_rules(t)
+            if t.kind == "key":
+                if not isinstance(mine, Key):
+                    continue
+                allowed_t, explicit = self._encode_key(mine, gates)
+            else:
+                explicit, allowed_t = self._encode_target(t, mine, gates)
+            fixed = smt.or_(fixed_allow, fixed_refuse)
+            decided = smt.or_(fixed_allow, smt.and_(smt.not_(fixed), caller_ok, allowed_t))
+            allow_terms.append(smt.and_(at, self.name(f"allows.key{d.key_index(t.arn)}", decided)))
+            deny_terms.append(smt.and_(at, smt.not_(fixed), caller_ok, explicit))
         allows = self.sc.name_const(f"{self.tag}.allows", smt.or_(allow_terms))
         denies = self.sc.name_const(f"{self.tag}.denies", smt.or_(deny_terms))
         return EncodedEnvironment(self.env, allows, denies, self.cases)
+
+    def _encode_target(self, t: SymTarget, mine: Key | Resource | Principal | None,
+                       gates: _Gates) -> tuple[Term, Term]:
+        """(explicit deny, allowed) of a request on a role or a declared resource (evaluate.evaluate after the
+        gates: the trust, resource-policy or identity rule of each action)."""
+        d = self.d
+        ident, scp_passed, scp_denied = gates.ident, gates.scp_passed, gates.scp_denied
+        vpce_passed, vpce_denied = gates.vpce_passed, gates.vpce_denied
+        if mine is None:
+            if t.kind == "role":
+                return FALSE, FALSE  # the environment does not give this role's trust policy: not assumable here
+            parts = t.arn.split(":", 5)
+            owner = parts[4] if len(parts) == 6 and parts[4] else None
+            explicit = smt.or_(scp_denied, vpce_denied, ident["denied"])
+            allowed = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, self._decide_without_key(t, owner, ident))
+            return explicit, allowed
+        allows, rp_denied = self.encode_resource_policy(t)
+        rcp_denied = self.encode_rcps(t)
+        explicit = smt.or_(scp_denied, rcp_denied, vpce_denied, rp_denied, ident["denied"])
+        by_kind = self._by_kind(allows)
+        groups: dict[Rule, list[str]] = {}
+        for a in t.actions:
+            groups.setdefault(rule_for(a, t.rtype), []).append(a)
+        parts_: list[Term] = []
+        for rule, acts in groups.items():
+            if rule is Rule.TRUST:
+                decision = self._decide_trust(t, by_kind, ident)
+            elif rule is Rule.RESOURCE_POLICY:
+                decision = self._decide_resource_policy(t, by_kind, ident)
+            else:
+                decision = self._decide_without_key(t, t.owner, ident)
+            parts_.append(smt.and_(d.action_in(acts), decision))
+        allowed = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, smt.or_(parts_))
+        return explicit, allowed
+
+    def _encode_key(self, k: Key, gates: _Gates) -> tuple[Term, Term]:
+        """(allowed, explicit deny) of a request on key `k` (the KMS rule of evaluate.evaluate, semantics §4.4)."""
+        d = self.d
+        ident, scp_passed, scp_denied = gates.ident, gates.scp_passed, gates.scp_denied
+        vpce_passed, vpce_denied = gates.vpce_passed, gates.vpce_denied
+        service, iam = self.kind(PKind.SERVICE), self.iam()
+        cross_ok = d.action_in(a for a in d.actions if a in KMS_CROSS_ACCOUNT_ACTIONS)
+        retire = d.action_is("kms:RetireGrant")
+        rcp_denied = self.encode_rcps(d.targets[d.key_index(k.arn) or 0])
+        kp_allows, kp_denied = self.encode_key_policy(k)
+        grants = self.encode_grants(k, ident["allowed"])
+        explicit = smt.or_(scp_denied, rcp_denied, vpce_denied, kp_denied, ident["denied"])
+        same = smt.and_(iam, d.f("acct").is_lit(k.account))
+        cross = smt.and_(iam, smt.not_(same))
+        region_ok = TRUE
+        if k.region in ev.OPT_IN_REGIONS:
+            # a declared account enabled the Region iff it lists it; whether an account the environment
+            # does not declare enabled it is unknown, so it may have (replayed via `Request.assumed`)
+            region_ok = smt.or_(
+                *(
+                    d.f("acct").is_lit(a.id)
+                    for a in self.env.accounts
+                    if a.enabled_regions is not None and k.region in a.enabled_regions
+                ),
+                smt.not_(smt.or_(d.f("acct").is_lit(a.id) for a in self.env.accounts)),
+            )
+        by_kind = self._by_kind(kp_allows)
+        any_allow = smt.or_(t for ts in by_kind.values() for t in ts)
+        service_allow = smt.or_(*by_kind.get(MatchKind.SERVICE, []), *by_kind.get(MatchKind.WILDCARD, []))
+        direct = smt.or_(
+            smt.and_(smt.or_(ts), self._sufficient(mk, ident))
+            for mk, ts in by_kind.items()
+            if mk is not MatchKind.ACCOUNT
+        )
+        delegated = smt.and_(ident["allowed"], smt.or_(by_kind.get(MatchKind.ACCOUNT, [])))
+        cross_grants = grants
+        if self.opts.cross_account_grant_requires_iam:
+            cross_grants = smt.and_(grants, ident["allowed"])
+        granted = smt.or_(
+            smt.and_(service, smt.or_(service_allow, grants)),
+            smt.and_(same, smt.or_(direct, delegated, grants)),
+            smt.and_(cross, cross_ok, region_ok, smt.or_(smt.and_(any_allow, ident["allowed"]), cross_grants)),
+        )
+        retired = self._decide_retire_grant(k, same, ident["allowed"])
+        allowed_k = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, smt.ite(retire, retired, granted))
+        return allowed_k, explicit
 
 
 def _located(exc: limits.TooComplex, span: Span) -> limits.TooComplex:

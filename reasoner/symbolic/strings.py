@@ -257,6 +257,35 @@ def from_arn(p: patterns.ArnPattern) -> Nfa:
 
 
 @cache
+def from_resource(p: patterns.ResourcePattern) -> Nfa:
+    """The automaton of a `Resource` entry (semantics §2.2, `patterns.ResourcePattern`, variables resolved):
+    the first five segments case-insensitively, a wildcard there never crossing `:` unless it ends its
+    segment; the resource part case-sensitively, `*` crossing anything."""
+    if p.everything:
+        return _make([Tok(ANY, True)])
+    if p.never:
+        return NEVER
+    toks: list[Tok] = []
+    last = len(p.segments) - 1
+    for i, seg in enumerate(p.segments):
+        if i:
+            toks.append(Tok(CharSet(frozenset(":"))))
+        if i == last:
+            toks.extend(_from_tokens(seg.tokens, False).toks)
+            continue
+        for j, t in enumerate(seg.tokens):
+            if isinstance(t, patterns.Literal):
+                toks.extend(Tok(_char(c, True)) for c in t.text)
+            elif isinstance(t, patterns.Star):
+                toks.append(Tok(ANY if j == len(seg.tokens) - 1 else NO_COLON, True))
+            elif isinstance(t, patterns.AnyChar):
+                toks.append(Tok(NO_COLON))
+            else:
+                raise ValueError(f"unresolved policy variable `${{{t.key}}}` in a pattern")
+    return _make(toks)
+
+
+@cache
 def arn_glob(text: str) -> Nfa:
     """`from_arn` of an ArnLike pattern text without policy variables."""
     return from_arn(patterns.compile_arn_like(text))

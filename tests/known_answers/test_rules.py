@@ -18,6 +18,7 @@ from reasoner.semantics.evaluate import (
     evaluate_condition,
     evaluate_identity,
     evaluate_key_policy,
+    resolve_target,
     match_action,
     match_principal,
     resolve_caller,
@@ -204,7 +205,7 @@ def test_per_node_api() -> None:
     assert not evaluate_condition(cond, {}, True, ENV.options)
     caller = resolve_caller(ENV, session(O))
     req = Request(session(O), "kms:Decrypt", K)
-    ctx = derive_context(ENV, req, caller, ENV.keys[0])
+    ctx = derive_context(ENV, req, caller, resolve_target(ENV, req))
     assert ctx["aws:principalarn"] == (role(O),)
     kp_result = evaluate_key_policy(ENV.keys[0], caller, req, ctx, ENV.options)
     assert [h.match for h in kp_result.allows] == [MatchKind.ACCOUNT]
