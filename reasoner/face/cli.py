@@ -727,7 +727,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     memory = getattr(args, "memory_limit", None)
     if argv is None or memory is not None:  # a process of its own (not `main([...])` called by a test)
         if args.handler in (_cmd_check, _cmd_findings, _cmd_diff, _cmd_lint):
-            import reasoner.symbolic.solve  # noqa: F401  (maps Z3's library before the cap, not under it)
+            # Z3's library is mapped, and the modules of the analyses compiled, before the cap, not under it
+            # (under it, creating a dataclass or compiling a module fails with errors that are not MemoryError)
+            import reasoner.analyses.diff
+            import reasoner.analyses.findings
+            import reasoner.analyses.hygiene
+            import reasoner.analyses.pipeline
+            import reasoner.symbolic.solve  # noqa: F401
         limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
     out = _PipeSafe(out)
     try:

@@ -448,7 +448,9 @@ class _Loader:
                         MANIFEST_TYPE,
                     )
                 values[name] = choice
-            else:  # pragma: no cover - every Options field is a bool or an enum
+            elif isinstance(current, tuple):
+                values[name] = self.strings(v, f"option `{name}`")
+            else:  # pragma: no cover - every Options field is a bool, an enum or a list of strings
                 values[name] = self.scalar(v, f"option `{name}`")
         return dataclasses.replace(defaults, **values)
 
@@ -705,7 +707,7 @@ class _Loader:
         from reasoner.semantics.resources import POLICY_TYPES, SHARED_BY_ATTRIBUTE, resource_type_of
 
         m = self.mapping(node, "a resource", ("arn", "account", "policy", "tags", "block_public_access",
-                                              "shared_with"), ("arn",))
+                                              "shared_with", "attributes"), ("arn",))
         arn_node = m["arn"][1]
         arn = self.scalar(arn_node, "resource arn")
         rtype = resource_type_of(arn)
@@ -748,6 +750,25 @@ class _Loader:
                 text = self.scalar(n, "each entry of shared_with")
                 values.append(text if text == "all" else self.account_id(n, "each entry of shared_with"))
             shared_with = tuple(values)
+        attributes: dict[str, str] = {}
+        if "attributes" in m:
+            from reasoner.semantics.environment import RESOURCE_ATTRIBUTES
+
+            anode = m["attributes"][1]
+            if not isinstance(anode, yaml.MappingNode):
+                raise self.fail(anode, "`attributes` must be a mapping", MANIFEST_TYPE)
+            for k, v in anode.value:
+                name = self.scalar(k, "an attribute name")
+                allowed = RESOURCE_ATTRIBUTES.get(name)
+                if allowed is None:
+                    raise self.fail(k, f"unknown resource attribute `{name}`", MANIFEST_FIELD,
+                                    help="expected one of: " + ", ".join(RESOURCE_ATTRIBUTES))
+                value = self.scalar(v, f"attribute `{name}`")
+                value = value.lower() if value.lower() in ("true", "false") else value
+                if value not in allowed:
+                    raise self.fail(v, f"attribute `{name}` must be one of " + ", ".join(f"`{a}`" for a in allowed),
+                                    MANIFEST_TYPE)
+                attributes[name] = value
         return Resource(
             arn,
             policy,
@@ -756,10 +777,11 @@ class _Loader:
             self.block_public_access(m["block_public_access"][1]) if "block_public_access" in m else None,
             shared_with,
             span=self.span(node),
+            attributes=attributes,
         )
 
     def vpc_endpoint(self, node: yaml.Node) -> VpcEndpoint:
-        m = self.mapping(node, "a VPC endpoint", ("id", "vpc", "service", "account", "policy"),
+        m = self.mapping(node, "a VPC endpoint", ("id", "vpc", "service", "account", "policy", "type"),
                          ("id", "vpc", "service"))
         endpoint = self.scalar(m["id"][1], "VPC endpoint id")
         if not re.fullmatch(r"vpce-[0-9a-f]{8,17}", endpoint):
@@ -776,7 +798,10 @@ class _Loader:
                             MANIFEST_TYPE)
         account = self.account_id(m["account"][1], "account") if "account" in m else ""
         policy = self.policy(m["policy"][1], PolicyKind.ENDPOINT, "endpoint policy") if "policy" in m else None
-        return VpcEndpoint(endpoint, vpc, service, account, policy, span=self.span(node))
+        kind = self.scalar(m["type"][1], "type") if "type" in m else ""
+        if kind not in ("", "gateway", "interface"):
+            raise self.fail(m["type"][1], "`type` must be `gateway` or `interface`", MANIFEST_TYPE)
+        return VpcEndpoint(endpoint, vpc, service, account, policy, span=self.span(node), type=kind)
 
     def grant(self, node: yaml.Node) -> Grant:
         fields = (

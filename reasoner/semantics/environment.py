@@ -142,6 +142,10 @@ class Resource:
     block_public_access: BlockPublicAccess | None = None
     shared_with: tuple[str, ...] = ()
     span: Span | None = None
+    #: facts some service rules read (`RESOURCE_ATTRIBUTES`): `encrypted` (snapshots), `kms_key`
+    #: (`aws_managed` | `customer_managed`: Secrets Manager, DynamoDB), `function_url_auth_type` (`AWS_IAM` |
+    #: `NONE`: Lambda), `snapshot_block_public_access` (the owner's EBS setting in the snapshot's Region).
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def region(self) -> str:
@@ -152,6 +156,15 @@ class Resource:
     def partition(self) -> str:
         parts = self.arn.split(":", 5)
         return parts[1] if len(parts) == 6 else ""
+
+
+#: The attributes a `Resource` may carry, with their values (docs/semantics-services.md §0.3).
+RESOURCE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "encrypted": ("true", "false"),
+    "kms_key": ("aws_managed", "customer_managed"),
+    "function_url_auth_type": ("AWS_IAM", "NONE"),
+    "snapshot_block_public_access": ("block-all-sharing", "block-new-sharing", "unblocked"),
+}
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,12 @@ class VpcEndpoint:
     account: str = ""
     policy: PolicyDocument | None = None
     span: Span | None = None
+    #: `gateway` (S3, DynamoDB) or `interface`; "" for the default of the service (gateway for s3 and dynamodb)
+    type: str = ""
+
+    @property
+    def gateway(self) -> bool:
+        return (self.type or ("gateway" if self.service in ("s3", "dynamodb") else "interface")) == "gateway"
 
 
 @dataclass(frozen=True)
@@ -249,9 +268,59 @@ class Options:
     #: Analyzer's worst case). False: "only what is given": such principals have no identity policies.
     unknown_iam_worst_case: bool = True
     #: docs/semantics-services.md §A: the rules AWS applies on its own side (sts:GetCallerIdentity always
-    #: allowed, reserved KMS aliases, service-linked and IAM Identity Center roles, AWS managed policies) fix the
-    #: decision of the requests they cover. False: decide those requests by the policies alone.
+    #: allowed, reserved KMS aliases, service-linked and IAM Identity Center roles, AWS managed policies, actions
+    #: that cannot be used across accounts, ...) fix the decision of the requests they cover. False: decide
+    #: those requests by the policies alone.
     aws_side_rules: bool = True
+    #: §G.6 / §O.2: the services (IAM prefixes) whose resources RCPs apply to.
+    rcp_supported_services: tuple[str, ...] = ("s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "logs",
+                                               "cognito-idp", "cognito-identity")
+    #: §G.7 / §O.3: services that accept unsigned (anonymous) requests; `lambda-function-url` stands for the
+    #: function URLs of AuthType NONE.
+    anonymous_capable_services: tuple[str, ...] = ("s3", "sqs", "lambda-function-url", "elasticfilesystem")
+    #: §T.2 / §O.5: the root user can call sts:AssumeRole.
+    root_can_assume_role: bool = False
+    #: §T.4 / §O.6: a trust policy naming a user ARN grants it only within the user's permissions boundary.
+    trust_user_arn_limited_by_boundary: bool = True
+    #: §T.5 / §O.7: a trust policy's SAML provider must be one of the role's own account.
+    saml_provider_must_be_role_account: bool = True
+    #: §T.7-§T.9 / §O.10: across accounts, sts:TagSession / SetSourceIdentity / SetContext also need the caller's
+    #: identity side to allow them.
+    cross_account_session_controls_need_identity_allow: bool = True
+    #: §S3.5 / §O.13a: under RestrictPublicBuckets, principals of the owner account keep every grant of a public
+    #: bucket policy.
+    s3_rpb_owner_account_keeps_public_grants: bool = True
+    #: §S3X.3 / §O.14: a directory bucket is never public (its policy acts as with RestrictPublicBuckets on).
+    s3_express_public_always_blocked: bool = True
+    #: §LAM.3 / §O.15: the function actions a function policy can grant to another account.
+    lambda_cross_account_actions: tuple[str, ...] = (
+        "lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionCode", "lambda:DeleteFunction", "lambda:PublishVersion",
+        "lambda:ListVersionsByFunction", "lambda:CreateAlias", "lambda:GetAlias", "lambda:ListAliases",
+        "lambda:UpdateAlias", "lambda:DeleteAlias", "lambda:GetPolicy", "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency", "lambda:ListTags", "lambda:TagResource", "lambda:UntagResource",
+    )
+    #: §LAM.4 / §O.16: a function URL call (lambda:InvokeFunctionUrl) also needs lambda:InvokeFunction.
+    lambda_url_requires_invoke_function: bool = True
+    #: §SQS.3 / §O.17: SQS actions that cannot be used across accounts.
+    sqs_cross_account_exclusions: tuple[str, ...] = (
+        "sqs:AddPermission", "sqs:RemovePermission", "sqs:SetQueueAttributes", "sqs:ListQueueTags", "sqs:TagQueue",
+        "sqs:UntagQueue", "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:ListQueues", "sqs:StartMessageMoveTask",
+        "sqs:CancelMessageMoveTask", "sqs:ListMessageMoveTasks",
+    )
+    #: §EFS.3 / §O.18: a file system without a policy has the default policy, a grant of every client action to
+    #: `*`.
+    efs_default_policy_principal_star: bool = True
+    #: §VPCE.2 / §O.20: in a gateway endpoint's policy an account principal admits only the account's root user.
+    vpce_gateway_account_principal_root_only: bool = True
+    #: §A.1 / §O.21: sts:GetCallerIdentity is allowed despite SCP and session-policy denies too (not only
+    #: identity-policy denies).
+    get_caller_identity_ignores_org_policies: bool = True
+    #: §P.3 / §O.23: a caller of another account needs the resource's opt-in Region enabled in its own account
+    #: (for every service, as for KMS keys).
+    opt_in_region_cross_account_requires_caller_enabled: bool = True
+    #: §P.4 / §O.24: `s.amazonaws.com` and `s.amazonaws.com.cn` name the same service principal.
+    cn_service_principal_suffix_equivalent: bool = True
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ Not mirrored, by design (`NOT_MIRRORED`):
   providers, with the input checks of one request (the symbolic domain is a closed world of the targets'
   actions and declared targets, `domain.targets_of`; what each derives is `Encoder._key_values`).
 - `given_context`: the part of a request's context a caller gives (`decode` builds requests with it).
+- `_decide`: `evaluate` of one action; `evaluate` adds the lambda:InvokeFunction a function URL call implies
+  (the encoder pins that action in a second encoder: `Encoder.url_encoder`).
+- `_user_limited`, `foreign_saml_provider`, `_owner_root_of_bucket`: tests of one concrete caller inside
+  `_decide_by_resource_policy`, `_decide_trust` and `_decide` (the encoder writes them inline as guards).
 - `_hit_reason`, `_rule`, `_identity_reasons`, `_limit_reasons`, `_identity_gap`, `_why_not_same_account`:
   the `Reason`s of an evaluation; a symbolic answer is explained by replaying its counterexample here.
 """
@@ -81,7 +85,7 @@ from reasoner.front.ast import (
     Statement,
 )
 from reasoner.semantics import arns
-from reasoner.semantics.awsrules import fixed_decision
+from reasoner.semantics.awsrules import BUCKET_POLICY_ACTIONS, AwsRule, Facts, linked_service, rules_for
 from reasoner.semantics.catalog import (
     KMS_CROSS_ACCOUNT_ACTIONS,
     canonical_action,
@@ -122,7 +126,7 @@ from reasoner.semantics.ir import (
     path_targets,
     resource_hits,
 )
-from reasoner.semantics.patterns import ArnPattern, Glob, compile_action, compile_resource
+from reasoner.semantics.patterns import ArnPattern, Glob, compile_action, compile_glob, compile_resource
 from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.semantics.resources import (
     PROVIDER_ACTIONS,
@@ -130,12 +134,13 @@ from reasoner.semantics.resources import (
     Rule,
     accepts_anonymous,
     action_resource_types,
+    action_type,
     governing_arn,
     rcps_apply_to,
+    resource_policy,
     resource_type_of,
     restricted_public,
     rule_for,
-    sharing_policy,
 )
 from reasoner.source import Span
 
@@ -143,7 +148,8 @@ from reasoner.source import Span
 NOT_MIRRORED: tuple[str, ...] = (
     "_index", "_base_context", "_resolved_values", "_match_compiled_principal", "_applies", "_scps", "_rcps",
     "_endpoint", "_grants", "_scp_levels", "_rcp_policies", "_along_path", "_request_encryption_context",
-    "_resolve_target", "_resolve_kms", "resolve_target", "_derived_by_target", "given_context", "is_provider",
+    "_decide", "_resolve_target", "_resolve_kms", "resolve_target", "_derived_by_target", "given_context",
+    "is_provider", "_user_limited", "foreign_saml_provider", "_owner_root_of_bucket",
     "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap", "_why_not_same_account",
 )
 
@@ -267,16 +273,16 @@ class Target:
         parts = self.governing.split(":", 5)
         return parts[3] if len(parts) == 6 else ""
 
-    @property
-    def policy(self) -> PolicyDocument | None:
+    def policy(self, options: Options) -> PolicyDocument | None:
         """The resource-based policy that decides the request: key policy, trust policy, the declared
-        resource's policy (or the policy its sharing attribute amounts to); None when there is none."""
+        resource's policy (`resources.resource_policy`: also a snapshot's sharing attribute, an EFS file
+        system's default policy); None when there is none."""
         if self.key is not None:
             return self.key.policy
         if self.role is not None:
             return self.role.trust_policy
         if self.declared is not None:
-            return self.declared.policy if self.declared.policy is not None else sharing_policy(self.declared)
+            return resource_policy(self.declared, options)
         return None
 
 
@@ -514,6 +520,8 @@ def _derived_by_target(target: Target, low: str) -> bool:
         return bool(target.region)
     if low == "s3:resourceaccount":
         return target.rtype is not None and target.rtype.service == "s3"
+    if low == "lambda:functionurlauthtype":
+        return target.declared is not None and "function_url_auth_type" in target.declared.attributes
     return target.role is not None and low.startswith("iam:resourcetag/")
 
 
@@ -559,6 +567,10 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
         ctx[low] = tuple(values)
         names[low] = name
 
+    url_auth = target.declared.attributes.get("function_url_auth_type") if target.declared is not None else None
+    if url_auth is not None and (action == "lambda:InvokeFunctionUrl" or (
+            action == "lambda:InvokeFunction" and ctx.get("lambda:invokedviafunctionurl") == ("true",))):
+        put("lambda:FunctionUrlAuthType", url_auth)  # the function URL's AuthType (§LAM.4)
     endpoint = _index(environment).endpoints.get((ctx.get("aws:sourcevpce") or ("",))[0])
     if endpoint is not None:
         given = ctx.get("aws:sourcevpc")
@@ -730,11 +742,22 @@ def _role_matches(roles: frozenset[tuple[str, str]], caller: Caller) -> bool:
     return any(a == account and entry.rsplit("/", 1)[-1] == name for a, entry in roles)
 
 
-def _positive_match(cp: CompiledPrincipal, caller: Caller) -> MatchKind:
+def _service_named(services: frozenset[str], name: str, options: Options) -> bool:
+    """Service principal `name` is one of `services` (lower case); `s.amazonaws.com` and `s.amazonaws.com.cn`
+    are the same principal per `Options.cn_service_principal_suffix_equivalent` (§P.4)."""
+    low = name.lower()
+    if low in services:
+        return True
+    if not options.cn_service_principal_suffix_equivalent:
+        return False
+    return (low[:-3] if low.endswith(".com.cn") else low + ".cn") in services
+
+
+def _positive_match(cp: CompiledPrincipal, caller: Caller, options: Options) -> MatchKind:
     """Principal (not negated): the strongest kind of match of any entry (semantics §2.3)."""
     kind = caller.kind
     if kind is PrincipalKind.SERVICE:
-        if caller.arn.lower() in cp.services:
+        if _service_named(cp.services, caller.arn, options):
             return MatchKind.SERVICE
         return MatchKind.WILDCARD if cp.wildcard else MatchKind.NONE
     if kind is PrincipalKind.PROVIDER:
@@ -768,7 +791,7 @@ def _not_principal_applies(cp: CompiledPrincipal, caller: Caller, options: Optio
     kind = caller.kind
     links: list[bool]
     if kind is PrincipalKind.SERVICE:
-        links = [caller.arn.lower() in cp.services]
+        links = [_service_named(cp.services, caller.arn, options)]
     elif kind is PrincipalKind.PROVIDER:
         links = [caller.arn.lower() in cp.federated]
     elif kind is PrincipalKind.ANONYMOUS:
@@ -794,7 +817,7 @@ def _match_compiled_principal(cp: CompiledPrincipal, statement: Statement, calle
                 "`NotPrincipal` with `Allow` is not supported (AWS documents NotPrincipal for Deny only)",
                 span=statement.principal.span if statement.principal else statement.span)
         return MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
-    return _positive_match(cp, caller)
+    return _positive_match(cp, caller, options)
 
 
 def match_principal(block: PrincipalBlock | None, caller: Caller, options: Options) -> MatchKind:
@@ -806,7 +829,7 @@ def match_principal(block: PrincipalBlock | None, caller: Caller, options: Optio
     cp = compile_principal(block)
     if cp.negated:
         return MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
-    return _positive_match(cp, caller)
+    return _positive_match(cp, caller, options)
 
 
 # ---- conditions --------------------------------------------------------------------------------------
@@ -1053,7 +1076,7 @@ def evaluate_rcps(environment: Environment, target: Target, caller: Caller, requ
 def _rcps(environment: Environment, target: Target, caller: Caller, request: Request, context: Context,
           options: Options) -> GateResult:
     key = target.key
-    if target.owner is None or target.resource == "*" or not rcps_apply_to(request.action):
+    if target.owner is None or target.resource == "*" or not rcps_apply_to(request.action, options):
         return _EXEMPT
     if key is not None and key.aws_managed:
         return _EXEMPT
@@ -1088,7 +1111,11 @@ def _endpoint(environment: Environment, caller: Caller, request: Request, contex
     r = evaluate_policy(endpoint.policy, request, caller, context, None, options)
     if r.denies:
         return GateResult(False, r.denies)
-    if not r.allowed:
+    allows = r.allows
+    if endpoint.gateway and options.vpce_gateway_account_principal_root_only:
+        # in a gateway endpoint's policy an account principal admits the account's root user only (§VPCE.2)
+        allows = tuple(h for h in allows if h.match is not MatchKind.ACCOUNT or caller.kind is PrincipalKind.ROOT)
+    if not allows:
         return GateResult(False, reasons=(_rule(f"VPC endpoint {endpoint.id}", f"the endpoint policy of "
                                                 f"`{endpoint.id}` does not allow `{request.action}`", role="gate",
                                                 span=endpoint.span),))
@@ -1174,7 +1201,7 @@ def evaluate_resource_policy(target: Target, caller: Caller, request: Request, c
     policy, resource policy or sharing attribute), with their principal match kinds; empty when none."""
     if target.key is not None:
         return evaluate_key_policy(target.key, caller, request, context, options)
-    policy = target.policy
+    policy = target.policy(options)
     if policy is None:
         return _EMPTY
     return evaluate_policy(policy, request, caller, context, None, options)
@@ -1248,7 +1275,7 @@ def _resolve_target(environment: Environment, request: Request) -> tuple[Request
                              code=BAD_RESOURCE)
         return req, Target("*", Rule.IDENTITY)
     rtype = resource_type_of(resource)
-    if rtype is not None and takes and rtype.service == action.split(":", 1)[0] and rtype.name not in takes:
+    if rtype is not None and takes and rtype.service == action.split(":", 1)[0] and action_type(rtype) not in takes:
         raise InputError(f"`{action}` acts on {', '.join(takes)}, not on a {rtype.label} such as `{resource}`",
                          code=BAD_RESOURCE)
     if not takes and rtype is not None and rtype.service == action.split(":", 1)[0]:
@@ -1344,8 +1371,24 @@ def evaluate(environment: Environment, request: Request, options: Options | None
     side, explicit deny anywhere, the SCP, RCP and VPC endpoint gates, then the rule of the resource: KMS keys
     (§4.4: key policy directly or via account delegation, grants), role trust policies (§T), other
     resource-based policies (§G: identity or resource policy in the same account, both across accounts), or
-    identity policies alone. `options` defaults to the environment's."""
+    identity policies alone. A function URL call also needs lambda:InvokeFunction through the URL (§LAM.4, per
+    option). `options` defaults to the environment's."""
     opts = options or environment.options
+    result = _decide(environment, request, opts, via_url=False)
+    if not (result.decision.allowed and opts.lambda_url_requires_invoke_function
+            and canonical_action(request.action) == "lambda:InvokeFunctionUrl"):
+        return result
+    context = {k: v for k, v in request.context.items() if k.lower() != "lambda:invokedviafunctionurl"}
+    inner = _decide(environment, Request(request.principal, "lambda:InvokeFunction", request.resource,
+                                         {**context, "lambda:InvokedViaFunctionUrl": ("true",)}), opts, via_url=True)
+    if inner.decision.allowed:
+        return replace(result, reasons=result.reasons + inner.reasons)
+    why = _rule("function URL", "a function URL call also needs lambda:InvokeFunction through the URL")
+    return Evaluation(request, inner.decision, (why, *inner.reasons), result.context)
+
+
+def _decide(environment: Environment, request: Request, opts: Options, *, via_url: bool) -> Evaluation:
+    """`evaluate` of one action (`via_url`: the lambda:InvokeFunction a function URL call implies)."""
     callers = _index(environment).callers
     caller = callers.get(request.principal)
     if caller is None:
@@ -1372,41 +1415,58 @@ def evaluate(environment: Environment, request: Request, options: Options | None
         return done(Decision.IMPLICIT_DENY, [_rule(
             "partition", f"`{caller.arn}` and `{target.governing}` are in different partitions, which share "
             "no principals or resources")])
-    fixed = fixed_decision(req.action, target.governing) if opts.aws_side_rules else None
-    if fixed is not None:  # decided by AWS before any policy is read (docs/semantics-services.md §A)
-        return done(Decision.ALLOW if fixed.allowed else Decision.IMPLICIT_DENY,
-                    [_rule(f"AWS rule: {fixed.name}", fixed.note, role="allow" if fixed.allowed else "rule")])
+    fixed = _aws_rules(target, caller, req, ctx, opts)
+    allow_rule = next((r for r in fixed if r.allowed), None)
+    refusal = next((r for r in fixed if not r.allowed), None)
+    if allow_rule is not None and (allow_rule.scp_denies is None or getattr(opts, allow_rule.scp_denies)):
+        # decided by AWS before any policy is read (docs/semantics-services.md §A)
+        return done(Decision.ALLOW, [_rule(f"AWS rule: {allow_rule.name}", allow_rule.note, role="allow")])
     if caller.kind is PrincipalKind.PROVIDER and req.action not in PROVIDER_ACTIONS:
         return done(Decision.IMPLICIT_DENY, [_rule(
             "federated provider", f"a web identity or SAML caller can only call "
             f"{' or '.join(sorted(PROVIDER_ACTIONS))}, not `{req.action}`")])
-    if caller.kind is PrincipalKind.ANONYMOUS and not accepts_anonymous(req.action):
+    if caller.kind is PrincipalKind.ANONYMOUS and not accepts_anonymous(
+            "lambda:InvokeFunctionUrl" if via_url else req.action, _facts(target), opts):
         return done(Decision.IMPLICIT_DENY, [_rule(
-            "anonymous", f"`{req.action.split(':', 1)[0]}` does not accept unsigned (anonymous) requests")])
+            "anonymous", f"`{req.action}` does not accept unsigned (anonymous) requests here")])
 
     scp = _scps(environment, caller, req, ctx, opts)
+    if allow_rule is not None:  # sts:GetCallerIdentity when SCP and session-policy denies count (option)
+        ident = evaluate_identity(caller, req, ctx, opts)
+        org_denies = [*scp.denies, *(ident.session.denies if ident.session else ())]
+        if org_denies:
+            return done(Decision.EXPLICIT_DENY, [_hit_reason(h, "deny") for h in org_denies])
+        return done(Decision.ALLOW, [_rule(f"AWS rule: {allow_rule.name}", allow_rule.note, role="allow")])
     rcp = _rcps(environment, target, caller, req, ctx, opts)
     vpce = _endpoint(environment, caller, req, ctx, opts)
     kp = evaluate_resource_policy(target, caller, req, ctx, opts)
     ident = evaluate_identity(caller, req, ctx, opts)
+    if _owner_root_of_bucket(target, caller, req):
+        # the bucket owner's root user is never locked out of its bucket policy (§S3.8, §A.4)
+        kp = PolicyResult(kp.allows, ())
 
     # 1. explicit deny anywhere (semantics §4.2 step 1)
     deny_hits = [*scp.denies, *rcp.denies, *vpce.denies, *kp.denies, *ident.denies]
     if deny_hits:
         return done(Decision.EXPLICIT_DENY, [_hit_reason(h, "deny") for h in deny_hits])
+    if refusal is not None:  # refused by AWS whatever the policies allow (§A, §0.2)
+        return done(Decision.IMPLICIT_DENY, [_rule(f"AWS rule: {refusal.name}", refusal.note)])
     # 2. SCPs: an implicit deny at any level is final; so is a VPC endpoint policy that does not allow
     if not scp.passed:
         return done(Decision.IMPLICIT_DENY, list(scp.reasons))
     if not vpce.passed:
         return done(Decision.IMPLICIT_DENY, list(vpce.reasons))
+    region = _region_gate(environment, caller, target, opts)
+    if region is not None:
+        return done(Decision.IMPLICIT_DENY, [region])
 
     if target.rule is Rule.TRUST:
-        return _decide_trust(target, caller, req, kp, ident, done)
+        return _decide_trust(target, caller, req, kp, ident, done, opts)
     if target.rule is Rule.RESOURCE_POLICY:
         return _decide_resource_policy(environment, target, caller, req, kp, ident, done)
     if key is None:
         return _decide_without_key(req, caller, target, ident,
-                                   _identity_reasons(ident) + _limit_reasons(ident), done)
+                                   _identity_reasons(ident, caller) + _limit_reasons(ident), done)
 
     same_account = caller.account == key.account
     action = req.action
@@ -1469,8 +1529,75 @@ def evaluate(environment: Environment, request: Request, options: Options | None
                 [_rule("identity", _identity_gap(caller, ident, action, "cross-account "))])
 
 
-def _identity_reasons(ident: IdentityResult) -> list[Reason]:
-    return [_hit_reason(h, "allow") for h in ident.identity.allows]
+def _facts(target: Target) -> Facts:
+    """What the AWS-side rules read of a request's resource (`awsrules.Facts`)."""
+    rtype = resource_type_of(target.governing) if target.governing != "*" else None
+    attrs: dict[str, str] = dict(target.declared.attributes) if target.declared is not None else {}
+    if target.key is not None and target.key.aws_managed:
+        attrs["aws_managed"] = "true"
+    return Facts(target.governing, rtype.service if rtype else "", rtype.name if rtype else "",
+                 tuple(sorted(attrs.items())))
+
+
+def _aws_rules(target: Target, caller: Caller, request: Request, context: Context,
+               options: Options) -> list[AwsRule]:
+    """The AWS-side rules that cover this request and its caller (docs/semantics-services.md §A)."""
+    rules = rules_for(request.action, _facts(target), options)
+    if not rules:
+        return []
+    same = caller.account is not None and caller.account == target.owner
+    linked = linked_service(target.governing)
+    out: list[AwsRule] = []
+    for r in rules:
+        if not r.covers(caller.kind, same, caller.arn if caller.kind is PrincipalKind.SERVICE else None, linked):
+            continue
+        if all(any(compile_glob(glob).matches(v) for v in context.get(key, ())) for key, glob in r.context):
+            out.append(r)
+    return out
+
+
+def _owner_root_of_bucket(target: Target, caller: Caller, request: Request) -> bool:
+    """The root user of an S3 bucket's owner account on a bucket-policy operation (§S3.8, §A.4)."""
+    return (caller.kind is PrincipalKind.ROOT and caller.account == target.owner and request.action in
+            BUCKET_POLICY_ACTIONS and target.rtype is not None and target.rtype.service == "s3")
+
+
+def _region_gate(environment: Environment, caller: Caller, target: Target, options: Options) -> Reason | None:
+    """Opt-in Regions (docs/semantics-services.md §P.3): a resource in a Region its declared owner disabled (its
+    `enabled_regions` list omits it) is out of reach for everyone; a caller of another account needs the Region
+    enabled too (per option; KMS keys check it in the KMS rule, semantics §4.3)."""
+    region = target.region
+    if region not in OPT_IN_REGIONS or not target.owner:
+        return None
+    idx = _index(environment)
+    owner = idx.accounts.get(target.owner)
+    # an owner that lists its enabled Regions without this one has disabled it; one that lists none (or is not
+    # declared) holds a resource there, so enabled it
+    if owner is not None and owner.enabled_regions is not None and region not in owner.enabled_regions:
+        return _rule("opt-in Region", f"account {target.owner} has not enabled the Region `{region}` of "
+                     f"`{target.governing}`")
+    if target.key is not None or not options.opt_in_region_cross_account_requires_caller_enabled:
+        return None
+    if caller.kind in IAM_CALLERS and caller.account != target.owner:
+        acct = idx.accounts.get(caller.account or "")
+        enabled = acct.enabled_regions if acct is not None else None
+        if enabled is None or region not in enabled:
+            return _rule("opt-in Region", f"account {caller.account} has not enabled the Region `{region}`")
+    return None
+
+
+#: Caller kinds that are IAM principals of an account.
+IAM_CALLERS: frozenset[PrincipalKind] = frozenset({
+    PrincipalKind.ROOT, PrincipalKind.USER, PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER,
+})
+
+
+def _identity_reasons(ident: IdentityResult, caller: Caller | None = None) -> list[Reason]:
+    out = [_hit_reason(h, "allow") for h in ident.identity.allows]
+    if caller is not None and caller.kind is PrincipalKind.ROOT:
+        out.append(_rule("root user", f"the root user of account {caller.account} needs no identity policy",
+                         role="allow"))
+    return out
 
 
 def _limit_reasons(ident: IdentityResult) -> list[Reason]:
@@ -1541,8 +1668,9 @@ def _decide_without_key(req: Request, caller: Caller, target: Target, ident: Ide
     return done(Decision.IMPLICIT_DENY, [_rule("identity", _identity_gap(caller, ident, req.action))])
 
 
-def _decide_trust(target: Target, caller: Caller, req: Request, tp: PolicyResult, ident: IdentityResult,
-                  done: Callable[[Decision, list[Reason]], Evaluation]) -> Evaluation:
+def _decide_trust(target: Target, caller: Caller, req: Request, tp: PolicyResult,
+                  ident: IdentityResult, done: Callable[[Decision, list[Reason]], Evaluation],
+                  options: Options) -> Evaluation:
     """An sts action on a role (docs/semantics-services.md §T): the trust policy must allow it. A web identity or
     SAML provider (AssumeRoleWith*) and a service principal need nothing else; in the role's account a trust
     policy naming the caller (not only its account) suffices as a key policy does (semantics §4.2 table),
@@ -1554,6 +1682,10 @@ def _decide_trust(target: Target, caller: Caller, req: Request, tp: PolicyResult
         return done(Decision.IMPLICIT_DENY, [_rule(
             "federated provider", f"`{action}` is called by a web identity or SAML provider's user, "
             f"not by `{caller.arn}`")])
+    if caller.kind is PrincipalKind.PROVIDER and options.saml_provider_must_be_role_account and \
+            foreign_saml_provider(caller.arn, target.owner):
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "SAML provider", f"`{caller.arn}` is not a SAML provider of the role's account {target.owner}")])
     if caller.kind in (PrincipalKind.PROVIDER, PrincipalKind.SERVICE):
         want = MatchKind.FEDERATED if caller.kind is PrincipalKind.PROVIDER else MatchKind.SERVICE
         allows = [h for h in tp.allows if h.match in (want, MatchKind.WILDCARD)]
@@ -1562,7 +1694,20 @@ def _decide_trust(target: Target, caller: Caller, req: Request, tp: PolicyResult
                                          for h in allows])
         return done(Decision.IMPLICIT_DENY, [_rule("trust policy", f"the trust policy of `{role.arn}` does not "
                                                     f"allow `{action}` for `{caller.arn}`")])
-    return _decide_by_resource_policy(target, caller, req, tp, ident, done, "trust policy", required=True)
+    across = not (action in SESSION_CONTROLS and not options.cross_account_session_controls_need_identity_allow)
+    return _decide_by_resource_policy(target, caller, req, tp, ident, done, "trust policy", required=True,
+                                      user_boundary=options.trust_user_arn_limited_by_boundary,
+                                      identity_across=across)
+
+
+#: The permission-only STS actions checked beside an AssumeRole* call (§T.7-§T.9).
+SESSION_CONTROLS: frozenset[str] = frozenset({"sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"})
+
+
+def foreign_saml_provider(provider: str, account: str | None) -> bool:
+    """`provider` is the ARN of a SAML provider of another account than `account` (§T.5)."""
+    parts = provider.split(":")
+    return len(parts) >= 6 and parts[5].startswith("saml-provider/") and parts[4] != account
 
 
 def _decide_resource_policy(environment: Environment, target: Target, caller: Caller, req: Request,
@@ -1577,7 +1722,7 @@ def _decide_resource_policy(environment: Environment, target: Target, caller: Ca
     owner_account = _index(environment).accounts.get(target.owner or "")
     note: list[Reason] = []
     if caller.kind is not PrincipalKind.SERVICE and caller.account != target.owner and \
-            restricted_public(declared, owner_account):
+            restricted_public(declared, owner_account, environment.options):
         note = [_rule("Block Public Access", f"RestrictPublicBuckets is on and the policy of `{target.governing}` "
                       "is public: it grants nothing outside the owner account")]
         rp = PolicyResult((), rp.denies)
@@ -1597,23 +1742,31 @@ def _decide_resource_policy(environment: Environment, target: Target, caller: Ca
                                       notes=note)
 
 
+def _user_limited(kind: MatchKind, caller: Caller, ident: IdentityResult) -> bool:
+    """A direct grant to the calling IAM user that its permissions boundary does not allow (§T.4)."""
+    return kind is MatchKind.DIRECT and caller.kind is PrincipalKind.USER and not ident.boundary_allows
+
+
 def _decide_by_resource_policy(target: Target, caller: Caller, req: Request, rp: PolicyResult,
                                ident: IdentityResult, done: Callable[[Decision, list[Reason]], Evaluation],
-                               what: str, required: bool, notes: list[Reason] | None = None) -> Evaluation:
+                               what: str, *, required: bool, notes: list[Reason] | None = None,
+                               user_boundary: bool = False, identity_across: bool = True) -> Evaluation:
     """The same-account / cross-account rule for an IAM caller (semantics §4.2 table, §4.3). `required`: the
     resource policy must allow (trust policies, like key policies); otherwise, in the owner's account, the
-    identity side alone suffices."""
+    identity side alone suffices. `user_boundary`: a grant to the calling user's ARN is limited by its
+    permissions boundary (§T.4). `identity_across`: across accounts the identity side must allow too (§T.7)."""
     action = req.action
     same = caller.account is not None and caller.account == target.owner
     if same:
-        direct = [h for h in rp.allows if h.match is not MatchKind.ACCOUNT and _sufficient(h.match, caller, ident)]
+        direct = [h for h in rp.allows if h.match is not MatchKind.ACCOUNT and _sufficient(h.match, caller, ident)
+                  and not (user_boundary and _user_limited(h.match, caller, ident))]
         delegated = [h for h in rp.allows if h.match is MatchKind.ACCOUNT] if ident.allowed else []
         if direct or delegated or (ident.allowed and not required):
             reasons = [_hit_reason(h, "allow", f"{what}, {h.match.value} match") for h in direct]
             if delegated:
                 reasons += [_hit_reason(h, "allow", f"{what} names the account") for h in delegated]
             if ident.allowed and (delegated or not direct):
-                reasons += _identity_reasons(ident) + _limit_reasons(ident)
+                reasons += _identity_reasons(ident, caller) + _limit_reasons(ident)
             elif any(h.match in (MatchKind.ROLE_OF_SESSION, MatchKind.USER_OF_FEDERATED_SESSION) for h in direct):
                 reasons += _limit_reasons(ident)
             return done(Decision.ALLOW, reasons)
@@ -1625,7 +1778,7 @@ def _decide_by_resource_policy(target: Target, caller: Caller, req: Request, rp:
         return done(Decision.IMPLICIT_DENY, [_hit_reason(h, "gate", f"{h.match.value} match needs: " +
                                                          _identity_gap(caller, ident, action)) for h in rp.allows])
     # across accounts: the resource policy (any match) and the caller's identity side
-    if rp.allowed and ident.allowed:
+    if rp.allowed and (ident.allowed or not identity_across):
         reasons = [_hit_reason(h, "allow", f"{what}, {h.match.value} match") for h in rp.allows]
         return done(Decision.ALLOW, reasons + _identity_reasons(ident) + _limit_reasons(ident))
     if not rp.allowed:

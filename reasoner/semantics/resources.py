@@ -21,7 +21,8 @@ from functools import cache, lru_cache
 
 from reasoner.front.ast import Effect, PolicyDocument, PolicyKind
 from reasoner.semantics import catalog
-from reasoner.semantics.environment import Account, BlockPublicAccess, Resource
+from reasoner.semantics.awsrules import Facts
+from reasoner.semantics.environment import Account, BlockPublicAccess, Options, Resource
 
 
 class Rule(Enum):
@@ -93,14 +94,12 @@ TRUST_SERVICE = "sts"
 #: provider, `{"Federated": ...}` in the trust policy; docs/semantics-services.md §T).
 PROVIDER_ACTIONS: frozenset[str] = frozenset({"sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"})
 
-#: Services that accept unsigned (anonymous) requests, which a `Principal` of `*` covers
-#: (docs/semantics-services.md §G.4); every other service refuses them before any policy is read.
-ANONYMOUS_SERVICES: frozenset[str] = frozenset({"s3"})
-
-#: Services whose resources resource control policies apply to (docs/semantics-services.md §G.5; semantics
-#: §4.5): a request for another service's resource is not limited by RCPs.
-RCP_SERVICES: frozenset[str] = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "dynamodb",
-                                          "logs", "cognito-identity", "aoss"})
+#: Type names the catalogue gives qualified ARNs whose actions are those of another type: a Lambda function's
+#: alias or version is invoked and managed by the function's actions (§LAM.1).
+SAME_ACTIONS_AS: dict[tuple[str, str], str] = {
+    ("lambda", "function alias"): "function",
+    ("lambda", "function version"): "function",
+}
 
 #: What sharing a snapshot with an account (or with `all`) lets that account do on it (docs/semantics-services.md
 #: §Snap): per (service, resource type), the actions a share allows.
@@ -227,19 +226,59 @@ def rule_for(action: str, rtype: ResourceType | None) -> Rule:
         return Rule.TRUST if service == TRUST_SERVICE else Rule.IDENTITY
     key = (rtype.service, rtype.name)
     if service == rtype.service and (key in POLICY_TYPES or (rtype.service, GOVERNED_BY_PARENT.get(key, "")) in
-                                     POLICY_TYPES):
+                                     POLICY_TYPES or (rtype.service, SAME_ACTIONS_AS.get(key, "")) in POLICY_TYPES):
         return Rule.RESOURCE_POLICY
     return Rule.IDENTITY
 
 
-def accepts_anonymous(action: str) -> bool:
-    """The action's service accepts unsigned requests (`ANONYMOUS_SERVICES`)."""
-    return action.split(":", 1)[0].lower() in ANONYMOUS_SERVICES
+def action_type(rtype: ResourceType) -> str:
+    """The catalogue type whose actions act on resources of `rtype` (`SAME_ACTIONS_AS`, else its own)."""
+    return SAME_ACTIONS_AS.get((rtype.service, rtype.name), rtype.name)
 
 
-def rcps_apply_to(action: str) -> bool:
-    """RCPs limit requests of this action's service (`RCP_SERVICES`)."""
-    return action.split(":", 1)[0].lower() in RCP_SERVICES
+def accepts_anonymous(action: str, facts: Facts | None, options: Options) -> bool:
+    """Unsigned requests of this action are possible (docs/semantics-services.md §G.7,
+    `Options.anonymous_capable_services`): services that accept them, and function URLs of AuthType NONE."""
+    service = action.split(":", 1)[0].lower()
+    if action == "lambda:InvokeFunctionUrl":
+        return "lambda-function-url" in options.anonymous_capable_services and facts is not None and \
+            facts.attribute("function_url_auth_type") == "NONE"
+    return service in options.anonymous_capable_services
+
+
+def rcps_apply_to(action: str, options: Options) -> bool:
+    """RCPs limit requests of this action's service (`Options.rcp_supported_services`, §G.6)."""
+    return action.split(":", 1)[0].lower() in options.rcp_supported_services
+
+
+#: The default policy of an EFS file system without one (§EFS.3, `Options.efs_default_policy_principal_star`).
+EFS_DEFAULT_ACTIONS: tuple[str, ...] = ("elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite",
+                                        "elasticfilesystem:ClientRootAccess")
+
+
+def resource_policy(resource: Resource, options: Options) -> PolicyDocument | None:
+    """The resource-based policy that decides requests on a declared resource: its own policy; for a snapshot
+    the policy its sharing attribute amounts to (`sharing_policy`); for an EFS file system without a policy its
+    default policy (per option); else None."""
+    if resource.policy is not None:
+        return resource.policy
+    shared = sharing_policy(resource)
+    if shared is not None:
+        return shared
+    rt = resource_type_of(resource.arn)
+    if rt is not None and (rt.service, rt.name) == ("elasticfilesystem", "file-system") and \
+            options.efs_default_policy_principal_star:
+        return _default_policy(resource.arn, EFS_DEFAULT_ACTIONS)
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _default_policy(arn: str, actions: tuple[str, ...]) -> PolicyDocument:
+    from reasoner.front.parse import parse_policy
+
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DefaultPolicy", "Effect": "Allow", "Principal": "*", "Action": list(actions), "Resource": arn}]}
+    return parse_policy(json.dumps(doc, indent=1), file=f"<default policy: {arn}>", kind=PolicyKind.RESOURCE)
 
 
 @lru_cache(maxsize=4096)
@@ -263,7 +302,12 @@ def sharing_policy(resource: Resource) -> PolicyDocument | None:
     actions = SHARING_ACTIONS.get((rt.service, rt.name))
     if actions is None:
         return None
-    return _sharing_policy(resource.arn, resource.shared_with, actions)
+    shared = resource.shared_with
+    if resource.attributes.get("snapshot_block_public_access") == "block-all-sharing":
+        shared = tuple(a for a in shared if a != "all")  # EBS snapshot BPA: a public share acts as private
+        if not shared:
+            return None
+    return _sharing_policy(resource.arn, shared, actions)
 
 
 #: Condition keys that make an S3 bucket policy statement non-public when they are tested with fixed values
@@ -320,14 +364,17 @@ def policy_is_public(policy: PolicyDocument | None) -> bool:
     return policy is not None and any(statement_is_public(st) for st in policy.statements)
 
 
-def restricted_public(resource: Resource | None, owner: Account | None) -> bool:
+def restricted_public(resource: Resource | None, owner: Account | None, options: Options | None = None) -> bool:
     """S3 Block Public Access `RestrictPublicBuckets` is in force (bucket or account level) and the bucket
     policy is public: only AWS service principals and principals of the owner account are then granted
-    anything by the bucket policy (docs/semantics-services.md §S3.6)."""
+    anything by the bucket policy (docs/semantics-services.md §S3.5); a directory bucket's public policy is
+    always so restricted (§S3X.3, per option)."""
     if resource is None or resource_type_of(resource.arn) is None:
         return False
     rt = resource_type_of(resource.arn)
     assert rt is not None
+    if rt.service == "s3express":
+        return (options is None or options.s3_express_public_always_blocked) and policy_is_public(resource.policy)
     if rt.service != "s3":
         return False
     bpa = (resource.block_public_access or BlockPublicAccess()) | (owner.block_public_access if owner else None)
@@ -335,19 +382,19 @@ def restricted_public(resource: Resource | None, owner: Account | None) -> bool:
 
 
 __all__ = [
-    "ANONYMOUS_SERVICES",
     "POLICY_TYPES",
     "PROVIDER_ACTIONS",
-    "RCP_SERVICES",
     "SHARING_ACTIONS",
     "ResourceType",
     "Rule",
     "accepts_anonymous",
     "action_resource_types",
+    "action_type",
     "acts_on",
     "governing_arn",
     "policy_is_public",
     "rcps_apply_to",
+    "resource_policy",
     "resource_type_of",
     "restricted_public",
     "rule_for",

@@ -249,7 +249,6 @@ def decode_request(domain: Domain, model: Model) -> Decoded:
     iam_caller = kind in (PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED)
     if (
         iam_caller
-        and target.kind == "key"
         and target.region in OPT_IN_REGIONS
         and acct != target.owner
         and any(env.account(acct or "") is None for env in domain.environments)

@@ -64,8 +64,8 @@ from typing import TypeVar
 from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.front.ast import PolicyDocument, SetQualifier
-from reasoner.semantics import arns, catalog, names, resources
-from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Resource, Session
+from reasoner.semantics import arns, awsrules, catalog, names, resources
+from reasoner.semantics.environment import Environment, Key, Options, Principal, PrincipalKind, Resource, Session
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 from reasoner.symbolic import smt, strings
 from reasoner.symbolic.smt import FALSE, TRUE, Term
@@ -453,6 +453,12 @@ class SymTarget:
     sub_actions: frozenset[str] = frozenset()
     sub_type: str | None = None
     sub_prefix: str = ""
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def facts(self) -> awsrules.Facts:
+        """What the AWS-side rules read of this target (`awsrules.Facts`)."""
+        return awsrules.Facts(self.arn, self.service, self.rtype.name if self.rtype else "", self.attributes)
 
     @property
     def region(self) -> str:
@@ -486,7 +492,7 @@ def _actions_on(rtype: resources.ResourceType, names_: tuple[str, ...], services
 def key_target(k: Key) -> SymTarget:
     acts = key_actions()
     return SymTarget(k.arn, "key", resources.resource_type_of(k.arn), k.account, k.arn.split(":")[1], acts,
-                     own_actions=frozenset(acts))
+                     own_actions=frozenset(acts), attributes=(("aws_managed", "true"),) if k.aws_managed else ())
 
 
 def role_target(p: Principal) -> SymTarget:
@@ -501,12 +507,12 @@ def resource_target(r: Resource) -> SymTarget | None:
     if rt is None:
         return None
     sub = SUB_RESOURCES.get((rt.service, rt.name))
-    own = _actions_on(rt, (rt.name,), (rt.service,))
+    own = _actions_on(rt, (resources.action_type(rt),), (rt.service,))
     subs = _actions_on(rt, (sub[0],), (rt.service,)) if sub else []
     acts = tuple(dict.fromkeys(own + subs))
     return SymTarget(
         r.arn, "resource", rt, r.account, r.partition, acts, frozenset(own), frozenset(subs),
-        sub[0] if sub else None, r.arn + sub[1] if sub else "",
+        sub[0] if sub else None, r.arn + sub[1] if sub else "", tuple(sorted(r.attributes.items())),
     )
 
 
@@ -582,7 +588,8 @@ class Domain:
         # caller kinds: anonymous callers where a target's service accepts unsigned requests, web identity /
         # SAML providers where a role can be assumed
         self.kinds = [PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED, PKind.SERVICE]
-        if any(resources.accepts_anonymous(a) for t in self.targets for a in t.actions):
+        options = self.environments[0].options if self.environments else Options()
+        if any(resources.accepts_anonymous(a, t.facts, options) for t in self.targets for a in t.actions):
             self.kinds.append(PKind.ANONYMOUS)
         if any(t.kind == "role" for t in self.targets):
             self.kinds.append(PKind.PROVIDER)
@@ -680,7 +687,7 @@ class Domain:
                     if st.principal is not None:
                         for e in st.principal.entries:
                             if e.type.value == "Federated":
-                                add("prov", e.value.text.lower())
+                                add("prov", e.value.text)
                                 continue
                             principal_text(e.value.text)
                     if st.condition is not None:
@@ -1051,8 +1058,8 @@ def iter_policies(env: Environment) -> Iterator[PolicyDocument]:
     for r in env.resources:
         if r.policy is not None:
             yield r.policy
-        elif (shared := resources.sharing_policy(r)) is not None:
-            yield shared
+        elif (implied := resources.resource_policy(r, env.options)) is not None:
+            yield implied
     for e in env.vpc_endpoints:
         if e.policy is not None:
             yield e.policy

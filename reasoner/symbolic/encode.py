@@ -49,9 +49,12 @@ Not mirrored, by design (`NOT_MIRRORED`):
 - `iam`, `_own`, `_by_kind`: the caller-kind guard of IAM principals, this environment's object of a target,
   allow statements grouped by match kind (plumbing of `encode`).
 - `_sub_hit`: Resource patterns against a sub-resource's symbolic ARN (the evaluator matches the one ARN).
-- `_aws_rules`, `_encode_target`, `_encode_key`: the body of `evaluate.evaluate` per target of the closed
-  world (the AWS-side rules, the rule of a role or resource, the KMS rule of a key), which the evaluator runs
-  for its one request in `evaluate` itself.
+- `_encode_target`, `_encode_key`, `decide_target`, `_gates`: the body of `evaluate._decide` per target of
+  the closed world (the rule of a role or resource, the KMS rule of a key, the gates every target shares),
+  which the evaluator runs for its one request in `_decide` itself.
+- `action_in`, `action_is`, `url_encoder`, `_url_auth_type`, `_covers`: the action guard (a constant in the
+  encoder of the lambda:InvokeFunction a function URL call implies, `url_encoder`), the derived
+  lambda:FunctionUrlAuthType, and the caller classes an AWS-side rule covers (`awsrules.AwsRule.covers`).
 """
 
 from __future__ import annotations
@@ -72,10 +75,9 @@ from reasoner.front.ast import (
     SetQualifier,
     Statement,
 )
+from reasoner.semantics import awsrules, ir
 from reasoner.semantics import evaluate as ev
-from reasoner.semantics import ir
 from reasoner.semantics.arns import RoleArn, UserArn, parse_principal
-from reasoner.semantics.awsrules import fixed_decision
 from reasoner.semantics.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
 from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Resource
 from reasoner.semantics.evaluate import MatchKind
@@ -85,9 +87,9 @@ from reasoner.semantics.resources import (
     Rule,
     accepts_anonymous,
     rcps_apply_to,
+    resource_policy,
     restricted_public,
     rule_for,
-    sharing_policy,
 )
 from reasoner.source import Span
 from reasoner.symbolic import smt, strings
@@ -106,13 +108,21 @@ from reasoner.symbolic.domain import (
 from reasoner.symbolic.smt import FALSE, TRUE, Term
 from reasoner.symbolic.strings import Nfa
 
+#: Caller kinds of the evaluator and of the symbolic request.
+_KINDS: dict[PrincipalKind, PKind] = {
+    PrincipalKind.ROOT: PKind.ROOT, PrincipalKind.USER: PKind.USER, PrincipalKind.ROLE_SESSION: PKind.SESSION,
+    PrincipalKind.FEDERATED_USER: PKind.FEDERATED, PrincipalKind.SERVICE: PKind.SERVICE,
+    PrincipalKind.ANONYMOUS: PKind.ANONYMOUS, PrincipalKind.PROVIDER: PKind.PROVIDER,
+}
+
 #: The functions and `Encoder` methods with no `evaluate.py` counterpart (why: the module docstring).
 NOT_MIRRORED: tuple[str, ...] = (
     "_fraction", "allow_all_policy", "_located", "sc", "name", "kind", "declared_orgs", "match_pieces", "_targets",
     "_arn_in", "_fed_user_in", "_value_is", "_never_present_only", "_variable_keys", "_variable_cases",
     "_iam_given_for_unknown", "_iam_split", "_unknown_split", "_mask", "_raw", "_caller_value", "_key_value",
     "_key_values", "_undeclared_owner_org", "_slot", "_condition", "encode_environment", "iam", "_own", "_sub_hit",
-    "_by_kind", "_aws_rules", "_encode_target", "_encode_key",
+    "_by_kind", "_encode_target", "_encode_key", "action_in", "action_is", "_covers", "_gates",
+    "decide_target", "url_encoder", "_url_auth_type",
 )
 
 
@@ -307,11 +317,18 @@ class EncodedEnvironment:
 class Encoder:
     """Encodes one environment; memoises statements and policies by identity."""
 
-    def __init__(self, domain: Domain, environment: Environment, tag: str) -> None:
+    def __init__(self, domain: Domain, environment: Environment, tag: str, *, pinned_action: str | None = None,
+                 via_url: bool = False) -> None:
         self.d = domain
         self.env = environment
         self.opts: Options = environment.options
         self.tag = tag
+        #: the action of every request this encoder decides (None: the domain's action variable); `via_url`:
+        #: the lambda:InvokeFunction a function URL call implies (evaluate.evaluate, §LAM.4)
+        self.pinned = pinned_action
+        self.via_url = via_url
+        self._url_encoder: Encoder | None = None
+        self._gates_memo: _Gates | None = None
         self._values: dict[tuple[str, bool], Value] = {}
         self._policy_memo: dict[
             tuple[int, int | None, str | None],
@@ -340,6 +357,17 @@ class Encoder:
 
     def kind(self, k: PKind) -> Term:
         return self.d.kind_is(k)
+
+    def action_in(self, names: Iterable[str]) -> Term:
+        """The request's action is one of `names` (a constant when the action is pinned)."""
+        if self.pinned is None:
+            return self.d.action_in(names)
+        return TRUE if self.pinned in set(names) else FALSE
+
+    def action_is(self, name: str) -> Term:
+        if self.pinned is None:
+            return self.d.action_is(name)
+        return TRUE if self.pinned == name else FALSE
 
     def iam(self) -> Term:
         """The caller is an IAM principal of an account (root, user, role session, federated user): not a
@@ -581,11 +609,11 @@ class Encoder:
         if not key.startswith("kms:"):
             return term
         ok = [a for a in self.d.actions if key_may_exist(key, a) is not False]
-        return smt.and_(term, self.d.action_in(ok))
+        return smt.and_(term, self.action_in(ok))
 
     def _mask(self, v: Value) -> Value:
         ok = [a for a in self.d.actions if key_may_exist(v.key, a) is not False]
-        cond = self.d.action_in(ok)
+        cond = self.action_in(ok)
         if cond == TRUE:
             return v
         return Value(
@@ -609,7 +637,7 @@ class Encoder:
             if not resource_keys and (key.startswith("aws:resourcetag/") or key == "kms:resourcealiases"):
                 return Value(key, [[]], is_multivalued(key))
             return self._key_value(key)
-        kms = d.action_in(a for a in d.actions if a[:4].lower() == "kms:")
+        kms = self.action_in(a for a in d.actions if a[:4].lower() == "kms:")
         if key == "aws:securetransport":
             # always true for KMS (TLS only); for other services the request says
             if kms == TRUE:
@@ -648,12 +676,39 @@ class Encoder:
             raw = d.raw_key(key)
             p = self._key_may_exist(key, raw.present[0])
             symmetric = smt.or_(d.key_is(k) for k in self.env.keys if k.key_spec == "SYMMETRIC_DEFAULT")
-            ops = d.action_in(a for a in d.actions if a in ev.SYMMETRIC_ALGORITHM_ACTIONS)
+            ops = self.action_in(a for a in d.actions if a in ev.SYMMETRIC_ALGORITHM_ACTIONS)
             return Value(
                 key,
                 [[Case(p, (raw.fields[0],)), Case(smt.and_(smt.not_(p), symmetric, ops), ("SYMMETRIC_DEFAULT",))]],
             )
+        if key == "lambda:invokedviafunctionurl" and self.via_url:
+            return Value(key, [[Case(TRUE, ("true",))]])  # the call a function URL implies (evaluate.evaluate)
+        if key == "lambda:functionurlauthtype":
+            return self._url_auth_type()
         return self._raw(key)
+
+    def _url_auth_type(self) -> Value:
+        """Mirror of `evaluate._derive` for lambda:FunctionUrlAuthType: a declared function's URL AuthType on a
+        function URL call (or the lambda:InvokeFunction it implies); the request's own value elsewhere."""
+        d = self.d
+        key = "lambda:functionurlauthtype"
+        cases: list[Case] = []
+        raw_targets: list[Term] = []
+        via = self.action_is("lambda:InvokeFunction")
+        if not self.via_url:
+            via = smt.and_(via, self._value_is("lambda:invokedviafunctionurl", "true"))
+        url_call = smt.or_(self.action_is("lambda:InvokeFunctionUrl"), via)
+        for t in d.targets:
+            mine = self._own(t)
+            auth = mine.attributes.get("function_url_auth_type") if isinstance(mine, Resource) else None
+            if auth is None:
+                raw_targets.append(d.target_is(t))
+            else:
+                cases.append(Case(smt.and_(d.target_is(t), url_call), (auth,)))
+        if raw_targets:
+            r = self._raw(key)
+            cases += [Case(smt.and_(smt.or_(raw_targets), c.guard), c.pieces) for c in r.slots[0]]
+        return Value(key, [cases])
 
     def _caller_value(self, key: str) -> Value:
         d = self.d
@@ -1072,7 +1127,7 @@ class Encoder:
         if hits is None:
             hits = tuple(a for a in self.d.actions if ir.matches_action(cs, a))
             _ACTION_HITS[memo_key] = hits
-        return self.d.action_in(hits)
+        return self.action_in(hits)
 
     def encode_resource(self, cs: ir.CompiledStatement, policy: PolicyDocument, key: Key | None,
                         only: str | None = None) -> Term:
@@ -1173,7 +1228,7 @@ class Encoder:
     def _positive_match(self, cp: ir.CompiledPrincipal) -> dict[MatchKind, Term]:
         """Mirror of `evaluate._positive_match`: per kind, when the strongest match of an entry is that kind."""
         d = self.d
-        svc_hit = smt.or_(d.f("svc").is_lit(s) for s in cp.services)
+        svc_hit = self._service_named(cp.services)
         service = self.kind(PKind.SERVICE)
         out: dict[MatchKind, Term] = {}
         wild = TRUE if cp.wildcard else FALSE
@@ -1185,7 +1240,7 @@ class Encoder:
         p_wild: Term = FALSE
         if PKind.PROVIDER in d.kinds:
             provider = self.kind(PKind.PROVIDER)
-            fed_hit = smt.or_(d.f("prov").is_lit(f) for f in cp.federated)
+            fed_hit = smt.or_(d.f("prov").atom(strings.literal(f, ignore_case=True)) for f in cp.federated)
             p_fed = smt.and_(provider, fed_hit)
             p_wild = smt.and_(provider, smt.not_(fed_hit), wild)
         a_wild = smt.and_(self.kind(PKind.ANONYMOUS), wild) if PKind.ANONYMOUS in d.kinds else FALSE
@@ -1206,6 +1261,14 @@ class Encoder:
             out[MatchKind.USER_OF_FEDERATED_SESSION] = smt.and_(nd, smt.not_(role), fed)
             out[MatchKind.ACCOUNT] = smt.and_(nd, smt.not_(role), smt.not_(fed), acct)
         return {k: v for k, v in out.items() if v != FALSE}
+
+    def _service_named(self, services: frozenset[str]) -> Term:
+        """Mirror of `evaluate._service_named`: the caller's service principal name is one of `services`."""
+        svc = self.d.f("svc")
+        names = set(services)
+        if self.opts.cn_service_principal_suffix_equivalent:
+            names |= {n[:-3] if n.endswith(".com.cn") else n + ".cn" for n in services}
+        return smt.or_(svc.is_lit(n) for n in sorted(names))
 
     def _arn_in(self, arns: Iterable[str]) -> Term:
         out: list[Term] = []
@@ -1269,7 +1332,7 @@ class Encoder:
         acct = smt.or_(d.f("acct").is_lit(a) for a in cp.accounts)
         arn = self._arn_in(cp.arns)
         role = self._role_matches(cp.roles)
-        svc = smt.or_(d.f("svc").is_lit(s) for s in cp.services)
+        svc = self._service_named(cp.services)
         links = {
             PKind.SERVICE: [svc],
             PKind.ROOT: [acct],
@@ -1280,7 +1343,8 @@ class Encoder:
         if PKind.ANONYMOUS in d.kinds:
             links[PKind.ANONYMOUS] = [FALSE]
         if PKind.PROVIDER in d.kinds:
-            links[PKind.PROVIDER] = [smt.or_(d.f("prov").is_lit(f) for f in cp.federated)]
+            links[PKind.PROVIDER] = [smt.or_(d.f("prov").atom(strings.literal(f, ignore_case=True))
+                                             for f in cp.federated)]
         chain = self.opts.not_principal_mode is ev.NotPrincipalMode.CONSERVATIVE_CHAIN
         exempt = smt.or_(smt.and_(self.kind(k), smt.and_(ls) if chain else smt.or_(ls)) for k, ls in links.items())
         return smt.or_(boundary, smt.not_(exempt))
@@ -1441,7 +1505,7 @@ class Encoder:
         org = self.orgs.get(owner.organization) if owner and owner.organization else None
         if owner is None or org is None or org.management_account == owner.id:
             return FALSE
-        applies = self.d.action_in(a for a in target.actions if rcps_apply_to(a))
+        applies = self.action_in(a for a in target.actions if rcps_apply_to(a, self.opts))
         if applies == FALSE:
             return FALSE
         denies: list[Term] = []
@@ -1466,12 +1530,18 @@ class Encoder:
             if e.policy is None:
                 continue
             applies = smt.and_(self._value_is("aws:sourcevpce", e.id),
-                               d.action_in(a for a in d.actions if a.split(":", 1)[0].lower() == e.service))
+                               self.action_in(a for a in d.actions if a.split(":", 1)[0].lower() == e.service))
             if applies == FALSE:
                 continue
-            allow, deny = self._union((e.policy,), None)
+            allows, denies = self.encode_policy(e.policy, None)
+            by_kind = self._by_kind(allows)
+            if e.gateway and self.opts.vpce_gateway_account_principal_root_only:
+                # an account principal admits the account's root user only (evaluate._endpoint, §VPCE.2)
+                by_kind[MatchKind.ACCOUNT] = [smt.and_(self.kind(PKind.ROOT), t)
+                                              for t in by_kind.get(MatchKind.ACCOUNT, [])]
+            allow = smt.or_(t for ts in by_kind.values() for t in ts)
             passed.append(smt.implies(applies, allow))
-            denied.append(smt.and_(applies, deny))
+            denied.append(smt.and_(applies, smt.or_(t for _, t in denies)))
         return self.name("vpce.passed", smt.and_(passed)), self.name("vpce.denied", smt.or_(denied))
 
     def encode_resource_policy(self, target: SymTarget) -> tuple[list[tuple[Statement, dict[MatchKind, Term]]], Term]:
@@ -1481,7 +1551,7 @@ class Encoder:
         if isinstance(mine, Principal):
             policy = mine.trust_policy
         elif isinstance(mine, Resource):
-            policy = mine.policy if mine.policy is not None else sharing_policy(mine)
+            policy = resource_policy(mine, self.opts)
         else:
             policy = None
         if policy is None:
@@ -1555,10 +1625,10 @@ class Encoder:
             for k, v in g.encryption_context_subset.items():
                 ec.append(self._value_is(f"kms:encryptioncontext:{k.lower()}", v))
         if ec:
-            ec_action = d.action_in(a for a in d.actions if a in ev.KMS_ENCRYPTION_CONTEXT_ACTIONS)
+            ec_action = self.action_in(a for a in d.actions if a in ev.KMS_ENCRYPTION_CONTEXT_ACTIONS)
             parts.append(smt.implies(ec_action, smt.and_(ec)))
         if g.source_arn is not None:
-            parts.append(smt.or_(d.action_is("kms:RetireGrant"), self._value_is("aws:sourcearn", g.source_arn)))
+            parts.append(smt.or_(self.action_is("kms:RetireGrant"), self._value_is("aws:sourcearn", g.source_arn)))
         if "kms:CreateGrant" in d.actions:
             ops = self.derive_context("kms:grantoperations")
             allowed_ops = [op.split(":", 1)[1] for op in g.operations if op.startswith("kms:")]
@@ -1569,7 +1639,7 @@ class Encoder:
                         continue
                     ok = smt.or_(match_pieces(strings.literal(op), c.pieces) for op in allowed_ops)
                     each.append(smt.implies(c.guard, ok))
-            parts.append(smt.implies(d.action_is("kms:CreateGrant"), smt.and_(each)))
+            parts.append(smt.implies(self.action_is("kms:CreateGrant"), smt.and_(each)))
         return smt.and_(parts)
 
     def encode_grants(self, key: Key, identity_allows: Term) -> Term:
@@ -1578,7 +1648,7 @@ class Encoder:
         d = self.d
         out: list[Term] = []
         for g in key.grants:
-            ops = d.action_in(a for a in d.actions if a in g.operations)
+            ops = self.action_in(a for a in d.actions if a in g.operations)
             if ops == FALSE:
                 continue
             match = self._grantee_matches(g.grantee)
@@ -1637,15 +1707,24 @@ class Encoder:
     def _decide_trust(self, target: SymTarget, by_kind: dict[MatchKind, list[Term]], ident: dict[str, Term]) -> Term:
         """Mirror of `evaluate._decide_trust`."""
         d = self.d
-        provider_action = d.action_in(a for a in target.actions if a in PROVIDER_ACTIONS)
+        provider_action = self.action_in(a for a in target.actions if a in PROVIDER_ACTIONS)
         wild = smt.or_(by_kind.get(MatchKind.WILDCARD, []))
         out: list[Term] = []
         if PKind.PROVIDER in d.kinds:
             fed = smt.or_(*by_kind.get(MatchKind.FEDERATED, []), wild)
+            if self.opts.saml_provider_must_be_role_account:
+                prov = d.f("prov")
+                foreign = smt.and_(prov.atom(strings.glob("arn:*:iam::*:saml-provider/*")),
+                                   smt.not_(prov.atom(strings.glob(f"arn:*:iam::{target.owner}:saml-provider/*"))))
+                fed = smt.and_(fed, smt.not_(foreign))
             out.append(smt.and_(self.kind(PKind.PROVIDER), provider_action, fed))
         out.append(smt.and_(self.kind(PKind.SERVICE), smt.not_(provider_action),
                             smt.or_(*by_kind.get(MatchKind.SERVICE, []), wild)))
-        out.append(smt.and_(smt.not_(provider_action), self._decide_by_resource_policy(target, by_kind, ident, True)))
+        controls = self.action_in(a for a in target.actions if a in ev.SESSION_CONTROLS)
+        across = TRUE if self.opts.cross_account_session_controls_need_identity_allow else smt.not_(controls)
+        out.append(smt.and_(smt.not_(provider_action), self._decide_by_resource_policy(
+            target, by_kind, ident, True, user_boundary=self.opts.trust_user_arn_limited_by_boundary,
+            identity_across=across)))
         return smt.or_(out)
 
     def _decide_resource_policy(self, target: SymTarget, by_kind: dict[MatchKind, list[Term]],
@@ -1653,7 +1732,8 @@ class Encoder:
         """Mirror of `evaluate._decide_resource_policy`."""
         d = self.d
         mine = self._own(target)
-        restricted = isinstance(mine, Resource) and restricted_public(mine, self.accounts.get(target.owner))
+        restricted = isinstance(mine, Resource) and restricted_public(mine, self.accounts.get(target.owner),
+                                                                      self.opts)
         out: list[Term] = [smt.and_(self.kind(PKind.SERVICE), smt.or_(*by_kind.get(MatchKind.SERVICE, []),
                                                                          *by_kind.get(MatchKind.WILDCARD, [])))]
         if PKind.ANONYMOUS in d.kinds and not restricted:
@@ -1668,68 +1748,138 @@ class Encoder:
         return smt.or_(out)
 
     def _decide_by_resource_policy(self, target: SymTarget, by_kind: dict[MatchKind, list[Term]],
-                                   ident: dict[str, Term], required: bool) -> Term:
+                                   ident: dict[str, Term], required: bool, *, user_boundary: bool = False,
+                                   identity_across: Term = TRUE) -> Term:
         """Mirror of `evaluate._decide_by_resource_policy` for IAM callers."""
         iam = self.iam()
         same = smt.and_(iam, self.d.f("acct").is_lit(target.owner))
         cross = smt.and_(iam, smt.not_(same))
         any_allow = smt.or_(t for ts in by_kind.values() for t in ts)
-        direct = smt.or_(
-            smt.and_(smt.or_(ts), self._sufficient(mk, ident))
-            for mk, ts in by_kind.items()
-            if mk is not MatchKind.ACCOUNT
-        )
+        direct: list[Term] = []
+        for mk, ts in by_kind.items():
+            if mk is MatchKind.ACCOUNT:
+                continue
+            ok = self._sufficient(mk, ident)
+            if user_boundary and mk is MatchKind.DIRECT:
+                # a grant to the calling user's ARN is limited by its boundary (evaluate._user_limited, §T.4)
+                ok = smt.and_(ok, smt.or_(smt.not_(self.kind(PKind.USER)), ident["boundary_allows"]))
+            direct.append(smt.and_(smt.or_(ts), ok))
         delegated = smt.and_(ident["allowed"], smt.or_(by_kind.get(MatchKind.ACCOUNT, [])))
-        same_ok = smt.or_(direct, delegated, FALSE if required else ident["allowed"])
-        return smt.or_(smt.and_(same, same_ok), smt.and_(cross, any_allow, ident["allowed"]))
+        same_ok = smt.or_(*direct, delegated, FALSE if required else ident["allowed"])
+        cross_ok = smt.and_(any_allow, smt.or_(ident["allowed"], smt.not_(identity_across)))
+        return smt.or_(smt.and_(same, same_ok), smt.and_(cross, cross_ok))
 
     def _aws_rules(self, target: SymTarget) -> tuple[Term, Term]:
-        """Mirror of the AWS-side rules of `evaluate.evaluate` (`awsrules.fixed_decision`): (fixed allow,
-        fixed refusal) over the target's actions."""
+        """Mirror of the AWS-side rules of `evaluate.evaluate` (`awsrules.rules_for`, `evaluate._aws_rules`):
+        (fixed allow, fixed refusal) over the target's actions and the caller classes each rule covers."""
         if not self.opts.aws_side_rules:
             return FALSE, FALSE
-        allow: list[str] = []
-        refuse: list[str] = []
+        allow: list[Term] = []
+        refuse: list[Term] = []
+        facts = self._facts(target)
+        linked = awsrules.linked_service(target.arn)
         for a in target.actions:
-            rule = fixed_decision(a, target.arn)
-            if rule is not None:
-                (allow if rule.allowed else refuse).append(a)
-        return self.d.action_in(allow), self.d.action_in(refuse)
+            for rule in awsrules.rules_for(a, facts, self.opts):
+                covered = smt.and_(self.action_is(a), self._covers(rule, target, linked))
+                (allow if rule.allowed else refuse).append(covered)
+        return smt.or_(allow), smt.or_(refuse)
+
+    def _facts(self, target: SymTarget) -> awsrules.Facts:
+        """`evaluate._facts` of this environment's object for `target`."""
+        mine = self._own(target)
+        attrs: dict[str, str] = dict(mine.attributes) if isinstance(mine, Resource) else {}
+        if isinstance(mine, Key) and mine.aws_managed:
+            attrs["aws_managed"] = "true"
+        return awsrules.Facts(target.arn, target.service, target.rtype.name if target.rtype else "",
+                              tuple(sorted(attrs.items())))
+
+    def _covers(self, rule: awsrules.AwsRule, target: SymTarget, linked: str | None) -> Term:
+        """The caller is one `rule` covers (`AwsRule.covers`) and the context matches its `context` pairs."""
+        d = self.d
+        kinds = [pk for k, pk in _KINDS.items() if pk in d.kinds and (rule.kinds is None or k in rule.kinds)]
+        out: list[Term] = [smt.or_(self.kind(k) for k in kinds)]
+        same = smt.and_(self.iam(), d.f("acct").is_lit(target.owner))
+        if rule.relation == "same":
+            out.append(same)
+        elif rule.relation == "other":
+            out.append(smt.not_(same))
+        if rule.unless_linked_service and linked is not None:
+            out.append(smt.not_(smt.and_(self.kind(PKind.SERVICE), d.f("svc").atom(strings.literal(linked, True)))))
+        for key, glob in rule.context:
+            value = self.derive_context(key)
+            nfa = strings.glob(glob)
+            out.append(smt.or_(smt.and_(c.guard, match_pieces(nfa, c.pieces))
+                               for slot in value.slots for c in slot if c.pieces is not None))
+        return smt.and_(out)
 
     def encode(self) -> EncodedEnvironment:
         """Mirror of `evaluate.evaluate` for every target of the domain: (allows, explicit denies)."""
         d = self.d
-        scp_passed, scp_denied = self.encode_scps()
-        vpce_passed, vpce_denied = self.encode_endpoint()
-        gates = _Gates(self.encode_identity(), scp_passed, scp_denied, vpce_passed, vpce_denied)
         allow_terms: list[Term] = []
         deny_terms: list[Term] = []
-        # callers AWS refuses before any policy is read (evaluate.evaluate)
-        refused: list[Term] = []
-        if PKind.PROVIDER in d.kinds:
-            ok = d.action_in(a for a in d.actions if a in PROVIDER_ACTIONS)
-            refused.append(smt.implies(self.kind(PKind.PROVIDER), ok))
-        if PKind.ANONYMOUS in d.kinds:
-            ok = d.action_in(a for a in d.actions if accepts_anonymous(a))
-            refused.append(smt.implies(self.kind(PKind.ANONYMOUS), ok))
-        caller_ok = smt.and_(refused)
         for t in d.targets:
+            found = self.decide_target(t)
+            if found is None:
+                continue
+            decided, explicit = found
             at = d.target_is(t)
-            mine = self._own(t)
-            fixed_allow, fixed_refuse = self._aws_rules(t)
-            if t.kind == "key":
-                if not isinstance(mine, Key):
-                    continue
-                allowed_t, explicit = self._encode_key(mine, gates)
-            else:
-                explicit, allowed_t = self._encode_target(t, mine, gates)
-            fixed = smt.or_(fixed_allow, fixed_refuse)
-            decided = smt.or_(fixed_allow, smt.and_(smt.not_(fixed), caller_ok, allowed_t))
             allow_terms.append(smt.and_(at, self.name(f"allows.key{d.key_index(t.arn)}", decided)))
-            deny_terms.append(smt.and_(at, smt.not_(fixed), caller_ok, explicit))
+            deny_terms.append(smt.and_(at, explicit))
         allows = self.sc.name_const(f"{self.tag}.allows", smt.or_(allow_terms))
         denies = self.sc.name_const(f"{self.tag}.denies", smt.or_(deny_terms))
         return EncodedEnvironment(self.env, allows, denies, self.cases)
+
+    def _gates(self) -> _Gates:
+        if self._gates_memo is None:
+            scp_passed, scp_denied = self.encode_scps()
+            vpce_passed, vpce_denied = self.encode_endpoint()
+            self._gates_memo = _Gates(self.encode_identity(), scp_passed, scp_denied, vpce_passed, vpce_denied)
+        return self._gates_memo
+
+    def decide_target(self, t: SymTarget) -> tuple[Term, Term] | None:
+        """Mirror of `evaluate._decide` for requests on target `t`: (allowed, explicit deny); None when this
+        environment has no such key. The AWS-side rules first, then the callers AWS refuses before reading a
+        policy, explicit denies, refusals, gates and the rule of the target."""
+        d = self.d
+        gates = self._gates()
+        mine = self._own(t)
+        fixed_allow, fixed_refuse = self._aws_rules(t)
+        # callers AWS refuses before any policy is read
+        refused: list[Term] = []
+        if PKind.PROVIDER in d.kinds:
+            ok = self.action_in(a for a in t.actions if a in PROVIDER_ACTIONS)
+            refused.append(smt.implies(self.kind(PKind.PROVIDER), ok))
+        if PKind.ANONYMOUS in d.kinds:
+            facts = self._facts(t)
+            ok = self.action_in(a for a in t.actions
+                                if accepts_anonymous("lambda:InvokeFunctionUrl" if self.via_url else a, facts,
+                                                     self.opts))
+            refused.append(smt.implies(self.kind(PKind.ANONYMOUS), ok))
+        caller_ok = smt.and_(refused)
+        if t.kind == "key":
+            if not isinstance(mine, Key):
+                return None
+            allowed_t, explicit = self._encode_key(mine, gates)
+        else:
+            explicit, allowed_t = self._encode_target(t, mine, gates)
+        decided = smt.or_(fixed_allow, smt.and_(smt.not_(fixed_allow), smt.not_(fixed_refuse), caller_ok, allowed_t))
+        explicit = smt.and_(smt.not_(fixed_allow), caller_ok, explicit)
+        if (self.pinned is None and self.opts.lambda_url_requires_invoke_function
+                and "lambda:InvokeFunctionUrl" in t.actions):
+            # a function URL call also needs lambda:InvokeFunction through the URL (evaluate.evaluate, §LAM.4)
+            inner = self.url_encoder().decide_target(t)
+            inner_allowed, inner_explicit = inner if inner is not None else (FALSE, FALSE)
+            url = self.action_is("lambda:InvokeFunctionUrl")
+            explicit = smt.or_(explicit, smt.and_(url, decided, inner_explicit))
+            decided = smt.and_(decided, smt.implies(url, inner_allowed))
+        return decided, explicit
+
+    def url_encoder(self) -> Encoder:
+        """The encoder of the lambda:InvokeFunction a function URL call implies (action pinned, via the URL)."""
+        if self._url_encoder is None:
+            self._url_encoder = Encoder(self.d, self.env, f"{self.tag}.url", pinned_action="lambda:InvokeFunction",
+                                        via_url=True)
+        return self._url_encoder
 
     def _encode_target(self, t: SymTarget, mine: Key | Resource | Principal | None,
                        gates: _Gates) -> tuple[Term, Term]:
@@ -1747,6 +1897,11 @@ class Encoder:
             allowed = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, self._decide_without_key(t, owner, ident))
             return explicit, allowed
         allows, rp_denied = self.encode_resource_policy(t)
+        if t.service == "s3":
+            # the bucket owner's root user is never locked out of its bucket policy (evaluate, §A.4)
+            owner_root = smt.and_(self.kind(PKind.ROOT), d.f("acct").is_lit(t.owner),
+                                  self.action_in(awsrules.BUCKET_POLICY_ACTIONS))
+            rp_denied = smt.and_(rp_denied, smt.not_(owner_root))
         rcp_denied = self.encode_rcps(t)
         explicit = smt.or_(scp_denied, rcp_denied, vpce_denied, rp_denied, ident["denied"])
         by_kind = self._by_kind(allows)
@@ -1761,9 +1916,30 @@ class Encoder:
                 decision = self._decide_resource_policy(t, by_kind, ident)
             else:
                 decision = self._decide_without_key(t, t.owner, ident)
-            parts_.append(smt.and_(d.action_in(acts), decision))
-        allowed = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, smt.or_(parts_))
+            parts_.append(smt.and_(self.action_in(acts), decision))
+        allowed = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, self._region_gate(t), smt.or_(parts_))
         return explicit, allowed
+
+    def _region_gate(self, t: SymTarget) -> Term:
+        """Mirror of `evaluate._region_gate`: a target in an opt-in Region its declared owner has not enabled is out
+        of reach; a caller of another account needs the Region enabled too (per option; keys: `_encode_key`)."""
+        region = t.region
+        if region not in ev.OPT_IN_REGIONS:
+            return TRUE
+        owner = self.accounts.get(t.owner)
+        if owner is not None and owner.enabled_regions is not None and region not in owner.enabled_regions:
+            return FALSE
+        if t.kind == "key" or not self.opts.opt_in_region_cross_account_requires_caller_enabled:
+            return TRUE
+        d = self.d
+        same = smt.and_(self.iam(), d.f("acct").is_lit(t.owner))
+        enabled = smt.or_(
+            *(d.f("acct").is_lit(a.id) for a in self.env.accounts
+              if a.enabled_regions is not None and region in a.enabled_regions),
+            # an account the environment does not declare may have enabled it (replayed via `Request.assumed`)
+            smt.not_(smt.or_(d.f("acct").is_lit(a.id) for a in self.env.accounts)),
+        )
+        return smt.or_(smt.not_(self.iam()), same, enabled)
 
     def _encode_key(self, k: Key, gates: _Gates) -> tuple[Term, Term]:
         """(allowed, explicit deny) of a request on key `k` (the KMS rule of evaluate.evaluate, semantics §4.4)."""
@@ -1771,8 +1947,8 @@ class Encoder:
         ident, scp_passed, scp_denied = gates.ident, gates.scp_passed, gates.scp_denied
         vpce_passed, vpce_denied = gates.vpce_passed, gates.vpce_denied
         service, iam = self.kind(PKind.SERVICE), self.iam()
-        cross_ok = d.action_in(a for a in d.actions if a in KMS_CROSS_ACCOUNT_ACTIONS)
-        retire = d.action_is("kms:RetireGrant")
+        cross_ok = self.action_in(a for a in d.actions if a in KMS_CROSS_ACCOUNT_ACTIONS)
+        retire = self.action_is("kms:RetireGrant")
         rcp_denied = self.encode_rcps(d.targets[d.key_index(k.arn) or 0])
         kp_allows, kp_denied = self.encode_key_policy(k)
         grants = self.encode_grants(k, ident["allowed"])
@@ -1809,7 +1985,8 @@ class Encoder:
             smt.and_(cross, cross_ok, region_ok, smt.or_(smt.and_(any_allow, ident["allowed"]), cross_grants)),
         )
         retired = self._decide_retire_grant(k, same, ident["allowed"])
-        allowed_k = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, smt.ite(retire, retired, granted))
+        owner_ok = self._region_gate(d.targets[d.key_index(k.arn) or 0])
+        allowed_k = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, owner_ok, smt.ite(retire, retired, granted))
         return allowed_k, explicit
 
 

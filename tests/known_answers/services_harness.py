@@ -75,7 +75,8 @@ def _options(value: dict[str, Any] | None) -> Options:
         if name not in fields:
             raise KeyError(f"unknown option `{name}`")
         current = getattr(Options(), name)
-        out[name] = NotPrincipalMode(v) if isinstance(current, NotPrincipalMode) else v
+        out[name] = (NotPrincipalMode(v) if isinstance(current, NotPrincipalMode)
+                     else tuple(v) if isinstance(current, tuple) else v)
     return dataclasses.replace(Options(), **out)
 
 
@@ -110,7 +111,8 @@ def build(case: ServiceCase) -> tuple[Environment, Request]:
         label = arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
         principals.append(Principal(
             arn, kind,
-            tuple(_policy(x, PolicyKind.IDENTITY, f"iam-{label}-{i}.json") for i, x in enumerate(p.get("policies") or [])),
+            tuple(_policy(x, PolicyKind.IDENTITY, f"iam-{label}-{i}.json")
+                  for i, x in enumerate(p.get("policies") or [])),
             _policy(p["boundary"], PolicyKind.PERMISSIONS_BOUNDARY, f"pb-{label}.json") if p.get("boundary") else None,
             dict(p.get("tags") or {}),
             p.get("unique_id"),
@@ -119,7 +121,8 @@ def build(case: ServiceCase) -> tuple[Environment, Request]:
         ))
     sessions = [
         Session(s["arn"], s["source"],
-                tuple(_policy(x, PolicyKind.SESSION, f"session-{i}.json") for i, x in enumerate(s.get("policies") or [])),
+                tuple(_policy(x, PolicyKind.SESSION, f"session-{i}.json")
+                      for i, x in enumerate(s.get("policies") or [])),
                 dict(s.get("tags") or {}))
         for s in d.get("sessions") or []
     ]
@@ -127,10 +130,12 @@ def build(case: ServiceCase) -> tuple[Environment, Request]:
     keys = []
     for r in d.get("resources") or []:
         arn = r["arn"]
+        attrs = {str(k): str(v).lower() if isinstance(v, bool) else str(v)
+                 for k, v in (r.get("attributes") or {}).items()}
         if ":kms:" in arn and ":key/" in arn:
             keys.append(Key(arn, _policy(r["policy"], PolicyKind.KEY_POLICY, "key-policy.json",
                                          key_account=arn.split(":")[4]),
-                            tags=dict(r.get("tags") or {})))
+                            tags=dict(r.get("tags") or {}), aws_managed=attrs.get("aws_managed") == "true"))
             continue
         resources.append(Resource(
             arn,
@@ -140,10 +145,12 @@ def build(case: ServiceCase) -> tuple[Environment, Request]:
             dict(r.get("tags") or {}),
             _bpa(r.get("block_public_access")),
             tuple(str(x) for x in r.get("shared_with") or ()),
+            attributes={k: v for k, v in attrs.items() if k not in ("service_linked", "sso_reserved")},
         ))
     endpoints = [
         VpcEndpoint(e["id"], e["vpc"], e["service"], str(e.get("account") or ""),
-                    _policy(e["policy"], PolicyKind.ENDPOINT, f"vpce-{e['id']}.json") if e.get("policy") else None)
+                    _policy(e["policy"], PolicyKind.ENDPOINT, f"vpce-{e['id']}.json") if e.get("policy") else None,
+                    type=str(e.get("type") or ""))
         for e in d.get("vpc_endpoints") or []
     ]
     env = Environment(

@@ -18,10 +18,10 @@ from reasoner.semantics.evaluate import (
     evaluate_condition,
     evaluate_identity,
     evaluate_key_policy,
-    resolve_target,
     match_action,
     match_principal,
     resolve_caller,
+    resolve_target,
 )
 from reasoner.semantics.request import Decision, Request
 from tests.known_answers.harness import DEFAULT_KP_STMT, K, O, allow, deny, doc, role, root, session, user

@@ -4,7 +4,9 @@ the symbolic pinned decision (issue 13: every resource type, role trust policies
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -36,6 +38,21 @@ def test_every_case_cites_the_reference() -> None:
     assert all(c.cite.strip().startswith("§") for c in CASES), [c.id for c in CASES if not c.cite.startswith("§")]
 
 
+#: IAM quotas (semantics §2): role-session and federated-user names have at least 2 characters. The evaluator
+#: answers for the tables' 1-character names; the symbolic domain holds only names AWS accepts.
+_SHORT_NAMES = re.compile(r"(:assumed-role/[^/\s\"']+/|:federated-user/)([A-Za-z0-9])\b(?![*?/])")
+
+
+def _renamed(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SHORT_NAMES.sub(r"\1\g<2>1", value)
+    if isinstance(value, dict):
+        return {_renamed(k): _renamed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_renamed(v) for v in value)
+    return value
+
+
 def _symbolic(case: ServiceCase) -> tuple[bool | None, str | None]:
     """The pinned symbolic decision, with `unknown_iam_worst_case=False` as for the KMS table (the table states
     what AWS decides on exactly the policies given)."""
@@ -43,7 +60,7 @@ def _symbolic(case: ServiceCase) -> tuple[bool | None, str | None]:
     from reasoner.analyses.pinned import decide
     from reasoner.errors import InputError, UnsupportedFeatureError
 
-    env, request = build(case)
+    env, request = build(dataclasses.replace(case, data=_renamed(case.data)))
     env = dataclasses.replace(env, options=dataclasses.replace(env.options, unknown_iam_worst_case=False))
     try:
         return decide(compile_environment(env), request), None
@@ -63,5 +80,7 @@ def test_service_case_symbolic(case: ServiceCase) -> None:
 
 @pytest.mark.solver
 def test_most_service_cases_are_inside_the_symbolic_domain() -> None:
-    outside = [(c.id, why) for c in CASES for _, why in [_symbolic(c)] if why is not None]
-    assert len(outside) <= len(CASES) // 10, outside
+    """Cases on a key, resource or role (the symbolic domain's targets; requests on `*` such as
+    sts:GetCallerIdentity are the evaluator's alone) are decided by the symbolic core too, but for a few."""
+    outside = [(c.id, why) for c in CASES for _, why in [_symbolic(c)] if why is not None and "SYM001" not in why]
+    assert len(outside) <= len(CASES) // 20, outside
