@@ -31,31 +31,90 @@ from reasoner.errors import (
 )
 from reasoner.semantics import arns
 from reasoner.semantics.environment import Environment
-from reasoner.semantics.patterns import compile_action
+from reasoner.semantics.evaluate import is_provider
+from reasoner.semantics.patterns import compile_action, compile_resource
 from reasoner.semantics.request import Request
+from reasoner.semantics.resources import type_named
 from reasoner.symbolic import smt
-from reasoner.symbolic.domain import PARTITION, Domain, PKind, modelled_principal
+from reasoner.symbolic.domain import PARTITION, Domain, PKind, SymTarget, modelled_principal
 from reasoner.symbolic.strings import literal
 
 BAD_PROPERTY = register_code("SYM002", Severity.ERROR, "property names no action, key or principal of the domain")
 def expand_actions(patterns: Iterable[str], domain: Domain) -> list[str]:
+    """The actions of the domain (the catalogue actions that act on its keys and resources) the patterns
+    match."""
     pats = [compile_action(p) for p in patterns]
     out = [a for a in domain.actions if any(p.matches(a) for p in pats)]
     if not out:
         raise InputError(
-            f"no KMS key action matches {list(patterns)}",
-            help="properties range over KMS actions whose resource is a key",
+            f"no action on a key or resource of the environment matches {list(patterns)}",
+            help="properties range over the actions that act on the environment's keys, resources and roles",
             code=BAD_PROPERTY,
         )
     return out
-def expand_resources(patterns: Iterable[str], domain: Domain) -> list[str]:
-    from reasoner.semantics.patterns import compile_resource
 
-    pats = [compile_resource(p) for p in patterns]
-    out = [k.arn for k in domain.keys if any(p.matches(k.arn) for p in pats)]
+
+def expand_resources(patterns: Iterable[str], domain: Domain) -> list[str]:
+    """The ARNs of the targets (keys, resources, roles) a property's resource list names: `*` (every target),
+    `type:T` (every target of type T, a CloudFormation-style name or `service:type`), or ARN patterns that
+    match a target's own ARN or the ARNs of its sub-resources (an S3 bucket's objects)."""
+    out: list[str] = []
+    for t in domain.targets:
+        if any(_names_target(p, t) for p in patterns):
+            out.append(t.arn)
     if not out:
-        raise InputError(f"no key of the environment matches {list(patterns)}", code=BAD_PROPERTY)
+        raise InputError(f"no key or resource of the environment matches {list(patterns)}", code=BAD_PROPERTY)
     return out
+
+
+def _names_target(pattern: str, t: SymTarget) -> bool:
+    if pattern == "*":
+        return True
+    if pattern.startswith("type:"):
+        label = pattern[len("type:"):]
+        return t.rtype is not None and any(rt.label == t.rtype.label for rt in type_named(label))
+    p = compile_resource(pattern)
+    return p.matches(t.arn) or (bool(t.sub_type) and _may_match_sub(pattern, t))
+
+
+def _may_match_sub(pattern: str, t: SymTarget) -> bool:
+    """Some sub-resource ARN of `t` (`sub_prefix` + a non-empty name) matches the pattern."""
+    from reasoner.symbolic import strings
+
+    nfa = strings.from_resource(compile_resource(pattern))
+    states = strings.run(nfa.toks, strings.closure(nfa.toks, nfa.starts), t.sub_prefix)
+    if not states:
+        return False
+    rest = strings.Nfa(nfa.toks, states, nfa.finals)
+    return strings.find_witness([rest, strings.glob("?*")], budget=20_000) is not None
+
+
+def resource_term(domain: Domain, patterns: Iterable[str]) -> smt.Term:
+    """The requested resource is one the patterns name (`expand_resources`): a whole target, or for an ARN
+    pattern the target itself when the pattern matches its ARN and, for a target with sub-resources, the
+    sub-resources whose ARN the pattern matches."""
+    from reasoner.symbolic import strings
+    from reasoner.symbolic.encode import match_pieces
+
+    pats = list(patterns)
+    d = domain
+    out: list[smt.Term] = []
+    for t in d.targets:
+        whole = [p for p in pats if p == "*" or p.startswith("type:")]
+        if any(_names_target(p, t) for p in whole):
+            out.append(d.target_is(t))
+            continue
+        arn_pats = [compile_resource(p) for p in pats if p not in whole]
+        own = any(p.matches(t.arn) for p in arn_pats)
+        if not t.sub_type:
+            if own:
+                out.append(d.target_is(t))
+            continue
+        sub = smt.or_(match_pieces(strings.from_resource(p), (t.sub_prefix, d.f("sub"))) for p in arn_pats)
+        out.append(smt.and_(d.target_is(t), smt.ite(d.onsub, sub, smt.TRUE if own else smt.FALSE)))
+    return smt.or_(out)
+
+
 def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False) -> smt.Term:
     """The symbolic caller is `text`: an account id or root ARN (the root user), a user ARN (with
     `federated_sessions`, also any GetFederationToken session of that user), a role ARN (any session of the
@@ -66,6 +125,14 @@ def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False)
     if arns.is_account_id(t):
         return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(t))
     m = modelled_principal(t)
+    if m is not None and d.partitions != (m.partition,):
+        # a principal of one partition calls only resources of its partition
+        return smt.and_(d.partition_is(m.partition), _principal_is(d, t, m, federated_sessions))
+    return _principal_is(d, t, m, federated_sessions)
+
+
+def _principal_is(d: Domain, t: str, m: arns.PrincipalArn | None, federated_sessions: bool) -> smt.Term:
+    """`principal_is` within the caller's partition."""
     if isinstance(m, arns.RootArn):
         return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(m.account))
     if isinstance(m, arns.UserArn):
@@ -106,12 +173,18 @@ def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False)
         )
     if isinstance(m, arns.FederatedUserArn):
         return smt.and_(d.kind_is(PKind.FEDERATED), d.f("acct").is_lit(m.account), d.f("fed").is_lit(m.name))
-    if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", t):
+    if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?", t):
         return smt.and_(d.kind_is(PKind.SERVICE), d.f("svc").is_lit(t))
-    raise InputError(f"`{text}` is not an account id, principal ARN or service principal", code=BAD_PROPERTY)
+    if is_provider(t) and PKind.PROVIDER in d.kinds:
+        return smt.and_(d.kind_is(PKind.PROVIDER), d.f("prov").atom(literal(t, ignore_case=True)))
+    raise InputError(f"`{t}` is not an account id, principal ARN, service principal or identity provider",
+                     code=BAD_PROPERTY)
+
+
 def in_scope(domain: Domain, env: Environment, scope: PrincipalScope) -> smt.Term:
     d = domain
-    service = d.kind_is(PKind.SERVICE)
+    # service principals, anonymous callers and web identity / SAML providers are in no account
+    service = smt.or_(d.kind_is(k) for k in (PKind.SERVICE, PKind.ANONYMOUS, PKind.PROVIDER) if k in d.kinds)
     if scope.kind is ScopeKind.ANY:
         return smt.TRUE
     if scope.kind is ScopeKind.OUTSIDE_ACCOUNTS:
@@ -124,6 +197,7 @@ def in_scope(domain: Domain, env: Environment, scope: PrincipalScope) -> smt.Ter
         member: smt.Term = smt.FALSE
         if open_orgs:
             member = smt.and_(
+                smt.not_(service),
                 smt.not_(smt.or_(d.f("acct").is_lit(a.id) for a in env.accounts)),
                 d.unknown_in_org(),
                 smt.or_(d.unknown_field("org").is_lit(v) for v in open_orgs),
@@ -138,7 +212,9 @@ def scope_holds(env: Environment, scope: PrincipalScope, request: Request) -> bo
     if scope.kind is ScopeKind.ANY:
         return True
     identity = arns.parse_identity(principal)
-    account = identity.account if identity is not None and identity.partition == PARTITION else None
+    account = identity.account if identity is not None and identity.partition in arns.PARTITIONS else None
+    if is_provider(principal):
+        account = None  # a web identity / SAML provider's user is in no AWS account
     if scope.kind is ScopeKind.OUTSIDE_ACCOUNTS:
         return account is None or account not in scope.values
     if scope.kind is ScopeKind.OUTSIDE_ORGANIZATIONS:
@@ -179,7 +255,7 @@ def violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term, 
             new.allows,
             in_scope(d, env, prop.scope),
             d.action_in(expand_actions(prop.actions, d)),
-            d.key_in(expand_resources(prop.resources, d)),
+            _resources(d, prop.resources),
         )
         return term, [env]
     if isinstance(prop, OnlyPrincipalsCan):
@@ -188,18 +264,23 @@ def violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term, 
             new.allows,
             smt.not_(allowed_p),
             d.action_in(expand_actions(prop.actions, d)),
-            d.key_in(expand_resources(prop.resources, d)),
+            _resources(d, prop.resources),
         )
         return term, [env]
     if isinstance(prop, NoNewAccess | Equivalent):
         old = compiled.encode_other(prop.old)
-        scope = smt.and_(d.action_in(expand_actions(prop.actions, d)), d.key_in(expand_resources(prop.resources, d)))
+        scope = smt.and_(d.action_in(expand_actions(prop.actions, d)), _resources(d, prop.resources))
         if isinstance(prop, NoNewAccess):
             diff = smt.and_(new.allows, smt.not_(old.allows))
         else:
             diff = smt.not_(smt.iff(new.allows, old.allows))
         return smt.and_(scope, diff), [env, prop.old]
     raise InputError(f"unknown property `{type(prop).__name__}`", code=BAD_PROPERTY)
+def _resources(d: Domain, patterns: tuple[str, ...]) -> smt.Term:
+    expand_resources(patterns, d)  # a property naming nothing is an input error, not a vacuous proof
+    return resource_term(d, patterns)
+
+
 def concretely_violates(prop: Property, envs: list[Environment], request: Request) -> bool:
     env = envs[0]
     allowed = replay(env, request)[0].decision.allowed

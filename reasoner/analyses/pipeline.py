@@ -20,7 +20,15 @@ from pathlib import Path
 
 from reasoner import limits
 from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compiled_for, interrupted
-from reasoner.analyses.conditions import concretely_violates, expand_actions, expand_resources, principal_is, violation
+from reasoner.analyses.conditions import (
+    BAD_PROPERTY,
+    concretely_violates,
+    expand_actions,
+    expand_resources,
+    principal_is,
+    resource_term,
+    violation,
+)
 from reasoner.analyses.explain import confirm, minimise, replay, statement_reasons
 from reasoner.analyses.properties import (
     CanAccess,
@@ -29,6 +37,7 @@ from reasoner.analyses.properties import (
 from reasoner.analyses.refine import refine
 from reasoner.analyses.result import CheckResult, Verdict
 from reasoner.errors import (
+    InputError,
     InternalError,
     ReasonerError,
     UnsupportedFeatureError,
@@ -38,8 +47,9 @@ from reasoner.semantics.environment import Environment
 from reasoner.semantics.evaluate import evaluate as concrete_evaluate
 from reasoner.semantics.patterns import compile_action
 from reasoner.semantics.request import Evaluation, Reason, Request
+from reasoner.semantics.resources import resource_policy
 from reasoner.symbolic import smt
-from reasoner.symbolic.domain import PARTITION, modelled_principal
+from reasoner.symbolic.domain import PARTITION, SymTarget, modelled_principal
 from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
 
 
@@ -156,12 +166,19 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
     who = principal_is(d, prop.principal)
     stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
     responsible: list[Reason] = []
-    for action in expand_actions(prop.actions, d):
-        for arn in expand_resources(prop.resources, d):
+    named = resource_term(d, prop.resources)
+    targets = [d.targets[i] for arn in expand_resources(prop.resources, d) if (i := d.key_index(arn)) is not None]
+    pairs = [(action, t) for action in expand_actions(prop.actions, d) for t in targets if action in t.actions]
+    if not pairs:
+        raise InputError(f"none of {list(prop.actions)} acts on {list(prop.resources)}", code=BAD_PROPERTY)
+    for action, target in pairs:
+        arn = target.arn
+        if True:  # one query per (action, resource) pair
             compiled.n_props += 1
             lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
             d.script.require(
-                smt.implies(lit, smt.and_(compiled.encoded.allows, who, d.action_is(action), d.key_in([arn])))
+                smt.implies(lit, smt.and_(compiled.encoded.allows, who, d.action_is(action), d.target_is(target),
+                                          named))
             )
             compiled.flush()
             if dump_smt2 is not None:
@@ -172,7 +189,8 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
             if found.status is Status.UNSAT:
                 if compiled.incomplete:
                     return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
-                request = Request(_concrete_principal(prop.principal), action, arn, {})
+                request = Request(_concrete_principal(prop.principal), action, _request_resource(target, action,
+                                                                                                  prop.resources), {})
                 return _refuted(prop, request, *confirm(env, request, False, "a denied CanAccess request"), stats)
             assert found.request is not None
             evaluation, note = confirm(env, found.request, True, "a CanAccess witness")
@@ -190,6 +208,15 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
                 )
             responsible.extend(evaluation.reasons)
     return CheckResult(prop, Verdict.PROVED, responsible=tuple(dict.fromkeys(responsible)), stats=stats)
+def _request_resource(target: SymTarget, action: str, patterns: tuple[str, ...]) -> str:
+    """The resource of a request of `action` on `target`: the target itself, or for an action on its
+    sub-resources the one the property names exactly (else one called `example`)."""
+    if action not in target.sub_actions or action in target.own_actions:
+        return target.arn
+    exact = [p for p in patterns if p.startswith(target.sub_prefix) and "*" not in p and "?" not in p]
+    return exact[0] if exact else target.sub_prefix + "example"
+
+
 def _concrete_principal(text: str) -> str:
     """A caller for CanAccess's counterexample: the root user for an account, a session for a role."""
 
@@ -200,15 +227,20 @@ def _concrete_principal(text: str) -> str:
         return arns.format(role.session("example"))
     return t
 def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
-    """For a proof: the key-policy statements that could grant the property's actions (the allows the
-    proof had to rule out) and every Deny statement of the key policies (cheap, not an unsat core)."""
+    """For a proof: the statements of the resource-based policies (key, resource and trust policies) that
+    could grant the property's actions (the allows the proof had to rule out) and their Deny statements
+    that touch them (cheap, not an unsat core)."""
     out: list[Reason] = []
     actions = getattr(prop, "actions", ("*",))
     pats = [compile_action(a) for a in actions]
-    for k in compiled.environment.keys:
+    env = compiled.environment
+    policies = [k.policy for k in env.keys]
+    policies += [p for r in env.resources if (p := resource_policy(r, env.options)) is not None]
+    policies += [p.trust_policy for p in env.principals if p.trust_policy is not None]
+    for policy in policies:
         allow_idx: list[int] = []
         deny_idx: list[int] = []
-        for st in k.policy.statements:
+        for st in policy.statements:
             if st.action is None:
                 continue
             names = [v.text for v in st.action.patterns]
@@ -221,7 +253,7 @@ def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
             if not touches:
                 continue
             (allow_idx if st.effect.value == "Allow" else deny_idx).append(st.index)
-        out += statement_reasons(k.policy, deny_idx, "deny")
-        out += statement_reasons(k.policy, allow_idx, "allow", "ruled out by the proof")
+        out += statement_reasons(policy, deny_idx, "deny")
+        out += statement_reasons(policy, allow_idx, "allow", "ruled out by the proof")
     return out
 __all__ = ["CompiledEnvironment", "check", "compile_environment", "concrete_evaluate"]

@@ -47,7 +47,8 @@ from reasoner.front.grammars import grammar_text
 from reasoner.front.manifest import load_environment
 from reasoner.semantics import arns, catalog
 from reasoner.semantics.environment import Environment, Key
-from reasoner.semantics.patterns import compile_action
+from reasoner.semantics.patterns import compile_action, compile_resource
+from reasoner.semantics.resources import POLICY_TYPES, declared_targets, governing_arn, type_named
 from reasoner.source import SourceFile, Span, render_snippet
 
 if TYPE_CHECKING:
@@ -129,15 +130,26 @@ class Vals:
 
 
 @dataclass(frozen=True)
+class Sel:
+    """An `on ...` clause: `kind` is `keys` (`on key(s) VALUES`), `all-keys` (`on all keys`), `resources`
+    (`on resource(s)|role(s) VALUES`), `types` (`on all resources of type VALUES`) or `all` (`on all
+    resources`)."""
+
+    kind: str
+    vals: Vals | None = None
+
+
+@dataclass(frozen=True)
 class Claim:
-    """One claim. `actions`/`keys` None mean `any action` / `any key` (or the clause was left out)."""
+    """One claim. `actions` None means `any action`; `keys` None means every key and resource (the clause was
+    left out)."""
 
     kind: str  # no_access | none_of_can | only_can | can_access | no_new_access | equivalent
     span: Span
     scope: str = "any"  # any | accounts | organizations (no_access only)
     subjects: Vals | None = None  # scope values, principals
     actions: Vals | None = None
-    keys: Vals | None = None
+    keys: Sel | None = None
     new: Val | None = None
     old: Val | None = None
 
@@ -422,11 +434,18 @@ class _ToSyntax(Transformer[Token, object]):
     def any_action(self, children: list[Token]) -> None:
         return None
 
-    def key_values(self, children: list[Vals]) -> Vals:
-        return children[0]
+    def key_values(self, children: list[Vals]) -> Sel:
+        return Sel("keys", children[0])
 
-    def any_key(self, children: list[Token]) -> None:
-        return None
+    def any_key(self, children: list[Token]) -> Sel:
+        return Sel("all-keys")
+
+    def resource_values(self, children: list[Vals]) -> Sel:
+        return Sel("resources", children[0])
+
+    def any_resource(self, children: list[Vals | None]) -> Sel:
+        types = next((c for c in children if isinstance(c, Vals)), None)
+        return Sel("types", types) if types is not None else Sel("all")
 
     @v_args(meta=True)
     def values(self, meta: object, children: list[Val]) -> Vals:
@@ -729,7 +748,7 @@ class Compiler:
                                 source=source,
                                 help="a key policy is compared inside an environment: declare one first")
         keys = self._keys(claim.keys, scope, source, (env,))
-        if len(keys) != 1 or any(c in keys[0] for c in "*?"):
+        if len(keys) != 1 or any(c in keys[0] for c in "*?") or keys[0].startswith("type:"):
             raise PropertyError("a key policy comparison names exactly one key", span=claim.span,
                                 code=BAD_VALUE, source=source,
                                 help="end the claim with `on key KEY`, the key whose policy is compared")
@@ -824,20 +843,32 @@ class Compiler:
             out.append(_check_action(val, source))
         return tuple(dict.fromkeys(out))
 
-    def _keys(self, vals: Vals | None, scope: _Scope, source: SourceFile,
+    def _keys(self, sel: Sel | None, scope: _Scope, source: SourceFile,
               envs: Sequence[Environment]) -> tuple[str, ...]:
-        if vals is None:
+        """The resource list of a property (`conditions.expand_resources`): `*` for every key and resource,
+        `type:T` for every one of type T, else key ARNs and ARN patterns of resources and roles."""
+        if sel is None or sel.kind == "all":
             return ("*",)
+        if sel.kind == "all-keys":
+            return ("type:AWS::KMS::Key",)
+        assert sel.vals is not None
         out: list[str] = []
-        for val in _expand(vals, scope, source).items:
+        for val in _expand(sel.vals, scope, source).items:
+            if sel.kind == "types":
+                out.append(_resolve_type(val, source))
+                continue
             if val.kind == "WILDCARD":
-                out.append("*")
+                out.append("*" if sel.kind == "resources" else "type:AWS::KMS::Key")
                 continue
             if val.kind not in ("ARN", "ALIAS", "STRING"):
-                raise PropertyError(f"`{val.text}` is not a key", span=val.span, code=BAD_VALUE,
+                what = "a key" if sel.kind == "keys" else "a resource"
+                raise PropertyError(f"`{val.text}` is not {what}", span=val.span, code=BAD_VALUE,
                                     source=source,
-                                    help="name a key by its ARN, `alias/NAME` or its key id (in quotes)")
-            out.append(_resolve_key(val, envs, source))
+                                    help="name a key by its ARN, `alias/NAME` or its key id (in quotes)"
+                                    if sel.kind == "keys" else "name a resource or role by its ARN (a pattern "
+                                    "with `*` names every resource it matches, e.g. `arn:aws:s3:::reports/*`)")
+            out.append(_resolve_key(val, envs, source) if sel.kind == "keys" else
+                       _resolve_resource(val, envs, source))
         return tuple(dict.fromkeys(out))
 
     def _accounts(self, vals: Vals, scope: _Scope, source: SourceFile) -> tuple[str, ...]:
@@ -956,6 +987,37 @@ def _resolve_key(val: Val, envs: Sequence[Environment], source: SourceFile) -> s
                             help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
     raise PropertyError(f"key `{text}` is not in the environment", span=val.span, code=UNKNOWN_KEY,
                         source=source, help=_known_keys(text, keys))
+
+
+def _resolve_type(val: Val, source: SourceFile) -> str:
+    """`type:LABEL` for a resource type users name (`AWS::SQS::Queue`, `sqs:queue`)."""
+    if not type_named(val.text):
+        raise PropertyError(f"`{val.text}` is not a resource type with resource-based policies", span=val.span,
+                            code=BAD_VALUE, source=source,
+                            help=_did_you_mean(val.text, sorted(set(POLICY_TYPES.values())))
+                            or "types: " + ", ".join(sorted(set(POLICY_TYPES.values()))))
+    return f"type:{val.text}"
+
+
+def _resolve_resource(val: Val, envs: Sequence[Environment], source: SourceFile) -> str:
+    """A resource, role or key ARN (or ARN pattern) that names something of the environment(s): a key (also by
+    alias), a declared resource or one of its sub-resources (an S3 bucket's objects), a role with a trust
+    policy."""
+    text = val.text
+    if not text.startswith("arn:"):
+        return _resolve_key(val, envs, source)
+    targets = [a for env in envs for a in declared_targets(env)]
+    pattern = compile_resource(text)
+    if any(pattern.matches(a) for a in targets) or any(
+            governing_arn(text) == a for a in targets):
+        return text
+    if any(a.startswith(text.split("*", 1)[0]) or text.startswith(a + "/") for a in targets):
+        return text  # a pattern or ARN of sub-resources of a declared resource
+    more = " ..." if len(targets) > 5 else ""
+    known = ("declared: " + ", ".join(f"`{a}`" for a in targets[:5]) + more if targets
+             else "the environment declares no keys, resources or roles with trust policies")
+    raise PropertyError(f"`{text}` names no key, resource or role of the environment", span=val.span,
+                        code=UNKNOWN_KEY, source=source, help=_did_you_mean(text, targets) or known)
 
 
 def _known_keys(text: str, keys: Sequence[Key]) -> str:

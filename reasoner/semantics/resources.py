@@ -22,7 +22,7 @@ from functools import cache, lru_cache
 from reasoner.front.ast import Effect, PolicyDocument, PolicyKind
 from reasoner.semantics import catalog
 from reasoner.semantics.awsrules import Facts
-from reasoner.semantics.environment import Account, BlockPublicAccess, Options, Resource
+from reasoner.semantics.environment import Account, BlockPublicAccess, Environment, Options, Resource
 
 
 class Rule(Enum):
@@ -231,6 +231,17 @@ def rule_for(action: str, rtype: ResourceType | None) -> Rule:
     return Rule.IDENTITY
 
 
+def declared_targets(env: Environment) -> tuple[str, ...]:
+    """The ARNs of what an environment declares access to: its keys, its resources, its roles with a trust
+    policy (the targets of the symbolic domain, `domain.targets_of`)."""
+    from reasoner.semantics.environment import PrincipalKind
+
+    return tuple(dict.fromkeys([
+        *(k.arn for k in env.keys), *(r.arn for r in env.resources),
+        *(p.arn for p in env.principals if p.kind is PrincipalKind.ROLE and p.trust_policy is not None),
+    ]))
+
+
 def action_type(rtype: ResourceType) -> str:
     """The catalogue type whose actions act on resources of `rtype` (`SAME_ACTIONS_AS`, else its own)."""
     return SAME_ACTIONS_AS.get((rtype.service, rtype.name), rtype.name)
@@ -391,6 +402,7 @@ __all__ = [
     "action_resource_types",
     "action_type",
     "acts_on",
+    "declared_targets",
     "governing_arn",
     "policy_is_public",
     "rcps_apply_to",

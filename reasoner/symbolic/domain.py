@@ -610,8 +610,17 @@ class Domain:
                 self, f"p.{name}", sorted(lits.get(name, ())), _SHAPES[name], PREFER.get(name, ())
             )
         if PKind.PROVIDER in self.kinds:
-            self.fields["prov"] = StrField(self, "p.prov", sorted(lits.get("prov", ())), _SHAPES["prov"],
-                                           PREFER["prov"])
+            prov = self.fields["prov"] = StrField(self, "p.prov", sorted(lits.get("prov", ())), _SHAPES["prov"],
+                                                  PREFER["prov"])
+            # identity providers are named case-insensitively (DNS names, IAM provider names unique ignoring
+            # case): a provider a policy names is spelled as the policy spells it
+            folded: dict[str, list[str]] = {}
+            for lit in prov.lits:
+                folded.setdefault(lit.lower(), []).append(lit)
+            for spellings in folded.values():
+                if len(spellings) == 1:  # policies that spell one provider two ways leave it open
+                    lit = spellings[0]
+                    sc.require(smt.implies(prov.atom(strings.literal(lit, ignore_case=True)), prov.is_lit(lit)))
         self.onsub: Term = FALSE
         if any(t.sub_type for t in self.targets):
             # the request names a sub-resource of its target (an S3 object of a bucket): `r.sub` is its name

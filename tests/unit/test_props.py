@@ -64,12 +64,14 @@ def test_outside_several_accounts_and_any_key(compiler: props.Compiler) -> None:
 
 def test_outside_organization(compiler: props.Compiler) -> None:
     prop = one(compiler, "no principal outside organization o-a1b2c3d4e5 can anything on all keys")
-    assert prop == AccessNotGranted(PrincipalScope.outside_organization("o-a1b2c3d4e5"), ("*",), ("*",))
+    assert prop == AccessNotGranted(PrincipalScope.outside_organization("o-a1b2c3d4e5"), ("*",),
+                                    ("type:AWS::KMS::Key",))
 
 
 def test_no_principal_at_all(compiler: props.Compiler) -> None:
     prop = one(compiler, "no principal can kms:ScheduleKeyDeletion on any key")
-    assert prop == AccessNotGranted(PrincipalScope(ScopeKind.ANY), ("kms:ScheduleKeyDeletion",), ("*",))
+    assert prop == AccessNotGranted(PrincipalScope(ScopeKind.ANY), ("kms:ScheduleKeyDeletion",),
+                                    ("type:AWS::KMS::Key",))
 
 
 def test_none_of(compiler: props.Compiler) -> None:
