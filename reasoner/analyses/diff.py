@@ -24,16 +24,19 @@ from reasoner.analyses.findings import (
     Engine,
     PrincipalClass,
     StatementRef,
+    Subject,
     class_term,
     derive_class,
     in_class,
+    subjects_of,
     summarise_conditions,
 )
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InternalError, Severity, UnsupportedFeatureError, register_code
-from reasoner.front.ast import PolicyKind, Statement
-from reasoner.semantics.environment import Environment, Key
+from reasoner.front.ast import Statement
+from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Evaluation, Request
+from reasoner.semantics.resources import governing_arn
 from reasoner.symbolic import smt
 from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
 
@@ -83,7 +86,8 @@ class DiffResult:
 class _Class:
     principal: PrincipalClass
     statement: Statement | None
-    key: Key
+    key: Subject | None  # None: a resource without a resource-based policy (identity policies decide)
+    arn: str
     actions: list[str]
     cover: smt.Term
     example: Request
@@ -91,9 +95,9 @@ class _Class:
     denied: Evaluation
 
 
-def _allow_statement(ev: Evaluation, key: Key) -> int | None:
+def _allow_statement(ev: Evaluation, key: Subject) -> int | None:
     for r in ev.reasons:
-        if r.role == "allow" and r.kind is PolicyKind.KEY_POLICY and r.policy == key.policy.name:
+        if r.role == "allow" and r.kind is key.policy.kind and r.policy == key.policy.name:
             return r.statement
     return None
 
@@ -115,7 +119,8 @@ def _direction(
     a_no = engine.encoded(no)
     region = smt.and_(a_yes, smt.not_(a_no))
     classes: list[_Class] = []
-    keys = {k.arn: k for k in yes.keys}
+    keys = {k.arn: k for k in subjects_of(yes)}
+    targets = {t.arn for t in d.targets}
     for _ in range(MAX_ROUNDS):
         covered = smt.or_(c.cover for c in classes)
         status, req, why = engine.solve(smt.and_(region, smt.not_(covered)))
@@ -124,17 +129,18 @@ def _direction(
         if status is Status.UNKNOWN or req is None:
             return classes, Verdict.UNKNOWN, why or "solver returned unknown"
         ev_yes, ev_no = _confirm_pair(yes, no, req, direction)
-        key = keys.get(req.resource)
-        if key is None:
-            raise InternalError(f"request on `{req.resource}` allowed by an environment without that key")
-        idx = _allow_statement(ev_yes, key)
-        st = next((s for s in key.policy.statements if s.index == idx), None) if idx is not None else None
-        if st is not None:
+        arn = governing_arn(req.resource)
+        if arn not in targets:
+            raise InternalError(f"request on `{req.resource}` outside the resources of the environments")
+        key = keys.get(arn)
+        idx = _allow_statement(ev_yes, key) if key is not None else None
+        st = next((s for s in key.policy.statements if s.index == idx), None) if key and idx is not None else None
+        if st is not None and key is not None:
             pc = derive_class(st, req.principal, yes, req.assumed)
             st_term = engine.statement_terms(key, yes).get(st.index, smt.FALSE)
         else:
             pc, st_term = _exact_class(req.principal), smt.TRUE
-        base = smt.and_(region, d.key_is(key), class_term(engine, pc), st_term)
+        base = smt.and_(region, d.target_is(arn), class_term(engine, pc), st_term)
         actions: list[str] = []
         while True:
             status, w, why = engine.solve(
@@ -158,8 +164,8 @@ def _direction(
 
         small = minimise(req, still)
         ev_yes, ev_no = _confirm_pair(yes, no, small, direction)
-        cover = smt.and_(d.key_is(key), class_term(engine, pc), st_term, d.action_in(ordered))
-        classes.append(_Class(pc, st, key, ordered, cover, small, ev_yes, ev_no))
+        cover = smt.and_(d.target_is(arn), class_term(engine, pc), st_term, d.action_in(ordered))
+        classes.append(_Class(pc, st, key, arn, ordered, cover, small, ev_yes, ev_no))
     return classes, Verdict.UNKNOWN, f"more than {MAX_ROUNDS} classes of change"
 
 
@@ -181,14 +187,14 @@ def _changes(classes: list[_Class], direction: str) -> tuple[Change, ...]:
     groups: dict[tuple[str, PrincipalClass, tuple[ConditionSummary, ...]], list[_Class]] = {}
     for c in classes:
         conds = summarise_conditions(c.statement) if c.statement is not None else ()
-        groups.setdefault((c.key.arn, c.principal, conds), []).append(c)
+        groups.setdefault((c.arn, c.principal, conds), []).append(c)
     out: list[Change] = []
     for (key, pc, conds), cs in groups.items():
         refs = tuple(
             dict.fromkeys(
                 StatementRef(c.key.policy.name, c.statement.index, c.statement.label, c.statement.span)
                 for c in cs
-                if c.statement is not None
+                if c.statement is not None and c.key is not None
             )
         )
         acts = tuple(sorted({a for c in cs for a in c.actions}))
@@ -200,7 +206,7 @@ def _changes(classes: list[_Class], direction: str) -> tuple[Change, ...]:
 def diff(
     old: Environment, new: Environment, *, timeout: float | None = None, rlimit: int = DEFAULT_RLIMIT
 ) -> DiffResult:
-    """Compare the decisions of `old` and `new` for every caller, KMS key action, key and context."""
+    """Compare the decisions of `old` and `new` for every caller, action, key, resource and context."""
     start = time.perf_counter()
     try:
         with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):

@@ -35,15 +35,17 @@ from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeat
 from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
 from reasoner.semantics import arns
 from reasoner.semantics.environment import Account, Environment, Key, Organization
-from reasoner.semantics.evaluate import resolve_caller
+from reasoner.semantics.evaluate import is_provider, resolve_caller
 from reasoner.semantics.request import Evaluation, Request
+from reasoner.semantics.resources import resource_policy, resource_type_of
 from reasoner.source import Span
 from reasoner.symbolic import smt
 from reasoner.symbolic.domain import PARTITION, PKind, modelled_principal
 from reasoner.symbolic.solve import DEFAULT_RLIMIT, Status
+from reasoner.symbolic.strings import literal
 
-FINDING_EXTERNAL = register_code("FND001", Severity.WARNING, "external access to a key")
-FINDING_PUBLIC = register_code("FND002", Severity.WARNING, "public access to a key")
+FINDING_EXTERNAL = register_code("FND001", Severity.WARNING, "external access to a key, resource or role")
+FINDING_PUBLIC = register_code("FND002", Severity.WARNING, "public access to a key, resource or role")
 FINDINGS_INCOMPLETE = register_code("FND003", Severity.NOTE, "findings could not be proved complete")
 
 #: Condition keys whose fixed values restrict who can make a request (docs/findings.md).
@@ -81,7 +83,8 @@ _SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
 class PrincipalClass:
     """Who a finding is about: `arn` (a user, a role and its sessions, a session), `account` (every principal
     of the account), `organization` (every principal of the environment's accounts in the organization),
-    `service` (an AWS service principal) or `any` (any principal of any account)."""
+    `service` (an AWS service principal), `federated` (the users of a web identity or SAML provider) or `any`
+    (any principal of any account, anonymous callers included where the service takes them)."""
 
     kind: str
     value: str
@@ -93,6 +96,8 @@ class PrincipalClass:
             return f"account {self.value}"
         if self.kind == "service":
             return f"service {self.value}"
+        if self.kind == "federated":
+            return f"users of identity provider {self.value}"
         if self.kind == "organization":
             return f"principals of organization {self.value}"
         return self.value
@@ -124,7 +129,9 @@ class StatementRef:
 
 @dataclass(frozen=True)
 class Finding:
-    """One class of external access to one key."""
+    """One class of external access to one key, resource or role (Access Analyzer's shape: the resource and its
+    type, the principal class, the actions, the conditions, public or cross-account). `key` is the resource's
+    ARN (the name is kept from when findings were about keys only)."""
 
     key: str
     principal: PrincipalClass
@@ -137,6 +144,11 @@ class Finding:
     witnesses: int  # actions with a replayed witness (== len(actions))
     any_verified: bool = False  # "any principal" proved with an account that appears nowhere
     public_example: Request | None = None  # a replayed request no restricting key limits (when public)
+    resource_type: str = "AWS::KMS::Key"
+
+    @property
+    def resource(self) -> str:
+        return self.key
 
     @property
     def code(self) -> str:
@@ -145,6 +157,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class KeyFindings:
+    """The findings of one key, resource or role (`key` is its ARN), and whether the set is proved complete."""
+
     key: str
     account: str
     findings: tuple[Finding, ...]
@@ -153,6 +167,11 @@ class KeyFindings:
     queries: int
     seconds: float
     reason: str | None = None
+    resource_type: str = "AWS::KMS::Key"
+
+    @property
+    def resource(self) -> str:
+        return self.key
 
     @property
     def external(self) -> bool:
@@ -173,6 +192,33 @@ class FindingsResult:
     @property
     def findings(self) -> tuple[Finding, ...]:
         return tuple(f for k in self.keys for f in k.findings)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What findings are about: a key, a declared resource or a role, with the resource-based policy that
+    grants access to it (key policy, resource policy or sharing attribute, trust policy)."""
+
+    arn: str
+    account: str
+    policy: PolicyDocument
+    type: str
+    key: Key | None = None
+
+
+def subjects_of(env: Environment) -> list[Subject]:
+    """Every key, every declared resource with a resource-based policy (or one its sharing attribute or default
+    amounts to) and every role with a trust policy, in that order."""
+    out = [Subject(k.arn, k.account, k.policy, "AWS::KMS::Key", k) for k in env.keys]
+    for r in env.resources:
+        policy = resource_policy(r, env.options)
+        rt = resource_type_of(r.arn)
+        if policy is not None:
+            out.append(Subject(r.arn, r.account, policy, rt.label if rt else "resource"))
+    for p in env.principals:
+        if p.trust_policy is not None:
+            out.append(Subject(p.arn, p.arn.split(":")[4], p.trust_policy, "AWS::IAM::Role"))
+    return out
 
 
 # ---- a query with refinement ----------------------------------------------------------------------------
@@ -208,14 +254,21 @@ class Engine:
         self.compiled.flush()
         return enc.allows
 
-    def statement_terms(self, key: Key, env: Environment | None = None) -> dict[int, smt.Term]:
-        """Per key-policy statement index: when the statement applies (principal, action, resource,
-        conditions), as evaluated for `key` in `env` (default: the engine's). Deny statements included."""
+    def statement_terms(self, key: Key | Subject, env: Environment | None = None) -> dict[int, smt.Term]:
+        """Per statement index of the key's (or subject's) resource-based policy: when the statement applies
+        (principal, action, resource, conditions), as evaluated for it in `env` (default: the engine's). Deny
+        statements included."""
         env = env or self.env
         hit = self._statements.get((id(env), key.arn))
         if hit is not None:
             return hit
-        allows, denies = self.compiled.encoder(env).encode_policy(key.policy, key)
+        enc = self.compiled.encoder(env)
+        if isinstance(key, Key) or key.key is not None:
+            k = key if isinstance(key, Key) else key.key
+            assert k is not None
+            allows, denies = enc.encode_policy(k.policy, k)
+        else:
+            allows, denies = enc.encode_policy(key.policy, None, key.arn)
         out: dict[int, smt.Term] = {}
         for st, kinds in allows:
             out[st.index] = smt.or_(kinds.values())
@@ -267,6 +320,10 @@ def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
             undeclared_member(engine, [pc.value]),
             *(d.account_is(a.id) for a in engine.env.accounts if a.organization == pc.value),
         )
+    if pc.kind == "federated":
+        if PKind.PROVIDER not in d.kinds:
+            return smt.FALSE
+        return smt.and_(d.kind_is(PKind.PROVIDER), d.f("prov").atom(literal(pc.value, ignore_case=True)))
     return principal_is(d, pc.value, federated_sessions=True)
 
 
@@ -316,6 +373,8 @@ def in_class(
         return caller_org(env, principal, facts.get("org")) == pc.value
     if pc.kind == "service":
         return principal == pc.value
+    if pc.kind == "federated":
+        return principal.lower() == pc.value.lower()
     m = modelled_principal(pc.value)
     caller = modelled_principal(principal)
     if isinstance(m, arns.RoleArn):
@@ -355,6 +414,10 @@ def derive_class(
     else the caller's organization when aws:PrincipalOrgID / aws:PrincipalOrgPaths restrict to it (`env`
     knows the accounts' organizations), else any principal."""
     if st.principal is not None and not st.principal.negated:
+        if is_provider(principal):
+            for e in st.principal.entries:
+                if e.type.value == "Federated" and e.value.text.lower() == principal.lower():
+                    return PrincipalClass("federated", e.value.text)
         hits = [
             c for e in st.principal.entries if (c := _entry_class(e.value.text, principal, env, assumed)) is not None
         ]
@@ -459,7 +522,7 @@ def parse_zone(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _inside_accounts(env: Environment, zone: Sequence[str], key: Key) -> list[str]:
+def _inside_accounts(env: Environment, zone: Sequence[str], key: Key | Subject) -> list[str]:
     if not zone:
         return [key.account]
     accounts = [z for z in zone if _ACCOUNT.fullmatch(z)]
@@ -475,11 +538,13 @@ def external_term(
     `inside` nor (undeclared) assumed in one of `zone_orgs`."""
     d = engine.compiled.domain
     service = d.kind_is(PKind.SERVICE)
+    # anonymous callers and the users of an identity provider are in no account: always outside the zone
+    nobody = smt.or_(d.kind_is(k) for k in (PKind.ANONYMOUS, PKind.PROVIDER) if k in d.kinds)
     member = undeclared_member(engine, zone_orgs) if zone_orgs else smt.FALSE
     caller = smt.and_(
-        smt.not_(service), smt.not_(smt.or_(member, *(d.f("acct").is_lit(a) for a in inside)))
+        smt.not_(service), smt.not_(nobody), smt.not_(smt.or_(member, *(d.f("acct").is_lit(a) for a in inside)))
     )
-    return smt.or_(service, caller) if include_services else caller
+    return smt.or_(service, nobody, caller) if include_services else smt.or_(nobody, caller)
 
 
 def is_external(
@@ -492,6 +557,8 @@ def is_external(
     assumed_org: str | None = None,
 ) -> bool:
     """Concrete twin of `external_term`."""
+    if principal in ("anonymous", "*") or is_provider(principal):
+        return True
     acct = principal_account(principal)
     if acct is None:
         return include_services
@@ -520,7 +587,7 @@ def _allowing_statements(evaluation: Evaluation, policy: PolicyDocument) -> list
     return [
         r.statement
         for r in evaluation.reasons
-        if r.role == "allow" and r.kind is PolicyKind.KEY_POLICY and r.policy == policy.name and r.statement is not None
+        if r.role == "allow" and r.kind is policy.kind and r.policy == policy.name and r.statement is not None
     ]
 
 
@@ -530,7 +597,12 @@ def _fresh_account(engine: Engine) -> smt.Term:
 
 
 def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_services: bool = False) -> KeyFindings:
-    """Findings for one key of the engine's environment (see the module docstring)."""
+    """Findings for one key of the engine's environment (`analyse`)."""
+    return analyse(engine, Subject(key.arn, key.account, key.policy, "AWS::KMS::Key", key), zone, include_services)
+
+
+def analyse(engine: Engine, key: Subject, zone: Sequence[str] = (), include_services: bool = False) -> KeyFindings:
+    """Findings for one key, resource or role of the engine's environment (see the module docstring)."""
     start = time.perf_counter()
     q0 = engine.queries
     d = engine.compiled.domain
@@ -538,7 +610,7 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
     inside = _inside_accounts(env, zone, key)
     zone_orgs = [z for z in zone if z.startswith("o-")]
     ext = external_term(engine, inside, include_services, zone_orgs)
-    on_key = d.key_is(key)
+    on_key = d.target_is(key.arn)
     allows = engine.compiled.encoded.allows
     stmts = engine.statement_terms(key)
     by_index = {st.index: st for st in key.policy.statements}
@@ -564,7 +636,8 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
         if status is Status.UNSAT:
             complete = Verdict.PROVED
             proof = (
-                f"unsat: no request by a principal outside {', '.join(zone) or key.account} on this key is "
+                f"unsat: no request by a principal outside {', '.join(zone) or key.account} on this "
+                f"{'key' if key.key is not None else 'resource'} is "
                 f"allowed outside the {len(classes)} finding(s) ({engine.queries - q0} solver queries)"
             )
             break
@@ -573,7 +646,8 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
         evaluation, _ = confirm(env, request, True, "an external-access witness")
         idx = _allowing_statements(evaluation, key.policy)
         if not idx or idx[0] not in stmts:
-            return fail(f"no key-policy statement allows the witness `{request.principal}`")
+            what = "key-policy" if key.key is not None else "resource-policy"
+            return fail(f"no {what} statement allows the witness `{request.principal}`")
         st = by_index[idx[0]]
         pc = derive_class(st, request.principal, env, request.assumed)
         built = _build_class(
@@ -606,7 +680,7 @@ def analyse_key(engine: Engine, key: Key, zone: Sequence[str] = (), include_serv
 
 def _build_class(
     engine: Engine,
-    key: Key,
+    key: Subject,
     st: Statement,
     st_term: smt.Term,
     pc: PrincipalClass,
@@ -763,7 +837,7 @@ def raise_internal(message: str) -> None:
 
 
 def _key_result(
-    key: Key,
+    key: Subject,
     classes: list[_Class],
     complete: Verdict,
     proof: str,
@@ -797,6 +871,7 @@ def _key_result(
                 len(acts),
                 any(c.any_verified for c in cs),
                 next((c.public_example for c in cs if c.public_example is not None), None),
+                key.type,
             )
         )
     order = {"any": 0, "organization": 1, "account": 2, "arn": 3, "service": 4}
@@ -817,6 +892,7 @@ def _key_result(
         queries,
         seconds,
         reason if complete is not Verdict.PROVED else None,
+        key.type,
     )
 
 
@@ -828,22 +904,23 @@ def findings(
     timeout: float | None = None,
     rlimit: int = DEFAULT_RLIMIT,
 ) -> FindingsResult:
-    """External-access findings for every key of `env` (entry point)."""
+    """External-access findings for every key, resource and role of `env` (entry point)."""
     start = time.perf_counter()
     z = parse_zone(zone)
     out: list[KeyFindings] = []
+    subjects = subjects_of(env)
     with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
         try:
             engine = Engine.build(env)
-            for k in env.keys:
-                out.append(analyse_key(engine, k, z, include_services))
+            for subject in subjects:
+                out.append(analyse(engine, subject, z, include_services))
         except (UnsupportedFeatureError, limits.OutOfBudget, MemoryError) as exc:
             why = limits.unknown_reason(exc)
-            # the keys not analysed yet (all of them when compiling failed) are incomplete for this reason
+            # the subjects not analysed yet (all of them when compiling failed) are incomplete for this reason
             done = {f.key for f in out}
             out += [
-                KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {why}", 0, 0.0, why)
-                for k in env.keys
+                KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {why}", 0, 0.0, why, k.type)
+                for k in subjects
                 if k.arn not in done
             ]
     return FindingsResult(tuple(out), z, include_services, time.perf_counter() - start)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from reasoner import limits
 from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm
-from reasoner.analyses.findings import Engine, class_term, derive_class
+from reasoner.analyses.findings import Engine, Subject, class_term, derive_class, subjects_of
 from reasoner.errors import Diagnostic, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import Effect, Statement
 from reasoner.semantics.environment import Environment, Key
@@ -155,11 +155,14 @@ def _analysed(st: Statement, actions: tuple[str, ...]) -> bool:
     return any(match_action(st.action, a) for a in actions)
 
 
-def check_statements(engine: Engine, key: Key) -> list[Issue]:
-    """HYG003 and HYG004 for every statement of the key policy."""
+def check_statements(engine: Engine, key: Key | Subject) -> list[Issue]:
+    """HYG003 and HYG004 for every statement of the key policy (or of a resource's or role's policy)."""
     d = engine.compiled.domain
+    if isinstance(key, Key):
+        key = Subject(key.arn, key.account, key.policy, "AWS::KMS::Key", key)
     terms = engine.statement_terms(key)
-    on_key = d.key_is(key)
+    on_key = d.target_is(key.arn)
+    noun = "key" if key.key is not None else "resource"
     out: list[Issue] = []
     for st in key.policy.statements:
         if not _analysed(st, d.actions):
@@ -173,7 +176,7 @@ def check_statements(engine: Engine, key: Key) -> list[Issue]:
                     Severity.WARNING,
                     key.arn,
                     st.span,
-                    f"statement `{st.label}` never applies to key `{key.arn}`: no request matches its "
+                    f"statement `{st.label}` never applies to {noun} `{key.arn}`: no request matches its "
                     f"principal, action, resource and conditions",
                     "unsat: the statement applies",
                     statement=st.index,
@@ -213,17 +216,18 @@ def _iam_extremes(env: Environment) -> list[Environment]:
     return [env, replace(env, options=replace(env.options, unknown_iam_worst_case=False))]
 
 
-def _changes_decision(engine: Engine, env: Environment, key: Key, st: Statement) -> bool:
+def _changes_decision(engine: Engine, env: Environment, key: Subject, st: Statement) -> bool:
     """Some request on `key` is decided differently in `env` with and without `st` (replayed)."""
     d = engine.compiled.domain
     with_st = engine.encoded(env)
     without = _without(env, key, st)
     other = engine.encoded(without)
     allow = st.effect is Effect.ALLOW
+    on = d.target_is(key.arn)
     q = (
-        smt.and_(d.key_is(key), with_st, smt.not_(other))
+        smt.and_(on, with_st, smt.not_(other))
         if allow
-        else smt.and_(d.key_is(key), other, smt.not_(with_st))
+        else smt.and_(on, other, smt.not_(with_st))
     )
     sat, req = _solve(engine, q)
     if sat:
@@ -233,10 +237,17 @@ def _changes_decision(engine: Engine, env: Environment, key: Key, st: Statement)
     return sat
 
 
-def _without(env: Environment, key: Key, st: Statement) -> Environment:
+def _without(env: Environment, key: Subject, st: Statement) -> Environment:
+    """`env` with the statement `st` removed from the policy of `key` (a key, resource or role)."""
     policy = replace(key.policy, statements=tuple(s for s in key.policy.statements if s is not st))
-    keys = tuple(replace(k, policy=policy) if k is key else k for k in env.keys)
-    return replace(env, keys=keys)
+    if key.key is not None:
+        keys = tuple(replace(k, policy=policy) if k is key.key else k for k in env.keys)
+        return replace(env, keys=keys)
+    resources = tuple(replace(r, policy=policy) if r.arn == key.arn and r.policy is key.policy else r
+                      for r in env.resources)
+    principals = tuple(replace(p, trust_policy=policy) if p.arn == key.arn and p.trust_policy is key.policy else p
+                       for p in env.principals)
+    return replace(env, resources=resources, principals=principals)
 
 
 def check_separation(engine: Engine, key: Key) -> Issue | None:
@@ -322,7 +333,21 @@ def hygiene(
                 0,
                 time.perf_counter() - start,
             )
-        for key in env.keys:
+        for subject in subjects_of(env):
+            key = subject.key
+            if key is None:  # a resource's or role's policy: its dead statements (lockout and SoD are KMS's)
+                if dead_statements and subject.policy.source is not None:
+                    checks += 1
+                    try:
+                        issues += check_statements(engine, subject)
+                    except _Undecided as exc:
+                        undecided.append(Issue(UNDECIDED, Severity.NOTE, subject.arn, subject.policy.span,
+                                               f"dead statements check undecided for `{subject.arn}`: {exc}"))
+                    except (UnsupportedFeatureError, limits.OutOfBudget, MemoryError) as exc:
+                        undecided.append(Issue(
+                            UNDECIDED, Severity.NOTE, subject.arn, getattr(exc, "span", None) or subject.policy.span,
+                            f"dead statements check undecided for `{subject.arn}`: {limits.unknown_reason(exc)}"))
+                continue
             for name, enabled in (
                 ("lockout", lockout),
                 ("separation of duties", separation_of_duties),

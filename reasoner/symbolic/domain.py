@@ -66,6 +66,7 @@ from reasoner.errors import UnsupportedFeatureError
 from reasoner.front.ast import PolicyDocument, SetQualifier
 from reasoner.semantics import arns, awsrules, catalog, names, resources
 from reasoner.semantics.environment import Environment, Key, Options, Principal, PrincipalKind, Resource, Session
+from reasoner.semantics.evaluate import WEB_IDENTITY_HOSTS
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
 from reasoner.symbolic import smt, strings
 from reasoner.symbolic.smt import FALSE, TRUE, Term
@@ -91,6 +92,15 @@ PARTITION = "aws"
 #: The constant heads of the caller ARNs of `Domain.request_arn` (the rest of `arns`' grammar follows there).
 IAM_PREFIX = f"arn:{PARTITION}:iam::"
 STS_PREFIX = f"arn:{PARTITION}:sts::"
+
+
+def _provider_arn(kind: str) -> Nfa:
+    """`arn:PARTITION:iam::ACCOUNT:KIND-provider/NAME` (KIND `saml` or `oidc`)."""
+    part = strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz-"))
+    name = strings.CharSet(frozenset(" \t\n\r"), negated=True)
+    return strings.sequence("arn:", strings.Tok(part), strings.Tok(part, True), ":iam::",
+                            *([strings.Tok(strings.DIGITS)] * 12), f":{kind}-provider/", strings.Tok(name),
+                            strings.Tok(name, True))
 
 
 def modelled_principal(text: str) -> arns.PrincipalArn | None:
@@ -610,10 +620,14 @@ class Domain:
                 self, f"p.{name}", sorted(lits.get(name, ())), _SHAPES[name], PREFER.get(name, ())
             )
         if PKind.PROVIDER in self.kinds:
-            prov = self.fields["prov"] = StrField(self, "p.prov", sorted(lits.get("prov", ())), _SHAPES["prov"],
-                                                  PREFER["prov"])
+            prov_lits = sorted(set(lits.get("prov", ())) | WEB_IDENTITY_HOSTS)
+            prov = self.fields["prov"] = StrField(self, "p.prov", prov_lits, _SHAPES["prov"], PREFER["prov"])
             # identity providers are named case-insensitively (DNS names, IAM provider names unique ignoring
             # case): a provider a policy names is spelled as the policy spells it
+            # a provider is a web identity host AWS knows, or the ARN of an IAM SAML / OIDC provider
+            # (evaluate.is_provider)
+            kinds_ = [prov.atom(_provider_arn(k)) for k in ("saml", "oidc")]
+            sc.require(smt.or_(*kinds_, *(prov.is_lit(h) for h in sorted(WEB_IDENTITY_HOSTS) if h in prov.index)))
             folded: dict[str, list[str]] = {}
             for lit in prov.lits:
                 folded.setdefault(lit.lower(), []).append(lit)

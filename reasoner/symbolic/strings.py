@@ -215,6 +215,17 @@ def literal(text: str, ignore_case: bool = False) -> Nfa:
     return _make([Tok(_char(c, ignore_case)) for c in text])
 
 
+def sequence(*parts: str | Tok) -> Nfa:
+    """The linear automaton of `parts` in order: a string is matched literally, a `Tok` as itself."""
+    toks: list[Tok] = []
+    for p in parts:
+        if isinstance(p, str):
+            toks.extend(Tok(_char(c, False)) for c in p)
+        else:
+            toks.append(p)
+    return _make(toks)
+
+
 @cache
 def glob(text: str, ignore_case: bool = False) -> Nfa:
     """A `StringLike` pattern without policy variables (`*` any sequence, `?` one character)."""

@@ -55,14 +55,19 @@ def render_text(result: FindingsResult) -> str:
     lines: list[str] = []
     for k in result.keys:
         verdict = "complete (PROVED)" if k.complete is Verdict.PROVED else f"INCOMPLETE ({k.reason})"
-        lines.append(f"{k.key}: {len(k.findings)} finding(s), {verdict}, {k.queries} queries, {k.seconds:.2f} s")
+        kind = "" if k.resource_type == "AWS::KMS::Key" else f" ({k.resource_type})"
+        lines.append(f"{k.key}{kind}: {len(k.findings)} finding(s), {verdict}, {k.queries} queries, "
+                     f"{k.seconds:.2f} s")
         for f in k.findings:
             lines += finding_text(f)
         if k.complete is Verdict.PROVED:
             lines.append(f"  proof: {k.proof}")
     n = len(result.findings)
+    keys = sum(k.resource_type == "AWS::KMS::Key" for k in result.keys)
+    others = len(result.keys) - keys
+    where = f"{keys} key(s)" + (f" and {others} other resource(s)" if others else "")
     lines.append(
-        f"{n} finding(s) on {len(result.keys)} key(s), {sum(f.public for f in result.findings)} public, "
+        f"{n} finding(s) on {where}, {sum(f.public for f in result.findings)} public, "
         f"{result.seconds:.2f} s"
     )
     return "\n".join(lines) + "\n"
@@ -105,6 +110,7 @@ def result_json(result: FindingsResult) -> dict[str, Any]:
         "keys": [
             {
                 "key": k.key,
+                "resource_type": k.resource_type,
                 "account": k.account,
                 "complete": k.complete.value,
                 "proof": k.proof,
