@@ -239,7 +239,7 @@ HOSTILE_REQUEST = [("--principal", "*"), ("--principal", "arn:aws:iam::444455556
 
 
 def test_seeds_are_found() -> None:
-    assert len(POLICY_SEEDS) >= 10 and len(MANIFEST_SEEDS) >= 4 and len(PROPERTY_SEEDS) >= 8
+    assert len(POLICY_SEEDS) >= 10 and len(MANIFEST_SEEDS) >= 4 and len(PROPERTY_SEEDS) >= 6
     for policy, manifest, ref, _ in KEY_SEEDS:
         assert (EXAMPLES / policy).is_file() and ref in (EXAMPLES / manifest).read_text()
 
