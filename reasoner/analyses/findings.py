@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reasoner import limits
+from reasoner.analyses import unresolved
 from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compile_many
 from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm, minimise, replay
@@ -831,6 +832,11 @@ def findings(
     """External-access findings for every key of `env` (entry point)."""
     start = time.perf_counter()
     z = parse_zone(zone)
+    pending = unresolved.reason(env)
+    if pending is not None:  # issue 15: a value no input fixes decides nothing (see `unresolved`)
+        keys = tuple(KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {pending}", 0, 0.0, pending)
+                     for k in env.keys)
+        return FindingsResult(keys, z, include_services, time.perf_counter() - start)
     out: list[KeyFindings] = []
     with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
         try:

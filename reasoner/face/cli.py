@@ -78,6 +78,27 @@ def _add_root(p: argparse.ArgumentParser) -> None:
                         "/sys, /dev or .git, and non-regular files are refused (INPUT006)")
 
 
+def _add_input(p: argparse.ArgumentParser) -> None:
+    """How an environment is read (issue 15): its format, and CloudFormation parameters."""
+    from reasoner.front.importers import FORMATS
+
+    p.add_argument("--input-format", choices=FORMATS, default=None, metavar="FORMAT",
+                   help="read environments as " + ", ".join(FORMATS) + " (default: detected from the content)")
+    p.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
+                   help="a template parameter or pseudo parameter (`AWS::AccountId=111122223333`, "
+                        "`AWS::Region=us-east-1`); repeat for several")
+    p.add_argument("--parameters-file", action="append", default=[], type=_path, metavar="FILE",
+                   help="parameter values: the CLI's ParameterKey/ParameterValue list, `{\"Parameters\": {...}}` or "
+                        "a mapping (JSON or YAML); --parameter wins")
+
+
+def _import_options(args: argparse.Namespace) -> Any:
+    from reasoner.front.importers import ImportOptions, parse_parameters
+
+    return ImportOptions(getattr(args, "input_format", None),
+                         parse_parameters(getattr(args, "parameter", []), getattr(args, "parameters_file", [])))
+
+
 def _path(text: str) -> str:
     """A file or directory argument: an empty one names nothing (argparse usage error, exit 2)."""
     if not text.strip():
@@ -185,6 +206,7 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--dump", nargs=2, metavar=("smt2", "DIR"), default=None,
                    help="write the SMT-LIB query of each assertion to DIR/<assertion>.smt2")
     _add_root(p)
+    _add_input(p)
     p.set_defaults(handler=_cmd_check)
 
 
@@ -199,6 +221,7 @@ def _add_analysis_options(p: argparse.ArgumentParser, handler: Callable[..., int
                    help="wall-clock limit for the whole analysis in seconds (default: 60)")
     _add_memory_limit(p)
     _add_root(p)
+    _add_input(p)
     p.set_defaults(handler=handler)
 
 
@@ -255,7 +278,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "not a valid path"
             raise InputError(f"cannot create the dump directory `{directory}`: {reason}",
                              code=INPUT_BAD_ARGUMENT) from None
-    assertions, failures = _collect_assertions(args.paths, root=args.root)
+    assertions, failures = _collect_assertions(args.paths, root=args.root, options=_import_options(args))
     if failures:  # nothing is lost: the first error of every unusable file, then exit 2 (nothing is checked)
         for failure in failures:
             stderr.write(f"{failure}\n")
@@ -271,8 +294,8 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return exit_status(reports)
 
 
-def _collect_assertions(paths: Sequence[str], *,
-                        root: str | None = None) -> tuple[list[Any], list[ReasonerError]]:
+def _collect_assertions(paths: Sequence[str], *, root: str | None = None,
+                        options: Any = None) -> tuple[list[Any], list[ReasonerError]]:
     """Every assertion of the files named or found, each once (a file included twice counts once), and the
     error of every file that could not be compiled (each file is compiled even after another failed)."""
     from reasoner.front.parse import INPUT_BAD_ARGUMENT
@@ -282,7 +305,13 @@ def _collect_assertions(paths: Sequence[str], *,
     if not files:
         raise InputError(f"no property files (`*{props.SUFFIX}`) under {', '.join(f'`{p}`' for p in paths)}",
                          code=INPUT_BAD_ARGUMENT)
-    compiler = props.Compiler(root=root)
+    loader = None
+    if options is not None and (options.input_format or options.parameters):
+        from reasoner.front.importers import load
+
+        def loader(path: Path) -> Any:
+            return load(path, root=root, options=options)
+    compiler = props.Compiler(loader, root=root)
     seen: set[tuple[str, int, int]] = set()
     out = []
     failures: list[ReasonerError] = []
@@ -486,14 +515,16 @@ def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
     _add_memory_limit(p)
     _add_root(p)
+    _add_input(p)
     p.set_defaults(handler=_cmd_decide)
 
 
 def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
+    from reasoner.analyses import unresolved
     from reasoner.face.render.shapes import span_json
-    from reasoner.front.manifest import load_environment
+    from reasoner.front.importers import load
     from reasoner.semantics.evaluate import evaluate
     from reasoner.semantics.request import Request
 
@@ -503,7 +534,14 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         if not sep or not name.strip():
             raise InputError(f"context `{item}` is not of the form KEY=VALUE", code="INPUT004")
         context[name.strip()] = (*context.get(name.strip(), ()), value)
-    environment = load_environment(args.environment, root=args.root)
+    environment = load(args.environment, root=args.root, options=_import_options(args))
+    pending = unresolved.reason(environment)
+    if pending is not None:  # issue 15: a value no input fixes decides nothing
+        if args.format == "json":
+            stdout.write(json.dumps({"decision": "UNKNOWN", "reason": pending}, indent=2) + "\n")
+        else:
+            stdout.write(f"UNKNOWN\n  {pending}\n")
+        return EXIT_UNKNOWN
     evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
     if args.format == "json":
         doc = {
@@ -542,11 +580,12 @@ exit status:
   4  internal error in the reasoner"""
 
 
-def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> Any:
-    """An environment manifest (YAML), or one key policy (JSON) wrapped on one key."""
+def _load_subject(path: str, key_arn: str | None, root: str | None = None, options: Any = None) -> Any:
+    """An environment (a manifest, template, plan, cloud assembly or export, `reasoner.front.importers`), or
+    one key policy (JSON) wrapped on one key."""
     from reasoner.analyses.findings import key_policy_environment
+    from reasoner.front import importers
     from reasoner.front.ast import PolicyKind
-    from reasoner.front.manifest import load_environment
     from reasoner.front.parse import load_policy
     from reasoner.semantics import arns
 
@@ -554,11 +593,20 @@ def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> An
     if key_arn is not None and not (isinstance(key, arns.KeyArn) and arns.is_aws_partition(key.partition)):
         raise InputError(f"`--key-arn` must be a KMS key ARN, not `{key_arn}`", code="INPUT004",
                          help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
-    if Path(path).suffix.lower() == ".json":
+    opts = options if options is not None else importers.ImportOptions()
+    fmt = opts.input_format
+    if fmt is None:
+        try:
+            fmt = importers.detect(path)
+        except InputError:
+            if Path(path).suffix.lower() != ".json":
+                raise
+            fmt = "policy"  # a JSON file of no known format: report it as the key policy it may be meant as
+    if fmt == "policy":
         return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
     if key_arn is not None:
-        raise InputError("`--key-arn` applies to a key policy file (JSON), not to a manifest", code="INPUT004")
-    return load_environment(path, root=root)
+        raise InputError("`--key-arn` applies to a key policy file (JSON), not to an environment", code="INPUT004")
+    return importers.load(path, root=root, options=opts)
 
 
 def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -582,7 +630,7 @@ def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     from reasoner.face.paths import rebase_findings
     from reasoner.face.render import findings as render
     zone = findings.parse_zone(args.zone_of_trust)
-    env = _load_subject(args.environment, args.key_arn, args.root)
+    env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
     result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
     stdout.write(render.render(args.format, rebase_findings(result, env)))
     return exit_status(result)
@@ -617,8 +665,8 @@ def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import diff
     from reasoner.face.paths import rebase_diff
     from reasoner.face.render import diff as render
-    old = _load_subject(args.old, args.key_arn, args.root)
-    new = _load_subject(args.new, args.key_arn, args.root)
+    old = _load_subject(args.old, args.key_arn, args.root, _import_options(args))
+    new = _load_subject(args.new, args.key_arn, args.root, _import_options(args))
     old, new = diff.same_key(old, new)
     result = diff.diff(old, new, timeout=args.timeout)
     stdout.write(render.render(args.format, rebase_diff(result, old, new)))
@@ -656,7 +704,7 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import hygiene
     from reasoner.face.paths import rebase_hygiene
     from reasoner.face.render import hygiene as render
-    env = _load_subject(args.environment, args.key_arn, args.root)
+    env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
     result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
                              timeout=args.timeout)
     stdout.write(render.render(args.format, rebase_hygiene(result, env)))

@@ -59,6 +59,7 @@ Format (every section optional)::
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -130,21 +131,39 @@ def _principal(text: str) -> arns.PrincipalArn | None:
     return arns.parse_principal(text, strict=True)
 
 
-def load_environment(path: str | Path, *, root: str | Path | None = None) -> Environment:
+def load_environment(path: str | Path, *, root: str | Path | None = None, options: Any = None) -> Environment:
     """Read a YAML manifest and every policy file it names; see the module docstring for the format.
 
     Policy files must lie inside `root` (default: the git repository of `path`, else its directory; see
-    `reasoner.front.confine`); any other is refused (INPUT006) at the node that names it, unread."""
+    `reasoner.front.confine`); any other is refused (INPUT006) at the node that names it, unread.
+    A path that holds another input (a CloudFormation template, Terraform plan, CDK assembly, AWS exports) is
+    read by `reasoner.front.importers` instead; `options` (`importers.ImportOptions`) are its parameters."""
     from reasoner.front.parse import read_input_text
 
     p = Path(path)
+    from reasoner.front import importers
+
+    opts = options if options is not None else importers.ImportOptions()
+    if opts.input_format not in (None, "manifest") or p.is_dir() or _not_a_manifest(p):
+        return importers.load(p, root=root, options=opts)
     try:  # size-capped, never hangs on a FIFO; the error is at `path:1:1`
         text = read_input_text(p, what="manifest")
     except InputError as exc:
         message = (exc.message.replace("cannot read `", "cannot read manifest `", 1)
                    if exc.message.startswith("cannot read `") else f"cannot read manifest: {exc.message}")
         raise InputError(message, span=exc.span, code=MANIFEST_FILE) from None
-    return _Loader(str(p), p.parent, confine.root_of(root, p)).load(text)
+    return _Loader(str(p), p.parent, confine.root_of(root, p), opts).load(text)
+
+
+def _not_a_manifest(p: Path) -> bool:
+    """The file holds another input format (decided by its content; a file that cannot be read is left to
+    the manifest reader, whose errors name the manifest)."""
+    from reasoner.front import importers
+
+    try:
+        return importers.detect(p) not in ("manifest", "policy")
+    except InputError:
+        return False
 
 
 def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path = ".",
@@ -155,10 +174,11 @@ def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path =
 
 
 class _Loader:
-    def __init__(self, file: str, base: Path, root: Path) -> None:
+    def __init__(self, file: str, base: Path, root: Path, options: Any = None) -> None:
         self.file = file
         self.base = base
         self.root = root
+        self.options = options
         self.policies: dict[tuple[Path, PolicyKind, str | None], PolicyDocument] = {}
 
     # ---- node helpers ------------------------------------------------------------------------------
@@ -187,11 +207,13 @@ class _Loader:
             if name in out:
                 raise self.fail(k, f"field `{name}` of {what} is given twice", MANIFEST_DUPLICATE)
             if name not in allowed:
+                close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6) or [
+                    a for a in allowed if a.lower() == name.lower()]
                 raise self.fail(
                     k,
                     f"unknown field `{name}` in {what}",
                     MANIFEST_FIELD,
-                    help="expected one of: " + ", ".join(allowed),
+                    help=(f"did you mean `{close[0]}`? " if close else "") + "expected one of: " + ", ".join(allowed),
                 )
             out[name] = (k, v)
         for name in required:
@@ -330,7 +352,7 @@ class _Loader:
         self.check_tags(root)
         top = self.mapping(
             root, "the manifest", ("options", "organizations", "accounts", "keys", "principals", "sessions",
-                                   "resources", "vpc_endpoints")
+                                   "resources", "vpc_endpoints", "imports")
         )
         options = self.options(top["options"][1]) if "options" in top else Options()
         orgs = (
@@ -380,7 +402,7 @@ class _Loader:
         endpoints = each("vpc_endpoints", self.vpc_endpoint)
         self.unique([(e.id, e.span) for e in endpoints], "VPC endpoint")
         raise_all(errors)
-        return Environment(
+        env = Environment(
             keys=keys,
             accounts=accounts,
             principals=principals,
@@ -391,6 +413,51 @@ class _Loader:
             resources=resources,
             vpc_endpoints=endpoints,
         )
+        if "imports" in top:
+            env = self.imports(top["imports"][1], env)
+        return env
+
+    def imports(self, node: yaml.Node, env: Environment) -> Environment:
+        """The `imports:` section: templates, plans, assemblies and exports read into this environment, each
+        with its own parameters (over those of the command line)."""
+        from reasoner.front import importers
+        from reasoner.front.importers.build import Builder
+
+        builder = Builder(base=env)
+        errors: list[InputError] = []
+        cli = self.options if self.options is not None else importers.ImportOptions()
+        for item in self.sequence(node, "imports"):
+            m = self.mapping(item, "an import", ("path", "format", "parameters"), ("path",))
+            rel = self.scalar(m["path"][1], "import path")
+            try:
+                confine.check(self.root, rel, self.base / rel)
+            except confine.Refused as exc:
+                raise self.fail(m["path"][1], f"import `{one_line(rel[:200])}` is refused: {exc.reason}",
+                                confine.PATH_REFUSED, help=confine.HELP) from None
+            path = self.base / rel
+            if not path.exists():
+                raise self.fail(m["path"][1], f"import `{rel}` does not exist", MANIFEST_FILE)
+            fmt = self.scalar(m["format"][1], "format") if "format" in m else None
+            if fmt is not None and fmt not in importers.FORMATS[1:]:
+                raise self.fail(m["format"][1], f"format `{fmt}` is not one of " +
+                                ", ".join(f"`{f}`" for f in importers.FORMATS[1:]), MANIFEST_TYPE)
+            params = dict(cli.parameters)
+            if "parameters" in m:
+                params.update(self.string_map(m["parameters"][1], "parameters"))
+            opts = importers.ImportOptions(fmt, params, f"the import at {self.span(item)}")
+            try:
+                found = fmt or importers.detect(path)
+                if found in ("manifest", "policy"):
+                    raise self.fail(m["path"][1], f"import `{rel}` is a {found}, not a template, plan, assembly "
+                                    "or export", MANIFEST_TYPE)
+                if found == "directory":
+                    importers.read_directory(path, builder, opts, self.root)
+                else:
+                    importers.read_into(path, found, builder, opts)
+            except InputError as exc:
+                errors.append(exc)
+        raise_all(errors)
+        return builder.environment(self.file)
 
     #: tags a manifest may carry (implicitly or written out): plain data only; `!!python/object`, `!!binary`,
     #: `!!set` and local tags such as `!Ref` are refused, so nothing but strings, lists and mappings is read

@@ -785,7 +785,7 @@ class Compiler:
         path = Path(os.path.normpath(base / val.text))
         key = (_resolve(path, span, source), root)
         if key not in self._environments:
-            if not _is_file(path):
+            if not _is_file(path) and not path.is_dir():  # a directory: a cloud assembly or exports (issue 15)
                 raise PropertyError(f"environment manifest `{_shown(path)}` not found", span=span, code=UNREADABLE,
                                     source=source, help="paths are relative to the property file")
             self._environments[key] = (self._custom_load(path) if self._custom_load is not None
