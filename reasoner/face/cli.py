@@ -602,6 +602,8 @@ def _load_subject(path: str, key_arn: str | None, root: str | None = None, optio
             if Path(path).suffix.lower() != ".json":
                 raise
             fmt = "policy"  # a JSON file of no known format: report it as the key policy it may be meant as
+        if fmt == "manifest" and Path(path).suffix.lower() == ".json":
+            fmt = "policy"  # a missing or unreadable JSON file: reported as the key policy it was meant as
     if fmt == "policy":
         return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
     if key_arn is not None:

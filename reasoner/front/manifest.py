@@ -393,6 +393,10 @@ class _Loader:
         principals = each("principals", self.principal)
         self.unique([(p.arn, p.span) for p in principals], "principal")
         by_arn = {p.arn: p for p in principals}
+        builder = self.imports(top["imports"][1]) if "imports" in top else None
+        if builder is not None:  # sessions may name the roles and users of the imported files
+            for draft in builder.principals.values():
+                by_arn.setdefault(draft.arn, Principal(draft.arn, draft.kind, span=draft.span))
         sessions = each("sessions", lambda n: self.session(n, by_arn, failed))
         self.unique([(s.arn, s.span) for s in sessions], "session")
         keys = each("keys", self.key)
@@ -413,17 +417,15 @@ class _Loader:
             resources=resources,
             vpc_endpoints=endpoints,
         )
-        if "imports" in top:
-            env = self.imports(top["imports"][1], env)
-        return env
+        return builder.environment(self.file, base=env) if builder is not None else env
 
-    def imports(self, node: yaml.Node, env: Environment) -> Environment:
-        """The `imports:` section: templates, plans, assemblies and exports read into this environment, each
-        with its own parameters (over those of the command line)."""
+    def imports(self, node: yaml.Node) -> Any:
+        """The `imports:` section: templates, plans, assemblies and exports read into one `Builder`, each with
+        its own parameters (over those of the command line); the caller adds the manifest's declarations."""
         from reasoner.front import importers
         from reasoner.front.importers.build import Builder
 
-        builder = Builder(base=env)
+        builder = Builder()
         errors: list[InputError] = []
         cli = self.options if self.options is not None else importers.ImportOptions()
         for item in self.sequence(node, "imports"):
@@ -457,7 +459,7 @@ class _Loader:
             except InputError as exc:
                 errors.append(exc)
         raise_all(errors)
-        return builder.environment(self.file)
+        return builder
 
     #: tags a manifest may carry (implicitly or written out): plain data only; `!!python/object`, `!!binary`,
     #: `!!set` and local tags such as `!Ref` are refused, so nothing but strings, lists and mappings is read

@@ -75,7 +75,10 @@ def detect(path: str | Path) -> str:
         if (p / "manifest.json").is_file():
             return "cdk"
         return "directory"
-    text = _read(p)
+    try:
+        text = _read(p)
+    except InputError:
+        return "manifest"  # missing or unreadable: the manifest loader reports it in its own words
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] not in ("{", "["):
         try:

@@ -556,7 +556,11 @@ class Template:
 
     def fresh(self, name: str, field_name: str, text: str, what: str, arn_of: Callable[[str], str] | None,
               res: Node) -> str:
-        """A name AWS generates for resource `name` (see `unknowns.py`)."""
+        """A name AWS generates for resource `name` (see `unknowns.py`), unless the user pinned it with
+        `--parameter LOGICAL.FIELD=VALUE` (`AppKey.KeyId=1234abcd-...`: the id of the deployed resource)."""
+        pinned = self.settings.parameters.get(f"{name}.{field_name}")
+        if pinned is not None:
+            return pinned
         return self.unknowns.generated(f"{self.file}#/Resources/{name}.{field_name}", text,
                                        f"the {what} AWS generates for `{name}`", arn_of, res.span)
 
