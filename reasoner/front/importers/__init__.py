@@ -16,6 +16,7 @@ its module (unknowns recorded, never guessed; errors with file:line:col and stab
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,12 @@ class ImportOptions:
     input_format: str | None = None
     parameters: Mapping[str, str] = field(default_factory=dict)
     origin: str = "--parameter"
+
+
+#: A YAML text that cannot be parsed is still recognised as a template by these lines (its errors are then
+#: reported as a template's, IAC...).
+_LOOKS_LIKE_TEMPLATE = re.compile(r"^AWSTemplateFormatVersion\s*:|^Resources\s*:[\s\S]*^\s+Type\s*:\s*['\"]?AWS::",
+                                  re.MULTILINE)
 
 
 def _read(path: Path) -> str:
@@ -83,8 +90,8 @@ def detect(path: str | Path) -> str:
     if stripped[:1] not in ("{", "["):
         try:
             tree = nodes.from_yaml(text, str(path))
-        except InputError:
-            return "manifest"  # the manifest loader reports the YAML error in its own words
+        except InputError:  # broken YAML: a template if it says so, else the manifest loader reports it
+            return "cloudformation" if _LOOKS_LIKE_TEMPLATE.search(text) else "manifest"
         return "cloudformation" if _format_of_tree(tree) == "cloudformation" else "manifest"
     tree = nodes.from_json(text, str(path))
     found = _format_of_tree(tree)

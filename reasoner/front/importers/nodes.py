@@ -228,7 +228,24 @@ def from_yaml(text: str, file: str) -> Node:
             return Number(str(node.value))
         return str(node.value)  # str, timestamp (`2012-10-17` stays text), and the text under a short form
 
+    cache: dict[int, tuple[Node, int]] = {}
+
     def convert(node: yaml.Node, ptr: str, depth: int) -> Node:
+        """The tree of `node`; an aliased node is converted once and its size counted at every use, so an
+        alias bomb is refused after `MAX_NODES` values without being expanded."""
+        hit = cache.get(id(node))
+        if hit is not None:
+            count[0] += hit[1]
+            if count[0] > MAX_NODES:
+                raise fail(_yaml_span(file, node), f"document expands to more than {MAX_NODES} values (yaml aliases)",
+                           TOO_BIG)
+            return hit[0]
+        before = count[0]
+        out = _convert(node, ptr, depth)
+        cache[id(node)] = (out, count[0] - before)
+        return out
+
+    def _convert(node: yaml.Node, ptr: str, depth: int) -> Node:
         count[0] += 1
         span = _yaml_span(file, node)
         if count[0] > MAX_NODES:

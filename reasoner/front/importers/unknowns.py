@@ -136,20 +136,50 @@ def _strings_of(env: Environment) -> Iterator[tuple[str, str]]:
                         yield v.text, at
 
 
+_SEPARATORS = re.compile(r"([:/])")
+
+
+def _glob(pattern: str, text: str) -> bool:
+    """IAM wildcard match (`*` any run, `?` one character), case-sensitive."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, re.DOTALL) is not None
+
+
+def _matches_every_name(s: str, prefix: str, suffix: str) -> bool:
+    """`s` matches `prefix + X + suffix` for every name X (names hold no `:` or `/`): segment by segment, the
+    segments around X match and X's segment is a lone `*` (a segment-wise match is a match)."""
+    arn = _SEPARATORS.split(prefix + "\x00" + suffix)
+    pat = _SEPARATORS.split(s)
+    if len(arn) != len(pat):
+        return False
+    for a, p in zip(arn, pat, strict=True):
+        if "\x00" in a:
+            if p != "*" or a != "\x00":
+                return False
+        elif not _glob(p, a):
+            return False
+    return True
+
+
 def _could_depend(s: str, prefix: str, suffix: str) -> bool:
     """Whether `s` (a literal or an IAM wildcard pattern) may compare differently with two ARNs
-    `prefix + X + suffix` for two different names X (case is ignored, to be safe for `...IgnoreCase`)."""
-    s, prefix, suffix = s.lower(), prefix.lower(), suffix.lower()
+    `prefix + X + suffix` for two different names X. False only when proved: `s` is a literal of another
+    shape, differs from the ARN before its first or after its last wildcard (never matches, case ignored), or
+    matches every name (`_matches_every_name`)."""
+    low, lp, ls = s.lower(), prefix.lower(), suffix.lower()
     wild = [i for i, c in enumerate(s) if c in "*?"]
     if not wild:  # a literal: it could be the real ARN if it has the ARN's shape
-        return s.startswith(prefix) and s.endswith(suffix) and len(s) > len(prefix) + len(suffix)
+        return low.startswith(lp) and low.endswith(ls) and len(s) > len(prefix) + len(suffix)
     k = wild[0]
-    common = min(k, len(prefix))
-    if s[:common] != prefix[:common]:
+    common = min(k, len(lp))
+    if low[:common] != lp[:common]:
         return False  # differs before the name and before any wildcard: never matches
     if s[k:] == "*" and k <= len(prefix):
-        return False  # `<prefix of the ARN>*`: matches every name
-    return True
+        return False  # `<a prefix of the ARN before the name>*`, `*` itself: matches every name
+    tail = low[wild[-1] + 1:]
+    if len(tail) <= len(ls) and not ls.endswith(tail):
+        return False  # differs after the name and after the last wildcard: never matches
+    return not _matches_every_name(s, prefix, suffix)
 
 
 def check_generated(env: Environment) -> tuple[Unknown, ...]:
