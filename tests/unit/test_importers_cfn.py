@@ -45,7 +45,8 @@ Resources:
             Resource: "*"
             Condition:
               StringEquals:
-                kms:EncryptionContext:env: !If [IsProd, production, !Join ["-", [dev, !FindInMap [Regions, !Ref "AWS::Region", Suffix]]]]
+                kms:EncryptionContext:env:
+                  !If [IsProd, production, !Join ["-", [dev, !FindInMap [Regions, !Ref "AWS::Region", Suffix]]]]
   Alias:
     Type: AWS::KMS::Alias
     Properties: {AliasName: alias/app, TargetKeyId: !Ref Key}
@@ -125,15 +126,15 @@ def test_json_templates_and_the_default_key_policy(tmp_path: Path) -> None:
     (key,) = env.keys  # type: ignore[attr-defined]
     assert key.key_spec == "RSA_2048"
     (st,) = key.policy.statements
-    assert st.principal.entries[0].value.text == "arn:aws:iam::111122223333:root" and st.action.patterns[0].text == "kms:*"
+    assert st.principal.entries[0].value.text == "arn:aws:iam::111122223333:root"
+    assert st.action.patterns[0].text == "kms:*"
 
 
 def test_a_parameter_without_value_is_an_unknown_and_verdicts_say_so(tmp_path: Path) -> None:
     path = _write(tmp_path, TEMPLATE)
     env = _load(path)
     (u,) = [u for u in env.unknowns if u.kind == "value"]  # type: ignore[attr-defined]
-    assert u.address == f"{path}#/Parameters/Partner" and u.placeholder == "{{unknown-3}}" or u.placeholder.startswith(
-        "{{unknown-")
+    assert u.address == f"{path}#/Parameters/Partner" and u.placeholder.startswith("{{unknown-")
     assert any("arn:aws:sqs" in w for w in u.used_in)
     (a,) = Compiler().compile_text("assert: no principal outside account 111122223333 can kms:Decrypt",
                                    environment=env)  # type: ignore[arg-type]
@@ -157,7 +158,8 @@ def test_a_generated_name_that_a_literal_could_be_is_demoted(tmp_path: Path) -> 
     env = _load(_write(tmp_path, text), Partner="444455556666")
     demoted = [u for u in env.unknowns if u.kind == "value"]  # type: ignore[attr-defined]
     assert [u.placeholder for u in demoted] == ["unknown-Key"] and "could compare differently" in demoted[0].why
-    pinned = _load(_write(tmp_path, text), Partner="444455556666", **{"Key.KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"})
+    pin = {"Key.KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}
+    pinned = _load(_write(tmp_path, text), Partner="444455556666", **pin)
     assert not [u for u in pinned.unknowns if u.kind == "value"]  # type: ignore[attr-defined]
 
 

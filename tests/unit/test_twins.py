@@ -75,7 +75,8 @@ def test_refuted_claims_are_refuted_on_every_twin(environments: dict[str, object
 
 
 @pytest.mark.parametrize(("principal", "action", "context"), [
-    ("arn:aws:sts::444455556666:assumed-role/Analytics/s", "kms:Decrypt", {"kms:EncryptionContext:dataset": ("reporting",)}),
+    ("arn:aws:sts::444455556666:assumed-role/Analytics/s", "kms:Decrypt",
+     {"kms:EncryptionContext:dataset": ("reporting",)}),
     ("arn:aws:sts::444455556666:assumed-role/Analytics/s", "kms:Decrypt", {}),
     ("arn:aws:sts::111122223333:assumed-role/AppRole/web", "kms:GenerateDataKey", {}),
     ("arn:aws:sts::111122223333:assumed-role/AppRole/web", "kms:ScheduleKeyDeletion", {}),

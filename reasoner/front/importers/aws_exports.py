@@ -51,7 +51,7 @@ def is_export(tree: Node) -> bool:
     return policy is not None and (policy.is_str or (policy.is_mapping and policy.get("Content") is not None))
 
 
-def _document(node: Node, kind: PolicyKind, what: str, file: str, source: SourceFile, b: Builder):  # noqa: ANN202
+def _document(node: Node, kind: PolicyKind, what: str, file: str, *, source: SourceFile, b: Builder):
     if node.is_str:
         text = str(node.value)
         if text.lstrip().startswith("%7B") or text.lstrip().startswith("%7b"):
@@ -92,7 +92,7 @@ def read_export(text: str, file: str, b: Builder, opts: ImportOptions) -> None:
     state = _state(b)
     policy = tree.get("Policy")
     if policy is not None and policy.is_str:
-        doc = _document(policy, PolicyKind.KEY_POLICY, f"the key policy in `{stem}`", file, source, b)
+        doc = _document(policy, PolicyKind.KEY_POLICY, f"the key policy in `{stem}`", file, source=source, b=b)
         m = _KEY_ID.search(stem)
         state.key_policies.append((m.group(1) if m else None, doc, policy, stem))
     elif policy is not None and policy.is_mapping:  # organizations describe-policy
@@ -137,7 +137,7 @@ def _authorization_details(tree: Node, file: str, source: SourceFile, b: Builder
             if (is_default is not None and is_default.value is True) or _s(v.get("VersionId")) == default:
                 doc = v.get("Document")
                 if doc is not None:
-                    b.managed[arn] = _document(doc, PolicyKind.IDENTITY, f"managed policy `{arn}`", file, source, b)
+                    b.managed[arn] = _document(doc, PolicyKind.IDENTITY, f"managed policy `{arn}`", file, source=source, b=b)
     for g in groups:
         arn = _s(g.get("Arn"))
         account = arn.split(":")[4] if arn.count(":") >= 5 else ""
@@ -157,8 +157,8 @@ def _authorization_details(tree: Node, file: str, source: SourceFile, b: Builder
             draft = b.principal(arn, kind, name, u.span)
             for inline in (u.get(inline_key) or Node((), u.span)).elements():
                 draft.policies.append(_document(inline.get("PolicyDocument") or inline, PolicyKind.IDENTITY,
-                                                f"policy `{_s(inline.get('PolicyName'))}` of `{arn}`", file, source,
-                                                b))
+                                                f"policy `{_s(inline.get('PolicyName'))}` of `{arn}`", file, source=source,
+                                                b=b))
             draft.managed += [(_s(m.get("PolicyArn")), m.span)
                               for m in (u.get("AttachedManagedPolicies") or Node((), u.span)).elements()]
             boundary = u.get("PermissionsBoundary")
@@ -172,7 +172,7 @@ def _authorization_details(tree: Node, file: str, source: SourceFile, b: Builder
             else:
                 trust = u.get("AssumeRolePolicyDocument")
                 if trust is not None:
-                    draft.trust = _document(trust, PolicyKind.TRUST, f"the trust policy of `{arn}`", file, source, b)
+                    draft.trust = _document(trust, PolicyKind.TRUST, f"the trust policy of `{arn}`", file, source=source, b=b)
     if all(x is not None for x in lists):  # the account's whole IAM
         for a in accounts - {""}:
             if a not in b.accounts:

@@ -185,7 +185,7 @@ class Builder:
 
             aws_exports.finish(self)
         errors = list(self.errors)
-        for alias, ref, span in self.aliases:
+        for alias, ref, _span in self.aliases:
             k = self._key_of(ref)
             if k is not None and alias not in k.aliases:
                 k.aliases.append(alias)

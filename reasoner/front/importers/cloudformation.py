@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping as AbcMapping
+from collections.abc import Callable
+from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
 
 from reasoner.errors import InputError
@@ -47,7 +48,7 @@ from reasoner.front.importers.nodes import (
 )
 from reasoner.front.importers.policies import policy_from_node, policy_from_text
 from reasoner.front.importers.unknowns import VALUE_RE
-from reasoner.semantics.environment import BlockPublicAccess, Grant, PrincipalKind
+from reasoner.semantics.environment import BlockPublicAccess, PrincipalKind
 from reasoner.source import SourceFile, Span
 
 PSEUDO = ("AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::StackName", "AWS::StackId", "AWS::URLSuffix",
@@ -95,7 +96,7 @@ def _safe(name: str, allowed: str = "A-Za-z0-9") -> str:
 class Template:
     """One template being read into a builder."""
 
-    def __init__(self, root: Node, text: str, file: str, builder: Builder, settings: Settings,
+    def __init__(self, root: Node, text: str, file: str, builder: Builder, *, settings: Settings,
                  read_nested: Callable[[Node, str, dict[str, str]], Node | None] | None = None) -> None:
         self.root = root
         self.file = file
@@ -423,7 +424,7 @@ class Template:
             if len(items) != 2 or not items[1].is_mapping:
                 raise fail(arg.span, "`Fn::Sub` takes a string, or a string and a mapping of variables", SHAPE)
             template_node, var_node = items
-            variables = {k: v for k, v in var_node.items()}
+            variables = dict(var_node.items())
         else:
             template_node = arg
         if not template_node.is_str:
@@ -506,7 +507,7 @@ class Template:
         elif rtype == "AWS::SQS::Queue":
             fifo = ".fifo" if prop("FifoQueue") == "true" else ""
             queue = prop("QueueName") or self.fresh(name, "QueueName", f"{_safe(name)}.unknown{fifo}", "queue name",
-                                                    lambda q: f"arn:{part}:sqs:{region}:{acct}:{q}", res)
+                    arn_of=lambda q: f"arn:{part}:sqs:{region}:{acct}:{q}", res=res)
             if attr in ("Ref", "QueueUrl"):
                 return f"https://sqs.{region}.{url_suffix(part)}/{acct}/{queue}"
             if attr == "Arn":
@@ -515,14 +516,14 @@ class Template:
                 return queue
         elif rtype == "AWS::SNS::Topic":
             topic = prop("TopicName") or self.fresh(name, "TopicName", f"{_safe(name)}.unknown", "topic name",
-                                                    lambda x: f"arn:{part}:sns:{region}:{acct}:{x}", res)
+                    arn_of=lambda x: f"arn:{part}:sns:{region}:{acct}:{x}", res=res)
             if attr in ("Ref", "TopicArn"):
                 return f"arn:{part}:sns:{region}:{acct}:{topic}"
             if attr == "TopicName":
                 return topic
         elif rtype == "AWS::Lambda::Function":
             fn = prop("FunctionName") or self.fresh(name, "FunctionName", f"{_safe(name)}.unknown", "function name",
-                                                    lambda x: f"arn:{part}:lambda:{region}:{acct}:function:{x}", res)
+                    arn_of=lambda x: f"arn:{part}:lambda:{region}:{acct}:function:{x}", res=res)
             if attr == "Ref":
                 return fn
             if attr == "Arn":
@@ -530,31 +531,31 @@ class Template:
         elif rtype == "AWS::SecretsManager::Secret":
             secret = prop("Name") or f"{_safe(name)}.unknown"
             suffixed = self.fresh(name, "Id", f"{secret}-unknown", "random suffix of the secret ARN",
-                                  lambda x: f"arn:{part}:secretsmanager:{region}:{acct}:secret:{x}", res)
+                    arn_of=lambda x: f"arn:{part}:secretsmanager:{region}:{acct}:secret:{x}", res=res)
             if attr in ("Ref", "Id"):
                 return f"arn:{part}:secretsmanager:{region}:{acct}:secret:{suffixed}"
         elif rtype == "AWS::ECR::Repository":
             repo = prop("RepositoryName") or self.fresh(name, "RepositoryName", f"{_safe(name).lower()}..unknown",
                                                         "repository name",
-                                                        lambda x: f"arn:{part}:ecr:{region}:{acct}:repository/{x}", res)
+                                                                arn_of=lambda x: f"arn:{part}:ecr:{region}:{acct}:repository/{x}", res=res)
             if attr == "Ref":
                 return repo
             if attr == "Arn":
                 return f"arn:{part}:ecr:{region}:{acct}:repository/{repo}"
         elif rtype == "AWS::DynamoDB::Table":
             table = prop("TableName") or self.fresh(name, "TableName", f"{_safe(name)}@unknown", "table name",
-                                                    lambda x: f"arn:{part}:dynamodb:{region}:{acct}:table/{x}", res)
+                    arn_of=lambda x: f"arn:{part}:dynamodb:{region}:{acct}:table/{x}", res=res)
             if attr == "Ref":
                 return table
             if attr == "Arn":
                 return f"arn:{part}:dynamodb:{region}:{acct}:table/{table}"
         elif rtype == "AWS::Organizations::OrganizationalUnit" and attr in ("Ref", "Id"):
-            return self.fresh(name, "Id", f"ou-UNKNOWN-{_safe(name)}", "OU id", None, res)
+            return self.fresh(name, "Id", f"ou-UNKNOWN-{_safe(name)}", "OU id", arn_of=None, res=res)
         elif rtype == "AWS::Organizations::Policy" and attr in ("Ref", "Id"):
-            return self.fresh(name, "Id", f"p-UNKNOWN-{_safe(name)}", "policy id", None, res)
+            return self.fresh(name, "Id", f"p-UNKNOWN-{_safe(name)}", "policy id", arn_of=None, res=res)
         return self._unknown_attr(here, attr, res)
 
-    def fresh(self, name: str, field_name: str, text: str, what: str, arn_of: Callable[[str], str] | None,
+    def fresh(self, name: str, field_name: str, text: str, what: str, *, arn_of: Callable[[str], str] | None,
               res: Node) -> str:
         """A name AWS generates for resource `name` (see `unknowns.py`), unless the user pinned it with
         `--parameter LOGICAL.FIELD=VALUE` (`AppKey.KeyId=1234abcd-...`: the id of the deployed resource)."""
@@ -575,7 +576,7 @@ class Template:
 
     def key_id(self, name: str, res: Node) -> str:
         prefix = f"arn:{self.partition}:kms:{self.region}:{self.account}:key/"
-        return self.fresh(name, "KeyId", f"unknown-{_safe(name)}", "key id", lambda x: prefix + x, res)
+        return self.fresh(name, "KeyId", f"unknown-{_safe(name)}", "key id", arn_of=lambda x: prefix + x, res=res)
 
     def iam_name(self, name: str, res: Node, rtype: str) -> tuple[str, str]:
         props = res.get("Properties")
@@ -591,7 +592,8 @@ class Template:
         kind = {"AWS::IAM::Role": "role", "AWS::IAM::User": "user", "AWS::IAM::Group": "group",
                 "AWS::IAM::ManagedPolicy": "policy"}[rtype]
         prefix = f"arn:{self.partition}:iam::{self.account}:{kind}{path}"
-        return self.fresh(name, field_name, f"{_safe(name)[:50]}@unknown", "name", lambda x: prefix + x, res), path
+        return self.fresh(name, field_name, f"{_safe(name)[:50]}@unknown", "name",
+                arn_of=lambda x: prefix + x, res=res), path
 
     def bucket_name(self, name: str, res: Node) -> str:
         props = res.get("Properties")
@@ -601,8 +603,8 @@ class Template:
             if value.is_str:
                 return str(value.value)
         prefix = f"arn:{self.partition}:s3:::"
-        return self.fresh(name, "BucketName", f"unknown..{_safe(name).lower()}", "bucket name", lambda x: prefix + x,
-                          res)
+        return self.fresh(name, "BucketName", f"unknown..{_safe(name).lower()}", "bucket name",
+                arn_of=lambda x: prefix + x, res=res)
 
     # ---- reading the resources ----
 
@@ -659,7 +661,8 @@ class Template:
         parent passes and the parent's account, Region and partition; else its content is an unknown."""
         child = None
         if self.read_nested is not None:
-            params = {k: v for k, v in self.settings.parameters.items() if k.startswith("AWS::") and k != "AWS::StackName"}
+            params = {k: v for k, v in self.settings.parameters.items()
+                      if k.startswith("AWS::") and k != "AWS::StackName"}
             props = res.get("Properties")
             given = props.get("Parameters") if props is not None else None
             for k, v in self.resolve(given).items() if given is not None else ():
@@ -671,7 +674,7 @@ class Template:
                                        "(its template is elsewhere)", res.span)
             self.unknowns.used(text, f"nested stack `{name}`")
 
-    def policy(self, node: Node, kind: PolicyKind, what: str, where: str, key_account: str | None = None):  # noqa: ANN201
+    def policy(self, node: Node, kind: PolicyKind, what: str, where: str, key_account: str | None = None):
         value = self.resolve(node)
         if value.is_str:  # a policy written as a JSON string
             return policy_from_text(str(value.value), f"{self.file}#{node.pointer}", kind, what, self.unknowns,
@@ -821,7 +824,7 @@ def _inline_policies(t: Template, props: Node, out: list, holder: str) -> None: 
 
 def _attach(t: Template, props: Node, doc: object, *, managed_arn: str | None = None) -> None:
     """Attach an identity policy (or a managed policy by ARN) to the roles, users and groups it names."""
-    acct, part = t.account, t.partition
+    acct, _part = t.account, t.partition
     for key, single in (("Roles", None), ("Users", None), ("Groups", None), ("RoleName", "Roles"),
                         ("UserName", "Users"), ("GroupName", "Groups")):
         kind = single or key
@@ -842,7 +845,7 @@ def _attach(t: Template, props: Node, doc: object, *, managed_arn: str | None = 
                 principal.policies.append(doc)  # type: ignore[arg-type]
 
 
-def _principal_named(t: Template, target: str, kind: str, span: Span):  # noqa: ANN202
+def _principal_named(t: Template, target: str, kind: str, span: Span):
     """The role or user of this account called `target` (a name, or an ARN)."""
     if target.startswith("arn:"):
         arn = target
@@ -887,7 +890,7 @@ def _group_addition(t: Template, name: str, res: Node, props: Node) -> None:
             p.groups.append(group)
 
 
-def _resource_policy(t: Template, name: str, props: Node, arn: str, key: str = "PolicyDocument",
+def _resource_policy(t: Template, name: str, props: Node, arn: str, *, key: str = "PolicyDocument",
                      kind: PolicyKind = PolicyKind.RESOURCE) -> ResourceDraft:
     node = props.get(key)
     if node is None:
@@ -969,8 +972,8 @@ def _efs(t: Template, name: str, res: Node, props: Node) -> None:
     if props.get("FileSystemPolicy") is None:
         return
     prefix = f"arn:{t.partition}:elasticfilesystem:{t.region}:{t.account}:file-system/"
-    arn = prefix + t.fresh(name, "FileSystemId", f"fs-unknown{_safe(name)}", "file system id", lambda x: prefix + x,
-                           res)
+    arn = prefix + t.fresh(name, "FileSystemId", f"fs-unknown{_safe(name)}", "file system id",
+            arn_of=lambda x: prefix + x, res=res)
     _resource_policy(t, name, props, arn, key="FileSystemPolicy")
 
 
@@ -1052,7 +1055,7 @@ def _at(node: Node, span: Span) -> Node:
     """`node` with every span replaced by `span` (a tree built here stands for the resource that made it)."""
     v = node.value
     if isinstance(v, Mapping):
-        m = Mapping([(k, _at(x, span)) for k, x in v.items()], {k: span for k in v})
+        m = Mapping([(k, _at(x, span)) for k, x in v.items()], dict.fromkeys(v, span))
         return Node(m, span, node.pointer)
     if isinstance(v, tuple):
         return Node(tuple(_at(x, span) for x in v), span, node.pointer)
@@ -1084,19 +1087,20 @@ def _vpc_endpoint(t: Template, name: str, res: Node, props: Node) -> None:
         return  # the default endpoint policy allows everything: no input of a decision
     service_name = t.string(props, "ServiceName") or ""
     vpc = t.string(props, "VpcId") or ""
-    endpoint = t.fresh(name, "Id", f"vpce-unknown{_safe(name).lower()}", "endpoint id", None, res)
+    endpoint = t.fresh(name, "Id", f"vpce-unknown{_safe(name).lower()}", "endpoint id", arn_of=None, res=res)
     doc = t.policy(node, PolicyKind.ENDPOINT, f"the endpoint policy of `{name}`", f"endpoint `{name}`")
     service = service_name.rsplit(".", 1)[-1] if "." in service_name else service_name
     t.builder.endpoints.append(VpcEndpoint(endpoint, vpc, service, t.account, doc, span=res.span))
 
 
-def read_template(text: str, file: str, builder: Builder, settings: Settings,
-                  read_nested: Callable[[Node, str, dict[str, str]], Node | None] | None = None, root: Node | None = None) -> None:
+def read_template(text: str, file: str, builder: Builder, settings: Settings, *,
+                  read_nested: Callable[[Node, str, dict[str, str]], Node | None] | None = None,
+                  root: Node | None = None) -> None:
     """Read one template into `builder` (see the module docstring); every error of every resource together."""
     from reasoner.errors import raise_all
 
     tree = root if root is not None else nodes.read(text, file)
-    template = Template(tree, text, file, builder, settings, read_nested)
+    template = Template(tree, text, file, builder, settings=settings, read_nested=read_nested)
     template.read()
     raise_all(template.errors)
 

@@ -128,7 +128,7 @@ def policy_from_node(node: Node, kind: PolicyKind, what: str, unknowns: Unknowns
     emitter = _Emitter()
     text = emitter.emit(node)
     remap = _remapper(emitter.starts)
-    doc = _parse_checked(text, node.span.file, kind, what, node.span, key_account, remap)
+    doc = _parse_checked(text, node.span.file, kind, what, at=node.span, key_account=key_account, remap=remap)
     unknowns.note_uses(text, where or what)
     return _respan(doc, remap, source, {})
 
@@ -146,12 +146,12 @@ def policy_from_text(text: str, label: str, kind: PolicyKind, what: str, unknown
         emitter = _Emitter()
         text = emitter.emit(tree)
     source = SourceFile(label, text)
-    doc = _parse_checked(text, label, kind, what, at, key_account, None)
+    doc = _parse_checked(text, label, kind, what, at=at, key_account=key_account, remap=None)
     unknowns.note_uses(text, where or what)
     return _respan(doc, lambda s: s, source, {})
 
 
-def _parse_checked(text: str, file: str, kind: PolicyKind, what: str, at: Span, key_account: str | None,
+def _parse_checked(text: str, file: str, kind: PolicyKind, what: str, *, at: Span, key_account: str | None,
                    remap: Callable[[Span], Span] | None) -> PolicyDocument:
     from reasoner.front.parse import parse_document
     from reasoner.front.validate import validate

@@ -275,7 +275,7 @@ class Plan:
 
     # ---- policies ----
 
-    def policy(self, r: _Res, attr: str, kind: PolicyKind, where: str, key_account: str | None = None):  # noqa: ANN201
+    def policy(self, r: _Res, attr: str, kind: PolicyKind, where: str, key_account: str | None = None):
         text = self.value(r, attr)
         if text is None or text == "":
             return None
@@ -366,7 +366,7 @@ class Plan:
     def key_ref(self, r: _Res, attr: str) -> str | None:
         return self.text(r, attr)
 
-    def principal(self, name: str, kind: PrincipalKind, span: Span):  # noqa: ANN201
+    def principal(self, name: str, kind: PrincipalKind, span: Span):
         if name.startswith("arn:"):
             arn, short = name, name.rsplit("/", 1)[-1]
         else:
@@ -389,8 +389,8 @@ def _module_resources(module: Node | None) -> Iterator[Node]:
 _HANDLERS: dict[str, object] = {}
 
 
-def handles(*types: str):  # noqa: ANN201
-    def register(fn):  # noqa: ANN001, ANN202
+def handles(*types: str):
+    def register(fn):
         for t in types:
             _HANDLERS[t] = fn
         return fn
@@ -430,7 +430,7 @@ def _kms_key(p: Plan, r: _Res) -> None:
     draft.multi_region = bool(r.after.get("multi_region"))
 
 
-def _key_draft(p: Plan, ref: str):  # noqa: ANN202
+def _key_draft(p: Plan, ref: str):
     key = p.builder._key_of(ref)
     return key
 
@@ -629,7 +629,8 @@ def _lambda_permission(p: Plan, r: _Res) -> None:
     function, action, principal = p.text(r, "function_name"), p.text(r, "action"), p.text(r, "principal")
     if not (function and action and principal):
         return
-    arn = function if function.startswith("arn:") else f"arn:{p.partition}:lambda:{p.region}:{p.account}:function:{function}"
+    arn = (function if function.startswith("arn:")
+           else f"arn:{p.partition}:lambda:{p.region}:{p.account}:function:{function}")
     stmt: dict[str, object] = {"Sid": "".join(c for c in r.name if c.isalnum()) or "permission", "Effect": "Allow",
                                "Principal": "*" if principal == "*" else {
                                    "AWS": f"arn:{p.partition}:iam::{principal}:root" if principal.isdigit()
