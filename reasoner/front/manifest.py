@@ -124,6 +124,8 @@ MANIFEST_DUPLICATE = register_code("ENV008", E, "declared twice")
 MANIFEST_NAME = register_code("ENV009", E, "IAM name that is not well-formed")
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
+#: The formats an `imports:` entry may name (`reasoner.front.importers.FORMATS` less the manifest).
+_IMPORT_FORMATS = ("cloudformation", "cdk", "terraform", "aws")
 
 
 def _principal(text: str) -> arns.PrincipalArn | None:
@@ -131,39 +133,25 @@ def _principal(text: str) -> arns.PrincipalArn | None:
     return arns.parse_principal(text, strict=True)
 
 
-def load_environment(path: str | Path, *, root: str | Path | None = None, options: Any = None) -> Environment:
+def load_environment(path: str | Path, *, root: str | Path | None = None, options: Any = None,
+                     importer: Callable[..., Any] | None = None) -> Environment:
     """Read a YAML manifest and every policy file it names; see the module docstring for the format.
 
     Policy files must lie inside `root` (default: the git repository of `path`, else its directory; see
     `reasoner.front.confine`); any other is refused (INPUT006) at the node that names it, unread.
-    A path that holds another input (a CloudFormation template, Terraform plan, CDK assembly, AWS exports) is
-    read by `reasoner.front.importers` instead; `options` (`importers.ImportOptions`) are its parameters."""
+    The `imports:` section is read by `importer` (`reasoner.front.importers.load` passes its own, with the
+    command line's `options`); without one, a manifest with `imports:` is refused (ENV002). Other input
+    formats (templates, plans, assemblies, exports) are read by `reasoner.front.importers.load`."""
     from reasoner.front.parse import read_input_text
 
     p = Path(path)
-    from reasoner.front import importers
-
-    opts = options if options is not None else importers.ImportOptions()
-    if opts.input_format not in (None, "manifest") or p.is_dir() or _not_a_manifest(p):
-        return importers.load(p, root=root, options=opts)
     try:  # size-capped, never hangs on a FIFO; the error is at `path:1:1`
         text = read_input_text(p, what="manifest")
     except InputError as exc:
         message = (exc.message.replace("cannot read `", "cannot read manifest `", 1)
                    if exc.message.startswith("cannot read `") else f"cannot read manifest: {exc.message}")
         raise InputError(message, span=exc.span, code=MANIFEST_FILE) from None
-    return _Loader(str(p), p.parent, confine.root_of(root, p), opts).load(text)
-
-
-def _not_a_manifest(p: Path) -> bool:
-    """The file holds another input format (decided by its content; a file that cannot be read is left to
-    the manifest reader, whose errors name the manifest)."""
-    from reasoner.front import importers
-
-    try:
-        return importers.detect(p) not in ("manifest", "policy")
-    except InputError:
-        return False
+    return _Loader(str(p), p.parent, confine.root_of(root, p), options, importer).load(text)
 
 
 def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path = ".",
@@ -174,11 +162,13 @@ def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path =
 
 
 class _Loader:
-    def __init__(self, file: str, base: Path, root: Path, options: Any = None) -> None:
+    def __init__(self, file: str, base: Path, root: Path, options: Any = None,
+                 importer: Callable[..., Any] | None = None) -> None:
         self.file = file
         self.base = base
         self.root = root
-        self.options = options
+        self.import_options = options
+        self.importer = importer
         self.policies: dict[tuple[Path, PolicyKind, str | None], PolicyDocument] = {}
 
     # ---- node helpers ------------------------------------------------------------------------------
@@ -420,14 +410,12 @@ class _Loader:
         return builder.environment(self.file, base=env) if builder is not None else env
 
     def imports(self, node: yaml.Node) -> Any:
-        """The `imports:` section: templates, plans, assemblies and exports read into one `Builder`, each with
-        its own parameters (over those of the command line); the caller adds the manifest's declarations."""
-        from reasoner.front import importers
-        from reasoner.front.importers.build import Builder
-
-        builder = Builder()
-        errors: list[InputError] = []
-        cli = self.options if self.options is not None else importers.ImportOptions()
+        """The `imports:` section: each entry's path (confined like policy files, and existing), format and
+        parameters, handed to `self.importer`, which reads them into one builder (`importers.build.Builder`)."""
+        if self.importer is None:
+            raise self.fail(node, "`imports` are read by `reasoner.front.importers.load` (the command line uses it)",
+                            MANIFEST_FIELD)
+        entries = []
         for item in self.sequence(node, "imports"):
             m = self.mapping(item, "an import", ("path", "format", "parameters"), ("path",))
             rel = self.scalar(m["path"][1], "import path")
@@ -440,26 +428,12 @@ class _Loader:
             if not path.exists():
                 raise self.fail(m["path"][1], f"import `{rel}` does not exist", MANIFEST_FILE)
             fmt = self.scalar(m["format"][1], "format") if "format" in m else None
-            if fmt is not None and fmt not in importers.FORMATS[1:]:
+            if fmt is not None and fmt not in _IMPORT_FORMATS:
                 raise self.fail(m["format"][1], f"format `{fmt}` is not one of " +
-                                ", ".join(f"`{f}`" for f in importers.FORMATS[1:]), MANIFEST_TYPE)
-            params = dict(cli.parameters)
-            if "parameters" in m:
-                params.update(self.string_map(m["parameters"][1], "parameters"))
-            opts = importers.ImportOptions(fmt, params, f"the import at {self.span(item)}")
-            try:
-                found = fmt or importers.detect(path)
-                if found in ("manifest", "policy"):
-                    raise self.fail(m["path"][1], f"import `{rel}` is a {found}, not a template, plan, assembly "
-                                    "or export", MANIFEST_TYPE)
-                if found == "directory":
-                    importers.read_directory(path, builder, opts, self.root)
-                else:
-                    importers.read_into(path, found, builder, opts)
-            except InputError as exc:
-                errors.append(exc)
-        raise_all(errors)
-        return builder
+                                ", ".join(f"`{f}`" for f in _IMPORT_FORMATS), MANIFEST_TYPE)
+            params = self.string_map(m["parameters"][1], "parameters") if "parameters" in m else {}
+            entries.append((path, fmt, params, self.span(item)))
+        return self.importer(entries, self.root)
 
     #: tags a manifest may carry (implicitly or written out): plain data only; `!!python/object`, `!!binary`,
     #: `!!set` and local tags such as `!Ref` are refused, so nothing but strings, lists and mappings is read

@@ -53,6 +53,32 @@ _LOOKS_LIKE_TEMPLATE = re.compile(r"^AWSTemplateFormatVersion\s*:|^Resources\s*:
                                   re.MULTILINE)
 
 
+def _yaml_template(text: str) -> bool:
+    """A YAML text is a template: its top level (composed, never expanded) has `AWSTemplateFormatVersion`, or
+    `Resources` whose entries have `AWS::...` types; a text that does not compose is one if its lines say so."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return _LOOKS_LIKE_TEMPLATE.search(text) is not None
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    top = {k.value: v for k, v in root.value if isinstance(k, yaml.ScalarNode)}
+    if "AWSTemplateFormatVersion" in top:
+        return True
+    res = top.get("Resources")
+    if not isinstance(res, yaml.MappingNode) or not res.value:
+        return False
+    for _, r in res.value:
+        t = {k.value: v for k, v in r.value if isinstance(k, yaml.ScalarNode)} if isinstance(r, yaml.MappingNode) \
+            else {}
+        node = t.get("Type")
+        if not (isinstance(node, yaml.ScalarNode) and str(node.value).count("::") == 2):
+            return False
+    return True
+
+
 def _read(path: Path) -> str:
     from reasoner.front.parse import read_input_text
 
@@ -88,11 +114,7 @@ def detect(path: str | Path) -> str:
         return "manifest"  # missing or unreadable: the manifest loader reports it in its own words
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] not in ("{", "["):
-        try:
-            tree = nodes.from_yaml(text, str(path))
-        except InputError:  # broken YAML: a template if it says so, else the manifest loader reports it
-            return "cloudformation" if _LOOKS_LIKE_TEMPLATE.search(text) else "manifest"
-        return "cloudformation" if _format_of_tree(tree) == "cloudformation" else "manifest"
+        return "cloudformation" if _yaml_template(text) else "manifest"
     tree = nodes.from_json(text, str(path))
     found = _format_of_tree(tree)
     if found is not None:
@@ -113,10 +135,13 @@ def load(path: str | Path, *, root: str | Path | None = None, options: ImportOpt
     if fmt == "manifest":
         from reasoner.front.manifest import load_environment
 
-        return load_environment(p, root=root, options=opts)
+        return load_environment(p, root=root, options=opts, importer=_importer(opts))
     builder = Builder()
     if fmt == "directory":
-        read_directory(p, builder, opts, root)
+        if not read_directory(p, builder, opts, root):
+            from reasoner.front.manifest import load_environment
+
+            return load_environment(p, root=root)  # no input in it: the manifest loader says why (ENV004)
     else:
         read_into(p, fmt, builder, opts)
     return builder.environment(str(p))
@@ -144,16 +169,42 @@ def read_into(p: Path, fmt: str, builder: Builder, opts: ImportOptions, *, text:
                    help="formats: " + ", ".join(FORMATS))
 
 
-def read_directory(directory: Path, builder: Builder, opts: ImportOptions, root: str | Path | None) -> None:
+def _importer(cli: ImportOptions):
+    """The reader of a manifest's `imports:` entries (path, format, parameters, span): each read into one
+    builder with its parameters over the command line's."""
+
+    def read(entries: list[tuple[Path, str | None, dict[str, str], Span]], root: Path) -> Builder:
+        builder = Builder()
+        errors: list[InputError] = []
+        for path, fmt, params, span in entries:
+            opts = ImportOptions(fmt, {**cli.parameters, **params}, f"the import at {span}")
+            try:
+                found = fmt or detect(path)
+                if found in ("manifest", "policy"):
+                    raise fail(span, f"import `{path}` is a {found}, not a template, plan, assembly or export",
+                               UNKNOWN_FORMAT)
+                if found == "directory":
+                    read_directory(path, builder, opts, root)
+                else:
+                    read_into(path, found, builder, opts)
+            except InputError as exc:
+                errors.append(exc)
+        raise_all(errors)
+        return builder
+
+    return read
+
+
+def read_directory(directory: Path, builder: Builder, opts: ImportOptions, root: str | Path | None) -> int:
     """Every template, plan and export of a directory (sorted by path; subdirectories included), as one
     environment. A manifest directory (`environment.yaml`) is read by the manifest loader instead."""
     manifest = directory / "environment.yaml"
     if manifest.is_file():
         from reasoner.front.manifest import load_environment
 
-        env = load_environment(manifest, root=root, options=opts)
+        env = load_environment(manifest, root=root, options=opts, importer=_importer(opts))
         builder.base = env
-        return
+        return 1
     confine_root = confine.root_of(root, directory)
     files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(directory):
@@ -179,17 +230,15 @@ def read_directory(directory: Path, builder: Builder, opts: ImportOptions, root:
             stripped = text.lstrip("\ufeff \t\r\n")
             tree = nodes.from_json(text, str(f)) if stripped[:1] in ("{", "[") else nodes.from_yaml(text, str(f))
             fmt = _format_of_tree(tree)
-            if fmt is None or fmt == "cdk":
+            if fmt is None or fmt == "cdk" or (fmt == "cloudformation" and stripped[:1] not in ("{", "[")
+                                                 and not _yaml_template(text)):
                 continue  # a policy, a README in YAML, a parameter file: not an input of its own
             found += 1
             read_into(f, fmt, builder, opts, text=text)
         except InputError as exc:
             errors.append(exc)
     raise_all(errors)
-    if not found:
-        raise fail(Span.point(str(directory), 1, 1), f"`{directory}` holds no template, plan or AWS export",
-                   UNKNOWN_FORMAT, help="a directory argument is a CDK cloud assembly, a manifest directory "
-                                        "(`environment.yaml`) or a directory of templates, plans and exports")
+    return found
 
 
 def parse_parameters(items: list[str], files: list[str]) -> dict[str, str]:
