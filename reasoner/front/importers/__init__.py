@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from reasoner.errors import InputError, raise_all
@@ -26,25 +24,15 @@ from reasoner.front import confine
 from reasoner.front.importers import nodes
 from reasoner.front.importers.build import Builder
 from reasoner.front.importers.nodes import UNKNOWN_FORMAT, Node, fail
+from reasoner.front.importers.options import FORMATS, ImportOptions
+from reasoner.front.importers.options import read_text as _read
 from reasoner.semantics.environment import Environment
 from reasoner.source import Span
 
-FORMATS = ("manifest", "cloudformation", "cdk", "terraform", "aws")
 #: Files of a directory that are read (other files, such as READMEs and policy files, are not inputs).
 SUFFIXES = (".json", ".yaml", ".yml", ".template")
 #: Files one directory may hold (a bound on the work of a directory argument).
 MAX_FILES = 2000
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """How to read an input: `input_format` forces one of `FORMATS` (None: detected from the content);
-    `parameters` are CloudFormation parameter values and pseudo parameters (`AWS::AccountId`, `AWS::Region`,
-    ...), which Terraform plans and exports read too (the account and Region the plan does not say)."""
-
-    input_format: str | None = None
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    origin: str = "--parameter"
 
 
 #: A YAML text that cannot be parsed is still recognised as a template by these lines (its errors are then
@@ -77,12 +65,6 @@ def _yaml_template(text: str) -> bool:
         if not (isinstance(node, yaml.ScalarNode) and str(node.value).count("::") == 2):
             return False
     return True
-
-
-def _read(path: Path) -> str:
-    from reasoner.front.parse import read_input_text
-
-    return read_input_text(path, what="input file")
 
 
 def _format_of_tree(tree: Node) -> str | None:
@@ -144,7 +126,15 @@ def load(path: str | Path, *, root: str | Path | None = None, options: ImportOpt
             return load_environment(p, root=root)  # no input in it: the manifest loader says why (ENV004)
     else:
         read_into(p, fmt, builder, opts)
+    _finish(builder)
     return builder.environment(str(p))
+
+
+def _finish(builder: Builder) -> None:
+    """What AWS exports said across files (key policies by file name, the organization), put in place."""
+    from reasoner.front.importers import aws_exports
+
+    aws_exports.finish(builder)
 
 
 def read_into(p: Path, fmt: str, builder: Builder, opts: ImportOptions, *, text: str | None = None) -> None:
@@ -190,6 +180,7 @@ def _importer(cli: ImportOptions):
             except InputError as exc:
                 errors.append(exc)
         raise_all(errors)
+        _finish(builder)
         return builder
 
     return read

@@ -23,18 +23,15 @@ import json
 import re
 import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reasoner.front.ast import PolicyKind
 from reasoner.front.importers import nodes
 from reasoner.front.importers.build import Builder, OrgPolicy
 from reasoner.front.importers.nodes import REFERENCE, SHAPE, Node, fail
+from reasoner.front.importers.options import ImportOptions
 from reasoner.front.importers.policies import policy_from_node, policy_from_text
 from reasoner.semantics.environment import Account, Grant, Organization, PrincipalKind
 from reasoner.source import SourceFile
-
-if TYPE_CHECKING:
-    from reasoner.front.importers import ImportOptions
 
 _KEYS = ("KeyMetadata", "Grants", "Aliases", "UserDetailList", "RoleDetailList", "GroupDetailList", "Organization",
          "Roots", "Accounts", "OrganizationalUnits", "Children", "Parents", "Targets")

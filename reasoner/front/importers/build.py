@@ -180,10 +180,6 @@ class Builder:
     def environment(self, source: str | None = None, *, base: Environment | None = None) -> Environment:
         """The environment assembled so far, on top of `base` (a manifest's declarations, if any)."""
         base = base if base is not None else self.base
-        if self.exports_state is not None:
-            from reasoner.front.importers import aws_exports
-
-            aws_exports.finish(self)
         errors = list(self.errors)
         for alias, ref, _span in self.aliases:
             k = self._key_of(ref)

@@ -14,17 +14,14 @@ template file outside the assembly directory is refused (INPUT006); assemblies n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reasoner.errors import InputError, raise_all
 from reasoner.front import confine
 from reasoner.front.importers import nodes
 from reasoner.front.importers.build import Builder
 from reasoner.front.importers.nodes import SHAPE, Node, fail
+from reasoner.front.importers.options import ImportOptions
 from reasoner.source import Span
-
-if TYPE_CHECKING:
-    from reasoner.front.importers import ImportOptions
 
 MAX_DEPTH = 8
 
@@ -35,8 +32,8 @@ def is_assembly_manifest(tree: Node) -> bool:
 
 
 def read_assembly(path: Path, builder: Builder, opts: ImportOptions, depth: int = 0) -> None:
-    from reasoner.front.importers import _read
     from reasoner.front.importers.cloudformation import Settings, read_template
+    from reasoner.front.importers.options import read_text as _read
 
     directory = path if path.is_dir() else path.parent
     manifest = directory / "manifest.json"

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from reasoner.errors import InputError, raise_all
 from reasoner.front.ast import PolicyKind
@@ -31,13 +30,11 @@ from reasoner.front.importers import nodes
 from reasoner.front.importers.build import Builder, OrgPolicy
 from reasoner.front.importers.cloudformation import partition_of, url_suffix
 from reasoner.front.importers.nodes import SHAPE, Node, fail
+from reasoner.front.importers.options import ImportOptions
 from reasoner.front.importers.policies import policy_from_text
 from reasoner.front.importers.unknowns import VALUE_RE
 from reasoner.semantics.environment import BlockPublicAccess, Grant, PrincipalKind
 from reasoner.source import Span
-
-if TYPE_CHECKING:
-    from reasoner.front.importers import ImportOptions
 
 
 def is_plan(tree: Node) -> bool:
