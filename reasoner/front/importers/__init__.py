@@ -97,7 +97,10 @@ def detect(path: str | Path) -> str:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] not in ("{", "["):
         return "cloudformation" if _yaml_template(text) else "manifest"
-    tree = nodes.from_json(text, str(path))
+    try:
+        tree = nodes.from_json(text, str(path))
+    except InputError:
+        return "manifest"  # not JSON (YAML's flow style starts with `{` too): the manifest loader reports it
     found = _format_of_tree(tree)
     if found is not None:
         return found
