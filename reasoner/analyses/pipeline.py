@@ -69,8 +69,8 @@ def check(
     environment on first use included; never beyond an enclosing `limits.budget`), `rlimit` Z3's resource
     limit per solver call (None: the default), `dump_smt2` a path that receives the exact SMT-LIB query."""
     start = time.perf_counter()
-    pending = unresolved.reason(getattr(env_or_compiled, "environment", env_or_compiled),
-                                getattr(prop, "old", None))
+    subject = env_or_compiled.environment if isinstance(env_or_compiled, CompiledEnvironment) else env_or_compiled
+    pending = unresolved.reason(subject, getattr(prop, "old", None))
     if pending is not None:  # issue 15: a value no input fixes decides nothing (see `unresolved`)
         return CheckResult(prop, Verdict.UNKNOWN, reason=pending, seconds=time.perf_counter() - start)
     compiled: CompiledEnvironment | None = None

@@ -1219,7 +1219,7 @@ JsonNode, JsonString, JsonNumber, JsonBool, JsonNull = _JNode, _JString, _JNumbe
 JsonArray, JsonObject = _JArray, _JObject
 
 
-def json_tree(text: str, *, file: str) -> tuple[JsonNode | None, list[Diagnostic]]:
+def json_tree(text: str, *, file: str) -> tuple[_JNode | None, list[Diagnostic]]:
     """Any JSON text (not only a policy) as the positioned model: the root, or None and the diagnostics of
     the first syntax error (PARSE001), of a text larger than `MAX_INPUT_BYTES` (INPUT005) or nested deeper than
     `MAX_DEPTH` (POL033). Duplicate keys are kept (the caller decides). Never raises for any text."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from reasoner.errors import InputError, raise_all
@@ -162,7 +163,7 @@ def read_into(p: Path, fmt: str, builder: Builder, opts: ImportOptions, *, text:
                    help="formats: " + ", ".join(FORMATS))
 
 
-def _importer(cli: ImportOptions):
+def _importer(cli: ImportOptions) -> Callable[[list[tuple[Path, str | None, dict[str, str], Span]], Path], Builder]:
     """The reader of a manifest's `imports:` entries (path, format, parameters, span): each read into one
     builder with its parameters over the command line's."""
 
@@ -203,16 +204,16 @@ def read_directory(directory: Path, builder: Builder, opts: ImportOptions, root:
     files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(directory):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for f in sorted(filenames):
-            if f.lower().endswith(SUFFIXES):
-                files.append(Path(dirpath) / f)
+        for name in sorted(filenames):
+            if name.lower().endswith(SUFFIXES):
+                files.append(Path(str(dirpath)) / name)
         if len(files) > MAX_FILES:
             raise fail(Span.point(str(directory), 1, 1), f"`{directory}` holds more than {MAX_FILES} files",
                        nodes.TOO_BIG)
     errors: list[InputError] = []
     found = 0
     for f in files:
-        rel = os.path.relpath(f, directory)
+        rel = os.path.relpath(str(f), str(directory))
         try:
             confine.check(confine_root, rel, f)
         except confine.Refused as exc:

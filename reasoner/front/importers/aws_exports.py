@@ -24,7 +24,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
-from reasoner.front.ast import PolicyKind
+from reasoner.front.ast import PolicyDocument, PolicyKind
 from reasoner.front.importers import nodes
 from reasoner.front.importers.build import Builder, OrgPolicy
 from reasoner.front.importers.nodes import REFERENCE, SHAPE, Node, fail
@@ -48,7 +48,8 @@ def is_export(tree: Node) -> bool:
     return policy is not None and (policy.is_str or (policy.is_mapping and policy.get("Content") is not None))
 
 
-def _document(node: Node, kind: PolicyKind, what: str, file: str, *, source: SourceFile, b: Builder):
+def _document(node: Node, kind: PolicyKind, what: str, file: str, *, source: SourceFile,
+              b: Builder) -> PolicyDocument:
     if node.is_str:
         text = str(node.value)
         if text.lstrip().startswith("%7B") or text.lstrip().startswith("%7b"):
@@ -98,7 +99,7 @@ def read_export(text: str, file: str, b: Builder, opts: ImportOptions) -> None:
         kind = {"SERVICE_CONTROL_POLICY": PolicyKind.SCP, "RESOURCE_CONTROL_POLICY": PolicyKind.RCP}.get(ptype)
         content = policy.get("Content")
         if kind is not None and content is not None:
-            doc = _document(content, kind, f"policy `{_s(summary.get('Name'))}`", file, source, b)
+            doc = _document(content, kind, f"policy `{_s(summary.get('Name'))}`", file, source=source, b=b)
             b.org_policies.append(OrgPolicy(doc, kind, [], "", policy.span, _s(summary.get("Id"))))
     grants = tree.get("Grants")
     for g in grants.elements() if grants is not None else ():
@@ -134,7 +135,8 @@ def _authorization_details(tree: Node, file: str, source: SourceFile, b: Builder
             if (is_default is not None and is_default.value is True) or _s(v.get("VersionId")) == default:
                 doc = v.get("Document")
                 if doc is not None:
-                    b.managed[arn] = _document(doc, PolicyKind.IDENTITY, f"managed policy `{arn}`", file, source=source, b=b)
+                    b.managed[arn] = _document(doc, PolicyKind.IDENTITY, f"managed policy `{arn}`", file,
+                                               source=source, b=b)
     for g in groups:
         arn = _s(g.get("Arn"))
         account = arn.split(":")[4] if arn.count(":") >= 5 else ""
@@ -142,7 +144,8 @@ def _authorization_details(tree: Node, file: str, source: SourceFile, b: Builder
         draft = b.group(account, _s(g.get("GroupName")), arn, g.span)
         for inline in (g.get("GroupPolicyList") or Node((), g.span)).elements():
             draft.policies.append(_document(inline.get("PolicyDocument") or inline, PolicyKind.IDENTITY,
-                                            f"policy `{_s(inline.get('PolicyName'))}` of `{arn}`", file, source, b))
+                                            f"policy `{_s(inline.get('PolicyName'))}` of `{arn}`", file,
+                                            source=source, b=b))
         draft.managed += [(_s(m.get("PolicyArn")), m.span)
                           for m in (g.get("AttachedManagedPolicies") or Node((), g.span)).elements()]
     for kind, items, inline_key in ((PrincipalKind.USER, users, "UserPolicyList"),
@@ -154,8 +157,8 @@ def _authorization_details(tree: Node, file: str, source: SourceFile, b: Builder
             draft = b.principal(arn, kind, name, u.span)
             for inline in (u.get(inline_key) or Node((), u.span)).elements():
                 draft.policies.append(_document(inline.get("PolicyDocument") or inline, PolicyKind.IDENTITY,
-                                                f"policy `{_s(inline.get('PolicyName'))}` of `{arn}`", file, source=source,
-                                                b=b))
+                                                f"policy `{_s(inline.get('PolicyName'))}` of `{arn}`", file,
+                                                source=source, b=b))
             draft.managed += [(_s(m.get("PolicyArn")), m.span)
                               for m in (u.get("AttachedManagedPolicies") or Node((), u.span)).elements()]
             boundary = u.get("PermissionsBoundary")
@@ -169,7 +172,8 @@ def _authorization_details(tree: Node, file: str, source: SourceFile, b: Builder
             else:
                 trust = u.get("AssumeRolePolicyDocument")
                 if trust is not None:
-                    draft.trust = _document(trust, PolicyKind.TRUST, f"the trust policy of `{arn}`", file, source=source, b=b)
+                    draft.trust = _document(trust, PolicyKind.TRUST, f"the trust policy of `{arn}`", file,
+                                            source=source, b=b)
     if all(x is not None for x in lists):  # the account's whole IAM
         for a in accounts - {""}:
             if a not in b.accounts:

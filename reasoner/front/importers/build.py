@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reasoner.errors import InputError, raise_all
-from reasoner.front.ast import PolicyDocument, PolicyKind
+from reasoner.front.ast import PolicyDocument, PolicyKind, Statement
 from reasoner.front.importers.nodes import CONFLICT, REFERENCE, fail
 from reasoner.front.importers.policies import stand_in
 from reasoner.front.importers.unknowns import VALUE_RE, Unknowns, check_generated
@@ -265,7 +265,7 @@ def _merge(docs: list[PolicyDocument]) -> PolicyDocument:
     """One policy made of the statements of several (a Lambda function's permissions), renumbered."""
     from dataclasses import replace
 
-    statements = []
+    statements: list[Statement] = []
     for d in docs:
         for st in d.statements:
             statements.append(replace(st, index=len(statements)))

@@ -31,9 +31,9 @@ from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
 
 from reasoner.errors import InputError
-from reasoner.front.ast import PolicyKind
+from reasoner.front.ast import PolicyDocument, PolicyKind
 from reasoner.front.importers import nodes
-from reasoner.front.importers.build import Builder, ResourceDraft
+from reasoner.front.importers.build import Builder, PrincipalDraft, ResourceDraft
 from reasoner.front.importers.nodes import (
     BAD_TAG,
     PARAMETER,
@@ -535,9 +535,9 @@ class Template:
             if attr in ("Ref", "Id"):
                 return f"arn:{part}:secretsmanager:{region}:{acct}:secret:{suffixed}"
         elif rtype == "AWS::ECR::Repository":
+            repo_arn = f"arn:{part}:ecr:{region}:{acct}:repository/"
             repo = prop("RepositoryName") or self.fresh(name, "RepositoryName", f"{_safe(name).lower()}..unknown",
-                                                        "repository name",
-                                                                arn_of=lambda x: f"arn:{part}:ecr:{region}:{acct}:repository/{x}", res=res)
+                                                        "repository name", arn_of=lambda x: repo_arn + x, res=res)
             if attr == "Ref":
                 return repo
             if attr == "Arn":
@@ -674,7 +674,8 @@ class Template:
                                        "(its template is elsewhere)", res.span)
             self.unknowns.used(text, f"nested stack `{name}`")
 
-    def policy(self, node: Node, kind: PolicyKind, what: str, where: str, key_account: str | None = None):
+    def policy(self, node: Node, kind: PolicyKind, what: str, where: str,
+               key_account: str | None = None) -> PolicyDocument:
         value = self.resolve(node)
         if value.is_str:  # a policy written as a JSON string
             return policy_from_text(str(value.value), f"{self.file}#{node.pointer}", kind, what, self.unknowns,
@@ -808,7 +809,7 @@ def _iam_group(t: Template, name: str, res: Node, props: Node) -> None:
     draft.managed += [(a, s) for a, s in t.strings(props, "ManagedPolicyArns")]
 
 
-def _inline_policies(t: Template, props: Node, out: list, holder: str) -> None:  # type: ignore[type-arg]
+def _inline_policies(t: Template, props: Node, out: list[PolicyDocument], holder: str) -> None:
     node = props.get("Policies")
     if node is None:
         return
@@ -822,7 +823,7 @@ def _inline_policies(t: Template, props: Node, out: list, holder: str) -> None: 
                             f"the identity policies of {holder}"))
 
 
-def _attach(t: Template, props: Node, doc: object, *, managed_arn: str | None = None) -> None:
+def _attach(t: Template, props: Node, doc: PolicyDocument | None, *, managed_arn: str | None = None) -> None:
     """Attach an identity policy (or a managed policy by ARN) to the roles, users and groups it names."""
     acct, _part = t.account, t.partition
     for key, single in (("Roles", None), ("Users", None), ("Groups", None), ("RoleName", "Roles"),
@@ -833,19 +834,19 @@ def _attach(t: Template, props: Node, doc: object, *, managed_arn: str | None = 
                 g = t.builder.group(acct, target, span=span)
                 if managed_arn is not None:
                     g.managed.append((managed_arn, span))
-                else:
-                    g.policies.append(doc)  # type: ignore[arg-type]
+                elif doc is not None:
+                    g.policies.append(doc)
                 continue
             principal = _principal_named(t, target, kind, span)
             if principal is None:
                 continue
             if managed_arn is not None:
                 principal.managed.append((managed_arn, span))
-            else:
-                principal.policies.append(doc)  # type: ignore[arg-type]
+            elif doc is not None:
+                principal.policies.append(doc)
 
 
-def _principal_named(t: Template, target: str, kind: str, span: Span):
+def _principal_named(t: Template, target: str, kind: str, span: Span) -> PrincipalDraft:
     """The role or user of this account called `target` (a name, or an ARN)."""
     if target.startswith("arn:"):
         arn = target
@@ -1118,10 +1119,9 @@ def parameter_file(text: str, file: str) -> dict[str, str]:
             out[str(k.value)] = _scalar_text(v)
         return out
     if tree.is_mapping:
-        inner = tree.get("Parameters") if tree.get("Parameters") is not None and len(tree.value) <= 3 else tree  # type: ignore[arg-type]
-        assert inner is not None
-        for k, v in inner.items():
-            out[k] = _scalar_text(v)
+        inner = tree.get("Parameters") or tree
+        for key, value in inner.items():
+            out[key] = _scalar_text(value)
         return out
     raise fail(tree.span, "a parameter file is a list of `ParameterKey`/`ParameterValue` or a mapping", SHAPE)
 

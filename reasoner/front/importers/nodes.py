@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import yaml
 
@@ -142,7 +142,7 @@ def from_json(text: str, file: str) -> Node:
     errors: list[InputError] = []
     count = [0]
 
-    def convert(n: _parse.JsonNode, ptr: str) -> Node:
+    def convert(n: Any, ptr: str) -> Node:
         count[0] += 1
         span = Span(file, *n.pos)
         if isinstance(n, _parse.JsonObject):

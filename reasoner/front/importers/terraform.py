@@ -21,13 +21,14 @@ read. Policies held in JSON strings have spans `plan.json#ADDRESS.ATTRIBUTE:line
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from reasoner.errors import InputError, raise_all
-from reasoner.front.ast import PolicyKind
+from reasoner.front.ast import PolicyDocument, PolicyKind
 from reasoner.front.importers import nodes
-from reasoner.front.importers.build import Builder, OrgPolicy
+from reasoner.front.importers.build import Builder, KeyDraft, OrgPolicy, PrincipalDraft
 from reasoner.front.importers.cloudformation import partition_of, url_suffix
 from reasoner.front.importers.nodes import SHAPE, Node, fail
 from reasoner.front.importers.options import ImportOptions
@@ -49,8 +50,8 @@ class _Res:
     type: str
     name: str
     mode: str
-    after: dict[str, object]
-    unknown: dict[str, object]
+    after: dict[str, Any]
+    unknown: dict[str, Any]
     span: Span
 
 
@@ -62,7 +63,7 @@ class Plan:
         self.unknowns = builder.unknowns
         self.params = dict(opts.parameters)
         self.resources: dict[str, _Res] = {}
-        self.config: dict[str, dict[str, object]] = {}  # address (no index) -> expressions
+        self.config: dict[str, dict[str, Any]] = {}  # address (no index) -> expressions
         self.identity: dict[tuple[str, str], str] = {}  # (address, attribute) -> generated value
         self.errors: list[InputError] = []
         self._collect()
@@ -93,7 +94,8 @@ class Plan:
             values = top.get("values") if section == "prior_state" else top
             root = values.get("root_module") if values is not None else None
             for res in _module_resources(root):
-                if section == "prior_state" and (res.get("mode") is None or res.get("mode").value != "data"):  # type: ignore[union-attr]
+                mode = res.get("mode")
+                if section == "prior_state" and (mode is None or mode.value != "data"):
                     continue
                 addr = res.get("address")
                 if addr is not None and str(addr.value) not in self.resources:
@@ -222,13 +224,13 @@ class Plan:
                     self.identity[(a, attr)] = v
             elif r.type in ("aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_policy"):
                 kind = r.type.split("_", 2)[2]
-                name = r.after.get("name")
+                name: Any = r.after.get("name")
                 path = r.after.get("path") if isinstance(r.after.get("path"), str) else "/"
                 if not isinstance(name, str) or r.unknown.get("name"):
                     prefix = f"arn:{part}:iam::{acct}:{kind}{path}"
                     name = fresh("name", f"{safe}@unknown", lambda x, p=prefix: p + x, "name")
-                arn = r.after.get("arn") if isinstance(r.after.get("arn"), str) and not r.unknown.get("arn") else (
-                    f"arn:{part}:iam::{acct}:{kind}{path}{name}")
+                arn = r.after.get("arn") if isinstance(r.after.get("arn"), str) and not r.unknown.get("arn") \
+                    else f"arn:{part}:iam::{acct}:{kind}{path}{name}"
                 self.identity[(a, "arn")] = str(arn)
                 self.identity[(a, "name")] = name
                 self.identity[(a, "id")] = str(arn) if kind == "policy" else name
@@ -272,7 +274,8 @@ class Plan:
 
     # ---- policies ----
 
-    def policy(self, r: _Res, attr: str, kind: PolicyKind, where: str, key_account: str | None = None):
+    def policy(self, r: _Res, attr: str, kind: PolicyKind, where: str,
+               key_account: str | None = None) -> PolicyDocument | None:
         text = self.value(r, attr)
         if text is None or text == "":
             return None
@@ -306,9 +309,9 @@ class Plan:
             doc["Id"] = r.after["policy_id"]
         return json.dumps(doc)
 
-    def _statement(self, r: _Res, i: int, block: dict[str, object], unk: dict[str, object]) -> dict[str, object]:
-        def field(name: str) -> object:
-            if unk.get(name) is True or (isinstance(unk.get(name), list) and any(x is True for x in unk[name])):  # type: ignore[union-attr]
+    def _statement(self, r: _Res, i: int, block: dict[str, Any], unk: dict[str, Any]) -> dict[str, object]:
+        def field(name: str) -> Any:
+            if unk.get(name) is True or (isinstance(unk.get(name), list) and any(x is True for x in unk[name])):
                 return self.unknowns.value(f"{self.at(r, 'statement')}[{i}].{name}",
                                            f"`{name}` of statement {i} of `{r.address}` is known only after apply",
                                            r.span)
@@ -329,7 +332,7 @@ class Plan:
                 out[key] = {"AWS": v}
             elif v:
                 principal: dict[str, list[str]] = {}
-                for p in v:  # type: ignore[union-attr]
+                for p in v:
                     if isinstance(p, dict):
                         principal.setdefault(str(p.get("type")), []).extend(str(x) for x in p.get("identifiers") or [])
                 out[key] = "*" if list(principal) == ["*"] else principal
@@ -338,7 +341,7 @@ class Plan:
             out["Condition"] = {"StringEquals": {"aws:unknown": v}}
         elif v:
             cond: dict[str, dict[str, list[str]]] = {}
-            for c in v:  # type: ignore[union-attr]
+            for c in v:
                 if isinstance(c, dict):
                     cond.setdefault(str(c.get("test")), {}).setdefault(str(c.get("variable")), []).extend(
                         str(x) for x in c.get("values") or [])
@@ -363,7 +366,7 @@ class Plan:
     def key_ref(self, r: _Res, attr: str) -> str | None:
         return self.text(r, attr)
 
-    def principal(self, name: str, kind: PrincipalKind, span: Span):
+    def principal(self, name: str, kind: PrincipalKind, span: Span) -> PrincipalDraft:
         if name.startswith("arn:"):
             arn, short = name, name.rsplit("/", 1)[-1]
         else:
@@ -383,11 +386,11 @@ def _module_resources(module: Node | None) -> Iterator[Node]:
         yield from _module_resources(child)
 
 
-_HANDLERS: dict[str, object] = {}
+_HANDLERS: dict[str, Callable[[Plan, _Res], None]] = {}
 
 
-def handles(*types: str):
-    def register(fn):
+def handles(*types: str) -> Callable[[Callable[[Plan, _Res], None]], Callable[[Plan, _Res], None]]:
+    def register(fn: Callable[[Plan, _Res], None]) -> Callable[[Plan, _Res], None]:
         for t in types:
             _HANDLERS[t] = fn
         return fn
@@ -414,10 +417,10 @@ def _kms_key(p: Plan, r: _Res) -> None:
                                    at=r.span, where=where)
             p.builder.key_policy(draft, doc, r.span)
     else:
-        doc = p.policy(r, "policy", PolicyKind.KEY_POLICY, where,
-                       key_account=None if VALUE_RE.search(p.account) else p.account)
-        if doc is not None:
-            p.builder.key_policy(draft, doc, r.span)
+        given = p.policy(r, "policy", PolicyKind.KEY_POLICY, where,
+                         key_account=None if VALUE_RE.search(p.account) else p.account)
+        if given is not None:
+            p.builder.key_policy(draft, given, r.span)
     p.unknowns.note_uses(arn, f"key `{r.address}`")
     tags = r.after.get("tags")
     if isinstance(tags, dict):
@@ -427,7 +430,7 @@ def _kms_key(p: Plan, r: _Res) -> None:
     draft.multi_region = bool(r.after.get("multi_region"))
 
 
-def _key_draft(p: Plan, ref: str):
+def _key_draft(p: Plan, ref: str) -> KeyDraft | None:
     key = p.builder._key_of(ref)
     return key
 
