@@ -229,11 +229,12 @@ class Plan:
                 if not isinstance(name, str) or r.unknown.get("name"):
                     prefix = f"arn:{part}:iam::{acct}:{kind}{path}"
                     name = fresh("name", f"{safe}@unknown", lambda x, p=prefix: p + x, "name")
-                arn = r.after.get("arn") if isinstance(r.after.get("arn"), str) and not r.unknown.get("arn") \
+                planned = r.after.get("arn")
+                iam_arn = planned if isinstance(planned, str) and not r.unknown.get("arn") \
                     else f"arn:{part}:iam::{acct}:{kind}{path}{name}"
-                self.identity[(a, "arn")] = str(arn)
+                self.identity[(a, "arn")] = iam_arn
                 self.identity[(a, "name")] = name
-                self.identity[(a, "id")] = str(arn) if kind == "policy" else name
+                self.identity[(a, "id")] = iam_arn if kind == "policy" else name
             elif r.type == "aws_s3_bucket":
                 name = r.after.get("bucket")
                 if not isinstance(name, str) or r.unknown.get("bucket"):
