@@ -23,7 +23,7 @@ ROOT_ALL = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam:
             "Action": "kms:*", "Resource": "*"}
 
 
-def _change(address: str, type_: str, after: dict[str, object], unknown: dict[str, object] | None = None,
+def _change(address: str, type_: str, after: dict[str, object], unknown: dict[str, object] | None = None, *,
             mode: str = "managed", actions: tuple[str, ...] = ("create",)) -> dict[str, object]:
     name = address.rsplit(".", 1)[1]
     module = address.rsplit(".", 2)[0] if address.startswith("module.") else None

@@ -172,8 +172,9 @@ class Builder:
         doc = self.managed.get(arn)
         if doc is not None:
             return doc
-        text = self.unknowns.value(f"{span}#{arn}" if span is not None else arn, f"the content of managed policy `{arn}` is in no input "
-                                   "(give the account's authorization details, or a manifest that lists it)", span)
+        address = f"{span}#{arn}" if span is not None else arn
+        text = self.unknowns.value(address, f"the content of managed policy `{arn}` is in no input (give the "
+                                   "account's authorization details, or a manifest that lists it)", span)
         self.unknowns.used(text, f"the identity policies of `{holder}`")
         return stand_in(PolicyKind.IDENTITY, text, span.file if span else arn)
 
