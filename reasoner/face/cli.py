@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_findings(sub)
     _add_diff(sub)
     _add_lint(sub)
+    _add_snapshot(sub)
     return parser
 
 
@@ -711,6 +712,46 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                              timeout=args.timeout)
     stdout.write(render.render(args.format, rebase_hygiene(result, env)))
     return exit_status(result)
+
+
+# ---- snapshot (issue 15) ----------------------------------------------------------------------------
+
+SNAPSHOT_EPILOG = """examples:
+  reasoner snapshot account/ --region us-east-1
+  reasoner snapshot account/ --profile audit && git -C account diff
+
+Writes DIR/environment.yaml (a manifest, docs/environment.md) and one JSON file per policy; every call that
+failed is listed on stderr and in DIR/failures.json. Needs the optional extra: pip install 'reasoner[aws]'.
+
+exit status:
+  0  the account was read completely
+  1  written, but some calls failed (listed; the manifest says what it lacks)
+  2  usage error, boto3 missing, or the account could not be read at all"""
+
+
+def _add_snapshot(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("snapshot", help="write a manifest directory of a live AWS account (boto3)",
+                       description="Read KMS, IAM, Organizations and resource policies of the account the "
+                                   "credentials reach, and write them as a manifest directory.",
+                       epilog=SNAPSHOT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("directory", type=_path, metavar="DIR", help="output directory (created if needed)")
+    p.add_argument("--region", default=None, help="AWS Region (default: the profile's)")
+    p.add_argument("--profile", default=None, help="AWS profile (default: the environment's credentials)")
+    p.add_argument("--endpoint-url", default=None, metavar="URL", help="send every call to URL (a test server)")
+    p.set_defaults(handler=_cmd_snapshot)
+
+
+def _cmd_snapshot(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner.front.snapshot import boto3_clients, snapshot
+
+    clients = boto3_clients(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+    report = snapshot(clients, args.directory, progress=stderr)
+    for failure in report.failures:
+        stderr.write(f"warning: SNAP003 {failure}\n")
+    stdout.write(f"account {report.account}: {report.keys} key(s), {report.principals} principal(s), "
+                 f"{report.resources} resource(s), {len(report.failures)} failed call(s) -> "
+                 f"{report.directory / 'environment.yaml'}\n")
+    return EXIT_FINDINGS if report.failures else EXIT_OK
 
 
 # ---- entry point -------------------------------------------------------------------------------------
