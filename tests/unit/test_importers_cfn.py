@@ -268,3 +268,16 @@ def test_check_and_findings_run_straight_on_a_template(tmp_path: Path) -> None:
     assert main(["decide", str(path), *params, "--principal", "arn:aws:iam::111122223333:root", "--action",
                  "kms:Decrypt", "--resource", "arn:aws:kms:us-east-1:111122223333:key/unknown-Key"], out, err) == 3
     assert out.getvalue().startswith("UNKNOWN")
+
+
+def test_two_generated_keys_do_not_make_each_other_unknown() -> None:
+    root = Path(__file__).resolve().parents[2] / "examples" / "org" / "cloudformation"
+    params = {**ACCOUNT, "AnalyticsAccount": "444455556666"}
+    env = load(root / "security.yaml", options=ImportOptions(parameters=params))
+    assert len(env.keys) == 2  # type: ignore[attr-defined]
+    assert [u.placeholder for u in env.unknowns if u.kind == "generated"] == [  # type: ignore[attr-defined]
+        "unknown-AppDataKey", "unknown-AuditLogsKey"]
+    assert not [u for u in env.unknowns if u.kind == "value"]  # type: ignore[attr-defined]
+    out, err = io.StringIO(), io.StringIO()
+    argv = [f"--parameter={k}={v}" for k, v in params.items()]
+    assert main(["check", str(root / "security.access"), *argv], out, err) == 0, out.getvalue() + err.getvalue()

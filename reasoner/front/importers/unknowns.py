@@ -187,15 +187,20 @@ def check_generated(env: Environment) -> tuple[Unknown, ...]:
     value demoted to kind "value" (the string and its place are added to `why`)."""
     out: list[Unknown] = []
     strings: list[tuple[str, str]] | None = None
+    #: a literal that holds another generated name names another resource, which is not this one
+    fresh = [g.placeholder for g in env.unknowns if g.kind == "generated"]
     for u in env.unknowns:
         if u.kind != "generated" or not u.arn or u.placeholder not in u.arn:
             out.append(u)
             continue
+        others = [g for g in fresh if g != u.placeholder]
         if strings is None:
             strings = list(_strings_of(env))
         prefix, _, suffix = u.arn.partition(u.placeholder)
         culprit = next(((s, where) for s, where in strings
-                        if u.placeholder not in s and VALUE_RE.search(s) is None and _could_depend(s, prefix, suffix)),
+                        if u.placeholder not in s and VALUE_RE.search(s) is None
+                        and not ("*" not in s and "?" not in s and any(g in s for g in others))
+                        and _could_depend(s, prefix, suffix)),
                        None)
         if culprit is None:
             out.append(u)
