@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reasoner import limits
+from reasoner.analyses import unresolved
 from reasoner.analyses.explain import minimise, replay
 from reasoner.analyses.findings import (
     ConditionSummary,
@@ -208,6 +209,10 @@ def diff(
 ) -> DiffResult:
     """Compare the decisions of `old` and `new` for every caller, action, key, resource and context."""
     start = time.perf_counter()
+    pending = unresolved.reason(old, new)
+    if pending is not None:  # issue 15: a value no input fixes decides nothing (see `unresolved`)
+        return DiffResult(Verdict.UNKNOWN, (), (), Verdict.UNKNOWN, Verdict.UNKNOWN, 0, time.perf_counter() - start,
+                          pending)
     try:
         with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
             engine = Engine.build(new, others=(old,))

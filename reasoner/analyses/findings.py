@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reasoner import limits
+from reasoner.analyses import unresolved
 from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compile_many
 from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm, minimise, replay
@@ -523,11 +524,17 @@ def parse_zone(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _inside_accounts(env: Environment, zone: Sequence[str], key: Key | Subject) -> list[str]:
+    """The accounts of the zone of trust. For a resource or role its own account is always inside: access
+    findings are about what its resource-based policy grants, and in its own account the identity policies
+    alone can grant access (Access Analyzer's zone contains the owner). A key's policy decides access even
+    in the key's account, so a zone that leaves the owner out reports its principals too."""
     if not zone:
         return [key.account]
     accounts = [z for z in zone if _ACCOUNT.fullmatch(z)]
     orgs = {z for z in zone if z.startswith("o-")}
     accounts += [a.id for a in env.accounts if a.organization in orgs]
+    if not (isinstance(key, Key) or (isinstance(key, Subject) and key.key is not None)):
+        accounts.append(key.account)
     return list(dict.fromkeys(accounts))
 
 
@@ -907,6 +914,11 @@ def findings(
     """External-access findings for every key, resource and role of `env` (entry point)."""
     start = time.perf_counter()
     z = parse_zone(zone)
+    pending = unresolved.reason(env)
+    if pending is not None:  # issue 15: a value no input fixes decides nothing (see `unresolved`)
+        keys = tuple(KeyFindings(k.arn, k.account, (), Verdict.UNKNOWN, f"incomplete: {pending}", 0, 0.0, pending)
+                     for k in env.keys)
+        return FindingsResult(keys, z, include_services, time.perf_counter() - start)
     out: list[KeyFindings] = []
     subjects = subjects_of(env)
     with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, replace
 
 from reasoner import limits
+from reasoner.analyses import unresolved
 from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm
 from reasoner.analyses.findings import Engine, Subject, class_term, derive_class, subjects_of
@@ -320,6 +321,11 @@ def hygiene(
     issues: list[Issue] = []
     undecided: list[Issue] = []
     checks = 0
+    pending = unresolved.reason(env)
+    if pending is not None:  # issue 15: a value no input fixes decides nothing (see `unresolved`)
+        span = env.keys[0].policy.span if env.keys else Span("<input>", 1, 1, 1, 2)
+        return HygieneResult((), (Issue(UNDECIDED, Severity.NOTE, "", span, pending),), 0, 0,
+                             time.perf_counter() - start)
     with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
         try:
             engine = Engine.build(env)

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from reasoner import limits
+from reasoner.analyses import unresolved
 from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compiled_for, interrupted
 from reasoner.analyses.conditions import (
     BAD_PROPERTY,
@@ -78,6 +79,10 @@ def check(
     environment on first use included; never beyond an enclosing `limits.budget`), `rlimit` Z3's resource
     limit per solver call (None: the default), `dump_smt2` a path that receives the exact SMT-LIB query."""
     start = time.perf_counter()
+    subject = env_or_compiled.environment if isinstance(env_or_compiled, CompiledEnvironment) else env_or_compiled
+    pending = unresolved.reason(subject, getattr(prop, "old", None))
+    if pending is not None:  # issue 15: a value no input fixes decides nothing (see `unresolved`)
+        return CheckResult(prop, Verdict.UNKNOWN, reason=pending, seconds=time.perf_counter() - start)
     compiled: CompiledEnvironment | None = None
     with limits.budget(limits.seconds_or_default(timeout), DEFAULT_RLIMIT if rlimit is None else rlimit):
         try:

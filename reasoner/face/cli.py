@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_findings(sub)
     _add_diff(sub)
     _add_lint(sub)
+    _add_snapshot(sub)
     return parser
 
 
@@ -76,6 +77,27 @@ def _add_root(p: argparse.ArgumentParser) -> None:
                    help="files named by manifests and property files must lie inside DIR (default: the git "
                         "repository of each file given, else its directory); files outside it, in /proc, "
                         "/sys, /dev or .git, and non-regular files are refused (INPUT006)")
+
+
+def _add_input(p: argparse.ArgumentParser) -> None:
+    """How an environment is read (issue 15): its format, and CloudFormation parameters."""
+    from reasoner.front.importers import FORMATS
+
+    p.add_argument("--input-format", choices=FORMATS, default=None, metavar="FORMAT",
+                   help="read environments as " + ", ".join(FORMATS) + " (default: detected from the content)")
+    p.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
+                   help="a template parameter or pseudo parameter (`AWS::AccountId=111122223333`, "
+                        "`AWS::Region=us-east-1`); repeat for several")
+    p.add_argument("--parameters-file", action="append", default=[], type=_path, metavar="FILE",
+                   help="parameter values: the CLI's ParameterKey/ParameterValue list, `{\"Parameters\": {...}}` or "
+                        "a mapping (JSON or YAML); --parameter wins")
+
+
+def _import_options(args: argparse.Namespace) -> Any:
+    from reasoner.front.importers import ImportOptions, parse_parameters
+
+    return ImportOptions(getattr(args, "input_format", None),
+                         parse_parameters(getattr(args, "parameter", []), getattr(args, "parameters_file", [])))
 
 
 def _path(text: str) -> str:
@@ -185,6 +207,7 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--dump", nargs=2, metavar=("smt2", "DIR"), default=None,
                    help="write the SMT-LIB query of each assertion to DIR/<assertion>.smt2")
     _add_root(p)
+    _add_input(p)
     p.set_defaults(handler=_cmd_check)
 
 
@@ -199,6 +222,7 @@ def _add_analysis_options(p: argparse.ArgumentParser, handler: Callable[..., int
                    help="wall-clock limit for the whole analysis in seconds (default: 60)")
     _add_memory_limit(p)
     _add_root(p)
+    _add_input(p)
     p.set_defaults(handler=handler)
 
 
@@ -255,7 +279,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "not a valid path"
             raise InputError(f"cannot create the dump directory `{directory}`: {reason}",
                              code=INPUT_BAD_ARGUMENT) from None
-    assertions, failures = _collect_assertions(args.paths, root=args.root)
+    assertions, failures = _collect_assertions(args.paths, root=args.root, options=_import_options(args))
     if failures:  # nothing is lost: the first error of every unusable file, then exit 2 (nothing is checked)
         for failure in failures:
             stderr.write(f"{failure}\n")
@@ -271,8 +295,8 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return exit_status(reports)
 
 
-def _collect_assertions(paths: Sequence[str], *,
-                        root: str | None = None) -> tuple[list[Any], list[ReasonerError]]:
+def _collect_assertions(paths: Sequence[str], *, root: str | None = None,
+                        options: Any = None) -> tuple[list[Any], list[ReasonerError]]:
     """Every assertion of the files named or found, each once (a file included twice counts once), and the
     error of every file that could not be compiled (each file is compiled even after another failed)."""
     from reasoner.front.parse import INPUT_BAD_ARGUMENT
@@ -282,7 +306,13 @@ def _collect_assertions(paths: Sequence[str], *,
     if not files:
         raise InputError(f"no property files (`*{props.SUFFIX}`) under {', '.join(f'`{p}`' for p in paths)}",
                          code=INPUT_BAD_ARGUMENT)
-    compiler = props.Compiler(root=root)
+    loader = None
+    if options is not None and (options.input_format or options.parameters):
+        from reasoner.front.importers import load
+
+        def loader(path: Path) -> Any:
+            return load(path, root=root, options=options)
+    compiler = props.Compiler(loader, root=root)
     seen: set[tuple[str, int, int]] = set()
     out = []
     failures: list[ReasonerError] = []
@@ -486,14 +516,16 @@ def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
     _add_memory_limit(p)
     _add_root(p)
+    _add_input(p)
     p.set_defaults(handler=_cmd_decide)
 
 
 def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
+    from reasoner.analyses import unresolved
     from reasoner.face.render.shapes import span_json
-    from reasoner.front.manifest import load_environment
+    from reasoner.front.importers import load
     from reasoner.semantics.evaluate import evaluate
     from reasoner.semantics.request import Request
 
@@ -503,7 +535,14 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         if not sep or not name.strip():
             raise InputError(f"context `{item}` is not of the form KEY=VALUE", code="INPUT004")
         context[name.strip()] = (*context.get(name.strip(), ()), value)
-    environment = load_environment(args.environment, root=args.root)
+    environment = load(args.environment, root=args.root, options=_import_options(args))
+    pending = unresolved.reason(environment)
+    if pending is not None:  # issue 15: a value no input fixes decides nothing
+        if args.format == "json":
+            stdout.write(json.dumps({"decision": "UNKNOWN", "reason": pending}, indent=2) + "\n")
+        else:
+            stdout.write(f"UNKNOWN\n  {pending}\n")
+        return EXIT_UNKNOWN
     evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
     if args.format == "json":
         doc = {
@@ -542,11 +581,12 @@ exit status:
   4  internal error in the reasoner"""
 
 
-def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> Any:
-    """An environment manifest (YAML), or one key policy (JSON) wrapped on one key."""
+def _load_subject(path: str, key_arn: str | None, root: str | None = None, options: Any = None) -> Any:
+    """An environment (a manifest, template, plan, cloud assembly or export, `reasoner.front.importers`), or
+    one key policy (JSON) wrapped on one key."""
     from reasoner.analyses.findings import key_policy_environment
+    from reasoner.front import importers
     from reasoner.front.ast import PolicyKind
-    from reasoner.front.manifest import load_environment
     from reasoner.front.parse import load_policy
     from reasoner.semantics import arns
 
@@ -554,11 +594,22 @@ def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> An
     if key_arn is not None and not (isinstance(key, arns.KeyArn) and arns.is_aws_partition(key.partition)):
         raise InputError(f"`--key-arn` must be a KMS key ARN, not `{key_arn}`", code="INPUT004",
                          help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
-    if Path(path).suffix.lower() == ".json":
+    opts = options if options is not None else importers.ImportOptions()
+    fmt = opts.input_format
+    if fmt is None:
+        try:
+            fmt = importers.detect(path)
+        except InputError:
+            if Path(path).suffix.lower() != ".json":
+                raise
+            fmt = "policy"  # a JSON file of no known format: report it as the key policy it may be meant as
+        if fmt == "manifest" and Path(path).suffix.lower() == ".json":
+            fmt = "policy"  # a missing or unreadable JSON file: reported as the key policy it was meant as
+    if fmt == "policy":
         return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
     if key_arn is not None:
-        raise InputError("`--key-arn` applies to a key policy file (JSON), not to a manifest", code="INPUT004")
-    return load_environment(path, root=root)
+        raise InputError("`--key-arn` applies to a key policy file (JSON), not to an environment", code="INPUT004")
+    return importers.load(path, root=root, options=opts)
 
 
 def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -582,7 +633,7 @@ def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     from reasoner.face.paths import rebase_findings
     from reasoner.face.render import findings as render
     zone = findings.parse_zone(args.zone_of_trust)
-    env = _load_subject(args.environment, args.key_arn, args.root)
+    env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
     result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
     stdout.write(render.render(args.format, rebase_findings(result, env)))
     return exit_status(result)
@@ -617,8 +668,8 @@ def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import diff
     from reasoner.face.paths import rebase_diff
     from reasoner.face.render import diff as render
-    old = _load_subject(args.old, args.key_arn, args.root)
-    new = _load_subject(args.new, args.key_arn, args.root)
+    old = _load_subject(args.old, args.key_arn, args.root, _import_options(args))
+    new = _load_subject(args.new, args.key_arn, args.root, _import_options(args))
     old, new = diff.same_key(old, new)
     result = diff.diff(old, new, timeout=args.timeout)
     stdout.write(render.render(args.format, rebase_diff(result, old, new)))
@@ -656,11 +707,51 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import hygiene
     from reasoner.face.paths import rebase_hygiene
     from reasoner.face.render import hygiene as render
-    env = _load_subject(args.environment, args.key_arn, args.root)
+    env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
     result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
                              timeout=args.timeout)
     stdout.write(render.render(args.format, rebase_hygiene(result, env)))
     return exit_status(result)
+
+
+# ---- snapshot (issue 15) ----------------------------------------------------------------------------
+
+SNAPSHOT_EPILOG = """examples:
+  reasoner snapshot account/ --region us-east-1
+  reasoner snapshot account/ --profile audit && git -C account diff
+
+Writes DIR/environment.yaml (a manifest, docs/environment.md) and one JSON file per policy; every call that
+failed is listed on stderr and in DIR/failures.json. Needs the optional extra: pip install 'reasoner[aws]'.
+
+exit status:
+  0  the account was read completely
+  1  written, but some calls failed (listed; the manifest says what it lacks)
+  2  usage error, boto3 missing, or the account could not be read at all"""
+
+
+def _add_snapshot(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("snapshot", help="write a manifest directory of a live AWS account (boto3)",
+                       description="Read KMS, IAM, Organizations and resource policies of the account the "
+                                   "credentials reach, and write them as a manifest directory.",
+                       epilog=SNAPSHOT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("directory", type=_path, metavar="DIR", help="output directory (created if needed)")
+    p.add_argument("--region", default=None, help="AWS Region (default: the profile's)")
+    p.add_argument("--profile", default=None, help="AWS profile (default: the environment's credentials)")
+    p.add_argument("--endpoint-url", default=None, metavar="URL", help="send every call to URL (a test server)")
+    p.set_defaults(handler=_cmd_snapshot)
+
+
+def _cmd_snapshot(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner.front.snapshot import boto3_clients, snapshot
+
+    clients = boto3_clients(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+    report = snapshot(clients, args.directory, progress=stderr)
+    for failure in report.failures:
+        stderr.write(f"warning: SNAP003 {failure}\n")
+    stdout.write(f"account {report.account}: {report.keys} key(s), {report.principals} principal(s), "
+                 f"{report.resources} resource(s), {len(report.failures)} failed call(s) -> "
+                 f"{report.directory / 'environment.yaml'}\n")
+    return EXIT_FINDINGS if report.failures else EXIT_OK
 
 
 # ---- entry point -------------------------------------------------------------------------------------

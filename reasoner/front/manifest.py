@@ -59,6 +59,7 @@ Format (every section optional)::
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -123,6 +124,8 @@ MANIFEST_DUPLICATE = register_code("ENV008", E, "declared twice")
 MANIFEST_NAME = register_code("ENV009", E, "IAM name that is not well-formed")
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
+#: The formats an `imports:` entry may name (`reasoner.front.importers.FORMATS` less the manifest).
+_IMPORT_FORMATS = ("cloudformation", "cdk", "terraform", "aws")
 
 
 def _principal(text: str) -> arns.PrincipalArn | None:
@@ -130,11 +133,15 @@ def _principal(text: str) -> arns.PrincipalArn | None:
     return arns.parse_principal(text, strict=True)
 
 
-def load_environment(path: str | Path, *, root: str | Path | None = None) -> Environment:
+def load_environment(path: str | Path, *, root: str | Path | None = None, options: Any = None,
+                     importer: Callable[..., Any] | None = None) -> Environment:
     """Read a YAML manifest and every policy file it names; see the module docstring for the format.
 
     Policy files must lie inside `root` (default: the git repository of `path`, else its directory; see
-    `reasoner.front.confine`); any other is refused (INPUT006) at the node that names it, unread."""
+    `reasoner.front.confine`); any other is refused (INPUT006) at the node that names it, unread.
+    The `imports:` section is read by `importer` (`reasoner.front.importers.load` passes its own, with the
+    command line's `options`); without one, a manifest with `imports:` is refused (ENV002). Other input
+    formats (templates, plans, assemblies, exports) are read by `reasoner.front.importers.load`."""
     from reasoner.front.parse import read_input_text
 
     p = Path(path)
@@ -144,7 +151,7 @@ def load_environment(path: str | Path, *, root: str | Path | None = None) -> Env
         message = (exc.message.replace("cannot read `", "cannot read manifest `", 1)
                    if exc.message.startswith("cannot read `") else f"cannot read manifest: {exc.message}")
         raise InputError(message, span=exc.span, code=MANIFEST_FILE) from None
-    return _Loader(str(p), p.parent, confine.root_of(root, p)).load(text)
+    return _Loader(str(p), p.parent, confine.root_of(root, p), options, importer).load(text)
 
 
 def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path = ".",
@@ -155,10 +162,13 @@ def parse_environment(text: str, *, file: str = "<manifest>", base: str | Path =
 
 
 class _Loader:
-    def __init__(self, file: str, base: Path, root: Path) -> None:
+    def __init__(self, file: str, base: Path, root: Path, options: Any = None,
+                 importer: Callable[..., Any] | None = None) -> None:
         self.file = file
         self.base = base
         self.root = root
+        self.import_options = options
+        self.importer = importer
         self.policies: dict[tuple[Path, PolicyKind, str | None], PolicyDocument] = {}
 
     # ---- node helpers ------------------------------------------------------------------------------
@@ -187,11 +197,13 @@ class _Loader:
             if name in out:
                 raise self.fail(k, f"field `{name}` of {what} is given twice", MANIFEST_DUPLICATE)
             if name not in allowed:
+                close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6) or [
+                    a for a in allowed if a.lower() == name.lower()]
                 raise self.fail(
                     k,
                     f"unknown field `{name}` in {what}",
                     MANIFEST_FIELD,
-                    help="expected one of: " + ", ".join(allowed),
+                    help=(f"did you mean `{close[0]}`? " if close else "") + "expected one of: " + ", ".join(allowed),
                 )
             out[name] = (k, v)
         for name in required:
@@ -330,7 +342,7 @@ class _Loader:
         self.check_tags(root)
         top = self.mapping(
             root, "the manifest", ("options", "organizations", "accounts", "keys", "principals", "sessions",
-                                   "resources", "vpc_endpoints")
+                                   "resources", "vpc_endpoints", "imports")
         )
         options = self.options(top["options"][1]) if "options" in top else Options()
         orgs = (
@@ -371,6 +383,10 @@ class _Loader:
         principals = each("principals", self.principal)
         self.unique([(p.arn, p.span) for p in principals], "principal")
         by_arn = {p.arn: p for p in principals}
+        builder = self.imports(top["imports"][1]) if "imports" in top else None
+        if builder is not None:  # sessions may name the roles and users of the imported files
+            for draft in builder.principals.values():
+                by_arn.setdefault(draft.arn, Principal(draft.arn, draft.kind, span=draft.span))
         sessions = each("sessions", lambda n: self.session(n, by_arn, failed))
         self.unique([(s.arn, s.span) for s in sessions], "session")
         keys = each("keys", self.key)
@@ -380,7 +396,7 @@ class _Loader:
         endpoints = each("vpc_endpoints", self.vpc_endpoint)
         self.unique([(e.id, e.span) for e in endpoints], "VPC endpoint")
         raise_all(errors)
-        return Environment(
+        env = Environment(
             keys=keys,
             accounts=accounts,
             principals=principals,
@@ -391,6 +407,33 @@ class _Loader:
             resources=resources,
             vpc_endpoints=endpoints,
         )
+        return builder.environment(self.file, base=env) if builder is not None else env
+
+    def imports(self, node: yaml.Node) -> Any:
+        """The `imports:` section: each entry's path (confined like policy files, and existing), format and
+        parameters, handed to `self.importer`, which reads them into one builder (`importers.build.Builder`)."""
+        if self.importer is None:
+            raise self.fail(node, "`imports` are read by `reasoner.front.importers.load` (the command line uses it)",
+                            MANIFEST_FIELD)
+        entries = []
+        for item in self.sequence(node, "imports"):
+            m = self.mapping(item, "an import", ("path", "format", "parameters"), ("path",))
+            rel = self.scalar(m["path"][1], "import path")
+            try:
+                confine.check(self.root, rel, self.base / rel)
+            except confine.Refused as exc:
+                raise self.fail(m["path"][1], f"import `{one_line(rel[:200])}` is refused: {exc.reason}",
+                                confine.PATH_REFUSED, help=confine.HELP) from None
+            path = self.base / rel
+            if not path.exists():
+                raise self.fail(m["path"][1], f"import `{rel}` does not exist", MANIFEST_FILE)
+            fmt = self.scalar(m["format"][1], "format") if "format" in m else None
+            if fmt is not None and fmt not in _IMPORT_FORMATS:
+                raise self.fail(m["format"][1], f"format `{fmt}` is not one of " +
+                                ", ".join(f"`{f}`" for f in _IMPORT_FORMATS), MANIFEST_TYPE)
+            params = self.string_map(m["parameters"][1], "parameters") if "parameters" in m else {}
+            entries.append((path, fmt, params, self.span(item)))
+        return self.importer(entries, self.root)
 
     #: tags a manifest may carry (implicitly or written out): plain data only; `!!python/object`, `!!binary`,
     #: `!!set` and local tags such as `!Ref` are refused, so nothing but strings, lists and mappings is read

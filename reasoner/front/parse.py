@@ -1209,3 +1209,26 @@ def load_policy(path: str | Path, kind: PolicyKind | None = None, *,
     """Read, parse and validate a policy file. Unreadable file -> `InputError`; rejected policy ->
     `PolicyValidationError`."""
     return parse_policy(read_policy_text(path), file=str(path), kind=kind, key_account=key_account)
+
+
+# ---- positioned JSON for other front-end readers (CloudFormation, Terraform plans, AWS exports) ----------
+
+#: The positioned JSON model, for the importers (`reasoner.front.importers.nodes`); positions are
+#: (line, col, end_line, end_col), 1-based, end exclusive.
+JsonNode, JsonString, JsonNumber, JsonBool, JsonNull = _JNode, _JString, _JNumber, _JBool, _JNull
+JsonArray, JsonObject = _JArray, _JObject
+
+
+def json_tree(text: str, *, file: str) -> tuple[_JNode | None, list[Diagnostic]]:
+    """Any JSON text (not only a policy) as the positioned model: the root, or None and the diagnostics of
+    the first syntax error (PARSE001), of a text larger than `MAX_INPUT_BYTES` (INPUT005) or nested deeper than
+    `MAX_DEPTH` (POL033). Duplicate keys are kept (the caller decides). Never raises for any text."""
+    source = SourceFile(file, text)
+    if len(text) > MAX_INPUT_BYTES:
+        return None, [Diagnostic(INPUT_TOO_LARGE, E, source.span(0, 1),
+                                 f"document is {len(text)} characters long; the most accepted is {MAX_INPUT_BYTES}")]
+    deep = _too_deep_at(text)
+    if deep is not None:
+        return None, [Diagnostic(TOO_DEEP, E, source.span(deep, deep + 1),
+                                 f"document nested deeper than {MAX_DEPTH} levels")]
+    return _parse_json(source)

@@ -44,7 +44,7 @@ from reasoner.analyses.result import CheckResult
 from reasoner.errors import InputError, Severity, one_line, register_code
 from reasoner.front import confine
 from reasoner.front.grammars import grammar_text
-from reasoner.front.manifest import load_environment
+from reasoner.front.importers import load as load_any
 from reasoner.semantics import arns, catalog
 from reasoner.semantics.environment import Environment, Key
 from reasoner.semantics.patterns import compile_action, compile_resource
@@ -519,6 +519,13 @@ def _shown(path: Path) -> str:
     return text if len(text) <= 200 else text[:120] + "..." + text[-60:]
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
@@ -804,11 +811,11 @@ class Compiler:
         path = Path(os.path.normpath(base / val.text))
         key = (_resolve(path, span, source), root)
         if key not in self._environments:
-            if not _is_file(path):
+            if not _is_file(path) and not _is_dir(path):  # a directory: a cloud assembly or exports (issue 15)
                 raise PropertyError(f"environment manifest `{_shown(path)}` not found", span=span, code=UNREADABLE,
                                     source=source, help="paths are relative to the property file")
             self._environments[key] = (self._custom_load(path) if self._custom_load is not None
-                                       else load_environment(path, root=root))
+                                       else load_any(path, root=root))
         return self._environments[key]
 
     def _env_ref(self, val: Val, scope: _Scope, base: Path, source: SourceFile) -> Environment:

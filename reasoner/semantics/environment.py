@@ -324,6 +324,27 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """A value an imported infrastructure file does not know before deploy (issue 15;
+    `reasoner/front/importers/unknowns.py`): a template parameter without a value, a known-after-apply
+    attribute of a Terraform plan, an import from another stack, or a name AWS generates.
+
+    `address` says where it comes from (`template.yaml#/Resources/AppKey/Properties/KeyPolicy/...`,
+    `plan.json:aws_kms_key.app.arn`); `placeholder` is the text written in its place in the environment (a
+    spelling no real value can take); `kind` is "value" (a verdict that depends on it is UNKNOWN) or
+    "generated" (a fresh name proved unable to change a decision, see `unknowns.check_generated`); `used_in`
+    lists where the placeholder ended up (policies, ARNs); `arn` is the ARN a generated name stands in."""
+
+    address: str
+    placeholder: str
+    kind: str
+    why: str
+    used_in: tuple[str, ...] = ()
+    arn: str = ""
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
 class Environment:
     """Everything a decision depends on besides the request."""
 
@@ -336,6 +357,8 @@ class Environment:
     source: str | None = None  # manifest path, if loaded from one
     resources: tuple[Resource, ...] = ()
     vpc_endpoints: tuple[VpcEndpoint, ...] = ()
+    #: values the imported infrastructure files do not know before deploy (issue 15; none for a manifest)
+    unknowns: tuple[Unknown, ...] = ()
 
     def key(self, arn: str) -> Key | None:
         return next((k for k in self.keys if k.arn == arn), None)
