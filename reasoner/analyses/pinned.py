@@ -10,6 +10,7 @@ pinned request raises `InternalError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from reasoner import limits
 from reasoner.analyses.compiled import CompiledEnvironment
@@ -25,6 +26,7 @@ from reasoner.symbolic import smt
 from reasoner.symbolic.domain import PKind, StrField, modelled_principal
 from reasoner.symbolic.solve import Status
 from reasoner.symbolic.strings import literal
+from reasoner.symbolic.variables import Hole, Link, flatten
 
 
 def _pin_field(f: StrField, value: str) -> list[smt.Term]:
@@ -202,7 +204,20 @@ def pin_request(compiled: CompiledEnvironment, request: Request) -> smt.Term:
     compiled.flush()
     for f, value in pinned:
         parts += _pin_atoms(f, value)
+    parts += _pin_links(d.links.values(), {id(f): value for f, value in pinned})
     return smt.and_(parts)
+
+
+def _pin_links(links: Iterable[Link], values: dict[int, str]) -> list[smt.Term]:
+    """The truth of each link (a policy variable's symbolic value against a pattern) whose fields are all pinned;
+    a link with a field the request leaves open is in a case the request's guards exclude."""
+    out: list[smt.Term] = []
+    for lk in links:
+        fields = [p for p in (*lk.value, *(h.pieces[0] for h in flatten(list(lk.items)) if isinstance(h, Hole)))
+                  if isinstance(p, StrField)]
+        if all(id(f) in values for f in fields):
+            out.append(lk.atom if lk.holds(lambda f: values[id(f)]) else smt.not_(lk.atom))
+    return out
 def decide(compiled: CompiledEnvironment, request: Request, *, timeout: float | None = None) -> bool | None:
     """The symbolic decision (allowed or not) for one concrete request, or None when the solver cannot tell
     or the encoding is not deterministic for it (both an ALLOW and a deny model exist: a bug)."""

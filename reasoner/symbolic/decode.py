@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,7 +27,7 @@ from reasoner.semantics.catalog import condition_key_may_exist, kms_condition_ke
 from reasoner.semantics.evaluate import OPT_IN_REGIONS, given_context
 from reasoner.semantics.request import Request
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
-from reasoner.symbolic import smt, strings
+from reasoner.symbolic import smt, strings, variables
 from reasoner.symbolic.domain import PARTITION, Domain, PKind, StrField
 from reasoner.symbolic.solve import Model
 
@@ -50,13 +51,22 @@ def _atoms(f: StrField, model: Model) -> tuple[list[tuple[strings.Nfa, str]], li
     return must, must_not
 
 
+#: The typed views of a field (`StrField.typed_view`): its string read as a number, date, Boolean, address or bytes.
+_VIEWS = ("view:numeric", "view:date", "view:bool", "view:ip", "view:binary")
+#: Field values fixed by `realise_links` for the decoding of one model (every other field is decoded on demand).
+_FIXED: dict[int, str] = {}
+
+
 def field_value(f: StrField, model: Model, lemmas: list[smt.Term]) -> str | None:
     """The string of field `f` in `model`, or None after appending a lemma that excludes the model."""
+    fixed = _FIXED.get(id(f))
+    if fixed is not None:
+        return fixed
     sel = model[f.sel]
     if 0 <= sel < f.other_index:
         return f.lits[sel]
     must, must_not = _atoms(f, model)
-    if any(name in f.typed for name in ("view:numeric", "view:date", "view:bool", "view:ip", "view:binary")):
+    if any(name in f.typed for name in _VIEWS):
         return _typed_value(f, model, must, must_not)
     w = strings.find_witness([*f.hard, *(n for n, _ in must)], [n for n, _ in must_not], avoid=f.lits, prefer=f.prefer)
     if w is not None:
@@ -212,9 +222,316 @@ _KIND_FIELDS = {
 }
 
 
+def realise_links(domain: Domain, model: Model, lemmas: list[smt.Term]) -> dict[int, str] | None:
+    """Field values under which every link of the domain (`variables.Link`, a relation between a value and a
+    pattern whose variables hold fields) has the truth the model gives it. Fields are decoded as usual; a link
+    that does not hold is repaired by choosing another string for a field the model left "other" (one the
+    pattern accepts or rejects as the link says, and that keeps every atom of the field). When no repair exists
+    the conflict becomes a lemma (a fact of the strings alone) and None is returned; a link that cannot be
+    decided this way raises `DecodeError`."""
+    fixed: dict[int, str] = {}
+    links = list(domain.links.values())
+    if not links:
+        return fixed
+
+    def value(f: object) -> str:
+        assert isinstance(f, StrField)
+        if id(f) not in fixed:
+            v = field_value(f, model, lemmas)
+            if v is None:
+                raise _Lemma
+            fixed[id(f)] = v
+        return fixed[id(f)]
+
+    try:
+        for _ in range(4 * len(links) + 4):
+            bad = [lk for lk in links if lk.holds(value) != model.truth(lk.atom)]
+            if not bad:
+                return fixed
+            lk = bad[0]
+            if not _repair(lk, model.truth(lk.atom), model, fixed=fixed, value=value, lemmas=lemmas):
+                return None
+        raise DecodeError("the links between policy-variable values and other fields do not settle")
+    except _Lemma:
+        return None
+
+
+class _Lemma(Exception):
+    """A field could not be decoded; its lemma is in the list."""
+
+
+def _is_other(f: StrField, model: Model) -> bool:
+    return bool(model[f.sel] == f.other_index)
+
+
+def _free(f: StrField, model: Model) -> bool:
+    """The model leaves `f` "other" and nothing but its atoms reads its string (no typed view): decoding may
+    choose any string with the same atoms for it."""
+    return _is_other(f, model) and not any(v in f.typed for v in _VIEWS)
+
+
+def _repair(lk: variables.Link, want: bool, model: Model, *, fixed: dict[int, str],
+            value: Callable[[object], str], lemmas: list[smt.Term]) -> bool:
+    """Make `lk` hold with truth `want` by choosing values for fields the model leaves "other" (see
+    `realise_links`): a value field (the holes as decoded), else the hole fields (a way to cut the value, or
+    none), else both (a value the pattern accepts for some hole values, then the holes cut from it). False with
+    a lemma when the failure is a fact of the fields' literals and atoms."""
+    flat = variables.flatten(list(lk.items))
+    hole_fields = list(dict.fromkeys(h.pieces[0] for h in flat if isinstance(h, variables.Hole)))
+    open_values = [p for p in dict.fromkeys(lk.value)
+                   if isinstance(p, StrField) and _free(p, model) and p not in hole_fields]
+    for f in reversed(open_values):
+        w = _value_witness(lk, f, want, model, value, concrete=True)
+        if w is not None:
+            fixed[id(f)] = w
+            return True
+    if _repair_holes(lk, flat, want, model, fixed=fixed, value=value):
+        return True
+    open_holes = [g for g in dict.fromkeys(_field(h) for h in flat if isinstance(h, variables.Hole))
+                  if _free(g, model)]
+    for f in reversed(open_values if want else []):
+        for g in open_holes:
+            w = _value_witness(lk, f, want, model, value, concrete=False, free=g)
+            if w is None:
+                continue
+            before = fixed.get(id(f))
+            fixed[id(f)] = w
+            if _repair_holes(lk, flat, want, model, fixed=fixed, value=value):
+                return True
+            if before is not None:
+                fixed[id(f)] = before
+    if want:
+        done = _realise(lk, flat, model, fixed=fixed, value=value, lemmas=lemmas)
+        if done is not None:
+            return done
+    return _conflict(lk, flat, want, model, value=value, lemmas=lemmas)
+
+
+def _realise(lk: variables.Link, flat: list[variables.Item], model: Model, *, fixed: dict[int, str],
+             value: Callable[[object], str], lemmas: list[smt.Term]) -> bool | None:
+    """The link made true by a local string query over its fields (`variables.realise`): True with the values
+    fixed; False with a lemma when no strings fit the fields' literals, shapes and atoms as the model has them
+    (the query is exact for those, so the lemma is a fact); None when the query cannot tell."""
+    fields = list(dict.fromkeys([*(p for p in lk.value if isinstance(p, StrField)),
+                                 *(_field(h) for h in flat if isinstance(h, variables.Hole))]))
+    facts: dict[StrField, variables.FieldFacts] = {}
+    exact = True
+    for f in fields:
+        if not _is_other(f, model):
+            facts[f] = variables.FieldFacts(value(f))
+        elif any(v in f.typed for v in _VIEWS):
+            facts[f] = variables.FieldFacts(value(f))  # its typed view holds the value: it stays
+            exact = False
+        else:
+            must, must_not = _atoms(f, model)
+            facts[f] = variables.FieldFacts(None, f.hard, tuple(n for n, _ in must), tuple(n for n, _ in must_not),
+                                            tuple(f.lits))
+    status, values = variables.realise(lk, facts)  # type: ignore[arg-type]
+    if status == "sat":
+        for g, v in values.items():
+            assert isinstance(g, StrField)
+            if _free(g, model):
+                fixed[id(g)] = v
+        return True
+    if status == "unsat" and exact:
+        terms: list[smt.Term] = []
+        for f in fields:
+            if _is_other(f, model):
+                must, must_not = _atoms(f, model)
+                terms += [f.is_other(), *(t for _, t in must), *(smt.not_(t) for _, t in must_not)]
+        lemmas.append(smt.not_(smt.and_(lk.atom, *terms, *_literal_sels(fields, model))))
+        return False
+    return None
+
+
+def _field(h: variables.Hole) -> StrField:
+    f = h.pieces[0]
+    assert isinstance(f, StrField)
+    return f
+
+
+def _around(lk: variables.Link, f: StrField, value: Callable[[object], str]) -> tuple[str, str]:
+    i = lk.value.index(f)
+    before = "".join(p if isinstance(p, str) else value(p) for p in lk.value[:i])
+    after = "".join(p if isinstance(p, str) else value(p) for p in lk.value[i + 1 :])
+    return before, after
+
+
+def _value_witness(lk: variables.Link, f: StrField, want: bool, model: Model, value: Callable[[object], str], *,
+                   concrete: bool, free: StrField | None = None) -> str | None:
+    """A string for value field `f` (its shape and atoms as the model has them) with which the value is in the
+    pattern (`want`) or not: the pattern with its holes as decoded (`concrete`), else with the holes of field
+    `free` widened to any run of the characters its shape allows (the others as decoded)."""
+    if lk.value.count(f) != 1:
+        return None
+    toks: list[strings.Tok] = []
+    for it in variables.flatten(list(lk.items)):
+        if isinstance(it, strings.Tok):
+            toks.append(it)
+        elif not concrete and _field(it) is free:
+            cs = _shape_chars(free)
+            toks.append(strings.Tok(strings.NO_COLON if it.no_colon and cs == strings.ANY else cs, True))
+        else:
+            v = value(_field(it))
+            if it.no_colon and ":" in v:
+                return None
+            toks += variables.chars(v, it.ignore_case)
+    nfa = strings.sequence(*toks)
+    middle = _suffix_free(nfa, *_around(lk, f, value))
+    must, must_not = _atoms(f, model)
+    musts = [*f.hard, *(n for n, _ in must)] + ([middle] if want else [])
+    nots = [n for n, _ in must_not] + ([] if want else [middle])
+    return strings.find_witness(musts, nots, avoid=f.lits, prefer=f.prefer)
+
+
+def _shape_chars(f: StrField) -> strings.CharSet:
+    """The characters a field's shape allows (a shape of one character class), else any."""
+    for h in f.hard:
+        classes = {t.cs for t in h.toks}
+        if len(classes) == 1:
+            return next(iter(classes))
+    return strings.ANY
+
+
+def _fits(f: StrField, v: str, model: Model) -> bool:
+    """`v` is a string the model allows for `f` as "other"."""
+    must, must_not = _atoms(f, model)
+    return (v not in f.index and all(h.accepts(v) for h in f.hard) and all(n.accepts(v) for n, _ in must)
+            and not any(n.accepts(v) for n, _ in must_not))
+
+
+def _ways(text: str, flat: list[variables.Item], model: Model,
+          value: Callable[[object], str]) -> list[dict[StrField, str]]:
+    """The hole assignments that put `text` in the pattern, each field one value, the fields the model fixed
+    to a literal at that literal."""
+    out: list[dict[StrField, str]] = []
+    for way in variables.cuts(text, flat):
+        chosen: dict[StrField, str] = {}
+        ok = True
+        for h, v in way:
+            f = _field(h)
+            if not _free(f, model):
+                ok = ok and (value(f).lower() == v.lower() if h.ignore_case else value(f) == v)
+            else:
+                ok = ok and chosen.setdefault(f, v) == v
+        if ok and chosen not in out:
+            out.append(chosen)
+    return out
+
+
+def _repair_holes(lk: variables.Link, flat: list[variables.Item], want: bool, model: Model, *,
+                  fixed: dict[int, str], value: Callable[[object], str]) -> bool:
+    text = "".join(p if isinstance(p, str) else value(p) for p in lk.value)
+    ways = _ways(text, flat, model, value)
+    if want:
+        for chosen in ways:
+            if chosen and all(_fits(f, v, model) and f not in lk.value for f, v in chosen.items()):
+                for f, v in chosen.items():
+                    fixed[id(f)] = v
+                return True
+        return False
+    for f in dict.fromkeys(_field(h) for h in flat if isinstance(h, variables.Hole)):
+        if not _free(f, model) or f in lk.value:
+            continue
+        must, must_not = _atoms(f, model)
+        taken = {v for chosen in ways for ff, v in chosen.items() if ff is f}
+        w = strings.find_witness([*f.hard, *(n for n, _ in must)], [n for n, _ in must_not],
+                                 avoid={*f.lits, *taken, *(v.lower() for v in taken), *(v.upper() for v in taken)},
+                                 prefer=f.prefer)
+        if w is not None and not variables.Link(lk.atom, lk.value, lk.items).holds(
+                lambda g, f=f, w=w: w if g is f else value(g)):  # type: ignore[misc]
+            fixed[id(f)] = w
+            return True
+    return False
+
+
+def _conflict(lk: variables.Link, flat: list[variables.Item], want: bool, model: Model, *,
+              value: Callable[[object], str], lemmas: list[smt.Term]) -> bool:
+    """No repair: a lemma that excludes the model when the conflict is a fact of literals and atoms, else
+    `DecodeError` (the check answers UNKNOWN)."""
+    holes = [h for h in flat if isinstance(h, variables.Hole)]
+    hole_fields = list(dict.fromkeys(_field(h) for h in holes))
+    value_fields = list(dict.fromkeys(p for p in lk.value if isinstance(p, StrField)))
+    involved = list(dict.fromkeys([*value_fields, *hole_fields]))
+    literal = [f for f in involved if not _is_other(f, model)]
+    fact = lk.atom if want else smt.not_(lk.atom)
+    if any(not _free(f, model) for f in involved if f not in literal):
+        raise DecodeError("a policy variable's value relates fields whose strings are also read as typed values")
+    if len(literal) == len(involved):
+        lemmas.append(smt.not_(smt.and_(fact, *_literal_sels(involved, model))))
+        return False
+    open_values = [f for f in value_fields if _is_other(f, model)]
+    if want and len(open_values) == 1 and open_values[0] not in hole_fields and lk.value.count(open_values[0]) == 1 \
+            and all(not _is_other(h, model) for h in hole_fields):
+        # the holes are literals: no string of the value field's atoms is in the pattern with them
+        f = open_values[0]
+        items = variables.concrete_items(list(lk.items), value)
+        nfa = None if items is None else variables.as_nfa(items)
+        must, must_not = _atoms(f, model)
+        if nfa is None:
+            lemmas.append(smt.not_(smt.and_(fact, *_literal_sels(involved, model))))
+            return False
+        middle = _suffix_free(nfa, *_around(lk, f, value))
+        ms, ns = strings.minimal_conflict([n for n, _ in must], [n for n, _ in must_not],
+                                          hard_must=[*f.hard, middle], avoid=f.lits)
+        lemmas.append(smt.not_(smt.and_(fact, f.is_other(), *(must[j][1] for j in ms),
+                                        *(smt.not_(must_not[j][1]) for j in ns), *_literal_sels(involved, model))))
+        return False
+    if want and not open_values and not any(h.ignore_case for h in holes):
+        # the value is a fact of literals: every way to cut it fails a field's shape or one of its atoms
+        text = "".join(p if isinstance(p, str) else value(p) for p in lk.value)
+        why: list[smt.Term] = []
+        for chosen in _ways(text, flat, model, value):
+            reason: smt.Term | None = None
+            for f, v in chosen.items():
+                if v in f.index or not all(h.accepts(v) for h in f.hard):
+                    reason = smt.TRUE
+                    break
+                must, must_not = _atoms(f, model)
+                hit = next((t for n, t in must if not n.accepts(v)), None)
+                if hit is None:
+                    hit = next((smt.not_(t) for n, t in must_not if n.accepts(v)), None)
+                if hit is not None:
+                    reason = hit
+                    break
+            if reason is None:
+                raise DecodeError("a way to cut a policy variable's value fits every field yet was not taken")
+            why.append(reason)
+        lemmas.append(smt.not_(smt.and_(fact, *why, *(f.is_other() for f in involved if f not in literal),
+                                        *_literal_sels(involved, model))))
+        return False
+    raise DecodeError("no strings realise a relation between a policy variable's value and another field")
+
+
+def _literal_sels(fields: Sequence[object], model: Model, skip: object = None) -> list[smt.Term]:
+    return [smt.eq(f.sel, smt.int_(model[f.sel])) for f in dict.fromkeys(fields)
+            if isinstance(f, StrField) and f is not skip and not _is_other(f, model)]
+
+
+def _suffix_free(nfa: strings.Nfa, before: str, after: str) -> strings.Nfa:
+    """The strings `s` with `before + s + after` in `nfa`."""
+    starts = strings.run(nfa.toks, strings.closure(nfa.toks, nfa.starts), before)
+    finals = frozenset(q for q in range(len(nfa.toks) + 1)
+                       if strings.run(nfa.toks, strings.closure(nfa.toks, {q}), after) & nfa.finals)
+    return strings.Nfa(nfa.toks, starts, finals)
+
+
 def decode_request(domain: Domain, model: Model) -> Decoded:
     """The request of `model`, or the lemmas that exclude it (stage 5 entry point)."""
     lemmas: list[smt.Term] = []
+    kind = PKind(model[domain.pkind])
+    realised = realise_links(domain, model, lemmas)
+    if realised is None:
+        return Decoded(None, lemmas or [], kind)
+    _FIXED.clear()
+    _FIXED.update(realised)
+    try:
+        return _decode(domain, model, lemmas, kind)
+    finally:
+        _FIXED.clear()
+
+
+def _decode(domain: Domain, model: Model, lemmas: list[smt.Term], kind: PKind) -> Decoded:
     kind = PKind(model[domain.pkind])
     values: dict[str, str] = {}
     for name in _KIND_FIELDS[kind]:

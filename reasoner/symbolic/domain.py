@@ -59,7 +59,7 @@ from decimal import Decimal
 from enum import IntEnum
 from fractions import Fraction
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
@@ -583,6 +583,8 @@ class Domain:
     _ec_done: set[str] = field(default_factory=set)
     #: encode.match_pieces results over this domain's fields, by (automaton, pieces)
     match_memo: dict[tuple[Nfa, tuple[Piece, ...]], Term] = field(default_factory=dict)
+    #: relations between fields of symbolic policy-variable values (`variables.Link`), by (value, pattern)
+    links: dict[tuple[object, ...], Any] = field(default_factory=dict)
     _ec_pairs: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:

@@ -34,8 +34,11 @@ Not mirrored, by design (`NOT_MIRRORED`):
   guard, the declared organizations).
 - `match_pieces`, `_targets`, `_arn_in`, `_fed_user_in`, `_value_is`: string matching over symbolic pieces
   (automata over fields); the evaluator compares strings directly.
-- `_never_present_only`, `_variable_keys`, `_variable_cases`: policy variables as cases of their values (the
-  evaluator substitutes them from its one context: `evaluate._resolved_values`).
+- `_never_present_only`, `_variable_keys`, `_variable_cases`, `_assigned`, `_constant_assignment`: policy
+  variables as cases of their values (the evaluator substitutes them from its one context:
+  `evaluate._resolved_values`).
+- `_match_holed`, `_bool_holed`, `_link`, `_link_facts`: a value against a pattern whose variables hold symbolic values
+  (`variables.py`; the evaluator has the one resolved pattern and matches it).
 - `_iam_given_for_unknown`, `_iam_split`, `_unknown_split`: the worst case for callers the environment does
   not describe (`Options.unknown_iam_worst_case`); the evaluator sees them declared by `explain.augment`.
 - `_mask`, `_raw`: a key's value as guarded cases: masked by the catalogue (the evaluator drops such keys in
@@ -60,7 +63,7 @@ Not mirrored, by design (`NOT_MIRRORED`):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -91,8 +94,9 @@ from reasoner.semantics.resources import (
     restricted_public,
     rule_for,
 )
+from reasoner.semantics.values import parse_bool
 from reasoner.source import Span
-from reasoner.symbolic import smt, strings
+from reasoner.symbolic import smt, strings, variables
 from reasoner.symbolic.domain import (
     Case,
     Domain,
@@ -122,7 +126,8 @@ NOT_MIRRORED: tuple[str, ...] = (
     "_iam_given_for_unknown", "_iam_split", "_unknown_split", "_mask", "_raw", "_caller_value", "_key_value",
     "_key_values", "_undeclared_owner_org", "_slot", "_condition", "encode_environment", "iam", "_own", "_sub_hit",
     "_by_kind", "_encode_target", "_encode_key", "action_in", "action_is", "_covers", "_gates",
-    "decide_target", "url_encoder", "_url_auth_type",
+    "decide_target", "url_encoder", "_url_auth_type", "_assigned", "_constant_assignment", "_match_holed", "_link",
+    "_link_facts", "_bool_holed",
 )
 
 
@@ -158,6 +163,19 @@ ALLOW_ALL = allow_all_policy()
 # ---- policy variables ---------------------------------------------------------------------------------
 
 _UNRESOLVED = object()
+#: A link (`variables.Link`) gets its truth for each literal of its one value or hole field up to this many.
+_LINK_FACT_LITERALS = 64
+#: The texts `values.parse_bool` reads as true and as false: the word in any case, blanks around it.
+_BLANK = strings.CharSet(frozenset(c for c in map(chr, range(0x3000 + 1)) if c.isspace()))
+_BOOL_TEXT = {b: strings.sequence(strings.Tok(_BLANK, True), *variables.chars(word, True), strings.Tok(_BLANK, True))
+              for b, word in ((True, "true"), (False, "false"))}
+
+
+@dataclass(frozen=True)
+class _Holed:
+    """A condition value whose policy variables hold symbolic values (`variables.holed`)."""
+
+    items: tuple[variables.Item, ...]
 _VARIABLE = re.compile(r"\$\{\s*([^}',]+?)\s*(?:,\s*'[^']*'\s*)?\}")
 
 
@@ -918,6 +936,11 @@ class Encoder:
         """Mirror of `ir.compare` (the base comparison m(x, v) the evaluator applies): (defined, m) for a
         symbolic value, `defined` False where `ir.compare` returns None (a value that does not parse). A
         constant value is compared by `ir.compare` itself."""
+        if isinstance(typed, _Holed) and cc.family == "bool":
+            return self._bool_holed(cc, pieces, typed)
+        if isinstance(typed, _Holed):
+            # a pattern whose policy variables hold symbolic values: compared exactly (variables.py)
+            return TRUE, self._match_holed(pieces, list(typed.items))
         const = "".join(p for p in pieces if isinstance(p, str)) if all(isinstance(p, str) for p in pieces) else None
         if const is not None:
             r = ir.compare(cc, const, typed)
@@ -970,11 +993,8 @@ class Encoder:
             return view["ok"], smt.and_(view["ok"], rel)
         if fam == "bool":
             view = f.typed_view("bool")
-            if isinstance(typed, Glob):
-                raise UnsupportedFeatureError(
-                    "policy variables in `Bool` values are not supported by the symbolic core",
-                    span=cc.condition.span,
-                )
+            if isinstance(typed, Glob):  # a resolved variable (options.bool_variables), as ir.compare reads it
+                typed = parse_bool(typed.literal_text or "")
             if typed is None:
                 return TRUE, FALSE
             return TRUE, smt.eq(view["b"], "1" if typed else "2")
@@ -1018,31 +1038,112 @@ class Encoder:
         op1 = smt.or_(smt.and_(c.guard, self._single(cc, c.pieces, values)) for c in slot if c.pieces is not None)
         return present, op1
 
-    def _variable_cases(self, keys: set[str], resource_keys: bool) -> list[tuple[Term, dict[str, str | None]]]:
-        """The policy variables' values (semantics §3.4) as exclusive cases: each variable key is absent or
-        has one constant value in each case of the caller and the key. A key whose value is a symbolic string
-        (the caller's account or name, a caller-controlled key) is not supported."""
-        combos: list[tuple[Term, dict[str, str | None]]] = [(TRUE, {})]
+    def _variable_cases(
+        self, keys: set[str], resource_keys: bool
+    ) -> list[tuple[Term, dict[str, tuple[Piece, ...] | None]]]:
+        """The policy variables' values (semantics §3.4) as exclusive, exhaustive cases: in each, every variable
+        key is absent or has the value of one case of the key (constants, or pieces with fields of the symbolic
+        request: the caller's account or name, a caller-controlled key). A multivalued key is never a variable's
+        value (absent, as `ir.context_lookup` has it)."""
+        combos: list[tuple[Term, dict[str, tuple[Piece, ...] | None]]] = [(TRUE, {})]
         for k in sorted(keys):
-            options: list[tuple[Term, str | None]] = []
+            options: list[tuple[Term, tuple[Piece, ...] | None]] = []
             if ":" in k and not is_multivalued(k):
                 value = self.derive_context(k, resource_keys=resource_keys)
-                if value.multivalued:
-                    options = []
-                else:
+                if not value.multivalued:
                     for c in value.slots[0] if value.slots else []:
-                        if c.pieces is None:
-                            continue
-                        if c.constant is None:
-                            raise UnsupportedFeatureError(
-                                f"policy variable `${{{k}}}` has a value the symbolic core does not enumerate"
-                            )
-                        options.append((c.guard, c.constant))
+                        if c.pieces is not None:
+                            options.append((c.guard, c.pieces))
             options.append((smt.not_(smt.or_(g for g, _ in options)), None))
             combos = [
                 (smt.and_(g1, g2), {**d1, k: v}) for g1, d1 in combos for g2, v in options if smt.and_(g1, g2) != FALSE
             ]
         return combos
+
+    @staticmethod
+    def _assigned(assignment: dict[str, tuple[Piece, ...] | None]) -> Callable[[str, str | None],
+                                                                              tuple[Piece, ...] | None]:
+        """A variable's pieces in one case (its default when absent; None when unresolved)."""
+        def value(key: str, default: str | None) -> tuple[Piece, ...] | None:
+            pieces = assignment.get(key.lower())
+            if pieces is None:
+                return (default,) if default is not None else None
+            return pieces
+        return value
+
+    @staticmethod
+    def _constant_assignment(assignment: dict[str, tuple[Piece, ...] | None]) -> dict[str, str | None] | None:
+        """The assignment as text when every value is constant, else None."""
+        out: dict[str, str | None] = {}
+        for k, pieces in assignment.items():
+            if pieces is not None and not all(isinstance(p, str) for p in pieces):
+                return None
+            out[k] = None if pieces is None else "".join(p for p in pieces if isinstance(p, str))
+        return out
+
+    def _bool_holed(self, cc: ir.CompiledCondition, pieces: tuple[Piece, ...], typed: _Holed) -> tuple[Term, Term]:
+        """`ir.compare` of a `Bool` value whose variables hold symbolic values (`Options.bool_variables`): the
+        request value and the resolved text parse to the same Boolean (`values.parse_bool`)."""
+        text = variables.as_pieces(list(typed.items))
+        const = "".join(p for p in pieces if isinstance(p, str)) if all(isinstance(p, str) for p in pieces) else None
+        out: list[Term] = []
+        for b in (True, False):
+            if const is not None:
+                x: Term = TRUE if parse_bool(const) is b else FALSE
+            elif len(pieces) == 1 and isinstance(pieces[0], StrField):
+                x = smt.eq(pieces[0].typed_view("bool")["b"], "1" if b else "2")
+            else:
+                raise UnsupportedFeatureError(
+                    f"operator `{cc.condition.operator_text}` on the derived key `{cc.condition.key.text}` is "
+                    "not supported by the symbolic core", span=cc.condition.operator_span)
+            out.append(smt.and_(x, match_pieces(_BOOL_TEXT[b], text)))
+        return TRUE, smt.or_(out)
+
+    def _link(self, pieces: tuple[Piece, ...], items: list[variables.Item]) -> Term:
+        """The relation "`pieces` is in the pattern `items`" between fields (`variables.Link`)."""
+        key = (pieces, tuple(items))
+        hit = self.d.links.get(key)
+        if hit is None:
+            atom = self.d.script.declare(f"link.{len(self.d.links)}", smt.BOOL)
+            hit = self.d.links[key] = variables.Link(atom, pieces, tuple(items))
+            self._link_facts(hit)
+        return hit.atom
+
+    def _link_facts(self, lk: variables.Link) -> None:
+        """The link's truth wherever it is a fact of literals: when the value's one field takes one of its
+        literals (the cuts of that text), and when the pattern's one hole field takes one of its literals (an
+        automaton over the value). Only the cases where both are "other" are left to decoding."""
+        value_fields = list(dict.fromkeys(p for p in lk.value if isinstance(p, StrField)))
+        hole_fields = list(dict.fromkeys(it.pieces[0] for it in lk.items
+                                         if isinstance(it, variables.Hole) and isinstance(it.pieces[0], StrField)))
+        if len(value_fields) == 1 and len(value_fields[0].lits) <= _LINK_FACT_LITERALS:
+            f = value_fields[0]
+            for lit in f.lits:
+                text = "".join(p if isinstance(p, str) else lit for p in lk.value)
+                m = variables.match_constant(text, list(lk.items))
+                if m is None:
+                    continue  # too many ways to cut the literal: decoding decides the link for it
+                self.d.script.require(smt.implies(f.is_lit(lit), smt.iff(lk.atom, m)))
+        if len(hole_fields) == 1 and len(hole_fields[0].lits) <= _LINK_FACT_LITERALS:
+            h = hole_fields[0]
+            for lit in h.lits:
+                items = variables.concrete_items(list(lk.items), lambda _f, v=lit: v)  # type: ignore[misc]
+                nfa = None if items is None else variables.as_nfa(items)
+                m = FALSE if nfa is None else match_pieces(nfa, lk.value)
+                self.d.script.require(smt.implies(h.is_lit(lit), smt.iff(lk.atom, m)))
+
+    def _match_holed(self, pieces: tuple[Piece, ...], items: list[variables.Item]) -> Term:
+        """`pieces` is in the pattern whose variables hold symbolic values (exact: an automaton when the holes are
+        constants, the cuts of a constant value, else a link)."""
+        flat = variables.flatten(items)
+        nfa = variables.as_nfa(flat)
+        if nfa is not None:
+            return match_pieces(nfa, pieces)
+        if all(isinstance(p, str) for p in pieces):
+            hit = variables.match_constant("".join(p for p in pieces if isinstance(p, str)), flat)
+            if hit is not None:
+                return hit
+        return self._link(pieces, flat)
 
     def encode_condition(self, cc: ir.CompiledCondition, *, resource_keys: bool = True) -> Term:
         """Mirror of `evaluate.evaluate_condition` (semantics §3.2 table, §3.3 operators, §3.4 variables)."""
@@ -1052,27 +1153,36 @@ class Encoder:
             raise _located(exc, cc.condition.span) from None
 
     def _encode_condition(self, cc: ir.CompiledCondition, resource_keys: bool) -> Term:
-        """Mirror of `evaluate._evaluate_condition`: `_condition` per case of the policy variables' values."""
+        """Mirror of `evaluate._evaluate_condition`: `_condition` per case of the policy variables' values (a
+        value with fields of the symbolic request is a `_Holed` pattern, compared exactly by `_compare`)."""
         cond = cc.condition
         if not cc.has_variables:
             return self._condition(cc, [v.typed for v in cc.values], resource_keys)
-        keys = {k.lower() for v in cc.values for k in _variable_keys(v.typed)}
-        try:
-            combos = self._variable_cases(keys, resource_keys)
-        except UnsupportedFeatureError as exc:
+        if cc.family not in ("string", "arn", "bool"):  # (variables in Bool values: `Options.bool_variables`)
             raise UnsupportedFeatureError(
-                f"policy variables in condition values: {exc.message}", span=cond.span
-            ) from None
+                f"policy variables in `{cond.operator_text}` values are not supported by the symbolic core",
+                span=cond.span,
+            )
+        keys = {k.lower() for v in cc.values for k in _variable_keys(v.typed)}
+        combos = self._variable_cases(keys, resource_keys)
+        ignore_case = cond.operator in (ConditionOperator.STRING_EQUALS_IGNORE_CASE,
+                                        ConditionOperator.STRING_NOT_EQUALS_IGNORE_CASE)
         out: list[Term] = []
         for guard, assignment in combos:
+            constant = self._constant_assignment(assignment)
             values: list[object] = []
             for v in cc.values:
                 typed = v.typed
-                if isinstance(typed, Glob | ArnPattern) and typed.has_variables:
-                    r = typed.resolve(lambda key, a=assignment: a.get(key.lower()))  # type: ignore[misc]
+                if not (isinstance(typed, Glob | ArnPattern) and typed.has_variables):
+                    values.append(typed)
+                elif constant is not None:
+                    r = typed.resolve(lambda key, a=constant: a.get(key.lower()))  # type: ignore[misc]
                     values.append(_UNRESOLVED if r is None else r)
                 else:
-                    values.append(typed)
+                    if isinstance(typed, Glob) and ignore_case:
+                        typed = Glob(typed.tokens, ignore_case=True)
+                    items = variables.holed(typed, self._assigned(assignment))
+                    values.append(_UNRESOLVED if items is None else _Holed(tuple(items)))
             out.append(smt.and_(guard, self._condition(cc, values, resource_keys)))
         return smt.or_(out)
 
@@ -1136,6 +1246,7 @@ class Encoder:
         target a resource policy is attached to (its statements matter for no other)."""
         patterns = []
         guarded_patterns: list[tuple[Term, object]] = []
+        holed: list[tuple[Term, list[variables.Item]]] = []
         for p in cs.resources:
             if p.has_variables and _never_present_only(p.text):
                 r = p.resolve(lambda _k: None)
@@ -1144,28 +1255,16 @@ class Encoder:
                 continue
             if p.has_variables:
                 keys = {m.group(1).strip().lower() for m in _VARIABLE.finditer(p.text)}
-                try:
-                    combos = self._variable_cases(keys, True)
-                except UnsupportedFeatureError:
-                    combos = None
-                if combos is not None:
-                    for guard, assignment in combos:
-                        r = p.resolve(lambda key, a=assignment: a.get(key.lower()))  # type: ignore[misc]
-                        if r is None:
-                            continue  # an unresolved variable: the entry matches nothing (semantics §3.4)
-                        guarded_patterns.append((guard, r))
-                    continue
-                # a variable's value is inserted as literal text (or the entry matches nothing): if the
-                # pattern with each variable widened to `*` matches none of the targets, the entry never does
-                from reasoner.semantics.patterns import compile_resource
-
-                widened = compile_resource(re.sub(r"\$\{[^}]*\}", "*", p.text))
-                if any(widened.matches(t.arn) or (t.sub_type and widened.matches(t.sub_prefix + "x"))
-                       for t in self.d.targets):
-                    raise UnsupportedFeatureError(
-                        "policy variables in `Resource` are not supported by the symbolic core",
-                        span=cs.statement.resource.span if cs.statement.resource else cs.statement.span,
-                    )
+                for guard, assignment in self._variable_cases(keys, True):
+                    constant = self._constant_assignment(assignment)
+                    if constant is not None:
+                        r = p.resolve(lambda key, a=constant: a.get(key.lower()))  # type: ignore[misc]
+                        if r is not None:  # an unresolved variable: the entry matches nothing (semantics §3.4)
+                            guarded_patterns.append((guard, r))
+                        continue
+                    items = variables.holed(p, self._assigned(assignment))
+                    if items is not None:
+                        holed.append((guard, variables.flatten(items)))
                 continue
             patterns.append(p)
         resources = tuple(patterns)
@@ -1183,13 +1282,18 @@ class Encoder:
                 hit = TRUE
             else:
                 hit = smt.or_(
-                    g
-                    for g, r in guarded_patterns
-                    if ir.resource_hits((r,), t.arn, policy, {}, owner, self.opts)  # type: ignore[arg-type]
+                    *(g for g, r in guarded_patterns
+                      if ir.resource_hits((r,), t.arn, policy, {}, owner, self.opts)),  # type: ignore[arg-type]
+                    *(smt.and_(g, self._match_holed((t.arn,), items)) for g, items in holed
+                      if policy.kind is not PolicyKind.TRUST and (
+                          policy.kind is not PolicyKind.KEY_POLICY
+                          or (owner is not None and self.opts.key_policy_own_arn_matches))),
                 )
             at = self.d.target_is(t)
             if t.sub_type:
-                sub = self._sub_hit(resources, guarded_patterns, t)
+                sub = smt.or_(self._sub_hit(resources, guarded_patterns, t),
+                              *(smt.and_(g, self._match_holed((t.sub_prefix, self.d.f("sub")), items))
+                                for g, items in holed))
                 on_sub = self.d.onsub
                 top = smt.not_(hit) if cs.resources_negated else hit
                 below = smt.not_(sub) if cs.resources_negated else sub

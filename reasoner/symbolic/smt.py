@@ -198,6 +198,79 @@ def bvand(a: Term, b: Term) -> Term:
     return f"(bvand {a} {b})"
 
 
+# ---- strings and regular expressions (the local string queries of `variables.realise`) -----------------
+
+STRING = "String"
+
+
+def str_lit(text: str) -> Term:
+    """An SMT-LIB string literal: printable ASCII as is, `"` doubled, anything else as `\\u{hex}`."""
+    out = []
+    for ch in text:
+        if ch == '"':
+            out.append('""')
+        elif " " <= ch <= "~" and ch != "\\":
+            out.append(ch)
+        else:
+            out.append(f"\\u{{{ord(ch):x}}}")
+    return '"' + "".join(out) + '"'
+
+
+def concat(*terms: Term) -> Term:
+    if not terms:
+        return '""'
+    return terms[0] if len(terms) == 1 else f"(str.++ {' '.join(terms)})"
+
+
+def in_re(s: Term, regex: Term) -> Term:
+    return f"(str.in_re {s} {regex})"
+
+
+RE_ALL_CHAR = "re.allchar"
+RE_NONE = "re.none"
+RE_EMPTY = '(str.to_re "")'
+
+
+def re_chars(chars: Iterable[str], negated: bool = False) -> Term:
+    """One character of `chars` (or, `negated`, any other character)."""
+    ones: list[Term] = []
+    codes = sorted(ord(c) for c in chars)
+    i = 0
+    while i < len(codes):  # contiguous code points as one range
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        lo, hi = chr(codes[i]), chr(codes[j])
+        ones.append(f"(str.to_re {str_lit(lo)})" if i == j else f"(re.range {str_lit(lo)} {str_lit(hi)})")
+        i = j + 1
+    union = RE_NONE if not ones else ones[0] if len(ones) == 1 else f"(re.union {' '.join(ones)})"
+    if not negated:
+        return union
+    return RE_ALL_CHAR if not ones else f"(re.inter re.allchar (re.comp {union}))"
+
+
+def re_concat(*regexes: Term) -> Term:
+    parts = [r for r in regexes if r != RE_EMPTY]
+    if not parts:
+        return RE_EMPTY
+    return parts[0] if len(parts) == 1 else f"(re.++ {' '.join(parts)})"
+
+
+def re_union(*regexes: Term) -> Term:
+    parts = list(dict.fromkeys(regexes))
+    if not parts:
+        return RE_NONE
+    return parts[0] if len(parts) == 1 else f"(re.union {' '.join(parts)})"
+
+
+def re_star(regex: Term) -> Term:
+    return f"(re.* {regex})"
+
+
+def re_loop(regex: Term, low: int, high: int) -> Term:
+    return f"((_ re.loop {low} {high}) {regex})"
+
+
 # ---- scripts -----------------------------------------------------------------------------------------
 
 

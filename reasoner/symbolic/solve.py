@@ -24,7 +24,7 @@ from reasoner import limits
 from reasoner.limits import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_S
 from reasoner.symbolic import smt
 
-__all__ = ["DEFAULT_RLIMIT", "DEFAULT_TIMEOUT_S", "Model", "Outcome", "Solver", "Status"]
+__all__ = ["DEFAULT_RLIMIT", "DEFAULT_TIMEOUT_S", "Model", "Outcome", "Solver", "Status", "solve_strings"]
 
 SEED = 0
 _TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+")
@@ -244,6 +244,52 @@ class Solver:
             f"(set-option :random-seed {SEED})\n(set-option :smt.random_seed {SEED})\n"
         )
         return header + "".join(self._texts) + f"(check-sat-assuming ({lits}))\n(get-model)\n"
+
+
+#: Resource limit of one local string query (`solve_strings`): a few fields and one relation between them.
+STRING_RLIMIT = 2_000_000
+
+
+def solve_strings(decls: dict[str, str], asserts: list[smt.Term]) -> tuple[Status, dict[str, str]]:
+    """A small query in Z3's string theory (fresh solver, fixed seed, its own resource limit within the active
+    budget): its status and, when SAT, the value of every declared string symbol. Used only to realise a
+    relation between a few fields that the finite abstraction keeps whole (`variables.realise`)."""
+    _configure_globals()
+    s = z3.Solver(ctx=smt.context())
+    s.set("random_seed", SEED)
+    b = limits.active()
+    left = b.remaining() if b is not None else DEFAULT_TIMEOUT_S
+    if left <= 0:
+        return Status.UNKNOWN, {}
+    s.set("timeout", max(1, int(left * 1000)))
+    s.set("rlimit", min(STRING_RLIMIT, b.rlimit if b is not None else DEFAULT_RLIMIT))
+    text = "".join(f"(declare-fun {n} () {sort})\n" for n, sort in decls.items())
+    text += "".join(f"(assert {a})\n" for a in asserts)
+    limits.tick()
+    try:
+        vec = z3.parse_smt2_string(text, ctx=smt.context())
+        s.add(*[vec[i] for i in range(len(vec))])
+        res = s.check()
+    except z3.Z3Exception as exc:
+        raise _z3_failure(exc) from None
+    if res == z3.unsat:
+        return Status.UNSAT, {}
+    if res != z3.sat:
+        return Status.UNKNOWN, {}
+    m = s.model()
+    out: dict[str, str] = {}
+    for d in m.decls():
+        name = d.name()
+        if decls.get(smt.sym(name)) == smt.STRING:
+            out[smt.sym(name)] = _string_value(m[d])
+    return Status.SAT, out
+
+
+def _string_value(v: Any) -> str:
+    """The Python string of a Z3 string value: Z3 writes every character outside printable ASCII, and the
+    backslash itself, as `\\u{hex}`, so decoding those escapes is exact."""
+    text = v.as_string()
+    return re.sub(r"\\u\{([0-9a-fA-F]+)\}", lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _value(v: Any) -> Any:

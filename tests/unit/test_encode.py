@@ -176,14 +176,33 @@ def test_service_principal_and_org_deny() -> None:
     assert r.verdict is Verdict.PROVED
 
 
-def test_variables_in_conditions_are_unknown_with_a_span() -> None:
+@pytest.mark.parametrize(("bool_variables", "verdict"), [(False, Verdict.PROVED), (True, Verdict.REFUTED)])
+def test_variables_in_bool_values_follow_the_option(bool_variables: bool, verdict: Verdict) -> None:
+    """Semantics §3.3 Bool [OPEN]: with `Options.bool_variables` off a variable in a Bool value is literal text
+    (never a Boolean: the condition never holds); on, its value (a principal tag here) is parsed as a Boolean."""
+    from dataclasses import replace
+
     env = _kp(
         '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
-        '{"StringEquals": {"kms:EncryptionContext:user": "${aws:username}"}}}'
+        '{"Bool": {"aws:SecureTransport": "${aws:PrincipalTag/tls}"}}}'
+    )
+    env = replace(env, options=replace(env.options, bool_variables=bool_variables))
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
+    assert r.verdict is verdict, r.reason
+    if verdict is Verdict.REFUTED:
+        assert r.counterexample is not None
+        tags = {k: v for k, v in r.counterexample.assumed.items() if k.startswith("tag:")}
+        assert [v.strip().lower() for v in tags.values()] == ["true"]
+
+
+def test_unsupported_condition_is_unknown_with_a_span() -> None:
+    env = _kp(
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        '{"NumericLessThan": {"aws:PrincipalArn": "5"}}}'
     )
     r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
     assert r.verdict is Verdict.UNKNOWN and r.reason is not None
-    assert "variables" in r.reason and "kp.json:" in r.reason
+    assert "not supported" in r.reason and "kp.json:" in r.reason
 
 
 def test_known_principal_identity_policy() -> None:
