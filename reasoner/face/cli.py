@@ -13,12 +13,19 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
 from reasoner.face.exit import INTERRUPTED, ExitStatus, exit_status
+from reasoner.face.outputs import Plan
+from reasoner.face.render import ci, sarif
 from reasoner.version import __version__
+
+if TYPE_CHECKING:
+    from reasoner.errors import Diagnostic
+    from reasoner.face.accepted import Triage
 
 # the statuses (reasoner/face/exit.py), under the names tests and callers use
 EXIT_OK = ExitStatus.OK
@@ -78,6 +85,125 @@ def _add_root(p: argparse.ArgumentParser) -> None:
                         "/sys, /dev or .git, and non-regular files are refused (INPUT006)")
 
 
+# ---- outputs, accepted findings and the run's errors (issue 16) --------------------------------------------
+
+def _add_outputs(p: argparse.ArgumentParser, formats: Sequence[str], *, sarif: bool = True) -> None:
+    """`--format FMT[=FILE]` (repeatable), `--output FILE` and, for commands with SARIF, `--sarif-root DIR`."""
+    from reasoner.face.outputs import target
+
+    p.add_argument("--format", action="append", type=target, default=None, metavar="FMT[=FILE]",
+                   help="report format {" + ",".join(formats) + "} (default: text), on stdout or, as FMT=FILE, "
+                        "in FILE; repeat it for several formats in one run")
+    p.add_argument("--output", "-o", default=None, metavar="FILE",
+                   help="write the report whose --format names no file to FILE instead of stdout")
+    p.set_defaults(formats_offered=tuple(formats))
+    if sarif:
+        p.add_argument("--sarif-root", type=_directory, default=None, metavar="DIR",
+                       help="SARIF URIs are relative to DIR, with uriBaseId SRCROOT (default: the git repository "
+                            "of the working directory, else the working directory)")
+
+
+def _add_triage(p: argparse.ArgumentParser) -> None:
+    """`--accepted FILE` and `--baseline PREVIOUS.json` (docs/accepted-findings.md)."""
+    p.add_argument("--accepted", default=None, metavar="FILE", type=_path,
+                   help="accepted-findings file (YAML): accepted results are reported as suppressed and do not "
+                        "fail the run; an expired acceptance fails it (docs/accepted-findings.md)")
+    p.add_argument("--baseline", default=None, metavar="PREVIOUS.json", type=_path,
+                   help="the --format json report of an earlier run: only results not in it fail the run")
+
+
+@dataclass
+class _Run:
+    """One run of `main`: its output plan, the SARIF context and every error reported (for the SARIF
+    invocation's notifications, written even when the input is unusable)."""
+
+    command: str
+    plan: Plan | None = None
+    ctx: sarif.Context | None = None
+    notifications: list[sarif.Notification] = field(default_factory=list)
+
+
+_RUN: ContextVar[_Run | None] = ContextVar("reasoner_cli_run", default=None)
+
+
+def _error(stream: TextIO, error: ReasonerError | Diagnostic, line: str | None = None) -> None:
+    """Print an error (its one-line form, or `line`) and record it for the run's SARIF invocation."""
+    from reasoner.errors import Diagnostic, one_line
+
+    stream.write(f"{line if line is not None else error}\n")
+    run = _RUN.get()
+    if run is None:
+        return
+    if isinstance(error, Diagnostic):
+        run.notifications.append(sarif.Notification(error.severity.value, error.code, one_line(error.message),
+                                                    error.span))
+    else:
+        run.notifications.append(sarif.Notification("error", error.code, one_line(error.message), error.span))
+
+
+def _emit(args: argparse.Namespace, stdout: TextIO, render: Callable[[str], str]) -> None:
+    """Write every report of the run's plan (`outputs.Plan.emit`)."""
+    run = _RUN.get()
+    if run is None or run.plan is None:  # called outside `main`: the first format, on stdout
+        formats = [t.fmt for t in (getattr(args, "format", None) or [])] or ["text"]
+        stdout.write(render(formats[0]))
+        return
+    run.plan.emit(render, stdout)
+
+
+def _context(args: argparse.Namespace) -> sarif.Context:
+    run = _RUN.get()
+    if run is not None and run.ctx is not None:
+        return run.ctx
+    return sarif.Context.at(_command_name(args), getattr(args, "sarif_root", None))
+
+
+def _triage(args: argparse.Namespace, items: Sequence[Any]) -> Triage | None:
+    """The triage of this run's items under `--accepted` and `--baseline`, or None without either."""
+    from reasoner.face import accepted
+
+    if getattr(args, "accepted", None) is None and getattr(args, "baseline", None) is None:
+        return None
+    entries = accepted.load(args.accepted) if args.accepted is not None else ()
+    baseline = accepted.read_baseline(args.baseline) if args.baseline is not None else None
+    triage = accepted.triage(items, entries, baseline)
+    return triage
+
+
+def _report_triage(stderr: TextIO, triage: Triage | None) -> None:
+    """Expired and unused acceptances, one line each on stderr (they are in SARIF through the renderers)."""
+    if triage is None:
+        return
+    for n in triage.notifications():
+        stderr.write(f"{n.span}: {n.level}: {n.code} {n.message}\n")
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    command = str(getattr(args, "command", None) or "reasoner")
+    return "lint" if command == "hygiene" else command
+
+
+def _error_documents(run: _Run, status: int, stdout: TextIO) -> None:
+    """The reports a CI step reads even when the run failed before any result (exit 2, 3 from a limit, 4):
+    SARIF with no result and the errors as the invocation's notifications, JUnit with one errored test case,
+    and workflow annotations on the errors. Other formats are not written."""
+    if run.plan is None or not run.plan.pending:
+        return
+    ctx = run.ctx or sarif.Context.at(run.command)
+
+    def render(fmt: str) -> str:
+        if fmt == "sarif":
+            return sarif.document([], [], ctx, exit_code=status, notifications=run.notifications)
+        if fmt == "junit":
+            return ci.junit_error(f"reasoner {run.command}", run.notifications, status)
+        return ci.annotate([ci.Annotation("error", n.code, n.message, n.span) for n in run.notifications],
+                           f"reasoner {run.command}: exit status {status}")
+
+    pending = Plan(run.plan.pending)
+    with contextlib.suppress(ReasonerError, MemoryError):  # under the memory cap, nothing more can be done
+        pending.emit(render, stdout, only=("sarif", "junit", "github"))
+
+
 def _path(text: str) -> str:
     """A file or directory argument: an empty one names nothing (argparse usage error, exit 2)."""
     if not text.strip():
@@ -105,7 +231,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--kind", default=None,
                    choices=["key", "identity", "scp", "rcp", "boundary", "session", "resource"],
                    help="policy kind (default: guessed from the document)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    _add_outputs(p, ("text", "json", "sarif"))
     p.add_argument("--key-account", default=None, metavar="ACCOUNT",
                    help="12-digit account that owns the key (key policies): flags KMS permissions granted to "
                         "other accounts for operations that cannot be used across accounts")
@@ -119,7 +245,7 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     file is reported and the others are still validated. Exit 2 if any file was unreadable, else 1 if any
     error was found, else 0 (warnings allowed)."""
     from reasoner.errors import Diagnostic, Severity
-    from reasoner.face.render.diagnostics import FileReport, render_json, render_text
+    from reasoner.face.render.diagnostics import FileReport, render_json, render_sarif, render_text
     from reasoner.front.ast import PolicyKind
     from reasoner.front.parse import INPUT_BAD_ARGUMENT, parse_and_validate, read_policy_text
     from reasoner.source import SourceFile, Span
@@ -140,7 +266,14 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         doc, diags = parse_and_validate(text, file=name, kind=kind, key_account=key_account)
         used_kind = kind.value if kind else (doc.kind.value if doc is not None else None)
         reports.append(FileReport(name, tuple(diags), SourceFile(name, text), used_kind))
-    stdout.write(render_json(reports) if args.format == "json" else render_text(reports))
+    for r in reports:
+        if not r.readable:  # an input error of the run, for the SARIF invocation (the text report shows it)
+            run = _RUN.get()
+            if run is not None:
+                run.notifications += [sarif.Notification("error", d.code, d.message, d.span) for d in r.diagnostics]
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: {"json": render_json, "text": render_text}[fmt](reports) if fmt != "sarif"
+          else render_sarif(reports, ctx=ctx))
     return exit_status(reports)
 
 
@@ -149,7 +282,8 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
 CHECK_EPILOG = """examples:
   reasoner check examples/org/checks
   reasoner check keys.access --format sarif > reasoner.sarif
-  reasoner check checks/ --format junit --timeout 60 --jobs 2 > report.xml
+  reasoner check checks/ --format text --format sarif=reasoner.sarif --format junit=report.xml
+  reasoner check checks/ --accepted accepted.yaml --baseline previous.json
 
 exit status:
   0  every assertion holds (an UNKNOWN marked `allowing unknown` counts as holding)
@@ -169,8 +303,8 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
                        epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", type=_path, metavar="PATH",
                    help="property file, or directory searched for *.access files")
-    p.add_argument("--format", choices=["text", "json", "sarif", "junit", "github"], default="text",
-                   help="report format on stdout (default: text)")
+    _add_outputs(p, ("text", "json", "sarif", "junit", "github"))
+    _add_triage(p)
     p.add_argument("--timeout", type=_positive_float, default=30.0, metavar="S",
                    help="wall-clock limit per assertion in seconds (default: 30); `within N seconds` in a "
                         "file overrides it")
@@ -193,8 +327,8 @@ DEFAULT_TOTAL_S = 1800.0
 
 
 def _add_analysis_options(p: argparse.ArgumentParser, handler: Callable[..., int]) -> None:
-    """The options findings, diff and lint share: format, the run's time limit, memory cap and root."""
-    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    """The options findings, diff and lint share: formats, the run's time limit, memory cap and root."""
+    _add_outputs(p, ("text", "json", "sarif", "junit", "github"))
     p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
                    help="wall-clock limit for the whole analysis in seconds (default: 60)")
     _add_memory_limit(p)
@@ -258,17 +392,20 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     assertions, failures = _collect_assertions(args.paths, root=args.root)
     if failures:  # nothing is lost: the first error of every unusable file, then exit 2 (nothing is checked)
         for failure in failures:
-            stderr.write(f"{failure}\n")
+            _error(stderr, failure)
         return EXIT_INPUT
     try:
         reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
                                   dump_dir=dump_dir, progress=stderr, total=args.total_timeout)
     except _AssertionErrors as bad:  # nothing is lost: every assertion the input makes unusable, located
         for failure in bad.errors:
-            stderr.write(f"{failure}\n")
+            _error(stderr, failure)
         return EXIT_INPUT
-    stdout.write(render.render(args.format, reports))
-    return exit_status(reports)
+    triage = _triage(args, reports)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, reports, ctx=ctx, triage=triage))
+    _report_triage(stderr, triage)
+    return exit_status(reports, triage)
 
 
 def _collect_assertions(paths: Sequence[str], *,
@@ -483,16 +620,13 @@ def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="key ARN (or alias ARN), or `*` for actions without a resource")
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                    help="a request context value; repeat the key for a multivalued key")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    _add_outputs(p, ("text", "json"), sarif=False)
     _add_memory_limit(p)
     _add_root(p)
     p.set_defaults(handler=_cmd_decide)
 
 
 def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import json
-
-    from reasoner.face.render.shapes import span_json
     from reasoner.front.manifest import load_environment
     from reasoner.semantics.evaluate import evaluate
     from reasoner.semantics.request import Request
@@ -505,7 +639,16 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         context[name.strip()] = (*context.get(name.strip(), ()), value)
     environment = load_environment(args.environment, root=args.root)
     evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
-    if args.format == "json":
+    _emit(args, stdout, lambda fmt: _decide_text(fmt, evaluation, args, context))
+    return exit_status(evaluation)
+
+
+def _decide_text(fmt: str, evaluation: Any, args: argparse.Namespace, context: dict[str, tuple[str, ...]]) -> str:
+    import json
+
+    from reasoner.face.render.shapes import span_json
+
+    if fmt == "json":
         doc = {
             "decision": evaluation.decision.value,
             "request": {"principal": args.principal, "action": args.action, "resource": args.resource,
@@ -517,12 +660,8 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
                         for r in evaluation.reasons],
             "context": {k: list(v) for k, v in evaluation.context.items()},
         }
-        stdout.write(json.dumps(doc, indent=2) + "\n")
-    else:
-        stdout.write(f"{evaluation.decision.value}\n")
-        for r in evaluation.reasons:
-            stdout.write(f"  {r}\n")
-    return exit_status(evaluation)
+        return json.dumps(doc, indent=2) + "\n"
+    return "".join([f"{evaluation.decision.value}\n", *(f"  {r}\n" for r in evaluation.reasons)])
 
 
 # ---- findings / diff / lint (issue 6) -----------------------------------------------------------------
@@ -571,6 +710,7 @@ def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
                    help="12-digit account ids and organization ids (o-...) whose principals are trusted "
                         "(default: each key's own account)")
+    _add_triage(p)
     p.add_argument("--include-services", action="store_true",
                    help="also report access by AWS service principals (not external by default)")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
@@ -583,9 +723,13 @@ def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     from reasoner.face.render import findings as render
     zone = findings.parse_zone(args.zone_of_trust)
     env = _load_subject(args.environment, args.key_arn, args.root)
-    result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
-    stdout.write(render.render(args.format, rebase_findings(result, env)))
-    return exit_status(result)
+    result = rebase_findings(findings.findings(env, zone, include_services=args.include_services,
+                                               timeout=args.timeout), env)
+    triage = _triage(args, result.findings)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage))
+    _report_triage(stderr, triage)
+    return exit_status(result, triage)
 
 
 DIFF_EPILOG = """examples:
@@ -620,8 +764,9 @@ def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     old = _load_subject(args.old, args.key_arn, args.root)
     new = _load_subject(args.new, args.key_arn, args.root)
     old, new = diff.same_key(old, new)
-    result = diff.diff(old, new, timeout=args.timeout)
-    stdout.write(render.render(args.format, rebase_diff(result, old, new)))
+    result = rebase_diff(diff.diff(old, new, timeout=args.timeout), old, new)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx))
     return exit_status(result)
 
 
@@ -646,6 +791,7 @@ def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
                                    "duties, for every key.",
                        epilog=LINT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("environment", type=_path, metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
+    _add_triage(p)
     p.add_argument("--separation-of-duties", action="store_true",
                    help="also check that key administrators cannot use the key for cryptography")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
@@ -657,10 +803,13 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.face.paths import rebase_hygiene
     from reasoner.face.render import hygiene as render
     env = _load_subject(args.environment, args.key_arn, args.root)
-    result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
-                             timeout=args.timeout)
-    stdout.write(render.render(args.format, rebase_hygiene(result, env)))
-    return exit_status(result)
+    result = rebase_hygiene(hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
+                                            timeout=args.timeout), env)
+    triage = _triage(args, result.issues)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage))
+    _report_triage(stderr, triage)
+    return exit_status(result, triage)
 
 
 # ---- entry point -------------------------------------------------------------------------------------
@@ -729,38 +878,61 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         if args.handler in (_cmd_check, _cmd_findings, _cmd_diff, _cmd_lint):
             import reasoner.symbolic.solve  # noqa: F401  (maps Z3's library before the cap, not under it)
         limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
-    out = _PipeSafe(out)
+    safe: Any = _PipeSafe(out)
+    run = _Run(_command_name(args))
+    token_run = _RUN.set(run)
     try:
+        status = _handle(args, run, safe, err)
+        _error_documents(run, status, safe)
+        return status
+    finally:
+        _RUN.reset(token_run)
+
+
+def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> int:
+    """Run the command's handler: every error becomes its one-line message on `err` (recorded for the run's
+    SARIF invocation) and its exit status."""
+    from reasoner import limits
+    from reasoner.face.outputs import plan
+
+    try:
+        if getattr(args, "formats_offered", None):
+            run.plan = plan(args.format, args.output, args.formats_offered)
+            run.ctx = sarif.Context.at(run.command, getattr(args, "sarif_root", None))
         return int(args.handler(args, out, err))
     except MemoryError:
-        err.write(f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}\n")
+        _error(err, limits.OutOfBudget(limits.memory_reason(), code=limits.OUT_OF_MEMORY),
+               f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}")
         return EXIT_UNKNOWN
     except limits.OutOfBudget as exc:
-        err.write(f"{exc}\n")
+        _error(err, exc)
         return EXIT_UNKNOWN
     except PolicyValidationError as exc:  # nothing is lost: every diagnostic, not only the first
         from reasoner.face.render.diagnostics import render_diagnostic
 
         for diag in exc.diagnostics or (exc.to_diagnostic(),):
-            err.write(render_diagnostic(diag) + "\n")
+            _error(err, diag, render_diagnostic(diag))
         return EXIT_INPUT
     except InputError as exc:
-        err.write(f"{exc}\n")
+        for one in getattr(exc, "errors", None) or (exc,):
+            _error(err, one)
         return EXIT_INPUT
     except InternalError as exc:
-        err.write(f"{exc}\n")
+        _error(err, exc)
         return EXIT_INTERNAL
     except ReasonerError as exc:
-        err.write(f"{exc}\n")
+        _error(err, exc)
         return EXIT_INPUT
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return INTERRUPTED
     except Exception as exc:  # a bug: report it in one line, never a traceback
         if limits.current_memory_cap() and _out_of_memory(exc):
-            err.write(f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}\n")
+            _error(err, limits.OutOfBudget(limits.memory_reason(), code=limits.OUT_OF_MEMORY),
+                   f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}")
             return EXIT_UNKNOWN
-        err.write(f"error: INTERNAL unexpected {type(exc).__name__}: {exc}\n")
+        _error(err, InternalError(f"unexpected {type(exc).__name__}: {exc}", code="INTERNAL"),
+               f"error: INTERNAL unexpected {type(exc).__name__}: {exc}")
         return EXIT_INTERNAL
 
 
