@@ -151,13 +151,10 @@ def triage_lines(item: Item, triage: Triage | None, indent: str) -> list[str]:
 
 
 def triage_summary(items: Sequence[Item], triage: Triage | None) -> list[str]:
-    """The closing line about accepted findings and the baseline, and one line per expired or unused entry."""
-    if triage is None:
-        return []
-    lines = [f"{n.span}: {n.level}: {n.code} {n.message}" if n.span else f"{n.level}: {n.code} {n.message}"
-             for n in triage.notifications()]
-    text = triage.summary(items)
-    return [*lines, text] if text else lines
+    """The closing line about accepted findings and the baseline (expired and unused acceptances are
+    diagnostics: on stderr, and in SARIF as notifications)."""
+    text = triage.summary(items) if triage is not None else ""
+    return [text] if text else []
 
 
 def triage_json(item: Item, triage: Triage | None) -> dict[str, Any]:
