@@ -61,7 +61,7 @@ def test_output_sends_the_bare_format_to_a_file(tmp_path: Path) -> None:
 ])
 def test_usage_errors(argv: tuple[str, ...], message: str) -> None:
     status, out, err = cli(*argv)
-    assert status == 2 and message in err, err
+    assert status == 2 and message in err and out == "", err
 
 
 @pytest.mark.parametrize("argv", [("findings", ENV), ("lint", ENV),
