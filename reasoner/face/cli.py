@@ -272,9 +272,10 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
             if run is not None:
                 run.notifications += [sarif.Notification("error", d.code, d.message, d.span) for d in r.diagnostics]
     ctx = _context(args)
+    status = exit_status(reports)
     _emit(args, stdout, lambda fmt: {"json": render_json, "text": render_text}[fmt](reports) if fmt != "sarif"
-          else render_sarif(reports, ctx=ctx))
-    return exit_status(reports)
+          else render_sarif(reports, ctx=ctx, exit_code=int(status)))
+    return status
 
 
 # ---- check -------------------------------------------------------------------------------------------
@@ -682,22 +683,10 @@ exit status:
 
 
 def _load_subject(path: str, key_arn: str | None, root: str | None = None) -> Any:
-    """An environment manifest (YAML), or one key policy (JSON) wrapped on one key."""
-    from reasoner.analyses.findings import key_policy_environment
-    from reasoner.front.ast import PolicyKind
-    from reasoner.front.manifest import load_environment
-    from reasoner.front.parse import load_policy
-    from reasoner.semantics import arns
+    """An environment manifest (YAML), or one key policy (JSON) wrapped on one key (`api.load_subject`)."""
+    from reasoner.face.api import load_subject
 
-    key = arns.parse_kms(key_arn, strict=True) if key_arn is not None else None
-    if key_arn is not None and not (isinstance(key, arns.KeyArn) and arns.is_aws_partition(key.partition)):
-        raise InputError(f"`--key-arn` must be a KMS key ARN, not `{key_arn}`", code="INPUT004",
-                         help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
-    if Path(path).suffix.lower() == ".json":
-        return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
-    if key_arn is not None:
-        raise InputError("`--key-arn` applies to a key policy file (JSON), not to a manifest", code="INPUT004")
-    return load_environment(path, root=root)
+    return load_subject(path, key_arn, root)
 
 
 def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:

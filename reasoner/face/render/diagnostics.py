@@ -151,10 +151,11 @@ JSON_SCHEMA: dict[str, object] = {
 }
 
 
-def render_sarif(reports: Iterable[FileReport], *, ctx: Any = None, notifications: Sequence[Any] = ()) -> str:
+def render_sarif(reports: Iterable[FileReport], *, exit_code: int, ctx: Any = None,
+                 notifications: Sequence[Any] = ()) -> str:
     """SARIF of `validate` (`sarif.document`): a result per diagnostic at its severity, with the diagnostic's
-    help in the message; the first error of an unreadable file is an input error of the invocation."""
-    from reasoner.face.exit import exit_status
+    help in the message; the first error of an unreadable file is an input error of the invocation.
+    `exit_code` is the run's (`exit.exit_status(reports)`, which imports this module)."""
     from reasoner.face.identity import fingerprint
     from reasoner.face.render import sarif
 
@@ -174,7 +175,7 @@ def render_sarif(reports: Iterable[FileReport], *, ctx: Any = None, notification
             results.append(sarif.result(d.code, levels[d.severity], message, d.span, ctx,
                                         fingerprint=fingerprint(d)))
     return _encodable(sarif.document(list(rules.values()), results, ctx,
-                                     exit_code=int(exit_status(reports)) if reports else 0,
+                                     exit_code=exit_code,
                                      notifications=[*notifications, *unreadable]))
 
 
