@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_findings(sub)
     _add_diff(sub)
     _add_lint(sub)
+    _add_report(sub)
     return parser
 
 
@@ -88,12 +89,13 @@ def _add_root(p: argparse.ArgumentParser) -> None:
 # ---- outputs, accepted findings and the run's errors (issue 16) --------------------------------------------
 
 def _add_outputs(p: argparse.ArgumentParser, formats: Sequence[str], *, sarif: bool = True) -> None:
-    """`--format FMT[=FILE]` (repeatable), `--output FILE` and, for commands with SARIF, `--sarif-root DIR`."""
+    """`--format FMT[=FILE]` (repeatable), `--output FILE` and, for commands with SARIF, `--sarif-root DIR`.
+    The default format is the first of `formats`."""
     from reasoner.face.outputs import target
 
     p.add_argument("--format", action="append", type=target, default=None, metavar="FMT[=FILE]",
-                   help="report format {" + ",".join(formats) + "} (default: text), on stdout or, as FMT=FILE, "
-                        "in FILE; repeat it for several formats in one run")
+                   help="report format {" + ",".join(formats) + f"}} (default: {formats[0]}), on stdout or, as "
+                        "FMT=FILE, in FILE; repeat it for several formats in one run")
     p.add_argument("--output", "-o", default=None, metavar="FILE",
                    help="write the report whose --format names no file to FILE instead of stdout")
     p.set_defaults(formats_offered=tuple(formats))
@@ -801,6 +803,105 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return exit_status(result, triage)
 
 
+# ---- report (issue 16) -----------------------------------------------------------------------------------
+
+REPORT_EPILOG = """examples:
+  reasoner report examples/org/environment.yaml --checks examples/org/checks -o report.html
+  reasoner report env.yaml --checks policies/checks --diff old/env.yaml env.yaml --accepted accepted.yaml -o r.html
+
+The page is one file: its style and script are inline and it loads nothing (no network at view time), so it
+can be kept as a CI artifact and opened offline. Each responsible or granting statement is marked in the text
+of its policy.
+
+exit status:
+  0  nothing found in any part
+  1  a refuted assertion, external access, a difference or an issue in some part
+  2  usage or input error
+  3  nothing found, but some part could not be decided
+  4  internal error in the reasoner"""
+
+
+def _add_report(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("report", help="one self-contained HTML page: findings, lint, checks and a diff",
+                       description="Run findings and lint on each environment, check the property files, diff two "
+                                   "environments, and write one HTML page with every result.",
+                       epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("environments", nargs="*", type=_path, metavar="ENV",
+                   help="environment manifests (YAML) or key policies (JSON): findings and lint of each")
+    p.add_argument("--checks", nargs="+", type=_path, default=[], metavar="PATH",
+                   help="property files or directories to check")
+    p.add_argument("--diff", nargs=2, type=_path, default=None, metavar=("OLD", "NEW"),
+                   help="two environments (or key policies) to diff")
+    p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
+                   help="the zone of trust of findings (default: each key's own account)")
+    p.add_argument("--title", default="reasoner report", help="the page's title")
+    _add_outputs(p, ("html",), sarif=False)
+    _add_triage(p)
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
+                   help="wall-clock limit of each analysis, and of each assertion, in seconds (default: 60)")
+    _add_memory_limit(p)
+    _add_root(p)
+    p.set_defaults(handler=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner.analyses import diff, findings, hygiene
+    from reasoner.face.exit import combine
+    from reasoner.face.paths import rebase_diff, rebase_findings, rebase_hygiene
+    from reasoner.face.render import html
+    from reasoner.face.render.findings import render_text as findings_text
+    from reasoner.face.render.results import summarize
+
+    if not (args.environments or args.checks or args.diff):
+        raise InputError("nothing to report: give environments, `--checks PATH` or `--diff OLD NEW`",
+                         code="INPUT004")
+    sections: list[html.Section] = []
+    statuses: list[ExitStatus] = []
+    if args.checks:
+        assertions, failures = _collect_assertions(args.checks, root=args.root)
+        if failures:
+            for failure in failures:
+                _error(stderr, failure)
+            return EXIT_INPUT
+        try:
+            reports = _run_assertions(assertions, timeout=args.timeout, rlimit=None, jobs=1, dump_dir=None,
+                                      progress=stderr)
+        except _AssertionErrors as bad:
+            for failure in bad.errors:
+                _error(stderr, failure)
+            return EXIT_INPUT
+        triage = _triage(args, reports)
+        statuses.append(exit_status(reports, triage))
+        s = summarize(reports)
+        sections.append(html.Section("checks", "Property checks", f"{s.total} assertion(s): {s.proved} proved, "
+                                     f"{s.refuted} refuted, {s.unknown} unknown", html.checks_html(reports)))
+    zone = findings.parse_zone(args.zone_of_trust)
+    for n, path in enumerate(args.environments, 1):
+        env = _load_subject(path, None, args.root)
+        found = rebase_findings(findings.findings(env, zone, timeout=args.timeout), env)
+        triage = _triage(args, found.findings)
+        statuses.append(exit_status(found, triage))
+        sections.append(html.Section(f"findings-{n}", f"Findings: {path}", findings_text(found).splitlines()[-1],
+                                     html.findings_html(found)))
+        issues = rebase_hygiene(hygiene.hygiene(env, timeout=args.timeout), env)
+        triage = _triage(args, issues.issues)
+        statuses.append(exit_status(issues, triage))
+        sections.append(html.Section(f"lint-{n}", f"Lint: {path}", f"{len(issues.issues)} issue(s), "
+                                     f"{len(issues.undecided)} undecided", html.lint_html(issues)))
+    if args.diff:
+        old, new = diff.same_key(_load_subject(args.diff[0], None, args.root),
+                                 _load_subject(args.diff[1], None, args.root))
+        changed = rebase_diff(diff.diff(old, new, timeout=args.timeout), old, new)
+        statuses.append(exit_status(changed))
+        sections.append(html.Section("diff", f"Diff: {args.diff[0]} → {args.diff[1]}",
+                                     f"{changed.verdict.value}: {len(changed.added)} added, "
+                                     f"{len(changed.removed)} removed", html.diff_html(changed)))
+    status = combine(statuses)
+    subtitle = f"exit status {int(status)}"
+    _emit(args, stdout, lambda fmt: html.page(args.title, sections, subtitle=subtitle))
+    return status
+
+
 # ---- entry point -------------------------------------------------------------------------------------
 
 class _PipeSafe:
@@ -886,7 +987,7 @@ def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> in
 
     try:
         if getattr(args, "formats_offered", None):
-            run.plan = plan(args.format, args.output, args.formats_offered)
+            run.plan = plan(args.format, args.output, args.formats_offered, default=args.formats_offered[0])
             run.ctx = sarif.Context.at(run.command, getattr(args, "sarif_root", None))
         return int(args.handler(args, out, err))
     except MemoryError:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from reasoner.analyses.hygiene import HygieneResult
     from reasoner.face.accepted import Triage
 
-__all__ = ["INTERRUPTED", "ExitStatus", "Outcome", "exit_status"]
+__all__ = ["INTERRUPTED", "ExitStatus", "Outcome", "combine", "exit_status"]
 
 
 class ExitStatus(IntEnum):
@@ -85,6 +85,16 @@ def exit_status(outcome: Outcome, triage: Triage | None = None) -> ExitStatus:
         raise TypeError(f"no exit status for {sorted({type(i).__name__ for i in items})}")
     return _status(counted(r for r in reports if r.verdict is Verdict.REFUTED) or expired,
                    any(r.verdict is Verdict.UNKNOWN and not r.allow_unknown for r in reports))
+
+
+def combine(statuses: Iterable[ExitStatus]) -> ExitStatus:
+    """The status of a run made of several analyses (`reasoner report`): INPUT or INTERNAL if any part had
+    one, else FINDINGS if any part found something, else UNKNOWN if any part is unknown, else OK."""
+    found = set(statuses)
+    for status in (ExitStatus.INTERNAL, ExitStatus.INPUT, ExitStatus.FINDINGS, ExitStatus.UNKNOWN):
+        if status in found:
+            return status
+    return ExitStatus.OK
 
 
 def _status(found: bool, unknown: bool) -> ExitStatus:

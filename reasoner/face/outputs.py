@@ -122,6 +122,9 @@ def _write(path: str, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as `open` would create it (mkstemp makes it private)
         os.replace(tmp, target)
     except OSError as exc:
         raise InputError(f"cannot write the report `{path}`: {(exc.strerror or 'error').lower()}",

@@ -8,7 +8,8 @@ whole document with every section given).
 Guarantee: every piece of user text is escaped; each responsible or granting statement is shown inside the
 text of its policy with its lines marked (`<mark class="stmt">`, with `data-file` and `data-line`), so a reader
 sees the statement in context; a page loads nothing at view time (its CSS and script are inline, it has no
-`src`, no `<link>`, no `url(`, no `@import`), so it opens offline and from a CI artifact; verdicts keep their
+`src`, no `<link>`, no `url(`, no `@import`), so it opens offline and from a CI artifact; its one control
+("show only what fails", also set by opening the page at `#only-failing`) hides what passes; verdicts keep their
 three values (PROVED, REFUTED, UNKNOWN) and their colours everywhere.
 """
 
@@ -74,11 +75,13 @@ SCRIPT = """
 document.addEventListener('DOMContentLoaded', function () {
   var box = document.getElementById('only-failing');
   if (!box) { return; }
-  box.addEventListener('change', function () {
+  function apply() {
     document.querySelectorAll('.item.ok, .item.accepted').forEach(function (el) {
       el.classList.toggle('hidden', box.checked);
     });
-  });
+  }
+  box.addEventListener('change', apply);
+  if (window.location.hash === '#only-failing') { box.checked = true; apply(); }
 });
 """
 
