@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
 from reasoner.face.exit import INTERRUPTED, ExitStatus, exit_status
 from reasoner.face.outputs import Plan
-from reasoner.face.render import ci, sarif
+from reasoner.face.render import ci, sarif, terminal
 from reasoner.version import __version__
 
 if TYPE_CHECKING:
@@ -143,14 +143,22 @@ def _error(stream: TextIO, error: ReasonerError | Diagnostic, line: str | None =
         run.notifications.append(sarif.Notification("error", error.code, one_line(error.message), error.span))
 
 
-def _emit(args: argparse.Namespace, stdout: TextIO, render: Callable[[str], str]) -> None:
-    """Write every report of the run's plan (`outputs.Plan.emit`)."""
+def _emit(args: argparse.Namespace, stdout: TextIO, render: Callable[[str], str],
+          table: Callable[[], terminal.Table] | None = None) -> None:
+    """Write every report of the run's plan (`outputs.Plan.emit`); text on a terminal is styled, with `table`
+    under it (`render/terminal.py`: never in CI, pipes or files)."""
+
+    def on_stdout(fmt: str, text: str) -> str:
+        if fmt != "text" or not terminal.wanted(stdout):
+            return text
+        return terminal.styled(text, table() if table is not None else None)
+
     run = _RUN.get()
     if run is None or run.plan is None:  # called outside `main`: the first format, on stdout
         formats = [t.fmt for t in (getattr(args, "format", None) or [])] or ["text"]
-        stdout.write(render(formats[0]))
+        stdout.write(on_stdout(formats[0], render(formats[0])))
         return
-    run.plan.emit(render, stdout)
+    run.plan.emit(render, stdout, on_stdout=on_stdout)
 
 
 def _context(args: argparse.Namespace) -> sarif.Context:
@@ -406,7 +414,10 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_INPUT
     triage = _triage(args, reports)
     ctx = _context(args)
-    _emit(args, stdout, lambda fmt: render.render(fmt, reports, ctx=ctx, triage=triage))
+    _emit(args, stdout, lambda fmt: render.render(fmt, reports, ctx=ctx, triage=triage),
+          lambda: terminal.Table("assertions", ("verdict", "assertion", "where", "time"), tuple(
+              (r.verdict.value, r.name, str(r.location or ""), render.seconds_text(r.result.seconds))
+              for r in reports)))
     _report_triage(stderr, triage)
     return exit_status(reports, triage)
 
@@ -718,7 +729,10 @@ def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
                                                timeout=args.timeout), env)
     triage = _triage(args, result.findings)
     ctx = _context(args)
-    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage))
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),
+          lambda: terminal.Table("findings", ("key", "kind", "principal", "actions", "conditions"), tuple(
+              (f.key, "PUBLIC" if f.public else "external", str(f.principal), ", ".join(f.actions),
+               " and ".join(str(c) for c in f.conditions)) for f in result.findings)))
     _report_triage(stderr, triage)
     return exit_status(result, triage)
 
@@ -757,7 +771,9 @@ def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     old, new = diff.same_key(old, new)
     result = rebase_diff(diff.diff(old, new, timeout=args.timeout), old, new)
     ctx = _context(args)
-    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx))
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx),
+          lambda: terminal.Table("changes", ("change", "principal", "actions", "key"), tuple(
+              (c.direction, str(c.principal), ", ".join(c.actions), c.key) for c in (*result.added, *result.removed))))
     return exit_status(result)
 
 
@@ -798,7 +814,9 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                                             timeout=args.timeout), env)
     triage = _triage(args, result.issues)
     ctx = _context(args)
-    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage))
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),
+          lambda: terminal.Table("issues", ("code", "severity", "where", "key"), tuple(
+              (i.code, i.severity.value, str(i.span), i.key) for i in (*result.issues, *result.undecided))))
     _report_triage(stderr, triage)
     return exit_status(result, triage)
 

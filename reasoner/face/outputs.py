@@ -60,9 +60,11 @@ class Plan:
     def formats(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(t.fmt for t in self.targets))
 
-    def emit(self, render: Callable[[str], str], stdout: TextIO, *, only: Sequence[str] | None = None) -> None:
-        """Render each format once (`render(fmt)`) and write it to its file or to `stdout`; `only` restricts
-        the formats (the error documents of a run whose input was unusable)."""
+    def emit(self, render: Callable[[str], str], stdout: TextIO, *, only: Sequence[str] | None = None,
+             on_stdout: Callable[[str, str], str] | None = None) -> None:
+        """Render each format once (`render(fmt)`) and write it to its file or to `stdout` (through
+        `on_stdout(fmt, text)` when given: the terminal's styling); `only` restricts the formats (the error
+        documents of a run whose input was unusable)."""
         cache: dict[str, str] = {}
         for t in self.targets:
             if only is not None and t.fmt not in only:
@@ -70,7 +72,7 @@ class Plan:
             if t.fmt not in cache:
                 cache[t.fmt] = render(t.fmt)
             if t.path is None:
-                stdout.write(cache[t.fmt])
+                stdout.write(on_stdout(t.fmt, cache[t.fmt]) if on_stdout is not None else cache[t.fmt])
             else:
                 _write(t.path, cache[t.fmt])
             self.written.append(t)
