@@ -17,7 +17,7 @@ pytestmark = pytest.mark.solver
 ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[\d;]*m")
 COLOUR = re.compile(r"\x1b\[[\d;]*?(?:3[0-7]|9[0-7])(?:;[\d;]*)?m")
-TIMES = re.compile(r"\d+\.\d+ s|\d+ ms")
+TIMES = re.compile(r"\d+\.\d+ s|\d+ ms|^\s+e\.g\. .*$|^\s+counterexample: .*$|^\s{4,}\S.*$", re.M)  # and solver picks
 
 
 class Terminal(io.StringIO):
