@@ -1,7 +1,9 @@
-"""Command line: `reasoner validate|decide|check ...`.
+"""Command line: `reasoner validate|decide|check|findings|diff|lint|report ...`.
 
 Input: argv.
-Output: text or JSON on stdout/stderr and an exit status.
+Output: the reports the run's `--format FMT[=FILE]` / `--output` ask for (text, JSON, SARIF, JUnit, workflow
+annotations, HTML; `outputs.py`), errors on stderr, and an exit status. With SARIF, JUnit or annotations asked
+for, those reports are written also when the input is unusable (the errors as their content).
 Guarantee: `main(argv, stdout, stderr) -> int` never lets a traceback reach the user; exit statuses are a
 contract (see EXIT_CODES), documented in `--help` and the README.
 """
@@ -123,6 +125,8 @@ class _Run:
     plan: Plan | None = None
     ctx: sarif.Context | None = None
     notifications: list[sarif.Notification] = field(default_factory=list)
+    accepted: tuple[Any, ...] = ()  # the entries of --accepted, read before the analysis runs
+    baseline: frozenset[str] | None = None  # the fingerprints of --baseline, read before the analysis runs
 
 
 _RUN: ContextVar[_Run | None] = ContextVar("reasoner_cli_run", default=None)
@@ -174,10 +178,21 @@ def _triage(args: argparse.Namespace, items: Sequence[Any]) -> Triage | None:
 
     if getattr(args, "accepted", None) is None and getattr(args, "baseline", None) is None:
         return None
-    entries = accepted.load(args.accepted) if args.accepted is not None else ()
-    baseline = accepted.read_baseline(args.baseline) if args.baseline is not None else None
-    triage = accepted.triage(items, entries, baseline)
-    return triage
+    run = _RUN.get()
+    if run is None:  # called outside `main`
+        run = _Run(_command_name(args))
+        _read_triage_files(args, run)
+    return accepted.triage(items, run.accepted, run.baseline)
+
+
+def _read_triage_files(args: argparse.Namespace, run: _Run) -> None:
+    """Read `--accepted` and `--baseline` before anything is analysed: a bad file fails at once (exit 2)."""
+    from reasoner.face import accepted
+
+    if getattr(args, "accepted", None) is not None:
+        run.accepted = accepted.load(args.accepted)
+    if getattr(args, "baseline", None) is not None:
+        run.baseline = accepted.read_baseline(args.baseline)
 
 
 def _report_triage(stderr: TextIO, triage: Triage | None) -> None:
@@ -1007,6 +1022,7 @@ def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> in
         if getattr(args, "formats_offered", None):
             run.plan = plan(args.format, args.output, args.formats_offered, default=args.formats_offered[0])
             run.ctx = sarif.Context.at(run.command, getattr(args, "sarif_root", None))
+        _read_triage_files(args, run)
         return int(args.handler(args, out, err))
     except MemoryError:
         _error(err, limits.OutOfBudget(limits.memory_reason(), code=limits.OUT_OF_MEMORY),
