@@ -123,7 +123,7 @@ class Findings(_Shown):
     def _repr_html_(self) -> str:
         from reasoner.face.render.html import findings_html
 
-        return f'<div class="reasoner-findings">{findings_html(self.result, bases=self.bases)}</div>'
+        return f'<div class="reasoner-findings">{findings_html(self.result, self.triage, bases=self.bases)}</div>'
 
 
 @dataclass(frozen=True, repr=False)
@@ -185,7 +185,7 @@ class Lint(_Shown):
     def _repr_html_(self) -> str:
         from reasoner.face.render.html import lint_html
 
-        return f'<div class="reasoner-lint">{lint_html(self.result, bases=self.bases)}</div>'
+        return f'<div class="reasoner-lint">{lint_html(self.result, self.triage, bases=self.bases)}</div>'
 
 
 @dataclass(frozen=True, repr=False)

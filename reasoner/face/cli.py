@@ -291,12 +291,7 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         doc, diags = parse_and_validate(text, file=name, kind=kind, key_account=key_account)
         used_kind = kind.value if kind else (doc.kind.value if doc is not None else None)
         reports.append(FileReport(name, tuple(diags), SourceFile(name, text), used_kind))
-    for r in reports:
-        if not r.readable:  # an input error of the run, for the SARIF invocation (the text report shows it)
-            run = _RUN.get()
-            if run is not None:
-                run.notifications += [sarif.Notification("error", d.code, d.message, d.span) for d in r.diagnostics]
-    ctx = _context(args)
+    ctx = _context(args)  # (an unreadable file is an input error of the SARIF invocation: render_sarif)
     status = exit_status(reports)
     _emit(args, stdout, lambda fmt: {"json": render_json, "text": render_text}[fmt](reports) if fmt != "sarif"
           else render_sarif(reports, ctx=ctx, exit_code=int(status)))
@@ -907,7 +902,7 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         statuses.append(exit_status(reports, triage))
         s = summarize(reports)
         sections.append(html.Section("checks", "Property checks", f"{s.total} assertion(s): {s.proved} proved, "
-                                     f"{s.refuted} refuted, {s.unknown} unknown", html.checks_html(reports)))
+                                     f"{s.refuted} refuted, {s.unknown} unknown", html.checks_html(reports, triage)))
     zone = findings.parse_zone(args.zone_of_trust)
     for n, path in enumerate(args.environments, 1):
         env = _load_subject(path, None, args.root)
@@ -915,12 +910,12 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         triage = _triage(args, found.findings)
         statuses.append(exit_status(found, triage))
         sections.append(html.Section(f"findings-{n}", f"Findings: {path}", findings_text(found).splitlines()[-1],
-                                     html.findings_html(found)))
+                                     html.findings_html(found, triage)))
         issues = rebase_hygiene(hygiene.hygiene(env, timeout=args.timeout), env)
         triage = _triage(args, issues.issues)
         statuses.append(exit_status(issues, triage))
         sections.append(html.Section(f"lint-{n}", f"Lint: {path}", f"{len(issues.issues)} issue(s), "
-                                     f"{len(issues.undecided)} undecided", html.lint_html(issues)))
+                                     f"{len(issues.undecided)} undecided", html.lint_html(issues, triage)))
     if args.diff:
         old, new = diff.same_key(_load_subject(args.diff[0], None, args.root),
                                  _load_subject(args.diff[1], None, args.root))

@@ -172,3 +172,21 @@ def test_the_script_hides_what_passes(report: Path, tmp_path: Path) -> None:
 def test_report_needs_something_to_report() -> None:
     err = io.StringIO()
     assert main(["report"], io.StringIO(), err) == 2 and "nothing to report" in err.getvalue()
+
+
+def test_accepted_results_are_marked_in_the_page(tmp_path: Path) -> None:
+    accepted = tmp_path / "accepted.yaml"
+    accepted.write_text("version: 1\naccepted:\n  - assertion: no principal outside the security account decrypts "
+                        "app data\n    reason: kept as an example\n    accepted_by: docs\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    here = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        status = main(["report", "--checks", "examples/org/failing", "--accepted", str(accepted), "-o", str(out)],
+                      io.StringIO(), io.StringIO())
+    finally:
+        os.chdir(here)
+    text = out.read_text(encoding="utf-8")
+    assert status == 0
+    assert '<div class="item bad accepted" data-verdict="REFUTED">' in text
+    assert "accepted: kept as an example (accepted by docs)" in text

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from reasoner.analyses.diff import DiffResult
     from reasoner.analyses.findings import FindingsResult, StatementRef
     from reasoner.analyses.hygiene import HygieneResult
+    from reasoner.face.accepted import Triage
     from reasoner.semantics.request import Evaluation, Request
 
 __all__ = ["Section", "checks_html", "decision_html", "diff_html", "findings_html", "lint_html", "page",
@@ -158,7 +159,19 @@ def _refs(statements: Iterable[StatementRef]) -> list[Span]:
 # ---- fragments ------------------------------------------------------------------------------------------------
 
 
-def checks_html(reports: Sequence[Report], *, bases: Sequence[str] = ()) -> str:
+def _accepted(item: object, triage: Triage | None) -> tuple[str, str]:
+    """The extra class and the note of an accepted item, or of one in the baseline."""
+    if triage is None:
+        return "", ""
+    why = triage.suppression(item)  # type: ignore[arg-type]
+    if why is not None:
+        return " accepted", f'<p class="where">accepted: {e(why.justification)} ({e(why.where)})</p>'
+    if triage.baseline_state(item) == "unchanged":  # type: ignore[arg-type]
+        return " accepted", '<p class="where">in the baseline</p>'
+    return "", ""
+
+
+def checks_html(reports: Sequence[Report], triage: Triage | None = None, *, bases: Sequence[str] = ()) -> str:
     """One block per assertion: verdict, name, place, property; under a refuted one the counterexample and the
     responsible statements in their policies; under an unknown one the reason."""
     from reasoner.face.render.results import describe_property, seconds_text
@@ -168,7 +181,8 @@ def checks_html(reports: Sequence[Report], *, bases: Sequence[str] = ()) -> str:
         r = rep.result
         state = {Verdict.PROVED: "ok", Verdict.REFUTED: "bad", Verdict.UNKNOWN: "unknown"}[r.verdict]
         where = f'<span class="where">{e(str(rep.location))}</span>' if rep.location else ""
-        body = [f'<div class="item {state}" data-verdict="{r.verdict.value}">',
+        extra, note = _accepted(rep, triage) if r.verdict is Verdict.REFUTED else ("", "")
+        body = [f'<div class="item {state}{extra}" data-verdict="{r.verdict.value}">', note,
                 f'<p><span class="badge {r.verdict.value}">{r.verdict.value}</span><strong>{e(rep.name)}</strong> '
                 f"({e(seconds_text(r.seconds))}) {where}</p>",
                 f"<p>Property: <code>{e(describe_property(r.property))}</code></p>"]
@@ -189,7 +203,7 @@ def checks_html(reports: Sequence[Report], *, bases: Sequence[str] = ()) -> str:
     return "".join(out)
 
 
-def findings_html(result: FindingsResult, *, bases: Sequence[str] = ()) -> str:
+def findings_html(result: FindingsResult, triage: Triage | None = None, *, bases: Sequence[str] = ()) -> str:
     """Per key: whether the list is proved complete, then each finding with its granting statements marked."""
     out = []
     for k in result.keys:
@@ -200,7 +214,9 @@ def findings_html(result: FindingsResult, *, bases: Sequence[str] = ()) -> str:
         for f in k.findings:
             kind = "PUBLIC" if f.public else "external"
             conditions = " and ".join(str(c) for c in f.conditions)
-            out.append(f'<div class="item bad" data-code="{e(f.code)}"><p><span class="badge bad">{kind}</span>'
+            extra, note = _accepted(f, triage)
+            out.append(f'<div class="item bad{extra}" data-code="{e(f.code)}">{note}'
+                       f'<p><span class="badge bad">{kind}</span>'
                        f"<strong>{e(str(f.principal))}</strong> can <code>{e(', '.join(f.actions))}</code>"
                        + (f" when <code>{e(conditions)}</code>" if conditions else "") + "</p>"
                        + _request_table(f.example, "example")
@@ -232,12 +248,13 @@ def diff_html(result: DiffResult, *, bases: Sequence[str] = ()) -> str:
     return "".join(out)
 
 
-def lint_html(result: HygieneResult, *, bases: Sequence[str] = ()) -> str:
+def lint_html(result: HygieneResult, triage: Triage | None = None, *, bases: Sequence[str] = ()) -> str:
     """Each issue and undecided check, its statement marked in its policy."""
     out = []
     for i in (*result.issues, *result.undecided):
         state = "unknown" if i in result.undecided else "bad"
-        out.append(f'<div class="item {state}" data-code="{e(i.code)}"><p><span class="badge {state}">'
+        extra, note = _accepted(i, triage) if i in result.issues else ("", "")
+        out.append(f'<div class="item {state}{extra}" data-code="{e(i.code)}">{note}<p><span class="badge {state}">'
                    f"{e(i.code)}</span>{e(i.severity.value)}: {e(i.message)}</p>"
                    + (f'<p class="where">{e(i.proof)}</p>' if i.proof else "")
                    + _statements_html([i.span], bases) + "</div>")
