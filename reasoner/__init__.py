@@ -50,6 +50,10 @@ _LAZY = {
     "parse_policy": "reasoner.front.parse",
     "load_policy": "reasoner.front.parse",
     "evaluate": "reasoner.semantics.evaluate",
+    "findings": "reasoner.face.api",
+    "diff": "reasoner.face.api",
+    "lint": "reasoner.face.api",
+    "decide": "reasoner.face.api",
 }
 
 
@@ -60,7 +64,9 @@ _DISPLAYED = frozenset({"check", "compile_environment", "CompiledEnvironment"})
 
 def __getattr__(name: str) -> object:
     """`check` and `compile_environment` load Z3 (~90 ms) only when first used. `check` is
-    `reasoner.language.property_files.check`: `reasoner.analyses.pipeline.check` that also takes a claim string."""
+    `reasoner.language.property_files.check`: `reasoner.analyses.pipeline.check` that also takes a claim string.
+    `findings`, `diff`, `lint` and `decide` are the command line's analyses with readable results
+    (`reasoner.face.api`: `.text`, `.exit_status`, and Markdown and HTML forms in notebooks)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'reasoner' has no attribute {name!r}")
@@ -111,7 +117,11 @@ __all__ = [
     "__version__",
     "check",
     "compile_environment",
+    "decide",
+    "diff",
     "evaluate",
+    "findings",
+    "lint",
     "load_environment",
     "load_policy",
     "parse_policy",

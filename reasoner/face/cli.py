@@ -1,7 +1,9 @@
-"""Command line: `reasoner validate|decide|check ...`.
+"""Command line: `reasoner validate|decide|check|findings|diff|lint|report ...`.
 
 Input: argv.
-Output: text or JSON on stdout/stderr and an exit status.
+Output: the reports the run's `--format FMT[=FILE]` / `--output` ask for (text, JSON, SARIF, JUnit, workflow
+annotations, HTML; `outputs.py`), errors on stderr, and an exit status. With SARIF, JUnit or annotations asked
+for, those reports are written also when the input is unusable (the errors as their content).
 Guarantee: `main(argv, stdout, stderr) -> int` never lets a traceback reach the user; exit statuses are a
 contract (see EXIT_CODES), documented in `--help` and the README.
 """
@@ -13,12 +15,19 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
 from reasoner.face.exit import INTERRUPTED, ExitStatus, exit_status
+from reasoner.face.outputs import Plan
+from reasoner.face.render import ci, sarif, terminal
 from reasoner.version import __version__
+
+if TYPE_CHECKING:
+    from reasoner.errors import Diagnostic
+    from reasoner.face.accepted import Triage
 
 # the statuses (reasoner/face/exit.py), under the names tests and callers use
 EXIT_OK = ExitStatus.OK
@@ -67,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_diff(sub)
     _add_lint(sub)
     _add_snapshot(sub)
+    _add_report(sub)
     return parser
 
 
@@ -100,6 +110,147 @@ def _import_options(args: argparse.Namespace) -> Any:
                          parse_parameters(getattr(args, "parameter", []), getattr(args, "parameters_file", [])))
 
 
+# ---- outputs, accepted findings and the run's errors (issue 16) --------------------------------------------
+
+def _add_outputs(p: argparse.ArgumentParser, formats: Sequence[str], *, sarif: bool = True) -> None:
+    """`--format FMT[=FILE]` (repeatable), `--output FILE` and, for commands with SARIF, `--sarif-root DIR`.
+    The default format is the first of `formats`."""
+    from reasoner.face.outputs import target
+
+    p.add_argument("--format", action="append", type=target, default=None, metavar="FMT[=FILE]",
+                   help="report format {" + ",".join(formats) + f"}} (default: {formats[0]}), on stdout or, as "
+                        "FMT=FILE, in FILE; repeat it for several formats in one run")
+    p.add_argument("--output", "-o", default=None, metavar="FILE",
+                   help="write the report whose --format names no file to FILE instead of stdout")
+    p.set_defaults(formats_offered=tuple(formats))
+    if sarif:
+        p.add_argument("--sarif-root", type=_directory, default=None, metavar="DIR",
+                       help="SARIF URIs are relative to DIR, with uriBaseId SRCROOT (default: the git repository "
+                            "of the working directory, else the working directory)")
+
+
+def _add_triage(p: argparse.ArgumentParser) -> None:
+    """`--accepted FILE` and `--baseline PREVIOUS.json` (docs/accepted-findings.md)."""
+    p.add_argument("--accepted", default=None, metavar="FILE", type=_path,
+                   help="accepted-findings file (YAML): accepted results are reported as suppressed and do not "
+                        "fail the run; an expired acceptance fails it (docs/accepted-findings.md)")
+    p.add_argument("--baseline", default=None, metavar="PREVIOUS.json", type=_path,
+                   help="the --format json report of an earlier run: only results not in it fail the run")
+
+
+@dataclass
+class _Run:
+    """One run of `main`: its output plan, the SARIF context and every error reported (for the SARIF
+    invocation's notifications, written even when the input is unusable)."""
+
+    command: str
+    plan: Plan | None = None
+    ctx: sarif.Context | None = None
+    notifications: list[sarif.Notification] = field(default_factory=list)
+    accepted: tuple[Any, ...] = ()  # the entries of --accepted, read before the analysis runs
+    baseline: frozenset[str] | None = None  # the fingerprints of --baseline, read before the analysis runs
+
+
+_RUN: ContextVar[_Run | None] = ContextVar("reasoner_cli_run", default=None)
+
+
+def _error(stream: TextIO, error: ReasonerError | Diagnostic, line: str | None = None) -> None:
+    """Print an error (its one-line form, or `line`) and record it for the run's SARIF invocation."""
+    from reasoner.errors import Diagnostic, one_line
+
+    stream.write(f"{line if line is not None else error}\n")
+    run = _RUN.get()
+    if run is None:
+        return
+    if isinstance(error, Diagnostic):
+        run.notifications.append(sarif.Notification(error.severity.value, error.code, one_line(error.message),
+                                                    error.span))
+    else:
+        run.notifications.append(sarif.Notification("error", error.code, one_line(error.message), error.span))
+
+
+def _emit(args: argparse.Namespace, stdout: TextIO, render: Callable[[str], str],
+          table: Callable[[], terminal.Table] | None = None) -> None:
+    """Write every report of the run's plan (`outputs.Plan.emit`); text on a terminal is styled, with `table`
+    under it (`render/terminal.py`: never in CI, pipes or files)."""
+
+    def on_stdout(fmt: str, text: str) -> str:
+        if fmt != "text" or not terminal.wanted(stdout):
+            return text
+        return terminal.styled(text, table() if table is not None else None)
+
+    run = _RUN.get()
+    if run is None or run.plan is None:  # called outside `main`: the first format, on stdout
+        formats = [t.fmt for t in (getattr(args, "format", None) or [])] or ["text"]
+        stdout.write(on_stdout(formats[0], render(formats[0])))
+        return
+    run.plan.emit(render, stdout, on_stdout=on_stdout)
+
+
+def _context(args: argparse.Namespace) -> sarif.Context:
+    run = _RUN.get()
+    if run is not None and run.ctx is not None:
+        return run.ctx
+    return sarif.Context.at(_command_name(args), getattr(args, "sarif_root", None))
+
+
+def _triage(args: argparse.Namespace, items: Sequence[Any]) -> Triage | None:
+    """The triage of this run's items under `--accepted` and `--baseline`, or None without either."""
+    from reasoner.face import accepted
+
+    if getattr(args, "accepted", None) is None and getattr(args, "baseline", None) is None:
+        return None
+    run = _RUN.get()
+    if run is None:  # called outside `main`
+        run = _Run(_command_name(args))
+        _read_triage_files(args, run)
+    return accepted.triage(items, run.accepted, run.baseline)
+
+
+def _read_triage_files(args: argparse.Namespace, run: _Run) -> None:
+    """Read `--accepted` and `--baseline` before anything is analysed: a bad file fails at once (exit 2)."""
+    from reasoner.face import accepted
+
+    if getattr(args, "accepted", None) is not None:
+        run.accepted = accepted.load(args.accepted)
+    if getattr(args, "baseline", None) is not None:
+        run.baseline = accepted.read_baseline(args.baseline)
+
+
+def _report_triage(stderr: TextIO, triage: Triage | None) -> None:
+    """Expired and unused acceptances, one line each on stderr (they are in SARIF through the renderers)."""
+    if triage is None:
+        return
+    for n in triage.notifications():
+        stderr.write(f"{n.span}: {n.level}: {n.code} {n.message}\n")
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    command = str(getattr(args, "command", None) or "reasoner")
+    return "lint" if command == "hygiene" else command
+
+
+def _error_documents(run: _Run, status: int, stdout: TextIO) -> None:
+    """The reports a CI step reads even when the run failed before any result (exit 2, 3 from a limit, 4):
+    SARIF with no result and the errors as the invocation's notifications, JUnit with one errored test case,
+    and workflow annotations on the errors. Other formats are not written."""
+    if run.plan is None or not run.plan.pending:
+        return
+    ctx = run.ctx or sarif.Context.at(run.command)
+
+    def render(fmt: str) -> str:
+        if fmt == "sarif":
+            return sarif.document([], [], ctx, exit_code=status, notifications=run.notifications)
+        if fmt == "junit":
+            return ci.junit_error(f"reasoner {run.command}", run.notifications, status)
+        return ci.annotate([ci.Annotation("error", n.code, n.message, n.span) for n in run.notifications],
+                           f"reasoner {run.command}: exit status {status}")
+
+    pending = Plan(run.plan.pending)
+    with contextlib.suppress(ReasonerError, MemoryError):  # under the memory cap, nothing more can be done
+        pending.emit(render, stdout, only=("sarif", "junit", "github"))
+
+
 def _path(text: str) -> str:
     """A file or directory argument: an empty one names nothing (argparse usage error, exit 2)."""
     if not text.strip():
@@ -127,7 +278,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--kind", default=None,
                    choices=["key", "identity", "scp", "rcp", "boundary", "session", "resource"],
                    help="policy kind (default: guessed from the document)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    _add_outputs(p, ("text", "json", "sarif"))
     p.add_argument("--key-account", default=None, metavar="ACCOUNT",
                    help="12-digit account that owns the key (key policies): flags KMS permissions granted to "
                         "other accounts for operations that cannot be used across accounts")
@@ -141,7 +292,7 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     file is reported and the others are still validated. Exit 2 if any file was unreadable, else 1 if any
     error was found, else 0 (warnings allowed)."""
     from reasoner.errors import Diagnostic, Severity
-    from reasoner.face.render.diagnostics import FileReport, render_json, render_text
+    from reasoner.face.render.diagnostics import FileReport, render_json, render_sarif, render_text
     from reasoner.front.ast import PolicyKind
     from reasoner.front.parse import INPUT_BAD_ARGUMENT, parse_and_validate, read_policy_text
     from reasoner.source import SourceFile, Span
@@ -162,8 +313,11 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         doc, diags = parse_and_validate(text, file=name, kind=kind, key_account=key_account)
         used_kind = kind.value if kind else (doc.kind.value if doc is not None else None)
         reports.append(FileReport(name, tuple(diags), SourceFile(name, text), used_kind))
-    stdout.write(render_json(reports) if args.format == "json" else render_text(reports))
-    return exit_status(reports)
+    ctx = _context(args)  # (an unreadable file is an input error of the SARIF invocation: render_sarif)
+    status = exit_status(reports)
+    _emit(args, stdout, lambda fmt: {"json": render_json, "text": render_text}[fmt](reports) if fmt != "sarif"
+          else render_sarif(reports, ctx=ctx, exit_code=int(status)))
+    return status
 
 
 # ---- check -------------------------------------------------------------------------------------------
@@ -171,7 +325,8 @@ def _cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
 CHECK_EPILOG = """examples:
   reasoner check examples/org/checks
   reasoner check keys.access --format sarif > reasoner.sarif
-  reasoner check checks/ --format junit --timeout 60 --jobs 2 > report.xml
+  reasoner check checks/ --format text --format sarif=reasoner.sarif --format junit=report.xml
+  reasoner check checks/ --accepted accepted.yaml --baseline previous.json
 
 exit status:
   0  every assertion holds (an UNKNOWN marked `allowing unknown` counts as holding)
@@ -191,8 +346,8 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
                        epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", type=_path, metavar="PATH",
                    help="property file, or directory searched for *.access files")
-    p.add_argument("--format", choices=["text", "json", "sarif", "junit", "github"], default="text",
-                   help="report format on stdout (default: text)")
+    _add_outputs(p, ("text", "json", "sarif", "junit", "github"))
+    _add_triage(p)
     p.add_argument("--timeout", type=_positive_float, default=30.0, metavar="S",
                    help="wall-clock limit per assertion in seconds (default: 30); `within N seconds` in a "
                         "file overrides it")
@@ -216,8 +371,8 @@ DEFAULT_TOTAL_S = 1800.0
 
 
 def _add_analysis_options(p: argparse.ArgumentParser, handler: Callable[..., int]) -> None:
-    """The options findings, diff and lint share: format, the run's time limit, memory cap and root."""
-    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    """The options findings, diff and lint share: formats, the run's time limit, memory cap and root."""
+    _add_outputs(p, ("text", "json", "sarif", "junit", "github"))
     p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
                    help="wall-clock limit for the whole analysis in seconds (default: 60)")
     _add_memory_limit(p)
@@ -282,17 +437,23 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     assertions, failures = _collect_assertions(args.paths, root=args.root, options=_import_options(args))
     if failures:  # nothing is lost: the first error of every unusable file, then exit 2 (nothing is checked)
         for failure in failures:
-            stderr.write(f"{failure}\n")
+            _error(stderr, failure)
         return EXIT_INPUT
     try:
         reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
                                   dump_dir=dump_dir, progress=stderr, total=args.total_timeout)
     except _AssertionErrors as bad:  # nothing is lost: every assertion the input makes unusable, located
         for failure in bad.errors:
-            stderr.write(f"{failure}\n")
+            _error(stderr, failure)
         return EXIT_INPUT
-    stdout.write(render.render(args.format, reports))
-    return exit_status(reports)
+    triage = _triage(args, reports)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, reports, ctx=ctx, triage=triage),
+          lambda: terminal.Table("assertions", ("verdict", "assertion", "where", "time"), tuple(
+              (r.verdict.value, r.name, str(r.location or ""), render.seconds_text(r.result.seconds))
+              for r in reports)))
+    _report_triage(stderr, triage)
+    return exit_status(reports, triage)
 
 
 def _collect_assertions(paths: Sequence[str], *, root: str | None = None,
@@ -513,7 +674,7 @@ def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="key ARN (or alias ARN), or `*` for actions without a resource")
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                    help="a request context value; repeat the key for a multivalued key")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    _add_outputs(p, ("text", "json"), sarif=False)
     _add_memory_limit(p)
     _add_root(p)
     _add_input(p)
@@ -524,7 +685,6 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     import json
 
     from reasoner.analyses import unresolved
-    from reasoner.face.render.shapes import span_json
     from reasoner.front.importers import load
     from reasoner.semantics.evaluate import evaluate
     from reasoner.semantics.request import Request
@@ -538,13 +698,20 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     environment = load(args.environment, root=args.root, options=_import_options(args))
     pending = unresolved.reason(environment)
     if pending is not None:  # issue 15: a value no input fixes decides nothing
-        if args.format == "json":
-            stdout.write(json.dumps({"decision": "UNKNOWN", "reason": pending}, indent=2) + "\n")
-        else:
-            stdout.write(f"UNKNOWN\n  {pending}\n")
+        _emit(args, stdout, lambda fmt: json.dumps({"decision": "UNKNOWN", "reason": pending}, indent=2) + "\n"
+              if fmt == "json" else f"UNKNOWN\n  {pending}\n")
         return EXIT_UNKNOWN
     evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
-    if args.format == "json":
+    _emit(args, stdout, lambda fmt: _decide_text(fmt, evaluation, args, context))
+    return exit_status(evaluation)
+
+
+def _decide_text(fmt: str, evaluation: Any, args: argparse.Namespace, context: dict[str, tuple[str, ...]]) -> str:
+    import json
+
+    from reasoner.face.render.shapes import span_json
+
+    if fmt == "json":
         doc = {
             "decision": evaluation.decision.value,
             "request": {"principal": args.principal, "action": args.action, "resource": args.resource,
@@ -556,12 +723,8 @@ def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
                         for r in evaluation.reasons],
             "context": {k: list(v) for k, v in evaluation.context.items()},
         }
-        stdout.write(json.dumps(doc, indent=2) + "\n")
-    else:
-        stdout.write(f"{evaluation.decision.value}\n")
-        for r in evaluation.reasons:
-            stdout.write(f"  {r}\n")
-    return exit_status(evaluation)
+        return json.dumps(doc, indent=2) + "\n"
+    return "".join([f"{evaluation.decision.value}\n", *(f"  {r}\n" for r in evaluation.reasons)])
 
 
 # ---- findings / diff / lint (issue 6) -----------------------------------------------------------------
@@ -583,33 +746,10 @@ exit status:
 
 def _load_subject(path: str, key_arn: str | None, root: str | None = None, options: Any = None) -> Any:
     """An environment (a manifest, template, plan, cloud assembly or export, `reasoner.front.importers`), or
-    one key policy (JSON) wrapped on one key."""
-    from reasoner.analyses.findings import key_policy_environment
-    from reasoner.front import importers
-    from reasoner.front.ast import PolicyKind
-    from reasoner.front.parse import load_policy
-    from reasoner.semantics import arns
+    one key policy (JSON) wrapped on one key (`api.load_subject`)."""
+    from reasoner.face.api import load_subject
 
-    key = arns.parse_kms(key_arn, strict=True) if key_arn is not None else None
-    if key_arn is not None and not (isinstance(key, arns.KeyArn) and arns.is_aws_partition(key.partition)):
-        raise InputError(f"`--key-arn` must be a KMS key ARN, not `{key_arn}`", code="INPUT004",
-                         help="a key ARN looks like `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`")
-    opts = options if options is not None else importers.ImportOptions()
-    fmt = opts.input_format
-    if fmt is None:
-        try:
-            fmt = importers.detect(path)
-        except InputError:
-            if Path(path).suffix.lower() != ".json":
-                raise
-            fmt = "policy"  # a JSON file of no known format: report it as the key policy it may be meant as
-        if fmt == "manifest" and Path(path).suffix.lower() == ".json":
-            fmt = "policy"  # a missing or unreadable JSON file: reported as the key policy it was meant as
-    if fmt == "policy":
-        return key_policy_environment(load_policy(path, PolicyKind.KEY_POLICY), key_arn)
-    if key_arn is not None:
-        raise InputError("`--key-arn` applies to a key policy file (JSON), not to an environment", code="INPUT004")
-    return importers.load(path, root=root, options=opts)
+    return load_subject(path, key_arn, root, options)
 
 
 def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -622,6 +762,7 @@ def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
                    help="12-digit account ids and organization ids (o-...) whose principals are trusted "
                         "(default: each key's own account)")
+    _add_triage(p)
     p.add_argument("--include-services", action="store_true",
                    help="also report access by AWS service principals (not external by default)")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
@@ -634,9 +775,16 @@ def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     from reasoner.face.render import findings as render
     zone = findings.parse_zone(args.zone_of_trust)
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
-    result = findings.findings(env, zone, include_services=args.include_services, timeout=args.timeout)
-    stdout.write(render.render(args.format, rebase_findings(result, env)))
-    return exit_status(result)
+    result = rebase_findings(findings.findings(env, zone, include_services=args.include_services,
+                                               timeout=args.timeout), env)
+    triage = _triage(args, result.findings)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),
+          lambda: terminal.Table("findings", ("key", "kind", "principal", "actions", "conditions"), tuple(
+              (f.key, "PUBLIC" if f.public else "external", str(f.principal), ", ".join(f.actions),
+               " and ".join(str(c) for c in f.conditions)) for f in result.findings)))
+    _report_triage(stderr, triage)
+    return exit_status(result, triage)
 
 
 DIFF_EPILOG = """examples:
@@ -671,8 +819,11 @@ def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     old = _load_subject(args.old, args.key_arn, args.root, _import_options(args))
     new = _load_subject(args.new, args.key_arn, args.root, _import_options(args))
     old, new = diff.same_key(old, new)
-    result = diff.diff(old, new, timeout=args.timeout)
-    stdout.write(render.render(args.format, rebase_diff(result, old, new)))
+    result = rebase_diff(diff.diff(old, new, timeout=args.timeout), old, new)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx),
+          lambda: terminal.Table("changes", ("change", "principal", "actions", "key"), tuple(
+              (c.direction, str(c.principal), ", ".join(c.actions), c.key) for c in (*result.added, *result.removed))))
     return exit_status(result)
 
 
@@ -697,6 +848,7 @@ def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
                                    "duties, for every key.",
                        epilog=LINT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("environment", type=_path, metavar="ENV", help="environment manifest (YAML) or key policy (JSON)")
+    _add_triage(p)
     p.add_argument("--separation-of-duties", action="store_true",
                    help="also check that key administrators cannot use the key for cryptography")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
@@ -708,10 +860,115 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.face.paths import rebase_hygiene
     from reasoner.face.render import hygiene as render
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
-    result = hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
-                             timeout=args.timeout)
-    stdout.write(render.render(args.format, rebase_hygiene(result, env)))
-    return exit_status(result)
+    result = rebase_hygiene(hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
+                                            timeout=args.timeout), env)
+    triage = _triage(args, result.issues)
+    ctx = _context(args)
+    _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),
+          lambda: terminal.Table("issues", ("code", "severity", "where", "key"), tuple(
+              (i.code, i.severity.value, str(i.span), i.key) for i in (*result.issues, *result.undecided))))
+    _report_triage(stderr, triage)
+    return exit_status(result, triage)
+
+
+# ---- report (issue 16) -----------------------------------------------------------------------------------
+
+REPORT_EPILOG = """examples:
+  reasoner report examples/org/environment.yaml --checks examples/org/checks -o report.html
+  reasoner report env.yaml --checks policies/checks --diff old/env.yaml env.yaml --accepted accepted.yaml -o r.html
+
+The page is one file: its style and script are inline and it loads nothing (no network at view time), so it
+can be kept as a CI artifact and opened offline. Each responsible or granting statement is marked in the text
+of its policy.
+
+exit status:
+  0  nothing found in any part
+  1  a refuted assertion, external access, a difference or an issue in some part
+  2  usage or input error
+  3  nothing found, but some part could not be decided
+  4  internal error in the reasoner"""
+
+
+def _add_report(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("report", help="one self-contained HTML page: findings, lint, checks and a diff",
+                       description="Run findings and lint on each environment, check the property files, diff two "
+                                   "environments, and write one HTML page with every result.",
+                       epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("environments", nargs="*", type=_path, metavar="ENV",
+                   help="environment manifests (YAML) or key policies (JSON): findings and lint of each")
+    p.add_argument("--checks", nargs="+", type=_path, default=[], metavar="PATH",
+                   help="property files or directories to check")
+    p.add_argument("--diff", nargs=2, type=_path, default=None, metavar=("OLD", "NEW"),
+                   help="two environments (or key policies) to diff")
+    p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
+                   help="the zone of trust of findings (default: each key's own account)")
+    p.add_argument("--title", default="reasoner report", help="the page's title")
+    _add_input(p)
+    _add_outputs(p, ("html",), sarif=False)
+    _add_triage(p)
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
+                   help="wall-clock limit of each analysis, and of each assertion, in seconds (default: 60)")
+    _add_memory_limit(p)
+    _add_root(p)
+    p.set_defaults(handler=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner.analyses import diff, findings, hygiene
+    from reasoner.face.exit import combine
+    from reasoner.face.paths import rebase_diff, rebase_findings, rebase_hygiene
+    from reasoner.face.render import html
+    from reasoner.face.render.findings import render_text as findings_text
+    from reasoner.face.render.results import summarize
+
+    if not (args.environments or args.checks or args.diff):
+        raise InputError("nothing to report: give environments, `--checks PATH` or `--diff OLD NEW`",
+                         code="INPUT004")
+    sections: list[html.Section] = []
+    statuses: list[ExitStatus] = []
+    if args.checks:
+        assertions, failures = _collect_assertions(args.checks, root=args.root)
+        if failures:
+            for failure in failures:
+                _error(stderr, failure)
+            return EXIT_INPUT
+        try:
+            reports = _run_assertions(assertions, timeout=args.timeout, rlimit=None, jobs=1, dump_dir=None,
+                                      progress=stderr)
+        except _AssertionErrors as bad:
+            for failure in bad.errors:
+                _error(stderr, failure)
+            return EXIT_INPUT
+        triage = _triage(args, reports)
+        statuses.append(exit_status(reports, triage))
+        s = summarize(reports)
+        sections.append(html.Section("checks", "Property checks", f"{s.total} assertion(s): {s.proved} proved, "
+                                     f"{s.refuted} refuted, {s.unknown} unknown", html.checks_html(reports, triage)))
+    zone = findings.parse_zone(args.zone_of_trust)
+    for n, path in enumerate(args.environments, 1):
+        env = _load_subject(path, None, args.root, _import_options(args))
+        found = rebase_findings(findings.findings(env, zone, timeout=args.timeout), env)
+        triage = _triage(args, found.findings)
+        statuses.append(exit_status(found, triage))
+        sections.append(html.Section(f"findings-{n}", f"Findings: {path}", findings_text(found).splitlines()[-1],
+                                     html.findings_html(found, triage)))
+        issues = rebase_hygiene(hygiene.hygiene(env, timeout=args.timeout), env)
+        triage = _triage(args, issues.issues)
+        statuses.append(exit_status(issues, triage))
+        sections.append(html.Section(f"lint-{n}", f"Lint: {path}", f"{len(issues.issues)} issue(s), "
+                                     f"{len(issues.undecided)} undecided", html.lint_html(issues, triage)))
+    if args.diff:
+        old, new = diff.same_key(_load_subject(args.diff[0], None, args.root, _import_options(args)),
+                                 _load_subject(args.diff[1], None, args.root, _import_options(args)))
+        changed = rebase_diff(diff.diff(old, new, timeout=args.timeout), old, new)
+        statuses.append(exit_status(changed))
+        sections.append(html.Section("diff", f"Diff: {args.diff[0]} → {args.diff[1]}",
+                                     f"{changed.verdict.value}: {len(changed.added)} added, "
+                                     f"{len(changed.removed)} removed", html.diff_html(changed)))
+    status = combine(statuses)
+    subtitle = f"exit status {int(status)}"
+    _emit(args, stdout, lambda fmt: html.page(args.title, sections, subtitle=subtitle))
+    return status
 
 
 # ---- snapshot (issue 15) ----------------------------------------------------------------------------
@@ -826,38 +1083,62 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             import reasoner.analyses.pipeline
             import reasoner.symbolic.solve  # noqa: F401
         limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
-    out = _PipeSafe(out)
+    safe: Any = _PipeSafe(out)
+    run = _Run(_command_name(args))
+    token_run = _RUN.set(run)
     try:
+        status = _handle(args, run, safe, err)
+        _error_documents(run, status, safe)
+        return status
+    finally:
+        _RUN.reset(token_run)
+
+
+def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> int:
+    """Run the command's handler: every error becomes its one-line message on `err` (recorded for the run's
+    SARIF invocation) and its exit status."""
+    from reasoner import limits
+    from reasoner.face.outputs import plan
+
+    try:
+        if getattr(args, "formats_offered", None):
+            run.plan = plan(args.format, args.output, args.formats_offered, default=args.formats_offered[0])
+            run.ctx = sarif.Context.at(run.command, getattr(args, "sarif_root", None))
+        _read_triage_files(args, run)
         return int(args.handler(args, out, err))
     except MemoryError:
-        err.write(f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}\n")
+        _error(err, limits.OutOfBudget(limits.memory_reason(), code=limits.OUT_OF_MEMORY),
+               f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}")
         return EXIT_UNKNOWN
     except limits.OutOfBudget as exc:
-        err.write(f"{exc}\n")
+        _error(err, exc)
         return EXIT_UNKNOWN
     except PolicyValidationError as exc:  # nothing is lost: every diagnostic, not only the first
         from reasoner.face.render.diagnostics import render_diagnostic
 
         for diag in exc.diagnostics or (exc.to_diagnostic(),):
-            err.write(render_diagnostic(diag) + "\n")
+            _error(err, diag, render_diagnostic(diag))
         return EXIT_INPUT
     except InputError as exc:
-        err.write(f"{exc}\n")
+        for one in getattr(exc, "errors", None) or (exc,):
+            _error(err, one)
         return EXIT_INPUT
     except InternalError as exc:
-        err.write(f"{exc}\n")
+        _error(err, exc)
         return EXIT_INTERNAL
     except ReasonerError as exc:
-        err.write(f"{exc}\n")
+        _error(err, exc)
         return EXIT_INPUT
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return INTERRUPTED
     except Exception as exc:  # a bug: report it in one line, never a traceback
         if limits.current_memory_cap() and _out_of_memory(exc):
-            err.write(f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}\n")
+            _error(err, limits.OutOfBudget(limits.memory_reason(), code=limits.OUT_OF_MEMORY),
+                   f"error: {limits.OUT_OF_MEMORY} {limits.memory_reason()}")
             return EXIT_UNKNOWN
-        err.write(f"error: INTERNAL unexpected {type(exc).__name__}: {exc}\n")
+        _error(err, InternalError(f"unexpected {type(exc).__name__}: {exc}", code="INTERNAL"),
+               f"error: INTERNAL unexpected {type(exc).__name__}: {exc}")
         return EXIT_INTERNAL
 
 

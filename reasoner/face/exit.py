@@ -8,7 +8,9 @@ Guarantee: this is the only place a status is derived from a result, and UNKNOWN
 a refuted assertion, a finding, a difference or an issue gives FINDINGS whatever else is unknown; else
 anything unknown (an assertion not marked `allowing unknown`, findings not proved complete, an undecided
 difference or check) gives UNKNOWN; else OK. `decide` and `validate` have no UNKNOWN: a denied request and
-a file with an error are FINDINGS, an unreadable file is INPUT.
+a file with an error are FINDINGS, an unreadable file is INPUT. With a `Triage` (accepted findings and a
+baseline, `accepted.py`), a refuted assertion, finding or issue that is accepted or was in the baseline does
+not count, and an expired acceptance gives FINDINGS by itself; unknowns count whatever the triage says.
 
 Import the names (`from reasoner.face.exit import ExitStatus`), not the module, which would shadow the
 builtin `exit`. The analyses' result classes are imported where they are tested, so that the pytest plugin
@@ -30,8 +32,9 @@ if TYPE_CHECKING:
     from reasoner.analyses.diff import DiffResult
     from reasoner.analyses.findings import FindingsResult
     from reasoner.analyses.hygiene import HygieneResult
+    from reasoner.face.accepted import Triage
 
-__all__ = ["INTERRUPTED", "ExitStatus", "Outcome", "exit_status"]
+__all__ = ["INTERRUPTED", "ExitStatus", "Outcome", "combine", "exit_status"]
 
 
 class ExitStatus(IntEnum):
@@ -51,20 +54,26 @@ Outcome: TypeAlias = (
 )
 
 
-def exit_status(outcome: Outcome) -> ExitStatus:
-    """The exit status of a command that produced `outcome` (module docstring)."""
+def exit_status(outcome: Outcome, triage: Triage | None = None) -> ExitStatus:
+    """The exit status of a command that produced `outcome`, under `triage` when given (module docstring)."""
     from reasoner.analyses.diff import DiffResult
     from reasoner.analyses.findings import FindingsResult
     from reasoner.analyses.hygiene import HygieneResult
 
     if isinstance(outcome, Evaluation):  # decide
         return ExitStatus.OK if outcome.decision.allowed else ExitStatus.FINDINGS
+    expired = triage is not None and bool(triage.expired)
+
+    def counted(items: Iterable[object]) -> bool:
+        return any(triage is None or triage.counts(i) for i in items)  # type: ignore[arg-type]
+
     if isinstance(outcome, FindingsResult):
-        return _status(bool(outcome.findings), any(k.complete is not Verdict.PROVED for k in outcome.keys))
+        return _status(counted(outcome.findings) or expired,
+                       any(k.complete is not Verdict.PROVED for k in outcome.keys))
     if isinstance(outcome, DiffResult):
         return _status(outcome.verdict is Verdict.REFUTED, outcome.verdict is Verdict.UNKNOWN)
     if isinstance(outcome, HygieneResult):
-        return _status(bool(outcome.issues), bool(outcome.undecided))
+        return _status(counted(outcome.issues) or expired, bool(outcome.undecided))
     items = list(outcome)
     if items and all(isinstance(i, FileReport) for i in items):  # validate
         files = [i for i in items if isinstance(i, FileReport)]
@@ -74,8 +83,18 @@ def exit_status(outcome: Outcome) -> ExitStatus:
     reports = [i for i in items if isinstance(i, Report)]  # check (no assertion at all: OK)
     if len(reports) != len(items):
         raise TypeError(f"no exit status for {sorted({type(i).__name__ for i in items})}")
-    return _status(any(r.verdict is Verdict.REFUTED for r in reports),
+    return _status(counted(r for r in reports if r.verdict is Verdict.REFUTED) or expired,
                    any(r.verdict is Verdict.UNKNOWN and not r.allow_unknown for r in reports))
+
+
+def combine(statuses: Iterable[ExitStatus]) -> ExitStatus:
+    """The status of a run made of several analyses (`reasoner report`): INPUT or INTERNAL if any part had
+    one, else FINDINGS if any part found something, else UNKNOWN if any part is unknown, else OK."""
+    found = set(statuses)
+    for status in (ExitStatus.INTERNAL, ExitStatus.INPUT, ExitStatus.FINDINGS, ExitStatus.UNKNOWN):
+        if status in found:
+            return status
+    return ExitStatus.OK
 
 
 def _status(found: bool, unknown: bool) -> ExitStatus:

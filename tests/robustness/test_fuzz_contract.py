@@ -163,7 +163,19 @@ def assert_contract(argv: tuple[str | Path, ...], status: int, out: str, err: st
         return
     if status == EXIT_INPUT:
         assert error_candidates(err), f"input error without an error line\n{context}"
-        assert out == "", f"a report printed for unusable input\n{context}"
+        if fmt == "sarif":  # a SARIF document is always written (issue 16): no result, the errors as notifications
+            (run_,) = json.loads(out)["runs"]
+            invocation = run_["invocations"][0]
+            assert not run_["results"] and invocation["exitCode"] == 2, context
+            assert invocation["executionSuccessful"] is False and invocation["toolExecutionNotifications"], context
+        elif fmt == "junit":  # so is a JUnit document, with one test case in error
+            assert ET.fromstring(out).get("errors") == "1", context
+        elif fmt == "github":  # and the errors as workflow annotations, then the status
+            *notes, last = out.splitlines()
+            assert notes and all(n.startswith("::error") for n in notes), context
+            assert last.endswith("exit status 2"), context
+        else:
+            assert out == "", f"a report printed for unusable input\n{context}"
     elif fmt in ("json", "sarif"):
         json.loads(out)
     elif fmt == "junit":

@@ -32,6 +32,7 @@ from reasoner.face.render.results import (
     render_sarif,
     render_text,
 )
+from reasoner.face.render.sarif import Context
 from reasoner.front.ast import Effect, PolicyKind
 from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Decision, Evaluation, Reason, Request
@@ -40,6 +41,7 @@ from tests.sarif import valid_sarif
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "check"
+CTX = Context("check", ROOT, ROOT)
 APP = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ANALYTICS = "arn:aws:iam::444455556666:role/Analytics"
 
@@ -88,8 +90,9 @@ def check_golden(name: str, text: str) -> None:
     ("github", "report.github.txt"),
 ])
 def test_golden(fmt: str, golden: str) -> None:
-    kwargs = {"base_dir": ROOT} if fmt == "sarif" else {}
-    check_golden(golden, render(fmt, sample_reports(), **kwargs))
+    text = render(fmt, sample_reports(), ctx=CTX)
+    # the SARIF root is an absolute path: the golden file holds it as file:///ROOT/
+    check_golden(golden, text.replace(ROOT.as_uri(), "file:///ROOT") if fmt == "sarif" else text)
 
 
 def test_text_one_line_per_assertion_with_details() -> None:
@@ -129,13 +132,13 @@ def test_json_is_structured() -> None:
 
 
 def test_sarif_validates_against_the_schema() -> None:
-    valid_sarif(render_sarif(sample_reports(), base_dir=ROOT))
+    valid_sarif(render_sarif(sample_reports(), ctx=CTX))
     # also with an absolute path outside the base and an empty run
-    valid_sarif(render_sarif([], base_dir=ROOT))
+    valid_sarif(render_sarif([], ctx=CTX))
 
 
 def test_sarif_results_sit_on_the_responsible_statements() -> None:
-    doc = json.loads(render_sarif(sample_reports(), base_dir=ROOT))
+    doc = json.loads(render_sarif(sample_reports(), ctx=CTX))
     results = doc["runs"][0]["results"]
     assert [r["level"] for r in results] == ["error", "warning", "note"]
     refuted = results[0]

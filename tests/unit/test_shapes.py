@@ -3,8 +3,9 @@
 Every command is run in process on the bundled examples, from the repository root as CI runs it:
 - SARIF (`check`, `findings`, `diff`, `lint`): each document validates against the vendored SARIF 2.1.0 schema,
   has the same frame (tool driver, version), and every location follows one rule: its URI is the file
-  relative to the working directory (no scheme, forward slashes, percent-encoded; the file exists there) and
-  its region has the span's four 1-based numbers; the files are those the command's JSON names;
+  relative to the SARIF root, here the repository (`uriBaseId` SRCROOT; no scheme, forward slashes,
+  percent-encoded; the file exists there) and its region has the span's four 1-based numbers; the files are
+  those the command's JSON names;
 - JSON (`validate`, `decide`, `check`, `findings`, `diff`, `lint`): every span is one object
   `{"file", "line", "col", "end_line", "end_col"}` under a key of its own, never spread into its parent, and
   each output has at least one (so the test is not vacuous).
@@ -24,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from reasoner.face.cli import main
-from reasoner.face.render.sarif import artifact_uri
+from reasoner.face.render.sarif import Context, artifact_uri
 from reasoner.version import __version__
 from tests.sarif import valid_sarif
 
@@ -115,11 +116,13 @@ def test_every_sarif_output_has_one_frame_one_uri_rule_and_one_region_shape(name
     found = locations(doc)
     assert found, f"`{name}` has no location to check"
     json_files = {s["file"] for s in spans(run(name, "json"))}
+    assert run_["originalUriBaseIds"]["SRCROOT"]["uri"] == ROOT.as_uri() + "/"
     for loc in found:
         uri = loc["artifactLocation"]["uri"]
+        assert loc["artifactLocation"]["uriBaseId"] == "SRCROOT"
         assert not urlsplit(uri).scheme and not uri.startswith("/") and "\\" not in uri, uri
         path = unquote(uri)
-        assert artifact_uri(path, ROOT) == uri  # percent-encoded exactly once, by the one rule
+        assert artifact_uri(path, Context(name, ROOT, ROOT)) == (uri, "SRCROOT")  # encoded once, by one rule
         assert (ROOT / path).is_file(), f"`{name}`: {uri} is not a file relative to the working directory"
         assert path in json_files, f"`{name}`: {uri} is not a file its JSON names ({sorted(json_files)})"
         region = loc["region"]
@@ -128,6 +131,11 @@ def test_every_sarif_output_has_one_frame_one_uri_rule_and_one_region_shape(name
 
 def test_the_uri_rule() -> None:
     base = Path("/work/repo")
-    assert artifact_uri("keys/app data%.json", base) == "keys/app%20data%25.json"
-    assert artifact_uri("/work/repo/keys/k.json", base) == "keys/k.json"  # inside the base: relative
-    assert artifact_uri("/elsewhere/k.json", base) == "file:///elsewhere/k.json"  # outside: absolute, a file URI
+    ctx = Context("check", base, base)
+    assert artifact_uri("keys/app data%.json", ctx) == ("keys/app%20data%25.json", "SRCROOT")
+    assert artifact_uri("/work/repo/keys/k.json", ctx) == ("keys/k.json", "SRCROOT")  # inside the root: relative
+    assert artifact_uri("/elsewhere/k.json", ctx) == ("file:///elsewhere/k.json", None)  # outside: a file URI
+    # run from a subdirectory: a span relative to the working directory is still relative to the root
+    assert artifact_uri("keys/k.json", Context("check", base, base / "policies")) == ("policies/keys/k.json",
+                                                                                      "SRCROOT")
+    assert artifact_uri("../keys/k.json", Context("check", base, base / "sub")) == ("keys/k.json", "SRCROOT")

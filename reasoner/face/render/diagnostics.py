@@ -8,7 +8,8 @@ Output: text, one finding per block::
        |               ^^^^^^^
        = help: `Effect` is case-sensitive: write `Allow`
 
-or a JSON document (`render_json`, schema in `JSON_SCHEMA`).
+or a JSON document (`render_json`, schema in `JSON_SCHEMA`), or SARIF 2.1.0 (`render_sarif`: a result per
+diagnostic of a readable file, and each unreadable file as an input error of the invocation).
 Guarantee: rendering never raises on any diagnostic, even one whose span lies outside the text; the order
 is the order given (callers pass diagnostics sorted by position); every diagnostic is printed.
 """
@@ -18,12 +19,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from reasoner.errors import Diagnostic, Severity
 from reasoner.face.render.shapes import span_json
 from reasoner.source import SourceFile, Span, render_snippet
 
-__all__ = ["FileReport", "render_diagnostic", "render_json", "render_text", "summary_line", "to_json_dict"]
+__all__ = ["FileReport", "render_diagnostic", "render_json", "render_sarif", "render_text", "summary_line",
+           "to_json_dict"]
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,34 @@ JSON_SCHEMA: dict[str, object] = {
         "summary": {"type": "object", "required": ["files", "unreadable", "errors", "warnings"]},
     },
 }
+
+
+def render_sarif(reports: Iterable[FileReport], *, exit_code: int, ctx: Any = None,
+                 notifications: Sequence[Any] = ()) -> str:
+    """SARIF of `validate` (`sarif.document`): a result per diagnostic at its severity, with the diagnostic's
+    help in the message; the first error of an unreadable file is an input error of the invocation.
+    `exit_code` is the run's (`exit.exit_status(reports)`, which imports this module)."""
+    from reasoner.face.identity import fingerprint
+    from reasoner.face.render import sarif
+
+    reports = list(reports)
+    ctx = ctx or sarif.Context.at("validate")
+    levels = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+    results: list[dict[str, Any]] = []
+    rules: dict[str, dict[str, Any]] = {}
+    unreadable: list[Any] = []
+    for r in reports:
+        for d in r.diagnostics:
+            if not r.readable:
+                unreadable.append(sarif.Notification("error", d.code, _one_line(d.message), d.span))
+                continue
+            rules.setdefault(d.code, sarif.rule(d.code, severity=d.severity))
+            message = _one_line(d.message) + (f" (help: {_one_line(d.help)})" if d.help else "")
+            results.append(sarif.result(d.code, levels[d.severity], message, d.span, ctx,
+                                        fingerprint=fingerprint(d)))
+    return _encodable(sarif.document(list(rules.values()), results, ctx,
+                                     exit_code=exit_code,
+                                     notifications=[*notifications, *unreadable]))
 
 
 def _encodable(text: str) -> str:

@@ -2,16 +2,19 @@
 
 Input: a `FindingsResult` (analyses/findings.py).
 Output: text (per key: its findings, each with the principal class, actions, conditions, granting statements
-and an example request, then the proof or the reason it is incomplete; a summary line), JSON and SARIF 2.1.0
-(a result per finding, located on its first granting statement, and a note per key not proved complete).
-Guarantee: a pure function of the result; spans in JSON are `shapes.span_json`, SARIF is `sarif.document`.
+and an example request, then the proof or the reason it is incomplete; a summary line), JSON, SARIF 2.1.0
+(a result per finding, located on its granting statements, and a note per key not proved complete), JUnit XML
+(a test case per key, failed by its findings) and GitHub workflow annotations.
+Guarantee: a pure function of the result (and of the `Triage` when accepted findings or a baseline are given:
+accepted findings are suppressed in SARIF, marked in text and JSON, skipped in JUnit, notices in annotations);
+spans in JSON are `shapes.span_json`, SARIF is `sarif.document`, JUnit and annotations are `ci.py`'s.
 `statement_json` and `principal_json` are shared with the diff's renderer.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from reasoner.analyses.findings import (
@@ -20,16 +23,21 @@ from reasoner.analyses.findings import (
     FINDINGS_INCOMPLETE,
     Finding,
     FindingsResult,
+    KeyFindings,
     PrincipalClass,
     StatementRef,
 )
 from reasoner.analyses.result import Verdict
-from reasoner.face.render import sarif
+from reasoner.errors import Severity
+from reasoner.face.accepted import Triage
+from reasoner.face.exit import exit_status
+from reasoner.face.identity import fingerprint
+from reasoner.face.render import ci, sarif
 from reasoner.face.render.shapes import request_json, span_json
 from reasoner.semantics.request import Request
-from reasoner.source import Span
 
-__all__ = ["finding_json", "render", "render_json", "render_sarif", "render_text", "result_json"]
+__all__ = ["finding_json", "render", "render_github", "render_json", "render_junit", "render_sarif",
+           "render_text", "result_json"]
 
 
 # ---- text ------------------------------------------------------------------------------------------------
@@ -51,7 +59,7 @@ def finding_text(f: Finding, indent: str = "  ") -> list[str]:
     return lines
 
 
-def render_text(result: FindingsResult) -> str:
+def render_text(result: FindingsResult, triage: Triage | None = None) -> str:
     lines: list[str] = []
     for k in result.keys:
         verdict = "complete (PROVED)" if k.complete is Verdict.PROVED else f"INCOMPLETE ({k.reason})"
@@ -60,6 +68,7 @@ def render_text(result: FindingsResult) -> str:
                      f"{k.seconds:.2f} s")
         for f in k.findings:
             lines += finding_text(f)
+            lines += ci.triage_lines(f, triage, "    ")
         if k.complete is Verdict.PROVED:
             lines.append(f"  proof: {k.proof}")
     n = len(result.findings)
@@ -70,6 +79,7 @@ def render_text(result: FindingsResult) -> str:
         f"{n} finding(s) on {where}, {sum(f.public for f in result.findings)} public, "
         f"{result.seconds:.2f} s"
     )
+    lines += ci.triage_summary(result.findings, triage)
     return "\n".join(lines) + "\n"
 
 
@@ -84,9 +94,10 @@ def statement_json(s: StatementRef) -> dict[str, Any]:
     return {"policy": s.policy, "index": s.index, "label": s.label, "span": span_json(s.span)}
 
 
-def finding_json(f: Finding) -> dict[str, Any]:
+def finding_json(f: Finding, triage: Triage | None = None) -> dict[str, Any]:
     return {
         "code": f.code,
+        "fingerprint": fingerprint(f),
         "principal": principal_json(f.principal),
         "actions": list(f.actions),
         "conditions": [
@@ -99,11 +110,12 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "statements": [statement_json(s) for s in f.statements],
         "example": request_json(f.example),
         "example_decision": f.evaluation.decision.value,
+        **ci.triage_json(f, triage),
     }
 
 
-def result_json(result: FindingsResult) -> dict[str, Any]:
-    return {
+def result_json(result: FindingsResult, triage: Triage | None = None) -> dict[str, Any]:
+    doc = {
         "zone_of_trust": list(result.zone),
         "include_services": result.include_services,
         "seconds": round(result.seconds, 4),
@@ -119,41 +131,94 @@ def result_json(result: FindingsResult) -> dict[str, Any]:
                 "seconds": round(k.seconds, 4),
                 "external": k.external,
                 "public": k.public,
-                "findings": [finding_json(f) for f in k.findings],
+                "findings": [finding_json(f, triage) for f in k.findings],
             }
             for k in result.keys
         ],
     }
+    return {**doc, **ci.triage_doc(triage)}
 
 
-def render_json(result: FindingsResult) -> str:
-    return json.dumps(result_json(result), indent=2) + "\n"
+def render_json(result: FindingsResult, triage: Triage | None = None) -> str:
+    return json.dumps(result_json(result, triage), indent=2) + "\n"
 
 
 # ---- SARIF -----------------------------------------------------------------------------------------------
 
 
-def render_sarif(result: FindingsResult, *, base_dir: str | Path | None = None) -> str:
-    base = sarif.base_dir(base_dir)
+def _message(k: KeyFindings, f: Finding) -> str:
+    return (f"{'public' if f.public else 'external'} access to {k.key}: {f.principal} can {', '.join(f.actions)}"
+            + (f" when {' and '.join(str(c) for c in f.conditions)}" if f.conditions else ""))
+
+
+def render_sarif(result: FindingsResult, *, ctx: sarif.Context | None = None, triage: Triage | None = None,
+                 notifications: Sequence[sarif.Notification] = ()) -> str:
+    """A result per finding, on its granting statements (error if public, else warning); a note per key not
+    proved complete, on the key's policy."""
+    ctx = ctx or sarif.Context.at("findings")
     results: list[dict[str, Any]] = []
     for k in result.keys:
         for f in k.findings:
-            msg = (
-                f"{'public' if f.public else 'external'} access to {k.key}: {f.principal} can "
-                f"{', '.join(f.actions)}"
-                + (f" when {' and '.join(str(c) for c in f.conditions)}" if f.conditions else "")
-            )
-            span: Span | None = f.statements[0].span if f.statements else None
-            results.append(sarif.result(f.code, "error" if f.public else "warning", msg, span, base))
+            results.append(sarif.result(
+                f.code, "error" if f.public else "warning", _message(k, f), None, ctx,
+                fingerprint=fingerprint(f), locations=[(s.span, f"`{s.label}` grants it") for s in f.statements],
+                properties={"key": k.key, "principal": str(f.principal), "actions": list(f.actions),
+                            "public": f.public, "example": request_json(f.example)},
+                suppression=triage.suppression(f) if triage else None,
+                baseline=triage.baseline_state(f) if triage else None))
         if k.complete is not Verdict.PROVED:
             msg = f"findings for {k.key} are not proved complete: {k.reason}"
-            results.append(sarif.result(FINDINGS_INCOMPLETE, "note", msg, None, base))
-    return sarif.document(sarif.code_rules((FINDING_EXTERNAL, FINDING_PUBLIC, FINDINGS_INCOMPLETE)), results)
+            results.append(sarif.result(FINDINGS_INCOMPLETE, "note", msg, None, ctx,
+                                        fingerprint=ci.digest("incomplete", k.key)))
+    rules = [sarif.rule(c, severity=s) for c, s in ((FINDING_EXTERNAL, Severity.WARNING),
+                                                     (FINDING_PUBLIC, Severity.ERROR),
+                                                     (FINDINGS_INCOMPLETE, Severity.NOTE))]
+    return sarif.document(rules, results, ctx, exit_code=int(exit_status(result, triage)),
+                          notifications=[*notifications, *(triage.notifications() if triage else ())])
 
 
-def render(fmt: str, result: FindingsResult, **kwargs: Any) -> str:
+# ---- JUnit and annotations -----------------------------------------------------------------------------------
+
+
+def render_junit(result: FindingsResult, triage: Triage | None = None) -> str:
+    """A test case per key: failed by its findings that count, skipped when it is only incomplete."""
+    cases = []
+    for k in result.keys:
+        counted = [f for f in k.findings if triage is None or triage.counts(f)]
+        failure = "\n".join(line for f in counted for line in finding_text(f, "")) if counted else None
+        skipped = None if k.complete is Verdict.PROVED else f"not proved complete: {k.reason}"
+        cases.append(ci.Case(k.key, "reasoner.findings", k.seconds, failure=failure,
+                             failure_type="EXTERNAL" if counted else None,
+                             message=f"{len(counted)} finding(s)", unknown=skipped))
+    return ci.junit("reasoner findings", cases)
+
+
+def render_github(result: FindingsResult, triage: Triage | None = None) -> str:
+    """`::error` per public finding, `::warning` per external one (`::notice` when accepted or in the
+    baseline), on its first granting statement; `::warning` per key not proved complete; the summary line."""
+    notes = []
+    for k in result.keys:
+        for f in k.findings:
+            level = ("notice" if triage is not None and not triage.counts(f)
+                     else "error" if f.public else "warning")
+            span = f.statements[0].span if f.statements else None
+            notes.append(ci.Annotation(level, f"{'PUBLIC' if f.public else 'external'}: {f.principal}",
+                                       "\n".join(finding_text(f, "")), span))
+        if k.complete is not Verdict.PROVED:
+            notes.append(ci.Annotation("warning", f"INCOMPLETE: {k.key}", str(k.reason), None))
+    return ci.annotate(notes, render_text(result).splitlines()[-1])
+
+
+def render(fmt: str, result: FindingsResult, *, ctx: sarif.Context | None = None, triage: Triage | None = None,
+           notifications: Sequence[sarif.Notification] = ()) -> str:
     if fmt == "json":
-        return render_json(result)
+        return render_json(result, triage)
     if fmt == "sarif":
-        return render_sarif(result, **kwargs)
-    return render_text(result)
+        return render_sarif(result, ctx=ctx, triage=triage, notifications=notifications)
+    if fmt == "junit":
+        return render_junit(result, triage)
+    if fmt == "github":
+        return render_github(result, triage)
+    if fmt == "text":
+        return render_text(result, triage)
+    raise ValueError(f"unknown format `{fmt}`")

@@ -14,7 +14,6 @@ here, with `Report`); JSON spans are `shapes.span_json`, SARIF is written by `sa
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -36,8 +35,10 @@ from reasoner.analyses.properties import (
     ScopeKind,
 )
 from reasoner.analyses.result import CheckResult, Verdict, register_display
+from reasoner.face.accepted import Triage
 from reasoner.face.exit import exit_status
-from reasoner.face.render import sarif
+from reasoner.face.identity import fingerprint
+from reasoner.face.render import ci, sarif
 from reasoner.face.render.shapes import request_json, span_json
 from reasoner.face.report import Report
 from reasoner.semantics.environment import Environment
@@ -194,9 +195,9 @@ def property_json(prop: object) -> dict[str, Any]:
 # ---- text --------------------------------------------------------------------------------------------
 
 
-def render_text(items: Iterable[Report | CheckResult]) -> str:
+def render_text(items: Iterable[Report | CheckResult], triage: Triage | None = None) -> str:
     """One line per assertion (`file:line:col: VERDICT "name" (time)`), details under the line for refuted
-    and unknown ones, and a summary line."""
+    and unknown ones, and a summary line (then, with a triage, what was accepted or in the baseline)."""
     reports = [as_report(i) for i in items]
     lines: list[str] = []
     for rep in reports:
@@ -208,10 +209,12 @@ def render_text(items: Iterable[Report | CheckResult]) -> str:
         lines.append(f'{where}{r.verdict.value} "{rep.name}" ({seconds_text(r.seconds)}){tail}')
         if r.verdict is Verdict.REFUTED and r.counterexample is not None:
             lines.extend(_refutation_lines(r))
+            lines.extend(ci.triage_lines(rep, triage, "  "))
     s = summarize(reports)
     allowed = f" ({s.allowed_unknown} allowed)" if s.allowed_unknown else ""
     lines.append(f"{s.total} assertion{'s' if s.total != 1 else ''}: {s.proved} proved, {s.refuted} refuted, "
                  f"{s.unknown} unknown{allowed} in {seconds_text(s.seconds)}")
+    lines += ci.triage_summary([r for r in reports if r.verdict is Verdict.REFUTED], triage)
     return "\n".join(lines) + "\n"
 
 
@@ -245,10 +248,11 @@ def _refutation_lines(r: CheckResult, indent: str = "  ") -> list[str]:
 # ---- JSON --------------------------------------------------------------------------------------------
 
 
-def report_json(rep: Report) -> dict[str, Any]:
+def report_json(rep: Report, triage: Triage | None = None) -> dict[str, Any]:
     r = rep.result
     out: dict[str, Any] = {
         "name": rep.name,
+        "fingerprint": fingerprint(rep),
         "verdict": r.verdict.value,
         "seconds": round(r.seconds, 6),
         "location": span_json(rep.location) if rep.location else None,
@@ -266,97 +270,87 @@ def report_json(rep: Report) -> dict[str, Any]:
     if r.evaluation is not None:
         out["decision"] = r.evaluation.decision.value
         out["evaluation_context"] = {k: list(v) for k, v in sorted(r.evaluation.context.items())}
+    if r.verdict is Verdict.REFUTED:
+        out.update(ci.triage_json(rep, triage))
     return out
 
 
-def render_json(items: Iterable[Report | CheckResult]) -> str:
+def render_json(items: Iterable[Report | CheckResult], triage: Triage | None = None) -> str:
     reports = [as_report(i) for i in items]
     s = summarize(reports)
     doc = {
         "tool": {"name": "reasoner", "version": __version__},
         "summary": {"total": s.total, "proved": s.proved, "refuted": s.refuted, "unknown": s.unknown,
                     "allowed_unknown": s.allowed_unknown, "seconds": round(s.seconds, 6),
-                    "exit_status": int(exit_status(reports))},
-        "results": [report_json(r) for r in reports],
+                    "exit_status": int(exit_status(reports, triage))},
+        "results": [report_json(r, triage) for r in reports],
+        **ci.triage_doc(triage),
     }
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
 # ---- SARIF 2.1.0 -------------------------------------------------------------------------------------
 
-_RULES: tuple[tuple[str, str, str], ...] = (
-    ("AccessNotGranted", "access-not-granted", "principals outside a scope must not get the named access"),
-    ("OnlyPrincipalsCan", "only-principals-can", "only the listed principals may get the named access"),
-    ("CanAccess", "can-access", "a principal must keep the named access (lockout guard)"),
-    ("NoNewAccess", "no-new-access", "a change must not grant access that was not granted before"),
-    ("Equivalent", "equivalent", "two environments must allow exactly the same requests"),
+#: The property kinds and their rule ids (described in `rules.RULES`).
+_RULES: tuple[tuple[str, str], ...] = (
+    ("AccessNotGranted", "access-not-granted"), ("OnlyPrincipalsCan", "only-principals-can"),
+    ("CanAccess", "can-access"), ("NoNewAccess", "no-new-access"), ("Equivalent", "equivalent"),
 )
 
 
-def render_sarif(items: Iterable[Report | CheckResult], *, base_dir: str | Path | None = None) -> str:
+def render_sarif(items: Iterable[Report | CheckResult], *, ctx: sarif.Context | None = None,
+                 triage: Triage | None = None, notifications: Sequence[sarif.Notification] = ()) -> str:
     """SARIF 2.1.0: one result per refuted or unknown assertion. A refuted result is located on its
     responsible policy statements (so code-scanning annotates the policy), with the assertion as a related
     location; an unknown one on the assertion. Proved assertions are counted in the run's properties."""
-    base = sarif.base_dir(base_dir)
+    ctx = ctx or sarif.Context.at("check")
     reports = [as_report(i) for i in items]
-    rule_index = {cls: i for i, (cls, _, _) in enumerate(_RULES)}
-    rules = [sarif.rule(rid, desc, name=cls, level="error") for cls, rid, desc in _RULES]
+    rule_ids = dict(_RULES)
+    rules = [sarif.rule(rid, level="error") for _, rid in _RULES]
     results: list[dict[str, Any]] = []
     for rep in reports:
         r = rep.result
         if r.verdict is Verdict.PROVED:
             continue
         cls = type(r.property).__name__
-        if cls not in rule_index:
-            rule_index[cls] = len(rules)
-            rules.append(sarif.rule(cls, f"property {cls}", name=cls, level="error"))
-        related = []
-        if rep.location:
-            related.append({"id": 0, **sarif.location(rep.location, base, f"assertion \"{rep.name}\"")})
+        related = [(rep.location, f"assertion \"{rep.name}\"")] if rep.location else []
         if r.verdict is Verdict.REFUTED:
             assert r.counterexample is not None
             text = f"assertion \"{rep.name}\" is refuted: {describe_request(r.counterexample)}"
             if r.evaluation is not None:
                 text += f" ({r.evaluation.decision.value})"
-            locations = [sarif.location(x.span, base, f"{x.role} {x.label}")
-                         for x in r.responsible if x.span]
+            locations: list[tuple[Span, str | None]] = [(x.span, f"{x.role} {x.label}")
+                                                        for x in r.responsible if x.span]
             level = "error"
         else:
             text = f"assertion \"{rep.name}\" could not be decided: {r.reason}"
             locations = []
             level = "note" if rep.allow_unknown else "warning"
         if not locations and rep.location:
-            locations = [sarif.location(rep.location, base)]
-        where = rep.location.file if rep.location else ""
-        fingerprint = hashlib.sha256(f"{where}\0{rep.name}\0{r.verdict.value}".encode()).hexdigest()
-        result: dict[str, Any] = {
-            "ruleId": _RULES[rule_index[cls]][1] if rule_index[cls] < len(_RULES) else cls,
-            "ruleIndex": rule_index[cls],
-            "kind": "fail",
-            "level": level,
-            "message": {"text": text},
-            "locations": locations,
-            "partialFingerprints": {"reasonerAssertion/v1": fingerprint[:32]},
-            "properties": {"assertion": rep.name, "verdict": r.verdict.value, "seconds": round(r.seconds, 6),
-                           "property": describe_property(r.property)},
-        }
-        if related:
-            result["relatedLocations"] = related
+            locations = [(rep.location, None)]
+        properties: dict[str, Any] = {"assertion": rep.name, "verdict": r.verdict.value,
+                                      "seconds": round(r.seconds, 6), "property": describe_property(r.property)}
         if r.counterexample is not None:
-            cx = r.counterexample
-            result["properties"]["counterexample"] = request_json(cx)
-        results.append(result)
+            properties["counterexample"] = request_json(r.counterexample)
+        results.append({"kind": "fail", **sarif.result(
+            rule_ids.get(cls, cls), level, text, None, ctx, fingerprint=fingerprint(rep), related=related,
+            locations=locations, properties=properties,
+            suppression=triage.suppression(rep) if triage else None,
+            baseline=triage.baseline_state(rep) if triage and r.verdict is Verdict.REFUTED else None)})
     s = summarize(reports)
-    return sarif.document(rules, results, properties={"proved": s.proved, "refuted": s.refuted,
-                                                      "unknown": s.unknown, "allowedUnknown": s.allowed_unknown})
+    return sarif.document(rules, results, ctx, exit_code=int(exit_status(reports, triage)),
+                          notifications=[*notifications, *(triage.notifications() if triage else ())],
+                          properties={"proved": s.proved, "refuted": s.refuted, "unknown": s.unknown,
+                                      "allowedUnknown": s.allowed_unknown})
 
 
 # ---- JUnit XML ---------------------------------------------------------------------------------------
 
 
-def render_junit(items: Iterable[Report | CheckResult]) -> str:
-    """JUnit XML: a test suite per property file, a test case per assertion; refuted and unknown (unless
-    allowed) are failures, allowed unknowns are skipped."""
+def render_junit(items: Iterable[Report | CheckResult], triage: Triage | None = None) -> str:
+    """JUnit XML: a test suite per property file, a test case per assertion; refuted (unless accepted or in
+    the baseline) and unknown (unless allowed) are failures; allowed unknowns and accepted refutations are
+    skipped."""
     reports = [as_report(i) for i in items]
     by_file: dict[str, list[Report]] = {}
     for rep in reports:
@@ -365,13 +359,15 @@ def render_junit(items: Iterable[Report | CheckResult]) -> str:
     totals = [0, 0, 0]
     for file, reps in by_file.items():
         s = summarize(reps)
-        failures = sum(r.failed for r in reps)
+        failures = sum(r.failed and (triage is None or triage.counts(r) or r.verdict is Verdict.UNKNOWN)
+                       for r in reps)
+        accepted = sum(r.verdict is Verdict.REFUTED and triage is not None and not triage.counts(r) for r in reps)
         suite = ET.SubElement(root, "testsuite", {
             "name": file, "tests": str(len(reps)), "failures": str(failures), "errors": "0",
-            "skipped": str(s.allowed_unknown), "time": f"{s.seconds:.3f}"})
+            "skipped": str(s.allowed_unknown + accepted), "time": f"{s.seconds:.3f}"})
         totals[0] += len(reps)
         totals[1] += failures
-        totals[2] += s.allowed_unknown
+        totals[2] += s.allowed_unknown + accepted
         for rep in reps:
             r = rep.result
             attrs = {"classname": _classname(file), "name": rep.name, "time": f"{r.seconds:.3f}"}
@@ -379,7 +375,11 @@ def render_junit(items: Iterable[Report | CheckResult]) -> str:
                 attrs["file"] = rep.location.file
                 attrs["line"] = str(rep.location.line)
             case = ET.SubElement(suite, "testcase", attrs)
-            if r.verdict is Verdict.REFUTED:
+            if r.verdict is Verdict.REFUTED and triage is not None and not triage.counts(rep):
+                why = triage.suppression(rep)
+                ET.SubElement(case, "skipped", {"message": f"refuted, accepted: {why.justification}" if why
+                                                else "refuted, in the baseline"})
+            elif r.verdict is Verdict.REFUTED:
                 failure = ET.SubElement(case, "failure", {"type": "REFUTED", "message": _headline(r)})
                 failure.text = "\n".join([describe_property(r.property), *_refutation_lines(r, indent="")])
             elif r.verdict is Verdict.UNKNOWN and rep.allow_unknown:
@@ -404,32 +404,10 @@ def _classname(file: str) -> str:
 # ---- GitHub workflow annotations ---------------------------------------------------------------------
 
 
-def _gh_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_prop(text: str) -> str:
-    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _gh_where(span: Span | None) -> str:
-    if span is None:
-        return ""
-    file = span.file
-    if os.path.isabs(file):  # annotations are matched against repository-relative paths
-        rel = os.path.relpath(file)
-        file = rel if not rel.startswith("..") else file
-    parts = [f"file={_gh_prop(file)}", f"line={span.line}", f"col={span.col}"]
-    if span.end_line != span.line:
-        parts.append(f"endLine={span.end_line}")
-    else:
-        parts.append(f"endColumn={span.end_col}")
-    return " " + ",".join(parts)
-
-
-def render_github(items: Iterable[Report | CheckResult]) -> str:
-    """`::error` per refuted assertion (on its first responsible statement, else on the assertion),
-    `::warning` per unknown one (`::notice` if allowed), then the summary line."""
+def render_github(items: Iterable[Report | CheckResult], triage: Triage | None = None) -> str:
+    """`::error` per refuted assertion (on its first responsible statement, else on the assertion; `::notice`
+    when accepted or in the baseline), `::warning` per unknown one (`::notice` if allowed), then the summary
+    line."""
     reports = [as_report(i) for i in items]
     lines = []
     for rep in reports:
@@ -441,30 +419,28 @@ def render_github(items: Iterable[Report | CheckResult]) -> str:
             body = "\n".join([describe_property(r.property), *_refutation_lines(r, indent="")])
             if rep.location:
                 body += f"\nassertion at {rep.location}"
-            command = "error"
+            command = "error" if triage is None or triage.counts(rep) else "notice"
         else:
             span = rep.location
             body = f"{describe_property(r.property)}\n{r.reason}"
             command = "notice" if rep.allow_unknown else "warning"
-        where = _gh_where(span)
-        sep = "," if where else " "
-        title = _gh_prop(f"{r.verdict.value}: {rep.name}")
-        lines.append(f"::{command}{where}{sep}title={title}::{_gh_data(body)}")
+        lines.append(ci.annotation(ci.Annotation(command, f"{r.verdict.value}: {rep.name}", body, span)))
     lines.append(render_text(reports).splitlines()[-1])
     return "\n".join(lines) + "\n"
 
 
-def render(fmt: str, items: Iterable[Report | CheckResult], **kwargs: Any) -> str:
+def render(fmt: str, items: Iterable[Report | CheckResult], *, ctx: sarif.Context | None = None,
+           triage: Triage | None = None, notifications: Sequence[sarif.Notification] = ()) -> str:
     if fmt == "text":
-        return render_text(items)
+        return render_text(items, triage)
     if fmt == "json":
-        return render_json(items)
+        return render_json(items, triage)
     if fmt == "sarif":
-        return render_sarif(items, **kwargs)
+        return render_sarif(items, ctx=ctx, triage=triage, notifications=notifications)
     if fmt == "junit":
-        return render_junit(items)
+        return render_junit(items, triage)
     if fmt == "github":
-        return render_github(items)
+        return render_github(items, triage)
     raise ValueError(f"unknown format `{fmt}`")
 
 
