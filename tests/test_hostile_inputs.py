@@ -673,7 +673,7 @@ def test_wildcard_patterns_with_many_stars_do_not_backtrack(tmp_path: Path) -> N
     hostile = "*a" * 40 + "*b"
     deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:*:key/" + hostile,
             "Condition": {"StringLike": {"kms:EncryptionContext:x": hostile},
-                          "ArnLike": {"aws:SourceArn": "arn:aws:s3:::" + hostile}}}
+                          "ArnLike": {"ec2:SourceInstanceARN": "arn:aws:s3:::" + hostile}}}
     key_id = "a" * 300
     doc = json.loads(KEY_POLICY)
     doc["Statement"].append(deny)
@@ -684,7 +684,7 @@ def test_wildcard_patterns_with_many_stars_do_not_backtrack(tmp_path: Path) -> N
     status, out, err = cli("decide", env, "--principal", "arn:aws:iam::111122223333:root", "--action", "kms:Decrypt",
                            "--resource", f"arn:aws:kms:us-west-2:111122223333:key/{key_id}",
                            "--context", "kms:EncryptionContext:x=" + "a" * 300,
-                           "--context", "aws:SourceArn=arn:aws:s3:::" + "a" * 300)
+                           "--context", "ec2:SourceInstanceARN=arn:aws:s3:::" + "a" * 300)
     assert time.perf_counter() - start < 5
     assert (status, out.splitlines()[0], err) == (EXIT_OK, "ALLOW", "")
 

@@ -29,7 +29,9 @@ from reasoner.symbolic.encode import EncodedEnvironment, Encoder
 from reasoner.symbolic.solve import Solver
 
 NO_KEYS = register_code("SYM001", Severity.ERROR, "environment has no keys or resources to reason about")
-_MAX_SLOTS = 8
+#: A guard on the size of the set encoding, far above what the small-model argument asks of real policies (the
+#: corpus needs at most ~5): past it a proof is reported UNKNOWN, never PROVED.
+_MAX_SLOTS = 64
 @dataclass
 class CompiledEnvironment:
     """An environment encoded once over a symbolic request, with its solver."""
@@ -137,13 +139,19 @@ def no_keys_error(environments: Iterable[Environment]) -> InputError:
         span=span,
     )
 def set_slots(domain: Domain, counts: dict[str, int]) -> list[str]:
-    """Slots per multivalued key: one per condition that uses the key (a counterexample needs at most one
-    set element per condition) plus one per encryption-context key the list must name. Returns the keys
-    whose need exceeds `_MAX_SLOTS` (a proof is then not complete, and is reported as UNKNOWN)."""
+    """Slots per multivalued key, enough for every policy by a small-model argument (docs/set-bound.md): a
+    request's set S makes each distinct set condition true or false; keeping, per condition, one element that
+    witnesses its truth value where it needs one (ForAnyValue true, ForAllValues false), one element for the
+    key's presence, one per encryption-context key `kms:EncryptionContextKeys` must name, and the elements
+    `aws:CalledViaFirst` / `aws:CalledViaLast` must be (semantics/requestfacts.py, fact 6) gives a subset S' on
+    which every condition has the same value, so a violation with any S has one with |S'| <= slots. Returns the
+    keys whose need exceeds the guard `_MAX_SLOTS` (a proof is then reported as UNKNOWN)."""
     ec_refs = sum(1 for k in domain.key_literals if k.startswith("kms:encryptioncontext:"))
     capped: list[str] = []
+    if any(k in domain.key_literals or k in counts for k in ("aws:calledviafirst", "aws:calledvialast")):
+        counts = {**counts, "aws:calledvia": counts.get("aws:calledvia", 1)}
     for k, n in counts.items():
-        need = n + (ec_refs if k == "kms:encryptioncontextkeys" else 0)
+        need = n + (ec_refs if k == "kms:encryptioncontextkeys" else 0) + (2 if k == "aws:calledvia" else 0)
         if need > _MAX_SLOTS:
             capped.append(k)
         domain.slot_counts[k] = max(1, min(need, _MAX_SLOTS))

@@ -24,7 +24,7 @@ from reasoner.semantics import arns
 from reasoner.semantics import evaluate as ev
 from reasoner.semantics.environment import Account, Environment, Organization, Principal, PrincipalKind, Session
 from reasoner.semantics.request import Evaluation, Reason, Request
-from reasoner.symbolic.domain import PARTITION, modelled_principal
+from reasoner.symbolic.domain import PARTITION, iter_policies, modelled_principal
 from reasoner.symbolic.encode import ALLOW_ALL
 
 WORST_SOURCE = "reasoner-unknown-iam-federation-source"
@@ -345,6 +345,81 @@ def minimise(
         if simpler(trial):
             current = trial
     return current
+
+
+#: Values a counterexample's service-principal caller may take instead of the placeholder, when the violation
+#: does not depend on which service it is (the first that still violates, checked by replay).
+_READABLE_SERVICES = ("cloudtrail.amazonaws.com", "logs.amazonaws.com", "sns.amazonaws.com")
+
+
+def _instances(value: str, region: str | None) -> list[str]:
+    """Fuller spellings of a value: without wildcard characters when it is written like a pattern
+    (`arn:aws:s3:::*`: `*` as `example` or empty, `?` as `x`), and for an ARN with an empty Region or an empty
+    last part, the request's Region and `example` there."""
+    out: list[str] = []
+    parts = value.split(":", 5)
+    if value.startswith("arn:") and len(parts) == 6:
+        if region and parts[3] in ("", "*"):
+            parts[3] = region
+        if parts[5].endswith(("/", ":")) or not parts[5]:
+            parts[5] += "example"
+        fuller = ":".join(parts).replace("*", "example").replace("?", "x")
+        if fuller != value:
+            out.append(fuller)
+    if "*" in value or "?" in value:
+        out += [value.replace("*", "example").replace("?", "x"), value.replace("*", "").replace("?", "x")]
+    return out
+
+
+def readable(request: Request, still_violates: Callable[[Request], bool]) -> Request:
+    """The same counterexample, easier to read where the violation allows it (each trial replayed): a real
+    service principal for the placeholder `example.amazonaws.com`, values without wildcard characters for
+    context values the decoder took from a policy's patterns, ARNs with their Region and a resource name
+    (issue 14 item 4)."""
+    current = request
+
+    def works(trial: Request) -> bool:
+        try:
+            return still_violates(trial)
+        except Exception:  # a request the evaluator rejects is not a better reading
+            return False
+
+    if current.principal == "example.amazonaws.com":
+        for service in _READABLE_SERVICES:
+            trial = replace(current, principal=service)
+            if works(trial):
+                current = trial
+                break
+    resource = current.resource.split(":")
+    region = resource[3] if current.resource.startswith("arn:") and len(resource) > 3 else None
+    for key in sorted(current.context):
+        values = current.context[key]
+        for i, v in enumerate(values):
+            for instance in _instances(v, region):
+                if instance in values:
+                    continue
+                trial = replace(current, context={**current.context, key: (*values[:i], instance, *values[i + 1:])})
+                if works(trial):
+                    current = trial
+                    values = current.context[key]
+                    break
+    return current
+
+
+def decisive_derived(env: Environment, evaluation: Evaluation) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The context keys AWS set for the request (not given in it) that a condition of a statement behind the
+    decision reads, with their values: what a reader needs besides the request to see why (e.g.
+    `kms:GrantIsForAWSResource` = true, set because the request came through a service)."""
+    hits = {(r.policy, r.statement) for r in evaluation.reasons if r.statement is not None}
+    read: dict[str, None] = {}
+    for policy in iter_policies(env):
+        for st in policy.statements:
+            if (policy.name, st.index) in hits and st.condition is not None:
+                for c in st.condition.conditions:
+                    read.setdefault(c.key.text.lower())
+    given = {k.lower() for k in evaluation.request.context}
+    ctx = {k.lower(): (k, v) for k, v in evaluation.context.items()}
+    return tuple((ctx[k][0], tuple(ctx[k][1])) for k in read if k in ctx and k not in given)
 
 
 def statement_reasons(policy: PolicyDocument, indexes: list[int], role: str, note: str = "") -> list[Reason]:

@@ -218,10 +218,24 @@ def _pin_links(links: Iterable[Link], values: dict[int, str]) -> list[smt.Term]:
         if all(id(f) in values for f in fields):
             out.append(lk.atom if lk.holds(lambda f: values[id(f)]) else smt.not_(lk.atom))
     return out
+def _possible(compiled: CompiledEnvironment, request: Request) -> None:
+    """Raise ValueError for a request AWS never sends (`semantics/requestfacts.py`): the symbolic domain holds
+    only the requests AWS can send, so such a request is outside it (the evaluator refuses it too)."""
+    from reasoner.errors import ReasonerError
+    from reasoner.semantics.evaluate import IMPOSSIBLE_REQUEST, evaluate
+
+    try:
+        evaluate(compiled.domain.environments[0], request)
+    except ReasonerError as exc:  # only whether AWS could send it matters here
+        if exc.code == IMPOSSIBLE_REQUEST:
+            raise ValueError(exc.message) from None
+
+
 def decide(compiled: CompiledEnvironment, request: Request, *, timeout: float | None = None) -> bool | None:
     """The symbolic decision (allowed or not) for one concrete request, or None when the solver cannot tell
     or the encoding is not deterministic for it (both an ALLOW and a deny model exist: a bug)."""
     d = compiled.domain
+    _possible(compiled, request)
     pin = pin_request(compiled, request)
     compiled.n_props += 1
     yes = d.script.declare(f"pin.{compiled.n_props}.allow", smt.BOOL)

@@ -30,7 +30,7 @@ from reasoner.analyses.conditions import (
     resource_term,
     violation,
 )
-from reasoner.analyses.explain import confirm, minimise, replay, statement_reasons
+from reasoner.analyses.explain import confirm, decisive_derived, minimise, readable, replay, statement_reasons
 from reasoner.analyses.properties import (
     CanAccess,
     Property,
@@ -114,6 +114,7 @@ def check(
         result.stats,
         time.perf_counter() - start,
         result.name,
+        result.derived,
     )
 def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: str | Path | None) -> CheckResult:
     d = compiled.domain
@@ -149,9 +150,10 @@ def _refine(compiled: CompiledEnvironment, prop: Property, lit: smt.Term, envs: 
     if not concretely_violates(prop, envs, request):
         raise InternalError(f"counterexample `{request}` does not violate the property when replayed")
     small = minimise(request, lambda r: concretely_violates(prop, envs, r), d.f("upath").lits)
-    return _refuted(prop, small, *replay(envs[0], small), stats)
-def _refuted(prop: Property, request: Request, evaluation: Evaluation, note: Reason | None,
-             stats: dict[str, float]) -> CheckResult:
+    small = readable(small, lambda r: concretely_violates(prop, envs, r))
+    return _refuted(prop, small, *replay(envs[0], small), stats, envs[0])
+def _refuted(prop: Property, request: Request, evaluation: Evaluation, note: Reason | None,  # noqa: PLR0917
+             stats: dict[str, float], env: Environment) -> CheckResult:
     """REFUTED by `request`, with its confirmed evaluation; the reasons end with the confirmation's note."""
     reasons = tuple(evaluation.reasons) + ((note,) if note else ())
     return CheckResult(
@@ -161,6 +163,7 @@ def _refuted(prop: Property, request: Request, evaluation: Evaluation, note: Rea
         evaluation=evaluation,
         responsible=reasons,
         stats=stats,
+        derived=decisive_derived(env, evaluation),
     )
 def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2: str | Path | None) -> CheckResult:
     """CanAccess holds iff for every (action, key) some context lets `principal` in. A pair with no such
@@ -196,7 +199,8 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
                     return CheckResult(prop, Verdict.UNKNOWN, reason=compiled.incomplete, stats=stats)
                 request = Request(_concrete_principal(prop.principal), action, _request_resource(target, action,
                                                                                                   prop.resources), {})
-                return _refuted(prop, request, *confirm(env, request, False, "a denied CanAccess request"), stats)
+                return _refuted(prop, request, *confirm(env, request, False, "a denied CanAccess request"), stats,
+                                env)
             assert found.request is not None
             evaluation, note = confirm(env, found.request, True, "a CanAccess witness")
             if note is not None and not concrete_evaluate(env, found.request).decision.allowed:

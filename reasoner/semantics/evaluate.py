@@ -84,7 +84,7 @@ from reasoner.front.ast import (
     SetQualifier,
     Statement,
 )
-from reasoner.semantics import arns
+from reasoner.semantics import arns, requestfacts
 from reasoner.semantics.awsrules import BUCKET_POLICY_ACTIONS, AwsRule, Facts, linked_service, rules_for
 from reasoner.semantics.catalog import (
     KMS_CROSS_ACCOUNT_ACTIONS,
@@ -159,6 +159,7 @@ DERIVED_KEY = register_code("EVAL002", E, "context key derived by AWS given in t
 BAD_CONTEXT = register_code("EVAL003", E, "request context is not usable")
 BAD_RESOURCE = register_code("EVAL004", E, "request resource is not usable for the action")
 BAD_ACTION = register_code("EVAL005", E, "request action is not in the catalogue")
+IMPOSSIBLE_REQUEST = register_code("EVAL006", E, "request context breaks a fact AWS guarantees (requestfacts)")
 
 
 class MatchKind(Enum):
@@ -578,6 +579,8 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
             raise InputError(f"`aws:SourceVpc` {given} is not the VPC `{endpoint.vpc}` of endpoint "
                              f"`{endpoint.id}`", code=BAD_CONTEXT)
         put("aws:SourceVpc", endpoint.vpc)
+    if "aws:viaawsservice" not in ctx and any(k in ctx for k in requestfacts.FAS_KEYS):
+        put("aws:ViaAWSService", "true")  # a forward access session (requestfacts, fact 3)
     if is_kms:
         via = "kms:viaservice" in ctx
         if "aws:viaawsservice" not in ctx:
@@ -600,6 +603,10 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
                                  "`kms:EncryptionContext:*` context entries", code=BAD_CONTEXT)
         elif ec_keys:
             put("kms:EncryptionContextKeys", *ec_keys)
+    broken = requestfacts.violations(ctx, caller.kind)
+    if broken:
+        raise InputError(f"AWS never sends this request: {broken[0]}", code=IMPOSSIBLE_REQUEST,
+                         help="semantics/requestfacts.py lists what AWS guarantees about a request's context")
     return ctx, names
 
 

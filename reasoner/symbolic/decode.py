@@ -23,7 +23,7 @@ from fractions import Fraction
 from functools import cache
 
 from reasoner.semantics import arns
-from reasoner.semantics.catalog import condition_key_may_exist, kms_condition_key_names
+from reasoner.semantics.catalog import condition_key_may_exist, condition_key_names
 from reasoner.semantics.evaluate import OPT_IN_REGIONS, given_context
 from reasoner.semantics.request import Request
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
@@ -249,7 +249,8 @@ def realise_links(domain: Domain, model: Model, lemmas: list[smt.Term]) -> dict[
             if not bad:
                 return fixed
             lk = bad[0]
-            if not _repair(lk, model.truth(lk.atom), model, fixed=fixed, value=value, lemmas=lemmas):
+            if not _repair(lk, model.truth(lk.atom), model, fixed=fixed, value=value, lemmas=lemmas,
+                           others=[(o, model.truth(o.atom)) for o in links]):
                 return None
         raise DecodeError("the links between policy-variable values and other fields do not settle")
     except _Lemma:
@@ -271,7 +272,8 @@ def _free(f: StrField, model: Model) -> bool:
 
 
 def _repair(lk: variables.Link, want: bool, model: Model, *, fixed: dict[int, str],
-            value: Callable[[object], str], lemmas: list[smt.Term]) -> bool:
+            value: Callable[[object], str], lemmas: list[smt.Term],
+            others: Sequence[tuple[variables.Link, bool]] = ()) -> bool:
     """Make `lk` hold with truth `want` by choosing values for fields the model leaves "other" (see
     `realise_links`): a value field (the holes as decoded), else the hole fields (a way to cut the value, or
     none), else both (a value the pattern accepts for some hole values, then the holes cut from it). False with
@@ -281,7 +283,7 @@ def _repair(lk: variables.Link, want: bool, model: Model, *, fixed: dict[int, st
     open_values = [p for p in dict.fromkeys(lk.value)
                    if isinstance(p, StrField) and _free(p, model) and p not in hole_fields]
     for f in reversed(open_values):
-        w = _value_witness(lk, f, want, model, value, concrete=True)
+        w = _value_witness(lk, f, want, model, value, concrete=True, others=others)
         if w is not None:
             fixed[id(f)] = w
             return True
@@ -358,10 +360,33 @@ def _around(lk: variables.Link, f: StrField, value: Callable[[object], str]) -> 
 
 
 def _value_witness(lk: variables.Link, f: StrField, want: bool, model: Model, value: Callable[[object], str], *,
-                   concrete: bool, free: StrField | None = None) -> str | None:
+                   concrete: bool, free: StrField | None = None,
+                   others: Sequence[tuple[variables.Link, bool]] = ()) -> str | None:
     """A string for value field `f` (its shape and atoms as the model has them) with which the value is in the
     pattern (`want`) or not: the pattern with its holes as decoded (`concrete`), else with the holes of field
-    `free` widened to any run of the characters its shape allows (the others as decoded)."""
+    `free` widened to any run of the characters its shape allows (the others as decoded). The other links of
+    `others` whose value holds `f` keep the truth given with them (their holes as decoded), so that repairing
+    one link does not break another (aws:CalledViaLast is linked to every slot of aws:CalledVia)."""
+    middle = _middle(lk, f, value, concrete=concrete, free=free)
+    if middle is None:
+        return None
+    must, must_not = _atoms(f, model)
+    musts = [*f.hard, *(n for n, _ in must)] + ([middle] if want else [])
+    nots = [n for n, _ in must_not] + ([] if want else [middle])
+    for other, truth in others:
+        if other is lk or f not in other.value or any(
+                _field(h) is f for h in variables.flatten(list(other.items)) if isinstance(h, variables.Hole)):
+            continue
+        m = _middle(other, f, value, concrete=True, free=None)
+        if m is not None:
+            (musts if truth else nots).append(m)
+    return strings.find_witness(musts, nots, avoid=f.lits, prefer=f.prefer)
+
+
+def _middle(lk: variables.Link, f: StrField, value: Callable[[object], str], *, concrete: bool,
+            free: StrField | None) -> strings.Nfa | None:
+    """The strings value field `f` may hold for the value to be in the pattern of `lk` (see `_value_witness`);
+    None when `f` occurs more than once or a hole's decoded value breaks its no-colon rule."""
     if lk.value.count(f) != 1:
         return None
     toks: list[strings.Tok] = []
@@ -377,11 +402,7 @@ def _value_witness(lk: variables.Link, f: StrField, want: bool, model: Model, va
                 return None
             toks += variables.chars(v, it.ignore_case)
     nfa = strings.sequence(*toks)
-    middle = _suffix_free(nfa, *_around(lk, f, value))
-    must, must_not = _atoms(f, model)
-    musts = [*f.hard, *(n for n, _ in must)] + ([middle] if want else [])
-    nots = [n for n, _ in must_not] + ([] if want else [middle])
-    return strings.find_witness(musts, nots, avoid=f.lits, prefer=f.prefer)
+    return _suffix_free(nfa, *_around(lk, f, value))
 
 
 def _shape_chars(f: StrField) -> strings.CharSet:
@@ -683,15 +704,19 @@ def _spelled(domain: Domain, context: dict[str, tuple[str, ...]]) -> dict[str, t
 
 
 @cache
-def _catalogue_spellings() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+@cache
+def _catalogue_spellings(service: str) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
     """(exact key names by lower case, (lower-case prefix, prefix) of key families such as
-    `kms:EncryptionContext:${EncryptionContextKey}`), from the catalogue, longest prefix first."""
+    `kms:EncryptionContext:${EncryptionContextKey}` or `aws:PrincipalTag/`) of one service prefix, from the
+    catalogue (`catalog.condition_key_names`), longest prefix first."""
     exact: dict[str, str] = {}
     families: list[tuple[str, str]] = []
-    for name in kms_condition_key_names():
+    for name in condition_key_names(service):
         head, sep, _ = name.partition("${")
         if sep:
             families.append((head.lower(), head))
+        elif name.endswith("/"):
+            families.append((name.lower(), name))
         else:
             exact[name.lower()] = name
     families.sort(key=lambda f: -len(f[0]))
@@ -702,7 +727,7 @@ def canonical_key(low: str, written: str | None = None) -> str:
     """The spelling of context key `low` (lower case) in a counterexample: the catalogue's spelling of the
     key, or of a family's fixed prefix followed by the variable part as `written` in a policy; else the
     policy's spelling, else `low`."""
-    exact, families = _catalogue_spellings()
+    exact, families = _catalogue_spellings(low.partition(":")[0])
     hit = exact.get(low)
     if hit is not None:
         return hit

@@ -64,7 +64,7 @@ from typing import Any, TypeVar
 from reasoner import limits
 from reasoner.errors import UnsupportedFeatureError
 from reasoner.front.ast import PolicyDocument, SetQualifier
-from reasoner.semantics import arns, awsrules, catalog, names, resources
+from reasoner.semantics import arns, awsrules, catalog, names, requestfacts, resources
 from reasoner.semantics.environment import Environment, Key, Options, Principal, PrincipalKind, Resource, Session
 from reasoner.semantics.evaluate import WEB_IDENTITY_HOSTS
 from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_address, parse_number
@@ -184,6 +184,25 @@ _SHAPES: dict[str, tuple[Nfa, ...]] = {
     "prov": (strings.shape(strings.CharSet(frozenset(" \t\n\r"), negated=True), 1, 2048),),
     # the name of a sub-resource (an S3 object key: 1..1024 characters)
     "sub": (strings.shape(strings.CharSet(frozenset("\n\r"), negated=True), 1, 1024),),
+}
+
+
+def _shape_of(glob: str) -> Nfa:
+    """A `requestfacts.SHAPES` glob as an automaton: `*` is one or more of `requestfacts.SHAPE_CHARS`."""
+    cs = strings.CharSet(requestfacts.SHAPE_CHARS)
+    toks: list[strings.Tok] = []
+    for ch in glob:
+        toks += [strings.Tok(cs), strings.Tok(cs, True)] if ch == "*" else [strings.Tok(strings.CharSet(frozenset(ch)))]
+    return strings.sequence(*toks)
+
+
+_NO_COLON_RUN = strings.Tok(strings.NO_COLON, True)
+#: The form AWS gives the values of some keys (requestfacts, facts 2, 5, 6, 7), as hard shapes of their fields.
+_KEY_SHAPES: dict[str, tuple[Nfa, ...]] = {
+    **{k: (_shape_of(g),) for k, g in requestfacts.SHAPES.items()},
+    "aws:sourceaccount": (strings.ACCOUNT_ID,),
+    "aws:sourcearn": (strings.sequence("arn:", *(p for _ in range(4) for p in (_NO_COLON_RUN, ":")),
+                                       strings.Tok(strings.ANY, True)),),
 }
 
 
@@ -586,6 +605,8 @@ class Domain:
     #: relations between fields of symbolic policy-variable values (`variables.Link`), by (value, pattern)
     links: dict[tuple[object, ...], Any] = field(default_factory=dict)
     _ec_pairs: set[tuple[str, str]] = field(default_factory=set)
+    #: the request facts (`requestfacts`) already stated, by fact and key
+    _facts_done: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         sc = self.script
@@ -1025,13 +1046,16 @@ class Domain:
             return hit
         multi = catalog.is_multivalued(key)
         n = self.slot_counts.get(key, 1) if multi else 1
-        lits = sorted(self.context_literals(key))
+        # a Boolean AWS sets is `true` or `false` (requestfacts, fact 1): those two are its only values
+        lits = ["true", "false"] if key in requestfacts.BOOLEAN_KEYS else sorted(self.context_literals(key))
+        hard = _KEY_SHAPES.get(key, ())
+        prefer = requestfacts.PREFER.get(key, ("example",))
         present: list[Term] = []
         fields: list[StrField] = []
         for i in range(n):
             suffix = f"#{i}" if multi else ""
             present.append(self.script.declare(f"ctx.{key}{suffix}.present", smt.BOOL))
-            fields.append(StrField(self, f"ctx.{key}{suffix}", lits, (), ("example",)))
+            fields.append(StrField(self, f"ctx.{key}{suffix}", lits, hard, prefer))
         raw = RawKey(key, present, fields, multi)
         self.raw[key] = raw
         return raw
@@ -1062,11 +1086,87 @@ class Domain:
                     self._ec_pairs.add((name, other))
                     sc.require(smt.implies(smt.and_(eff[other], smt.or_(listed)), eff[name]))
                 self._ec_done.add(name)
+        self._request_facts()
         for f in self.fields.values():
             f.finalize(sc)
         for raw in self.raw.values():
             for f in raw.fields:
                 f.finalize(sc)
+
+    # -- what AWS guarantees about a request's context (requestfacts) --------------------------------------
+
+    def _once(self, fact: str, key: str) -> bool:
+        if (fact, key) in self._facts_done:
+            return False
+        self._facts_done.add((fact, key))
+        return True
+
+    def _given(self, key: str) -> Term:
+        """The request carries `key` (some slot present), masked by the action for kms: keys."""
+        raw = self.raw_key(key)
+        return smt.and_(smt.or_(raw.present), self.key_exists(key))
+
+    def fas(self) -> Term:
+        """The request is a forward access session: one of `requestfacts.FAS_KEYS` is present (fact 3)."""
+        return smt.or_(self._given(k) for k in requestfacts.FAS_KEYS)
+
+    def iam_caller(self) -> Term:
+        return smt.or_(self.kind_is(k) for k in (PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED))
+
+    def _request_facts(self) -> None:
+        """State `requestfacts` over the keys the policies read (the facts' other keys are created for them)."""
+        sc = self.script
+        keys = set(self.raw)
+        for key in sorted(keys & requestfacts.BOOLEAN_KEYS):
+            raw = self.raw[key]
+            if self._once("boolean", key):
+                for p, f in zip(raw.present, raw.fields, strict=True):
+                    sc.require(smt.implies(p, smt.not_(f.is_other())))
+        if keys & {"aws:viaawsservice", *requestfacts.FAS_KEYS} and self._once("fas", ""):
+            via = self.raw_key("aws:viaawsservice")
+            fas = self.fas()
+            given_true = smt.and_(via.present[0], via.fields[0].is_lit("true"))
+            sc.require(smt.implies(smt.and_(fas, via.present[0]), via.fields[0].is_lit("true")))
+            sc.require(smt.implies(smt.or_(fas, given_true), self.iam_caller()))
+        if "kms:grantisforawsresource" in keys and self._once("grant-for-aws-resource", ""):
+            g = self.raw_key("kms:grantisforawsresource")
+            given_true = smt.and_(g.present[0], self.key_exists("kms:grantisforawsresource"),
+                                  g.fields[0].is_lit("true"))
+            sc.require(smt.implies(given_true, self._given("kms:viaservice")))
+        for key in sorted(keys & set(requestfacts.SERVICE_ONLY_KEYS)):
+            if self._once("service-only", key):
+                sc.require(smt.implies(self._given(key), self.kind_is(PKind.SERVICE)))
+        if keys & {"aws:calledvia", "aws:calledviafirst", "aws:calledvialast"} and self._once("calledvia", ""):
+            called = self.raw_key("aws:calledvia")
+            ends = [self.raw_key(k) for k in ("aws:calledviafirst", "aws:calledvialast")]
+            lits = tuple(dict.fromkeys(lit for raw in (called, *ends) for f in raw.fields for lit in f.lits))
+            for one in ends:
+                sc.require(smt.iff(one.present[0], smt.or_(called.present)))
+                sc.require(smt.implies(one.present[0], smt.or_(
+                    smt.and_(p, self.equal_fields(one.fields[0], f, lits))
+                    for p, f in zip(called.present, called.fields, strict=True))))
+        for key in ("aws:sourcevpc", "aws:vpcsourceip"):
+            if key in keys and self._once("vpc", key):
+                sc.require(smt.implies(self._given(key), self._given("aws:sourcevpce")))
+        if "aws:sourceip" in keys and self._once("vpc", "aws:sourceip"):
+            sc.require(smt.implies(self._given("aws:sourcevpce"), smt.not_(self._given("aws:sourceip"))))
+
+    def equal_fields(self, a: StrField, b: StrField, lits: tuple[str, ...] = ()) -> Term:
+        """The two fields hold the same string: a `variables.Link` ("a is in the pattern that is exactly b"),
+        stated for every literal of either and of `lits` (literals of fields related to these), and realised by
+        decoding for the rest."""
+        from reasoner.symbolic import variables
+
+        items: tuple[variables.Item, ...] = (variables.Hole((b,)),)
+        key = ((a,), items)
+        hit = self.links.get(key)
+        if hit is None:
+            atom = self.script.declare(f"link.{len(self.links)}", smt.BOOL)
+            hit = self.links[key] = variables.Link(atom, (a,), items)
+            for lit in dict.fromkeys([*a.lits, *b.lits, *lits]):
+                self.script.require(smt.implies(a.is_lit(lit), smt.iff(atom, b.is_lit(lit))))
+                self.script.require(smt.implies(b.is_lit(lit), smt.iff(atom, a.is_lit(lit))))
+        return hit.atom
 
 
 @lru_cache(maxsize=65536)

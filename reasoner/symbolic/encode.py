@@ -32,7 +32,7 @@ Not mirrored, by design (`NOT_MIRRORED`):
   identity policy `ALLOW_ALL` that `explain.augment` replays, the place of a TooComplex).
 - `sc`, `name`, `kind`, `declared_orgs`: encoder plumbing (the script, named definitions, the caller-kind
   guard, the declared organizations).
-- `match_pieces`, `_targets`, `_arn_in`, `_fed_user_in`, `_value_is`: string matching over symbolic pieces
+- `match_pieces`, `_fields`, `_targets`, `_arn_in`, `_fed_user_in`, `_value_is`: string matching over symbolic pieces
   (automata over fields); the evaluator compares strings directly.
 - `_never_present_only`, `_variable_keys`, `_variable_cases`, `_assigned`, `_constant_assignment`: policy
   variables as cases of their values (the evaluator substitutes them from its one context:
@@ -127,7 +127,7 @@ NOT_MIRRORED: tuple[str, ...] = (
     "_key_values", "_undeclared_owner_org", "_slot", "_condition", "encode_environment", "iam", "_own", "_sub_hit",
     "_by_kind", "_encode_target", "_encode_key", "action_in", "action_is", "_covers", "_gates",
     "decide_target", "url_encoder", "_url_auth_type", "_assigned", "_constant_assignment", "_match_holed", "_link",
-    "_link_facts", "_bool_holed",
+    "_link_facts", "_bool_holed", "_fields",
 )
 
 
@@ -194,6 +194,15 @@ def _variable_keys(typed: object) -> list[str]:
 
 
 # ---- matching pieces ---------------------------------------------------------------------------------
+
+
+def _fields(pieces: tuple[variables.Piece, ...]) -> tuple[Piece, ...]:
+    """Pieces of `variables` (fields seen through its protocol) as the domain's pieces."""
+    out: list[Piece] = []
+    for p in pieces:
+        assert isinstance(p, str | StrField)
+        out.append(p)
+    return tuple(out)
 
 
 def match_pieces(nfa: Nfa, pieces: tuple[Piece, ...]) -> Term:
@@ -668,7 +677,14 @@ class Encoder:
             cases = [Case(self._value_is("aws:sourcevpce", e.id), (e.vpc,)) for e in self.env.vpc_endpoints]
             via = smt.or_(c.guard for c in cases)
             return Value(key, [[*cases, Case(smt.and_(smt.not_(via), raw.present[0]), (raw.fields[0],))]])
-        if key in ("aws:viaawsservice", "kms:grantisforawsresource"):
+        if key == "aws:viaawsservice":
+            # given, else true in a forward access session, else false for KMS (requestfacts, fact 3)
+            raw = d.raw_key(key)
+            p = raw.present[0]
+            fas = d.fas()
+            return Value(key, [[Case(p, (raw.fields[0],)), Case(smt.and_(smt.not_(p), fas), ("true",)),
+                                Case(smt.and_(smt.not_(p), smt.not_(fas), kms), ("false",))]])
+        if key == "kms:grantisforawsresource":
             raw = d.raw_key(key)
             via = self._key_may_exist("kms:viaservice", d.raw_key("kms:viaservice").present[0])
             p = self._key_may_exist(key, raw.present[0])
@@ -1096,7 +1112,7 @@ class Encoder:
                 raise UnsupportedFeatureError(
                     f"operator `{cc.condition.operator_text}` on the derived key `{cc.condition.key.text}` is "
                     "not supported by the symbolic core", span=cc.condition.operator_span)
-            out.append(smt.and_(x, match_pieces(_BOOL_TEXT[b], text)))
+            out.append(smt.and_(x, match_pieces(_BOOL_TEXT[b], _fields(text))))
         return TRUE, smt.or_(out)
 
     def _link(self, pieces: tuple[Piece, ...], items: list[variables.Item]) -> Term:
@@ -1129,7 +1145,7 @@ class Encoder:
             for lit in h.lits:
                 items = variables.concrete_items(list(lk.items), lambda _f, v=lit: v)  # type: ignore[misc]
                 nfa = None if items is None else variables.as_nfa(items)
-                m = FALSE if nfa is None else match_pieces(nfa, lk.value)
+                m = FALSE if nfa is None else match_pieces(nfa, _fields(lk.value))
                 self.d.script.require(smt.implies(h.is_lit(lit), smt.iff(lk.atom, m)))
 
     def _match_holed(self, pieces: tuple[Piece, ...], items: list[variables.Item]) -> Term:

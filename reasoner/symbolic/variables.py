@@ -17,15 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from reasoner.semantics import patterns
 from reasoner.symbolic import smt, strings
 from reasoner.symbolic.smt import Term
 from reasoner.symbolic.strings import ANY, NO_COLON, CharSet, Nfa, Tok
 
-if TYPE_CHECKING:
-    from reasoner.symbolic.domain import Piece
+
+class Field(Protocol):
+    """What a hole needs of a field of the symbolic request (`domain.StrField`)."""
+
+    def is_lit(self, s: str) -> Term: ...
+
+    def atom(self, nfa: Nfa) -> Term: ...
+
+
+#: A piece of a value: constant text or a field (`domain.Piece`, without importing the domain).
+Piece = str | Field
 
 
 @dataclass(frozen=True)

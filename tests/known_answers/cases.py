@@ -944,7 +944,7 @@ case(
     "c6-46-stringlike-spans-colons",
     "§6.46 §3.3",
     "StringLike * spans colons",
-    U_O,
+    CT,  # aws:SourceArn is present only for a service principal's request (requestfacts, fact 5)
     "kms:Decrypt",
     ALLOW,
     key_policy=doc(allow("kms:Decrypt", principal="*", cond={"StringLike": {"aws:SourceArn": PAT46}})),
@@ -954,7 +954,7 @@ case(
     "c6-46-arnlike-segments",
     "§6.46 §3.3",
     "ArnLike is segment-wise",
-    U_O,
+    CT,  # aws:SourceArn is present only for a service principal's request (requestfacts, fact 5)
     "kms:Decrypt",
     IDENY,
     key_policy=doc(allow("kms:Decrypt", principal="*", cond={"ArnLike": {"aws:SourceArn": PAT46}})),
@@ -2480,7 +2480,7 @@ cond_case(
 )
 cond_case("ip-family-mismatch", "§3.3", {"IpAddress": {IP: "::/0"}}, {IP: "10.0.0.1"}, False)
 cond_case("notip-v6", "§3.3", {"NotIpAddress": {IP: "2001:db8::/32"}}, {IP: "2001:db9::1"}, True)
-ARNK = "aws:SourceArn"
+ARNK = "ec2:SourceInstanceARN"  # an ARN a role session of an instance carries (aws:SourceArn: services only)
 cond_case(
     "arneq",
     "§3.3",

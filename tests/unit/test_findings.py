@@ -82,7 +82,8 @@ def _sweep_requests(result: FindingsResult, env: Environment) -> list[Request]:
         "arn:aws:sts::999999999999:assumed-role/Other/x", "cloudtrail.amazonaws.com",
     ]
     contexts: list[dict[str, tuple[str, ...]]] = [
-        {}, {"kms:GrantIsForAWSResource": ("true",)}, {"kms:ViaService": ("ec2.us-west-2.amazonaws.com",)},
+        {}, {"kms:GrantIsForAWSResource": ("true",), "kms:ViaService": ("ec2.us-west-2.amazonaws.com",)},
+        {"kms:ViaService": ("ec2.us-west-2.amazonaws.com",)},
         {"aws:SourceVpce": ("vpce-1a2b3c4d",)}, {"aws:SourceIp": ("10.1.2.3",)},
     ]
     return [Request(p, a, KEY, c) for p, a, c in product(principals, key_actions(), contexts)]

@@ -233,6 +233,9 @@ def _refutation_lines(r: CheckResult, indent: str = "  ") -> list[str]:
     # the keys the caller controls (what the counterexample needs); AWS-derived keys are in the JSON output
     for key, value in _context_items(cx.context):
         out.append(f"{indent}  {key} = {value}")
+    # keys AWS set for this request that the deciding statements read (e.g. kms:GrantIsForAWSResource)
+    for key, value in _context_items(dict(r.derived)):
+        out.append(f"{indent}  {key} = {value}  (set by AWS)")
     # what the counterexample assumes about a caller the environment does not describe
     for key, value in sorted(cx.assumed.items()):
         name = f"principal tag {key[4:]}" if key.startswith("tag:") else _ASSUMED_NAMES.get(key, key)
@@ -266,7 +269,8 @@ def report_json(rep: Report, triage: Triage | None = None) -> dict[str, Any]:
     }
     if r.counterexample is not None:
         cx = r.counterexample
-        out["counterexample"] = {**request_json(cx), "assumed": dict(sorted(cx.assumed.items()))}
+        out["counterexample"] = {**request_json(cx), "assumed": dict(sorted(cx.assumed.items())),
+                                 "derived": {k: list(v) for k, v in r.derived}}
     if r.evaluation is not None:
         out["decision"] = r.evaluation.decision.value
         out["evaluation_context"] = {k: list(v) for k, v in sorted(r.evaluation.context.items())}
