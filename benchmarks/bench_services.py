@@ -425,10 +425,12 @@ def measure(name: str, env: Any, arn: str) -> dict[str, Any]:
     return out
 
 
-def run(corpus_dir: str | Path | None, quick: bool = False) -> dict[str, Any]:
+def run(corpus_dir: str | Path | None, quick: bool = False, limit: int | None = None) -> dict[str, Any]:
+    """The figures per service (module docstring). `quick`: at most 5 environments per type; `limit`: at most that
+    many (the runner's smoke budget)."""
     from reasoner.analyses.pipeline import check  # noqa: F401 - fail early when the core is missing
 
-    limit = 5 if quick else None
+    limit = limit if limit is not None else 5 if quick else None
     envs = environments(corpus_dir, limit)
     figures: dict[str, Any] = {}
     notes: list[str] = []
@@ -460,8 +462,8 @@ def run(corpus_dir: str | Path | None, quick: bool = False) -> dict[str, Any]:
     notes.append("first_check: compile + \"no principal outside account 111122223333 can <the policy's own "
                  "actions> on all resources\"; further_check: 5 more properties on the compiled environment; "
                  "findings: `findings` of the one resource")
-    if quick:
-        notes.append(f"quick: at most {limit} corpus and {limit} generated environments per type")
+    if limit is not None:
+        notes.append(f"at most {limit} environments per type (corpus policies first, then generated ones)")
     return {"figures": figures, "notes": notes}
 
 
