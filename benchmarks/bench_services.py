@@ -37,6 +37,8 @@ EXTERNAL = "444455556666"
 REGION = "us-east-1"
 ORG = "o-abcde12345"
 MIN_ENVIRONMENTS = 20  # a type with fewer corpus policies gets generated ones up to this count
+CHECK_TIMEOUT_S = 10.0
+FINDINGS_TIMEOUT_S = 10.0  # one S3 policy of the corpus never finishes (tests/corpus/test_corpus_resources.py)
 
 
 @dataclass(frozen=True)
@@ -392,7 +394,7 @@ def measure(name: str, env: Any, arn: str) -> dict[str, Any]:
     from reasoner.analyses.compiled import compile_environment
     from reasoner.analyses.findings import findings
     from reasoner.analyses.pipeline import check
-    from reasoner.errors import InputError, UnsupportedFeatureError
+    from reasoner.errors import InputError, ReasonerError, UnsupportedFeatureError
 
     out: dict[str, Any] = {"further": [], "verdicts": [], "errors": []}
     t = time.perf_counter()
@@ -406,8 +408,11 @@ def measure(name: str, env: Any, arn: str) -> dict[str, Any]:
             break
         t0 = time.perf_counter() if i else t
         try:
-            r = check(compiled, prop, timeout=10)
+            r = check(compiled, prop, timeout=CHECK_TIMEOUT_S)
         except InputError as exc:  # the property names nothing of the domain (e.g. an action of another service)
+            out["errors"].append(f"{name}: {label}: {exc.message}")
+            continue
+        except ReasonerError as exc:  # an internal error: no figure for it, the note names the policy
             out["errors"].append(f"{name}: {label}: {exc.message}")
             continue
         dt = time.perf_counter() - t0
@@ -418,10 +423,18 @@ def measure(name: str, env: Any, arn: str) -> dict[str, Any]:
             out["further"].append(dt)
         out["verdicts"].append(r.verdict.value)
     t = time.perf_counter()
-    result = findings(env)
+    try:
+        result = findings(env, timeout=FINDINGS_TIMEOUT_S)
+    except ReasonerError as exc:  # an internal error: no figure for it, the note names the policy
+        out["errors"].append(f"{name}: findings: {exc.message}")
+        out["findings_failed"] = True
+        return out
     out["findings"] = time.perf_counter() - t
     out["findings_complete"] = all(k.complete.value == "PROVED" for k in result.keys)
     out["external"] = any(k.external for k in result.keys)
+    for k in result.keys:
+        if k.complete.value != "PROVED":
+            out["errors"].append(f"{name}: findings incomplete: {k.reason}")
     return out
 
 
@@ -434,20 +447,24 @@ def run(corpus_dir: str | Path | None, quick: bool = False, limit: int | None = 
     envs = environments(corpus_dir, limit)
     figures: dict[str, Any] = {}
     notes: list[str] = []
+    problems: list[str] = []  # properties naming no action of the domain, UNKNOWN findings, internal errors
     for service, items in envs.items():
         first: list[float] = []
         further: list[float] = []
         found: list[float] = []
         verdicts: dict[str, int] = {}
         corpus = sum(not n.startswith("generated/") for n, _, _ in items)
-        complete = external = 0
+        complete = external = failed = 0
         for name, env, arn in items:
             m = measure(name, env, arn)
-            notes += m["errors"][:3]
+            problems += m["errors"]
             if "first" in m:
                 first.append(m["first"])
                 verdicts[m["first_verdict"]] = verdicts.get(m["first_verdict"], 0) + 1
             further += m["further"]
+            if m.get("findings_failed"):
+                failed += 1
+                continue
             found.append(m["findings"])
             complete += m["findings_complete"]
             external += m["external"]
@@ -456,9 +473,11 @@ def run(corpus_dir: str | Path | None, quick: bool = False, limit: int | None = 
             "first_check": _lat(first), "further_check": _lat(further), "findings": _lat(found),
             **{f"first_{v.lower()}": n for v, n in sorted(verdicts.items())},
             "findings_complete": complete, "with_external_access": external,
+            **({"findings_internal_errors": failed} if failed else {}),
         }
         types = sorted({k.label for k in KINDS if k.service == service})
         notes.append(f"{service}: {len(items)} environments ({corpus} from the corpus) of {', '.join(types)}")
+    notes += problems[:12] + ([f"... and {len(problems) - 12} more"] if len(problems) > 12 else [])
     notes.append("first_check: compile + \"no principal outside account 111122223333 can <the policy's own "
                  "actions> on all resources\"; further_check: 5 more properties on the compiled environment; "
                  "findings: `findings` of the one resource")
