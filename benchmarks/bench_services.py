@@ -445,6 +445,8 @@ def run(corpus_dir: str | Path | None, quick: bool = False, limit: int | None = 
 
     limit = limit if limit is not None else 5 if quick else None
     envs = environments(corpus_dir, limit)
+    for kind in KINDS:  # warm-up, not timed: the catalogue of every service, the grammar, Z3
+        measure("warm-up", generated_environment(kind, 10_000), kind.arn)
     figures: dict[str, Any] = {}
     notes: list[str] = []
     problems: list[str] = []  # properties naming no action of the domain, UNKNOWN findings, internal errors
