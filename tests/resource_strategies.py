@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from hypothesis import strategies as st
@@ -78,7 +78,6 @@ class Kind:
     conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     shared: bool = False  # shared by attribute: no policy document
-    policy_optional: bool = True
     s3_bpa: bool = False
 
 
@@ -209,7 +208,6 @@ KINDS: tuple[Kind, ...] = (
         shared=True,
     ),
 )
-KIND_BY_LABEL = {k.label: k for k in KINDS}
 
 #: The role whose trust policy the environments draw (a plain role, or one under a reserved path: §A.2, §A.9).
 ROLE_PATHS = ("role/Target", "role/team/Target",
@@ -490,7 +488,6 @@ class Drawn:
     kinds: tuple[Kind, ...]
     role_arn: str
     key_arn: str
-    policy_texts: tuple[str, ...] = field(default=(), repr=False)
 
     def targets(self) -> Iterator[tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]]:
         """(resource ARN, its actions, its sub-resources with their actions) of every target."""
@@ -503,22 +500,21 @@ class Drawn:
 
 
 @st.composite
-def resource_of(draw: st.DrawFn, kind: Kind, place: Place) -> tuple[Resource, str]:
+def resource_of(draw: st.DrawFn, kind: Kind, place: Place) -> Resource:
     arn = fill(kind.arn, place)
     attributes = {name: draw(st.sampled_from(values)) for name, values in kind.attributes if draw(st.booleans())}
     tags = draw(st.sampled_from(({}, {"team": "app"}, {"team": "ops"})))
-    text = ""
     policy = None
     shared: tuple[str, ...] = ()
     if kind.shared:
         shared = draw(st.sampled_from(((), (EXTERNAL,), ("all",), (EXTERNAL, "all"), (EXTERNAL, UNDECLARED))))
-    elif not kind.policy_optional or draw(st.integers(0, 5)) > 0:
+    elif draw(st.integers(0, 5)) > 0:  # else no policy (an EFS file system then has its default policy)
         text = document(draw(st.lists(resource_statement(kind, place), min_size=1, max_size=3)))
         policy = parse(text, PolicyKind.RESOURCE, f"{kind.label}.json")
     bpa = None
     if kind.s3_bpa and draw(st.booleans()):
         bpa = BlockPublicAccess(restrict_public_buckets=draw(st.booleans()), block_public_policy=draw(st.booleans()))
-    return Resource(arn, policy, OWNER, tags, bpa, shared, attributes=attributes), text
+    return Resource(arn, policy, OWNER, tags, bpa, shared, attributes=attributes)
 
 
 @st.composite
@@ -532,12 +528,7 @@ def environments(draw: st.DrawFn, *, worst_case: bool | None = False, min_kinds:
     p = place.partition
     chosen = kinds if kinds is not None else tuple(draw(st.lists(st.sampled_from(KINDS), min_size=min_kinds,
                                                                  max_size=max_kinds, unique=True)))
-    texts: list[str] = []
-    resources = []
-    for k in chosen:
-        r, text = draw(resource_of(k, place))
-        resources.append(r)
-        texts.append(text)
+    resources = [draw(resource_of(k, place)) for k in chosen]
     key_arn = f"arn:{p}:kms:{place.region}:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     key_text = document([{"Effect": "Allow", "Principal": {"AWS": f"arn:{p}:iam::{OWNER}:root"}, "Action": "kms:*",
                           "Resource": "*"}, *draw(st.lists(key_statement(place), max_size=2))])
@@ -545,7 +536,6 @@ def environments(draw: st.DrawFn, *, worst_case: bool | None = False, min_kinds:
               tags=draw(st.sampled_from(({}, {"team": "app"}))), aws_managed=draw(st.integers(0, 7)) == 0)
     role_arn = f"arn:{p}:iam::{OWNER}:{draw(st.sampled_from(ROLE_PATHS))}"
     trust_text = document(draw(st.lists(trust_statement(place), min_size=1, max_size=3)))
-    texts += [key_text, trust_text]
     everything = tuple(chosen)
     alice = user(p, OWNER, "alice")
     app = role(p, OWNER, "App")
@@ -619,7 +609,7 @@ def environments(draw: st.DrawFn, *, worst_case: bool | None = False, min_kinds:
     opts = draw(options(worst_case=worst_case))
     env = Environment(keys=(key,), accounts=accounts, principals=principals, sessions=sessions,
                       organizations=orgs, options=opts, resources=tuple(resources), vpc_endpoints=tuple(endpoints))
-    return Drawn(env, place, everything, role_arn, key_arn, tuple(t for t in texts if t))
+    return Drawn(env, place, everything, role_arn, key_arn)
 
 
 # ---- requests ----------------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def test_services_corpus_environment_instantiates_the_resource(tmp_path: Path) -
          "Resource": "arn:aws:sqs:us-east-2:644160558196:orders"}]})
     env, _, arn = corpus_environment(CorpusPolicy("q.json", queue, "AWS::SQS::Queue", "resource-policy"))
     assert arn == f"arn:aws:sqs:us-east-2:{OWNER}:orders"
-    assert f"arn:aws:iam::{OWNER}:root" in env.resources[0].policy.source.text  # type: ignore[union-attr]
+    assert f"arn:aws:iam::{OWNER}:root" in env.resources[0].policy.source.text
     repo = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "ecr:BatchGetImage"}]})
     env, _, arn = corpus_environment(CorpusPolicy("r.json", repo, "AWS::ECR::Repository", "resource-policy"))

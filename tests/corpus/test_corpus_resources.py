@@ -166,7 +166,7 @@ def test_resource_policies_through_findings_and_a_check(corpus_dir: Path) -> Non
     unusable: Counter[str] = Counter()
     unknown: list[str] = []
     incomplete: list[str] = []
-    seconds: Counter[str] = Counter()
+    seconds: dict[str, float] = {}
     for policy in resource_policies(corpus_dir):
         if policy.name in KNOWN_GAPS:
             outcome[(policy.resource_type, "left out (known gap)")] += 1
@@ -192,10 +192,10 @@ def test_resource_policies_through_findings_and_a_check(corpus_dir: Path) -> Non
                 incomplete.append(f"{policy.name}: {k.reason}")
             for f in k.findings:
                 assert replay(env, f.example)[0].decision.allowed, (policy.name, f.example)
-        seconds[f"{label} findings"] += time.perf_counter() - t
+        seconds[f"{label} findings"] = seconds.get(f"{label} findings", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         verdict, reason = _check(env)
-        seconds[f"{label} check"] += time.perf_counter() - t
+        seconds[f"{label} check"] = seconds.get(f"{label} check", 0.0) + time.perf_counter() - t
         outcome[(label, verdict)] += 1
         if verdict == "UNKNOWN":
             unknown.append(f"{policy.name}: {reason}")
