@@ -12,9 +12,9 @@
    (`benchmarks.bench_services.corpus_environment`), and goes through `findings` and one check, "no principal outside
    account 111122223333 can <the policy's own actions> on all resources". No traceback or InternalError; every
    finding's example and every counterexample replays; UNKNOWN stays under the bounds measured below. Key policies
-   that are also `wild/` key policies are left out (the KMS sweeps have them), and so are the policies of
-   `KNOWN_GAPS` (engine problems, each with its own strict xfail). Run with `-s` to see the counts per resource type
-   and verdict.
+   that are also `wild/` key policies are left out (the KMS sweeps have them), so are the policies of `KNOWN_GAPS`
+   (engine problems, each with its own strict xfail), and every second trust policy (`TRUST_SAMPLE`). Run with `-s`
+   to see the counts per resource type and verdict.
 """
 
 from __future__ import annotations
@@ -153,7 +153,10 @@ KNOWN_GAPS = {
     # test_trust_statement_naming_an_account_and_a_provider (strict xfail)
     "resource-policies/cloud-custodian__cloud-custodian__5.json": "findings raises InternalError",
 }
-#: UNKNOWN bounds, measured on the corpus (2026-12): checks 4 of 1,213 (NotPrincipal with Allow, which the symbolic
+#: Trust policies are the most numerous (453) and the most alike (a service assuming its role): every second one, in
+#: the index's order, is swept (about 15 s saved on 2 cores).
+TRUST_SAMPLE = 2
+#: UNKNOWN bounds, measured on the corpus (2026-12): checks 4 of 1,175 (NotPrincipal with Allow, which the symbolic
 #: core does not support: security-tool fixtures that AWS would reject, POL017), findings 4 (the same policies).
 MAX_UNKNOWN_CHECKS = 8
 MAX_INCOMPLETE_FINDINGS = 8
@@ -167,7 +170,13 @@ def test_resource_policies_through_findings_and_a_check(corpus_dir: Path) -> Non
     unknown: list[str] = []
     incomplete: list[str] = []
     seconds: dict[str, float] = {}
+    trust_seen = 0
     for policy in resource_policies(corpus_dir):
+        if policy.kind == "trust-policy":
+            trust_seen += 1
+            if trust_seen % TRUST_SAMPLE:  # deterministic sample: the index order, every TRUST_SAMPLE-th
+                outcome[(policy.resource_type, "left out (sample)")] += 1
+                continue
         if policy.name in KNOWN_GAPS:
             outcome[(policy.resource_type, "left out (known gap)")] += 1
             continue
@@ -205,7 +214,7 @@ def test_resource_policies_through_findings_and_a_check(corpus_dir: Path) -> Non
     print(f"UNKNOWN checks: {unknown}\nincomplete findings: {incomplete}")
     print(f"seconds: { {k: round(v, 1) for k, v in sorted(seconds.items())} }")
     checked = sum(n for (_, o), n in outcome.items() if o in ("PROVED", "REFUTED", "UNKNOWN"))
-    assert checked > 1200, table
+    assert checked > 900, table
     assert len(unknown) <= MAX_UNKNOWN_CHECKS, unknown
     assert len(incomplete) <= MAX_INCOMPLETE_FINDINGS, incomplete
     for reason in (*unknown, *incomplete):
