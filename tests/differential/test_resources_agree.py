@@ -41,6 +41,7 @@ from reasoner.semantics.evaluate import is_provider, resolve_caller
 from reasoner.semantics.patterns import compile_action, compile_resource
 from reasoner.semantics.request import Request
 from reasoner.semantics.resources import governing_arn, resource_type_of
+from reasoner.symbolic.domain import PKind
 from tests.resource_strategies import (
     KINDS,
     OWNER,
@@ -56,8 +57,10 @@ from tests.strategies import examples
 pytestmark = pytest.mark.solver
 
 REQUESTS_PER_ENVIRONMENT = 10
-#: At most this share of the drawn requests may fall outside the symbolic domain (measured: about 1 %, anonymous
-#: callers of environments whose resources take no unsigned request, and `*.amazonaws.com.cn` service principals).
+#: At most this share of the drawn requests may fall outside the symbolic domain (measured: 0.2 % in the `ci`
+#: profile, 0.5 % over 300 random examples: `*.amazonaws.com.cn` service principals, whose shape the domain does not
+#: take). Anonymous requests in an environment where no target takes unsigned requests are not counted: the domain
+#: leaves them out by design, and the test checks that the evaluator denies them.
 MAX_OUTSIDE_SHARE = 0.05
 _HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
@@ -94,8 +97,15 @@ def test_pinned_decision_equals_evaluator() -> None:
                 continue
             try:
                 symbolic = decide(compiled, request)
-            except ValueError:
+            except ValueError as exc:
+                if request.principal == "anonymous" and PKind.ANONYMOUS not in compiled.domain.kinds:
+                    # the domain has no anonymous caller when no target takes unsigned requests (domain.py): then
+                    # the evaluator must deny every anonymous request
+                    assert not concrete, f"the symbolic domain leaves out an anonymous request allowed: {request}"
+                    stats["anonymous, no target takes unsigned requests"] += 1
+                    continue
                 stats["outside"] += 1
+                stats[f"outside: {str(exc)[:50]}"] += 1
                 continue
             assert symbolic is not None, f"the solver could not decide {request}"
             assert symbolic == concrete, (f"symbolic {'ALLOW' if symbolic else 'deny'}, evaluator "
