@@ -1140,6 +1140,19 @@ def section_findings(ctx: Context, sec: Section) -> None:
     sec.add(name, sum(times), "s", "lower", note="" if not ctx.quick else f"first {len(docs)} key policies")
 
 
+def section_services(ctx: Context, sec: Section) -> None:
+    """Check and findings latency per service on environments of every resource type (benchmarks/bench_services.py):
+    the corpus resource policies of each type, and generated ones where the corpus has few (all of them generated
+    when the corpus is absent)."""
+    run_fn = import_stage("benchmarks.bench_services", "run")
+    try:
+        corpus: Path | None = ctx.corpus
+    except Skip as exc:
+        corpus = None
+        sec.notes.append(f"{exc}: generated environments only")
+    read_stage_dict(sec, run_fn(corpus, quick=ctx.quick, limit=1 if ctx.tiny else None))
+
+
 # ---- cold start and memory ---------------------------------------------------------------------------------
 
 def section_cold_start(ctx: Context, sec: Section) -> None:
@@ -1267,6 +1280,7 @@ SECTIONS: list[tuple[str, str, SectionFn]] = [
     ("reach", "baseline: reach-security (PyPI) on one concrete principal", section_reach),
     ("iam-simulate", "baseline: @cloud-copilot/iam-simulate (npm) concrete decisions", section_iam_simulate),
     ("findings", "findings per key and for the whole key-policy corpus", section_findings),
+    ("services", "check and findings latency per service, every resource type", section_services),
     ("cold-start", "console script start-up (subprocess, median)", section_cold_start),
     ("memory", "peak memory", section_memory),
     ("hostile", "hostile inputs of a stranger's pull request: time over the limit, memory, exit", section_hostile),

@@ -16,7 +16,7 @@ import pytest
 from benchmarks import runner
 from benchmarks.generate import GenSpec, generate, scaling_grid
 
-EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings",
+EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings", "services",
             "cold-start", "memory", "hostile"]
 
 
@@ -54,7 +54,8 @@ def test_runner_owned_sections_do_not_error(smoke: tuple[int, str, dict[str, Any
     _, _, data, _ = smoke
     sections = data["sections"]
     assert isinstance(sections, dict)
-    for name in ("parse", "decide", "check", "scaling", "strings", "findings", "cold-start", "memory", "hostile"):
+    for name in ("parse", "decide", "check", "scaling", "strings", "findings", "services", "cold-start", "memory",
+                 "hostile"):
         assert sections[name]["status"] in ("ok", "skipped"), (name, sections[name].get("reason"))
     if sections["hostile"]["status"] == "ok":  # every hostile input ends with the documented exit status
         figures = sections["hostile"]["figures"]
@@ -65,6 +66,54 @@ def test_runner_owned_sections_do_not_error(smoke: tuple[int, str, dict[str, Any
     if sections["strings"]["status"] == "ok":
         assert "strings_ms_at_10" in sections["strings"]["figures"]
         assert sections["strings"]["figures"].get("verdicts_disagree", {"value": 0.0})["value"] == 0.0
+
+
+def test_services_section_has_every_service(smoke: tuple[int, str, dict[str, Any], Path]) -> None:
+    """The `services` section (benchmarks/bench_services.py) measures every service, generated environments where the
+    tiny corpus has none: the latencies of the first and further checks and of findings, and the verdicts."""
+    from benchmarks.bench_services import SERVICES
+
+    _, text, data, _ = smoke
+    sec = data["sections"]["services"]
+    assert sec["status"] == "ok", sec.get("reason")
+    figures = sec["figures"]
+    for service in SERVICES:
+        for figure in ("first_check.p50_ms", "first_check.p99_ms", "further_check.p50_ms", "further_check.p99_ms",
+                       "findings.p50_ms", "environments"):
+            assert f"{service}.{figure}" in figures, (service, figure)
+        assert figures[f"{service}.environments"]["value"] >= 1
+        verdicts = [f"{service}.first_{v}" for v in ("proved", "refuted", "unknown")]
+        assert sum(figures[v]["value"] for v in verdicts if v in figures) >= 1, service
+        assert figures[f"{service}.first_check.p50_ms"]["unit"] == "ms"
+        assert figures[f"{service}.first_check.p50_ms"]["better"] == "lower"
+    assert "== services: " in text
+
+
+def test_services_corpus_environment_instantiates_the_resource(tmp_path: Path) -> None:
+    """A corpus resource policy becomes an environment around the resource it names: placeholders standing for the
+    resource replaced by its ARN, the account of the resource it names renamed to the owner 111122223333, an ECR
+    statement without Resource given the repository (benchmarks/bench_services.py)."""
+    from benchmarks.bench_services import OWNER, CorpusPolicy, Unusable, corpus_environment
+
+    bucket = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:role/Reader"},
+         "Action": "s3:GetObject", "Resource": "{{tf:aws_s3_bucket.reports.arn}}/*"}]})
+    env, kind, arn = corpus_environment(CorpusPolicy("b.json", bucket, "AWS::S3::Bucket", "resource-policy"))
+    assert kind.label == "AWS::S3::Bucket" and env.resources[0].arn == arn and env.resources[0].account == OWNER
+    (stmt,) = env.resources[0].policy.statements
+    assert [p.text for p in stmt.resource.patterns] == [f"{arn}/*"]
+    queue = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::644160558196:root"}, "Action": "sqs:SendMessage",
+         "Resource": "arn:aws:sqs:us-east-2:644160558196:orders"}]})
+    env, _, arn = corpus_environment(CorpusPolicy("q.json", queue, "AWS::SQS::Queue", "resource-policy"))
+    assert arn == f"arn:aws:sqs:us-east-2:{OWNER}:orders"
+    assert f"arn:aws:iam::{OWNER}:root" in env.resources[0].policy.source.text
+    repo = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "ecr:BatchGetImage"}]})
+    env, _, arn = corpus_environment(CorpusPolicy("r.json", repo, "AWS::ECR::Repository", "resource-policy"))
+    assert [p.text for p in env.resources[0].policy.statements[0].resource.patterns] == [arn]
+    with pytest.raises(Unusable, match="no resource-based policy model"):
+        corpus_environment(CorpusPolicy("l.json", repo, "AWS::Logs::ResourcePolicy", "resource-policy"))
 
 
 def test_compare_prints_a_ratio_per_figure(smoke: tuple[int, str, dict[str, Any], Path]) -> None:

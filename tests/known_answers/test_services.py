@@ -14,9 +14,13 @@ from reasoner.semantics.evaluate import evaluate
 from tests.known_answers.services_harness import ServiceCase, build, load_cases
 
 CASES = load_cases()
+#: A case with `xfail: <reason>` (services/regressions.yaml) is a known engine gap: a strict xfail, so that the test
+#: fails once the engine gives the documented answer, until the key goes.
+PARAMS = [pytest.param(c, id=c.id, marks=pytest.mark.xfail(reason=str(c.data["xfail"]), strict=True))
+          if c.data.get("xfail") else pytest.param(c, id=c.id) for c in CASES]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("case", PARAMS)
 def test_service_case(case: ServiceCase) -> None:
     env, request = build(case)
     evaluation = evaluate(env, request)
@@ -69,7 +73,7 @@ def _symbolic(case: ServiceCase) -> tuple[bool | None, str | None]:
 
 
 @pytest.mark.solver
-@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("case", PARAMS)
 def test_service_case_symbolic(case: ServiceCase) -> None:
     allowed, outside = _symbolic(case)
     if outside is not None:
@@ -82,5 +86,6 @@ def test_service_case_symbolic(case: ServiceCase) -> None:
 def test_most_service_cases_are_inside_the_symbolic_domain() -> None:
     """Cases on a key, resource or role (the symbolic domain's targets; requests on `*` such as
     sts:GetCallerIdentity are the evaluator's alone) are decided by the symbolic core too, but for a few."""
-    outside = [(c.id, why) for c in CASES for _, why in [_symbolic(c)] if why is not None and "SYM001" not in why]
+    outside = [(c.id, why) for c in CASES if not c.data.get("xfail")  # known gaps are counted by their xfail
+               for _, why in [_symbolic(c)] if why is not None and "SYM001" not in why]
     assert len(outside) <= len(CASES) // 20, outside

@@ -30,7 +30,7 @@ from reasoner.analyses.findings import (
     parse_zone,
 )
 from reasoner.analyses.result import Verdict
-from reasoner.errors import InputError
+from reasoner.errors import InputError, InternalError
 from reasoner.face.cli import main
 from reasoner.face.exit import exit_status
 from reasoner.face.render.findings import render
@@ -392,3 +392,25 @@ def test_public_is_decided_on_the_whole_decision_not_the_allow_statement() -> No
     (g,) = findings(open_env).findings
     assert g.public and g.public_example is not None
     assert replay(open_env, g.public_example)[0].decision.allowed
+
+
+@pytest.mark.solver
+@pytest.mark.xfail(strict=True, raises=InternalError,
+                   reason="findings raises InternalError (`witness accounts.google.com is outside class account "
+                          "111111111111`) when one trust statement names an account and a provider and allows both "
+                          "sts:AssumeRole and sts:AssumeRoleWithWebIdentity")
+def test_trust_statement_naming_an_account_and_a_provider() -> None:
+    """Found by the corpus sweep (tests/corpus/test_corpus_resources.py, cloud-custodian__cloud-custodian__5.json),
+    minimised: the role is reachable from outside by account 111111111111 (sts:AssumeRole) and by the users of the
+    provider (sts:AssumeRoleWithWebIdentity), docs/semantics-services.md §T.13; two findings, proved complete."""
+    from reasoner.semantics.environment import Principal, PrincipalKind
+
+    trust = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "111111111111", "Federated": "accounts.google.com"},
+        "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]}]}), file="trust.json", kind=PolicyKind.TRUST)
+    role = Principal("arn:aws:iam::111122223333:role/R", PrincipalKind.ROLE, trust_policy=trust)
+    result = findings(Environment(principals=(role,), accounts=(Account("111122223333"),)))
+    (k,) = result.keys
+    assert k.complete is Verdict.PROVED
+    assert sorted((f.principal.kind, f.actions) for f in k.findings) == [
+        ("account", ("sts:AssumeRole",)), ("federated", ("sts:AssumeRoleWithWebIdentity",))]
