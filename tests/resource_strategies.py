@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from reasoner.front.ast import PolicyDocument, PolicyKind
 from reasoner.front.parse import parse_policy
 from reasoner.semantics import evaluate as ev
+from reasoner.semantics import requestfacts
 from reasoner.semantics.environment import (
     Account,
     BlockPublicAccess,
@@ -781,7 +782,35 @@ def requests_for(draw: st.DrawFn, drawn: Drawn) -> Request:
     if drawn.env.vpc_endpoints and draw(st.integers(0, 2)) == 0:
         context = {k: v for k, v in context.items() if k.lower() != "aws:sourcevpce"}
         context["aws:SourceVpce"] = (draw(st.sampled_from([e.id for e in drawn.env.vpc_endpoints])),)
+    context = possible_context(context, ev.resolve_caller(drawn.env, principal).kind)
     return Request(principal, action, resource, context, draw(assumed_for(drawn, principal)))
+
+
+def possible_context(context: dict[str, tuple[str, ...]], caller: PrincipalKind) -> dict[str, tuple[str, ...]]:
+    """`context` made a request AWS could send (semantics/requestfacts.py; the evaluator rejects others as
+    EVAL006): Boolean keys spelled true/false (else `true`), values of the form AWS gives a key (else a real one
+    of the key), keys a caller never carries dropped, then any key a remaining fact names dropped. It draws
+    nothing, so the examples Hypothesis draws around it stay those of the derandomized profile."""
+    out: dict[str, tuple[str, ...]] = {}
+    for key, drawn_values in context.items():
+        low = key.lower()
+        values = drawn_values
+        if low in requestfacts.SERVICE_ONLY_KEYS and caller is not PrincipalKind.SERVICE:
+            continue
+        if low in requestfacts.BOOLEAN_KEYS:
+            values = tuple(v for v in values if v in ("true", "false")) or ("true",)
+        kept = tuple(v for v in values if requestfacts.shape_matches(low, v))
+        if not kept and requestfacts.PREFER.get(low):
+            kept = requestfacts.PREFER[low][:1]
+        if kept:
+            out[key] = kept
+    for _ in range(len(out)):
+        broken = requestfacts.violations({k.lower(): v for k, v in out.items()}, caller)
+        if not broken:
+            break
+        named = broken[0].split("`")[1].lower()
+        out = {k: v for k, v in out.items() if k.lower() != named}
+    return out
 
 
 @st.composite
