@@ -48,6 +48,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse writing usage errors, `--help` and `--version` to the streams `main` was given (argparse
     itself writes to `sys.stderr` / `sys.stdout`, which an in-process caller does not read)."""
 
+    #: a check of the parsed arguments as a whole (options needed together): the usage error it returns
+    check_args: Callable[[argparse.Namespace], str | None] | None = None
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = super().parse_known_args(args, namespace)
+        problem = self.check_args(parsed) if self.check_args is not None else None
+        if problem is not None:
+            self.error(problem)
+        return parsed, extras
+
     def _print_message(self, message: str, file: Any = None) -> None:
         streams = _STREAMS.get()
         if streams is None or not message:
@@ -698,6 +708,14 @@ def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_root(p)
     _add_input(p)
     p.set_defaults(handler=_cmd_decide)
+    p.check_args = _decide_request_given
+
+
+def _decide_request_given(args: argparse.Namespace) -> str | None:
+    missing = [f"--{n}" for n in ("principal", "action", "resource") if getattr(args, n, None) is None]
+    if missing and getattr(args, "request", None) is None:
+        return f"decide needs {', '.join(missing)} (or --request FILE)"
+    return None
 
 
 def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
