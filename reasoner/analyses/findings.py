@@ -297,7 +297,14 @@ class Engine:
                               for i in source.grants if (g := key.grants[i]).retiring_principal is not None)
             out = enc.encode_grants(replace(key, grants=stand_ins), smt.FALSE)
         else:
-            out = enc.encode_grants(replace(key, grants=tuple(key.grants[i] for i in source.grants)), smt.TRUE)
+            grants = tuple(key.grants[i] for i in source.grants)
+            retire = d.action_is("kms:RetireGrant")
+            # kms:RetireGrant follows its own rule (evaluate._decide_retire_grant): the grantee itself, when the
+            # grant holds the operation, with no account delegation and no constraint
+            holders = tuple(Grant(g.grantee, frozenset({"kms:RetireGrant"})) for g in grants
+                            if "kms:RetireGrant" in g.operations)
+            out = smt.or_(smt.and_(smt.not_(retire), enc.encode_grants(replace(key, grants=grants), smt.TRUE)),
+                          enc.encode_grants(replace(key, grants=holders), smt.FALSE))
         self.compiled.flush()
         return out
 
