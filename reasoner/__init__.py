@@ -8,11 +8,13 @@ from __future__ import annotations
 from reasoner.analyses.properties import (
     AccessNotGranted,
     CanAccess,
+    ContextCondition,
     Equivalent,
     NoNewAccess,
     OnlyPrincipalsCan,
     PrincipalScope,
     ScopeKind,
+    every_principal_of,
 )
 from reasoner.analyses.result import CheckResult, Verdict
 from reasoner.errors import (
@@ -82,6 +84,7 @@ __all__ = [
     "CanAccess",
     "CheckResult",
     "CompiledEnvironment",
+    "ContextCondition",
     "Decision",
     "Diagnostic",
     "Effect",
@@ -120,6 +123,7 @@ __all__ = [
     "decide",
     "diff",
     "evaluate",
+    "every_principal_of",
     "findings",
     "lint",
     "load_environment",

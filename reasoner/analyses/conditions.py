@@ -3,7 +3,10 @@
 Input: a property value (`properties.py`), a compiled environment's domain, a concrete request.
 Output: `violation(compiled, prop)`, the term satisfiable exactly by the violating requests, and
 `concretely_violates(prop, envs, request)`, the same question answered by the concrete evaluator; the
-principal and scope terms (`principal_is`, `in_scope`) with their concrete mirrors.
+principal and scope terms (`principal_is`, `in_scope`) with their concrete mirrors; the context conditions of
+a claim (`condition_term` / `condition_holds`: a synthetic policy condition on the key, encoded by the
+encoder's own `encode_condition` over the value it derives, and evaluated by `evaluate.evaluate_condition`
+on the context the evaluator derived), and `condition_problem`, why a condition cannot be used.
 Guarantee: each symbolic function has its concrete mirror here, so a counterexample is a violation only if
 the evaluator says so too (`pipeline` raises `InternalError` otherwise).
 """
@@ -16,7 +19,9 @@ from collections.abc import Iterable
 from reasoner.analyses.compiled import CompiledEnvironment
 from reasoner.analyses.explain import replay
 from reasoner.analyses.properties import (
+    ACCOUNT_PREFIX,
     AccessNotGranted,
+    ContextCondition,
     Equivalent,
     NoNewAccess,
     OnlyPrincipalsCan,
@@ -29,12 +34,18 @@ from reasoner.errors import (
     Severity,
     register_code,
 )
-from reasoner.semantics import arns
+from reasoner.front.ast import Condition, ConditionOperator, SetQualifier
+from reasoner.front.ast import Value as AstValue
+from reasoner.semantics import arns, context_keys
+from reasoner.semantics.catalog import is_multivalued
 from reasoner.semantics.environment import Environment
-from reasoner.semantics.evaluate import is_provider
+from reasoner.semantics.evaluate import evaluate_condition, is_provider
+from reasoner.semantics.ir import compile_condition
 from reasoner.semantics.patterns import compile_action, compile_resource
-from reasoner.semantics.request import Request
+from reasoner.semantics.request import Evaluation, Request
 from reasoner.semantics.resources import type_named
+from reasoner.semantics.values import decode_base64, parse_bool, parse_instant, parse_ip_network, parse_number
+from reasoner.source import Span
 from reasoner.symbolic import smt
 from reasoner.symbolic.domain import PARTITION, Domain, PKind, SymTarget, modelled_principal
 from reasoner.symbolic.strings import literal
@@ -122,6 +133,10 @@ def principal_is(domain: Domain, text: str, *, federated_sessions: bool = False)
 
     d = domain
     t = text.strip()
+    if t.startswith(ACCOUNT_PREFIX):
+        # every principal of the account (not a service principal, which is in no account)
+        account = t[len(ACCOUNT_PREFIX):]
+        return smt.and_(smt.not_(d.kind_is(PKind.SERVICE)), d.f("acct").is_lit(account))
     if arns.is_account_id(t):
         return smt.and_(d.kind_is(PKind.ROOT), d.f("acct").is_lit(t))
     m = modelled_principal(t)
@@ -228,6 +243,9 @@ def principal_matches(text: str, env: Environment, request: Request) -> bool:
 
     t = text.strip()
     principal = request.principal
+    if t.startswith(ACCOUNT_PREFIX):
+        identity = arns.parse_identity(principal)
+        return identity is not None and not is_provider(principal) and identity.account == t[len(ACCOUNT_PREFIX):]
     if arns.is_account_id(t):
         t = arns.format(arns.RootArn(PARTITION, t))
     m = modelled_principal(t)
@@ -256,6 +274,7 @@ def violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term, 
             in_scope(d, env, prop.scope),
             d.action_in(expand_actions(prop.actions, d)),
             _resources(d, prop.resources),
+            *(condition_term(compiled, c) for c in prop.when),
         )
         return term, [env]
     if isinstance(prop, OnlyPrincipalsCan):
@@ -265,6 +284,7 @@ def violation(compiled: CompiledEnvironment, prop: Property) -> tuple[smt.Term, 
             smt.not_(allowed_p),
             d.action_in(expand_actions(prop.actions, d)),
             _resources(d, prop.resources),
+            *(condition_term(compiled, c) for c in prop.when),
         )
         return term, [env]
     if isinstance(prop, NoNewAccess | Equivalent):
@@ -283,12 +303,82 @@ def _resources(d: Domain, patterns: tuple[str, ...]) -> smt.Term:
 
 def concretely_violates(prop: Property, envs: list[Environment], request: Request) -> bool:
     env = envs[0]
-    allowed = replay(env, request)[0].decision.allowed
+    evaluation = replay(env, request)[0]
+    allowed = evaluation.decision.allowed
     if isinstance(prop, AccessNotGranted):
-        return allowed and scope_holds(env, prop.scope, request)
+        return allowed and scope_holds(env, prop.scope, request) and _conditions_hold(env, prop.when, evaluation)
     if isinstance(prop, OnlyPrincipalsCan):
-        return allowed and not any(principal_matches(p, env, request) for p in prop.principals)
+        return allowed and not any(principal_matches(p, env, request) for p in prop.principals) \
+            and _conditions_hold(env, prop.when, evaluation)
     old_allowed = replay(envs[1], request)[0].decision.allowed
     if isinstance(prop, NoNewAccess):
         return allowed and not old_allowed
     return allowed != old_allowed
+
+
+# ---- context conditions of a claim ----------------------------------------------------------------------
+
+#: The operator that compares a key of each family with a claim's values (`ContextCondition`).
+_OPERATORS = {
+    "string": ConditionOperator.STRING_EQUALS,
+    "arn": ConditionOperator.STRING_EQUALS,  # exact, as written (ArnEquals would read wildcards)
+    "bool": ConditionOperator.BOOL,
+    "numeric": ConditionOperator.NUMERIC_EQUALS,
+    "date": ConditionOperator.DATE_EQUALS,
+    "ip": ConditionOperator.IP_ADDRESS,
+    "binary": ConditionOperator.BINARY_EQUALS,
+}
+_PARSERS = {"bool": parse_bool, "numeric": parse_number, "date": parse_instant, "ip": parse_ip_network,
+            "binary": decode_base64}
+_WHAT = {"bool": "`true` or `false`", "numeric": "a number", "date": "a date (ISO 8601 or epoch seconds)",
+         "ip": "an IP address or CIDR range", "binary": "base64"}
+
+
+def condition_problem(cond: ContextCondition) -> tuple[str, str] | None:
+    """Why `cond` cannot be checked: ("key", message) for a key AWS does not define, ("value", message) for a
+    value that is not of the key's type; None when it can."""
+    data_type = context_keys.key_type(cond.key)
+    if data_type is None:
+        return "key", f"unknown context key `{cond.key}`"
+    if not cond.values:
+        return "value", f"no value for `{cond.key}`"
+    fam = context_keys.family(data_type)
+    parse = _PARSERS.get(fam)
+    for v in cond.values:
+        if parse is not None and parse(v) is None:
+            return "value", f"`{v}` is not {_WHAT[fam]}, the type of `{context_keys.canonical(cond.key)}` ({data_type})"
+    return None
+
+
+def policy_condition(cond: ContextCondition, span: Span | None = None) -> Condition:
+    """`cond` as the policy condition it means: the operator of the key's type, `ForAnyValue` for a multivalued
+    key, the values as written."""
+    problem = condition_problem(cond)
+    if problem is not None:
+        raise InputError(problem[1], code=BAD_PROPERTY)
+    data_type = context_keys.key_type(cond.key) or "String"
+    at = span or Span.point("<property>", 1, 1)
+    key = context_keys.canonical(cond.key) or cond.key
+    qualifier = SetQualifier.FOR_ANY_VALUE if is_multivalued(key) else SetQualifier.NONE
+    return Condition(qualifier, _OPERATORS[context_keys.family(data_type)], False, AstValue(key, at),
+                     tuple(AstValue(v, at) for v in cond.values), at, at)
+
+
+def condition_term(compiled: CompiledEnvironment, cond: ContextCondition) -> smt.Term:
+    """The symbolic request satisfies `cond`: the encoder's own `encode_condition` on the policy condition it
+    means, over the value the encoder derives for the key (given by the caller or derived by AWS)."""
+    cc = compile_condition(policy_condition(cond), False, compiled.environment.options)
+    term = compiled.encoder(compiled.environment).encode_condition(cc)
+    return smt.not_(term) if cond.negated else term
+
+
+def condition_holds(env: Environment, cond: ContextCondition, evaluation: Evaluation) -> bool:
+    """Concrete twin of `condition_term`: `evaluate.evaluate_condition` on the context the evaluator derived
+    for the request (`Evaluation.context`)."""
+    context = {k.lower(): v for k, v in evaluation.context.items()}  # the evaluator shows keys as AWS spells them
+    held = evaluate_condition(policy_condition(cond), context, False, env.options)
+    return not held if cond.negated else held
+
+
+def _conditions_hold(env: Environment, conds: Iterable[ContextCondition], evaluation: Evaluation) -> bool:
+    return all(condition_holds(env, c, evaluation) for c in conds)

@@ -35,8 +35,9 @@ from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
 from reasoner.semantics import arns
-from reasoner.semantics.environment import Account, Environment, Key, Organization
+from reasoner.semantics.environment import Account, Environment, Grant, Key, Organization
 from reasoner.semantics.evaluate import is_provider, resolve_caller
+from reasoner.semantics.ir import grantee_account
 from reasoner.semantics.request import Evaluation, Request
 from reasoner.semantics.resources import resource_policy, resource_type_of
 from reasoner.source import Span
@@ -120,12 +121,14 @@ class ConditionSummary:
 
 @dataclass(frozen=True)
 class StatementRef:
-    """A statement behind a finding."""
+    """A statement behind a finding, or (`kind` "grant") a grant of the key (`policy` is then the key's ARN,
+    `index` the grant's position in `Key.grants`, `span` the grant's place in the manifest, else the key's)."""
 
     policy: str
     index: int
     label: str
     span: Span
+    kind: str = "statement"
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,32 @@ class Engine:
             out[st.index] = t
         self.compiled.flush()
         self._statements[(id(env), key.arn)] = out
+        return out
+
+    def grant_term(self, key: Key, source: GrantSource) -> smt.Term:
+        """When `source` (grants of `key`, a grant's retiring principal, or the key's account retiring grants)
+        lets the request in, as encoded for the engine's environment: an over-approximation of its share of
+        `allows` (the grantee's account delegates whatever its identity policies say), exact on the grant's
+        operations, grantee and constraints (encode.encode_grants on the grants alone)."""
+        d = self.compiled.domain
+        enc = self.compiled.encoder(self.env)
+        if source.kind == "account":
+            out = smt.and_(d.action_is("kms:RetireGrant"), smt.not_(d.kind_is(PKind.SERVICE)),
+                           d.account_is(key.account))
+        elif source.kind == "retiring":
+            stand_ins = tuple(Grant(g.retiring_principal, frozenset({"kms:RetireGrant"}))
+                              for i in source.grants if (g := key.grants[i]).retiring_principal is not None)
+            out = enc.encode_grants(replace(key, grants=stand_ins), smt.FALSE)
+        else:
+            grants = tuple(key.grants[i] for i in source.grants)
+            retire = d.action_is("kms:RetireGrant")
+            # kms:RetireGrant follows its own rule (evaluate._decide_retire_grant): the grantee itself, when the
+            # grant holds the operation, with no account delegation and no constraint
+            holders = tuple(Grant(g.grantee, frozenset({"kms:RetireGrant"})) for g in grants
+                            if "kms:RetireGrant" in g.operations)
+            out = smt.or_(smt.and_(smt.not_(retire), enc.encode_grants(replace(key, grants=grants), smt.TRUE)),
+                          enc.encode_grants(replace(key, grants=holders), smt.FALSE))
+        self.compiled.flush()
         return out
 
     def solve(self, term: smt.Term) -> tuple[Status, Request | None, str | None]:
@@ -578,10 +607,134 @@ def is_external(
 # ---- the algorithm --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GrantSource:
+    """A source of access to a key that is not a key-policy statement (semantics §4.4): grants of the key
+    (`kind` "grant": the grantee, or the principals of a grantee account, for the grant's operations under its
+    constraints), a grant's retiring principal ("retiring": kms:RetireGrant), or the key's own account retiring
+    its grants through its identity policies ("account"). `grants` are positions in `Key.grants` (several when
+    grants share a name and a place, which the evaluator's reasons cannot tell apart)."""
+
+    kind: str
+    grants: tuple[int, ...]
+    label: str
+    span: Span | None
+
+    @property
+    def index(self) -> int:
+        return self.grants[0] if self.grants else -1
+
+
+#: What grants access in a finding: a statement of the resource-based policy, or a grant source.
+Source = Statement | GrantSource
+
+
+def grant_sources(evaluation: Evaluation, key: Key) -> list[GrantSource]:
+    """The grant sources among the reasons that allow `evaluation`'s request (the rules of role "allow" the
+    evaluator writes for grants, `evaluate._grants` / `_decide_retire_grant`)."""
+    out: list[GrantSource] = []
+    for r in evaluation.reasons:
+        if r.role != "allow" or r.kind is not None or r.statement is not None:
+            continue
+        if r.label == "grant account":
+            out.append(GrantSource("account", (), f"RetireGrant through the identity policies of account "
+                                   f"{key.account}", None))
+            continue
+        if not r.label.startswith("grant "):
+            continue
+        idx = tuple(i for i, g in enumerate(key.grants)
+                    if f"grant {g.name or g.grantee}" == r.label and g.span == r.span)
+        if not idx:
+            continue
+        retiring = evaluation.request.action == "kms:RetireGrant" and "retiring principal" in r.note
+        out.append(GrantSource("retiring" if retiring else "grant", idx,
+                               r.label + (" (retiring principal)" if retiring else ""), r.span))
+    return out
+
+
+def _grant_names(text: str, principal: str, env: Environment | None,
+                 assumed: Mapping[str, str] | None, delegates: bool) -> PrincipalClass | None:
+    """The class a grantee (or retiring principal) `text` gives `principal`, if it names it: a service
+    principal (case-insensitively, as `evaluate._grantee_matches`), an account (id or root ARN: its principals
+    when `delegates`, else its root user), a role (its sessions), or the principal itself."""
+    t = text.strip()
+    if _SERVICE.fullmatch(t.lower()):
+        return PrincipalClass("service", principal) if t.lower() == principal.lower() else None
+    acct = grantee_account(t)
+    if acct is not None and delegates:
+        return PrincipalClass("account", acct) if acct == principal_account(principal) else None
+    if acct is not None:
+        root = arns.format(arns.RootArn(PARTITION, acct))
+        return PrincipalClass("arn", root) if principal == root else None
+    pc = PrincipalClass("arn", t)
+    if modelled_principal(t) is not None and in_class(pc, principal, env, assumed):
+        return pc
+    return None
+
+
+def grant_class(key: Key, source: GrantSource, principal: str, env: Environment | None = None,
+                assumed: Mapping[str, str] | None = None) -> PrincipalClass:
+    """Generalise `principal`, let in by `source`, to the class the grant names: its grantee (a service, an
+    account, a role or a principal), its retiring principal, or the key's account."""
+    if source.kind == "account":
+        return PrincipalClass("account", key.account)
+    for i in source.grants:
+        g = key.grants[i]
+        text = g.retiring_principal if source.kind == "retiring" else g.grantee
+        # a grantee account delegates to its principals (per option); a retiring principal names one caller
+        delegates = source.kind == "grant" and (env is None or env.options.account_grantee_delegates)
+        if text is not None and (pc := _grant_names(text, principal, env, assumed, delegates)) is not None:
+            return pc
+    acct = principal_account(principal)
+    return PrincipalClass("account", acct) if acct is not None else PrincipalClass("service", principal)
+
+
+def grant_conditions(key: Key, source: GrantSource) -> tuple[ConditionSummary, ...]:
+    """The constraints of a grant source, as conditions: the encryption-context constraint, the SourceArn
+    constraint, and for a grant that includes CreateGrant the operations a new grant may hold."""
+    if source.kind != "grant" or not source.grants:
+        return ()
+    g = key.grants[source.grants[0]]
+    out: list[ConditionSummary] = []
+    for op, ec in (("EncryptionContextEquals", g.encryption_context_equals),
+                   ("EncryptionContextSubset", g.encryption_context_subset)):
+        if ec is not None:
+            out.append(ConditionSummary(op, "kms:EncryptionContext", tuple(f"{k}={v}" for k, v in sorted(ec.items())),
+                                        False))
+    if g.source_arn is not None:
+        out.append(ConditionSummary("StringEquals", "aws:SourceArn", (g.source_arn,), True))
+    if "kms:CreateGrant" in g.operations:
+        ops = tuple(sorted(op.split(":", 1)[1] for op in g.operations if op.startswith("kms:")))
+        out.append(ConditionSummary("ForAllValues:StringEquals", "kms:GrantOperations", ops, False))
+    return tuple(out)
+
+
+def _source_conditions(key: Subject, source: Source) -> tuple[ConditionSummary, ...]:
+    if isinstance(source, GrantSource):
+        assert key.key is not None
+        return grant_conditions(key.key, source)
+    return summarise_conditions(source)
+
+
+def _source_ref(key: Subject, source: Source) -> StatementRef:
+    if isinstance(source, GrantSource):
+        span = source.span or (key.key.span if key.key is not None else None) or key.policy.span
+        return StatementRef(key.arn, source.index, source.label, span, "grant")
+    return StatementRef(key.policy.name, source.index, source.label, source.span)
+
+
+def _source_allows(evaluation: Evaluation, key: Subject, source: Source) -> bool:
+    """`source` is among what allows the evaluated request."""
+    if isinstance(source, GrantSource):
+        return key.key is not None and any(
+            g.kind == source.kind and g.grants == source.grants for g in grant_sources(evaluation, key.key))
+    return source.index in _allowing_statements(evaluation, key.policy)
+
+
 @dataclass
 class _Class:
     principal: PrincipalClass
-    statement: Statement
+    statement: Source
     actions: list[str]
     cover: smt.Term
     example: Request
@@ -652,16 +805,28 @@ def analyse(engine: Engine, key: Subject, zone: Sequence[str] = (), include_serv
             return fail(why or "solver returned unknown")
         evaluation, _ = confirm(env, request, True, "an external-access witness")
         idx = _allowing_statements(evaluation, key.policy)
-        if not idx or idx[0] not in stmts:
-            what = "key-policy" if key.key is not None else "resource-policy"
-            return fail(f"no {what} statement allows the witness `{request.principal}`")
-        st = by_index[idx[0]]
-        pc = derive_class(st, request.principal, env, request.assumed)
+        source: Source
+        granted = grant_sources(evaluation, key.key) if key.key is not None else []
+        if idx and idx[0] in stmts:
+            source = by_index[idx[0]]
+            source_term = stmts[source.index]
+            if key.key is not None:
+                # a key-policy Allow for kms:RetireGrant has no effect (semantics §4.4): grants authorise it
+                source_term = smt.and_(source_term, smt.not_(d.action_is("kms:RetireGrant")))
+            pc = derive_class(source, request.principal, env, request.assumed)
+        elif granted and key.key is not None:
+            # a grant (or a grant's retiring principal) lets the witness in: a source like a statement
+            source = granted[0]
+            source_term = engine.grant_term(key.key, source)
+            pc = grant_class(key.key, source, request.principal, env, request.assumed)
+        else:
+            what = "key-policy statement or grant" if key.key is not None else "resource-policy statement"
+            return fail(f"no {what} allows the witness `{request.principal}`")
         built = _build_class(
             engine,
             key,
-            st,
-            stmts[st.index],
+            source,
+            source_term,
             pc,
             ext=ext,
             on_key=on_key,
@@ -688,7 +853,7 @@ def analyse(engine: Engine, key: Subject, zone: Sequence[str] = (), include_serv
 def _build_class(
     engine: Engine,
     key: Subject,
-    st: Statement,
+    st: Source,
     st_term: smt.Term,
     pc: PrincipalClass,
     *,
@@ -741,7 +906,8 @@ def _build_class(
                 narrowed = True
                 actions = [req.action]
     if example is None or evaluation is None:
-        return f"statement `{st.label}` allows no action for `{pc}`"
+        what = "" if isinstance(st, GrantSource) else "statement "
+        return f"{what}`{st.label}` allows no action for `{pc}`"
     ordered = [a for a in d.actions if a in actions]
     cover = smt.and_(class_term(engine, pc), st_term, d.action_in(ordered))
     nicer = _preferred(engine, pc)
@@ -752,7 +918,7 @@ def _build_class(
 
     def still(r: Request) -> bool:
         e, _ = replay(env, r)
-        return e.decision.allowed and st.index in _allowing_statements(e, key.policy)
+        return e.decision.allowed and _source_allows(e, key, st)
 
     small = minimise(example, still)
     evaluation, _ = confirm(env, small, True, "a minimised finding witness")
@@ -856,13 +1022,13 @@ def _key_result(
     """Merge classes of the same principal class and the same conditions into one finding."""
     groups: dict[tuple[PrincipalClass, tuple[ConditionSummary, ...]], list[_Class]] = {}
     for c in classes:
-        groups.setdefault((c.principal, summarise_conditions(c.statement)), []).append(c)
+        groups.setdefault((c.principal, _source_conditions(key, c.statement)), []).append(c)
     findings: list[Finding] = []
     for (pc, conds), cs in groups.items():
         acts = sorted({a for c in cs for a in c.actions})
         refs = tuple(
-            StatementRef(key.policy.name, c.statement.index, c.statement.label, c.statement.span)
-            for c in sorted(cs, key=lambda c: c.statement.index)
+            _source_ref(key, c.statement)
+            for c in sorted(cs, key=lambda c: (isinstance(c.statement, GrantSource), c.statement.index))
         )
         public = pc.kind == "any" and any(c.public_example is not None for c in cs)
         findings.append(

@@ -21,11 +21,35 @@ class ScopeKind(Enum):
     PRINCIPALS = "principals"  # exactly the principals (ARNs, or account ids) in `values`
 
 
-#: How a principal written in a scope or in `OnlyPrincipalsCan` counts callers (`pipeline.principal_is`): an
-#: account id or root ARN is the account's root user only; a role ARN is every session of the role; a user
-#: ARN is the user and its GetFederationToken sessions (federated users whose source is that user, semantics
-#: §4.2); a session or federated-user ARN is that session. `CanAccess` asks for the principal itself (a role
-#: ARN: some session of it; a user ARN: the user, not one of its federated sessions).
+#: How a principal written in a scope or in `OnlyPrincipalsCan` counts callers (`conditions.principal_is`): an
+#: account id or root ARN is the account's root user only; `account:<id>` (`every_principal_of(id)`, written
+#: `account <id>` in a property file) is every principal of the account (root user, users, role sessions,
+#: federated users); a role ARN is every session of the role; a user ARN is the user and its GetFederationToken
+#: sessions (federated users whose source is that user, semantics §4.2); a session or federated-user ARN is that
+#: session. `CanAccess` asks for the principal itself (a role ARN: some session of it; a user ARN: the user, not
+#: one of its federated sessions).
+
+#: The prefix of a principal value that stands for every principal of an account.
+ACCOUNT_PREFIX = "account:"
+
+
+def every_principal_of(account_id: str) -> str:
+    """The principal value that stands for every principal of `account_id` (not only its root user)."""
+    return ACCOUNT_PREFIX + account_id
+
+
+@dataclass(frozen=True)
+class ContextCondition:
+    """Which requests a claim is about, by one context key as the evaluator derives it (semantics §5; keys AWS
+    derives, such as kms:GrantIsForAWSResource or aws:PrincipalOrgID, as the request has them): the key holds
+    one of `values`, compared as a policy condition with the operator of the key's type (`StringEquals` for
+    strings and ARNs, `Bool`, `NumericEquals`, `DateEquals`, `IpAddress` for a range, `BinaryEquals`; with
+    `ForAnyValue` for a multivalued key). `negated` (`unless`): the claim is about the requests where the key
+    does not hold such a value (absent or another value)."""
+
+    key: str
+    values: tuple[str, ...]
+    negated: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,21 +69,25 @@ class PrincipalScope:
 @dataclass(frozen=True)
 class AccessNotGranted:
     """No principal in `scope` can perform any of `actions` on any of `resources` (key ARNs, `*` = every key
-    of the environment)."""
+    of the environment) in a request that satisfies every condition of `when`."""
 
     scope: PrincipalScope
     actions: tuple[str, ...]
     resources: tuple[str, ...] = ("*",)
+    #: only requests that satisfy every condition count (`when` / `unless` / `only via service`)
+    when: tuple[ContextCondition, ...] = ()
 
 
 @dataclass(frozen=True)
 class OnlyPrincipalsCan:
-    """Only the listed principals (ARNs; an account id or root ARN stands for the account's root user only)
-    can perform `actions` on `resources`; every other caller is denied."""
+    """Only the listed principals (ARNs; an account id or root ARN stands for the account's root user only,
+    `account:<id>` for every principal of the account) can perform `actions` on `resources`; every other caller
+    is denied (among the requests that satisfy every condition of `when`)."""
 
     principals: tuple[str, ...]
     actions: tuple[str, ...]
     resources: tuple[str, ...] = ("*",)
+    when: tuple[ContextCondition, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from reasoner.analyses.findings import FindingsResult
     from reasoner.analyses.hygiene import HygieneResult
     from reasoner.face.accepted import Triage
-    from reasoner.semantics.request import Evaluation
+    from reasoner.semantics.request import Evaluation, Reason
 
 __all__ = ["Decision", "Diff", "Findings", "Lint", "decide", "diff", "findings", "lint", "load_subject"]
 
@@ -209,11 +209,17 @@ class Decision(_Shown):
 
     result: Evaluation
     bases: tuple[str, ...] = ()
+    #: what the decision assumes (the worst case for a caller whose account's IAM is not given, what the
+    #: request assumes about a caller the environment does not describe), as `check` assumes it
+    assumptions: tuple[Reason, ...] = ()
 
     def _render(self, fmt: str) -> str:
+        from reasoner.face.requests import assumption_lines
+
         if fmt != "text":
             raise ValueError(f"a decision has no `{fmt}` form here (the command line has --format json)")
-        return "".join([f"{self.result.decision.value}\n", *(f"  {r}\n" for r in self.result.reasons)])
+        return "".join([f"{self.result.decision.value}\n", *(f"  {r}\n" for r in self.result.reasons),
+                        *(f"  {line}\n" for line in assumption_lines(self.assumptions))])
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -286,11 +292,21 @@ def lint(environment: Subject, *, separation_of_duties: bool = False, timeout: f
 
 def decide(environment: Subject, principal: str, action: str, resource: str,
            context: dict[str, str | list[str] | tuple[str, ...]] | None = None, *,
+           assume: dict[str, str] | None = None, worst_case: bool = True,
            root: str | Path | None = None) -> Decision:
-    """The decision of the reference evaluator on one request (no solver), with the statements behind it."""
-    from reasoner.semantics.evaluate import evaluate
+    """The decision of the reference evaluator on one request (no solver), with the statements behind it,
+    as `check` replays a counterexample: a caller of an account whose IAM is not given may have identity
+    policies that allow everything (`worst_case=False`: only what is given), and `assume` holds what a
+    counterexample assumes about a caller the environment does not describe (`Request.assumed`: `org`,
+    `uid`, `tag:K`, ... or the names `check` prints after `assuming`). The assumptions made are
+    `Decision.assumptions`."""
+    from reasoner.face.requests import decide as decide_request
+    from reasoner.face.requests import parse_assume
     from reasoner.semantics.request import Request
 
     env = load_subject(environment, None, root)
     values = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in (context or {}).items()}
-    return Decision(evaluate(env, Request(principal, action, resource, values)), _bases(env))
+    facts = parse_assume(f"{k}={v}" for k, v in (assume or {}).items())
+    evaluation, notes = decide_request(env, Request(principal, action, resource, values, facts),
+                                       worst_case=worst_case)
+    return Decision(evaluation, _bases(env), notes)

@@ -48,6 +48,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse writing usage errors, `--help` and `--version` to the streams `main` was given (argparse
     itself writes to `sys.stderr` / `sys.stdout`, which an in-process caller does not read)."""
 
+    #: a check of the parsed arguments as a whole (options needed together): the usage error it returns
+    check_args: Callable[[argparse.Namespace], str | None] | None = None
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = super().parse_known_args(args, namespace)
+        problem = self.check_args(parsed) if self.check_args is not None else None
+        if problem is not None:
+            self.error(problem)
+        return parsed, extras
+
     def _print_message(self, message: str, file: Any = None) -> None:
         streams = _STREAMS.get()
         if streams is None or not message:
@@ -653,11 +663,19 @@ DECIDE_EPILOG = """examples:
       --resource arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
   reasoner decide env.yaml --principal ... --action kms:CreateGrant --resource ... \\
       --context kms:GrantOperations=Decrypt --context kms:GrantOperations=Encrypt --format json
+  reasoner check checks/ --format json > report.json
+  reasoner decide env.yaml --request report.json      # its one counterexample, with what it assumes
+  reasoner decide env.yaml --principal ... --action ... --resource ... \\
+      --assume "organization of the caller's account=o-a1b2c3d4e5"
+
+A caller of an account whose IAM the environment does not give is decided as `check` decides it: with
+identity policies that allow everything (the worst case; --no-worst-case: only what is given). What the
+decision assumes is printed after it (`assuming ...`).
 
 exit status:
   0  allowed
   1  denied (explicitly or implicitly)
-  2  usage or input error: the manifest, a policy or an argument is unusable"""
+  2  usage or input error: the manifest, a policy, the request file or an argument is unusable"""
 
 
 def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -666,56 +684,75 @@ def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
                                    "reference semantics and print the decision and the statements behind it.",
                        epilog=DECIDE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("environment", type=_path, metavar="ENV", help="environment manifest (YAML)")
-    p.add_argument("--principal", required=True, metavar="ARN",
+    p.add_argument("--principal", metavar="ARN",
                    help="caller: root, user, assumed-role session or federated-user ARN, "
                         "or a service principal")
-    p.add_argument("--action", required=True, metavar="ACTION", help="IAM action, e.g. kms:Decrypt")
-    p.add_argument("--resource", required=True, metavar="ARN",
+    p.add_argument("--action", metavar="ACTION", help="IAM action, e.g. kms:Decrypt")
+    p.add_argument("--resource", metavar="ARN",
                    help="key ARN (or alias ARN), or `*` for actions without a resource")
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                    help="a request context value; repeat the key for a multivalued key")
+    p.add_argument("--assume", action="append", default=[], metavar="KEY=VALUE",
+                   help="what a counterexample assumes about a caller the environment does not describe: "
+                        "org, orgpath, uid, rolepath, region, fedsource, keyorg, keyorgpath, tag:KEY, or the "
+                        "name an `assuming NAME = VALUE` line of `reasoner check` prints")
+    p.add_argument("--request", type=_path, metavar="FILE",
+                   help="a counterexample as `reasoner check --format json` prints it (the report, one "
+                        "result, or its `counterexample` object); --principal, --action, --resource, "
+                        "--context and --assume given too replace or add to it")
+    p.add_argument("--no-worst-case", dest="worst_case", action="store_false",
+                   help="decide a caller whose account's IAM is not given by what is given only (default: "
+                        "its identity policies may allow anything, as `check` assumes)")
     _add_outputs(p, ("text", "json"), sarif=False)
     _add_memory_limit(p)
     _add_root(p)
     _add_input(p)
     p.set_defaults(handler=_cmd_decide)
+    p.check_args = _decide_request_given
+
+
+def _decide_request_given(args: argparse.Namespace) -> str | None:
+    missing = [f"--{n}" for n in ("principal", "action", "resource") if getattr(args, n, None) is None]
+    if missing and getattr(args, "request", None) is None:
+        return f"decide needs {', '.join(missing)} (or --request FILE)"
+    return None
 
 
 def _cmd_decide(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
     from reasoner.analyses import unresolved
+    from reasoner.face.requests import decide, parse_assume, parse_context, request_from
     from reasoner.front.importers import load
-    from reasoner.semantics.evaluate import evaluate
-    from reasoner.semantics.request import Request
 
-    context: dict[str, tuple[str, ...]] = {}
-    for item in args.context:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise InputError(f"context `{item}` is not of the form KEY=VALUE", code="INPUT004")
-        context[name.strip()] = (*context.get(name.strip(), ()), value)
+    request = request_from(args.principal, args.action, args.resource, context=parse_context(args.context),
+                           assumed=parse_assume(args.assume), request_file=args.request)
     environment = load(args.environment, root=args.root, options=_import_options(args))
     pending = unresolved.reason(environment)
     if pending is not None:  # issue 15: a value no input fixes decides nothing
         _emit(args, stdout, lambda fmt: json.dumps({"decision": "UNKNOWN", "reason": pending}, indent=2) + "\n"
               if fmt == "json" else f"UNKNOWN\n  {pending}\n")
         return EXIT_UNKNOWN
-    evaluation = evaluate(environment, Request(args.principal, args.action, args.resource, context))
-    _emit(args, stdout, lambda fmt: _decide_text(fmt, evaluation, args, context))
+    evaluation, notes = decide(environment, request, worst_case=args.worst_case)
+    _emit(args, stdout, lambda fmt: _decide_text(fmt, evaluation, notes, args.worst_case))
     return exit_status(evaluation)
 
 
-def _decide_text(fmt: str, evaluation: Any, args: argparse.Namespace, context: dict[str, tuple[str, ...]]) -> str:
+def _decide_text(fmt: str, evaluation: Any, notes: Any, worst_case: bool) -> str:
     import json
 
     from reasoner.face.render.shapes import span_json
+    from reasoner.face.requests import assumption_lines
 
+    req = evaluation.request
     if fmt == "json":
         doc = {
             "decision": evaluation.decision.value,
-            "request": {"principal": args.principal, "action": args.action, "resource": args.resource,
-                        "context": {k: list(v) for k, v in context.items()}},
+            "request": {"principal": req.principal, "action": req.action, "resource": req.resource,
+                        "context": {k: list(v) for k, v in req.context.items()},
+                        "assumed": dict(sorted(req.assumed.items()))},
+            "worst_case": worst_case,
+            "assumptions": [n.note for n in notes],
             "reasons": [{"role": r.role, "policy": r.policy or None, "kind": r.kind.value if r.kind else None,
                          "statement": r.statement, "label": r.label,
                          "effect": r.effect.value if r.effect else None,
@@ -724,7 +761,8 @@ def _decide_text(fmt: str, evaluation: Any, args: argparse.Namespace, context: d
             "context": {k: list(v) for k, v in evaluation.context.items()},
         }
         return json.dumps(doc, indent=2) + "\n"
-    return "".join([f"{evaluation.decision.value}\n", *(f"  {r}\n" for r in evaluation.reasons)])
+    return "".join([f"{evaluation.decision.value}\n", *(f"  {x}\n" for x in evaluation.reasons),
+                    *(f"  {line}\n" for line in assumption_lines(notes))])
 
 
 # ---- findings / diff / lint (issue 6) -----------------------------------------------------------------

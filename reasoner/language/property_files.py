@@ -7,7 +7,9 @@ span and run options (`allowing unknown`, `within N seconds`).
 Guarantee: the language adds no semantics of its own: every claim maps one to one onto a property value
 (`no principal ... can` -> AccessNotGranted, `none of P can` -> AccessNotGranted over PRINCIPALS,
 `only P can` -> OnlyPrincipalsCan, `P can` -> CanAccess, `grants no new access over` -> NoNewAccess,
-`is equivalent to` -> Equivalent). Everything else is name resolution and checking: syntax errors, unknown
+`is equivalent to` -> Equivalent; `unless` / `when KEY is VALUES` / `only via service S` after one of the
+first three -> its `when` conditions, `account ID` in a principal list -> `every_principal_of(ID)`).
+Everything else is name resolution and checking: syntax errors, unknown
 names, unknown actions, keys the environment does not have and values of the wrong kind raise a
 `PropertyError` (an `InputError`) with `file:line:col`, a caret snippet and a hint; nothing is skipped.
 Every file a property file names lies inside the root (`reasoner.front.confine`; by default the git
@@ -31,21 +33,24 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from reasoner.analyses.properties import (
+    ACCOUNT_PREFIX,
     AccessNotGranted,
     CanAccess,
+    ContextCondition,
     Equivalent,
     NoNewAccess,
     OnlyPrincipalsCan,
     PrincipalScope,
     Property,
     ScopeKind,
+    every_principal_of,
 )
 from reasoner.analyses.result import CheckResult
 from reasoner.errors import InputError, Severity, one_line, register_code
 from reasoner.front import confine
 from reasoner.front.grammars import grammar_text
 from reasoner.front.importers import load as load_any
-from reasoner.semantics import arns, catalog
+from reasoner.semantics import arns, catalog, context_keys
 from reasoner.semantics.environment import Environment, Key
 from reasoner.semantics.patterns import compile_action, compile_resource
 from reasoner.semantics.resources import POLICY_TYPES, declared_targets, governing_arn, type_named
@@ -69,6 +74,7 @@ NO_ENVIRONMENT = register_code("PROP007", Severity.ERROR, "assertion without an 
 DUPLICATE = register_code("PROP008", Severity.ERROR, "name defined twice")
 BAD_VALUE = register_code("PROP009", Severity.ERROR, "value of the wrong kind")
 UNREADABLE = register_code("PROP010", Severity.ERROR, "file cannot be read")
+UNKNOWN_CONTEXT_KEY = register_code("PROP020", Severity.ERROR, "unknown context key in a condition of a claim")
 
 
 class PropertyError(InputError):
@@ -140,9 +146,20 @@ class Sel:
 
 
 @dataclass(frozen=True)
+class CondSyntax:
+    """A condition of a claim as written: `kind` is `unless`, `when` or `via` (`only via service VALUES`, whose
+    key is kms:ViaService); `key` is None for `via`."""
+
+    kind: str
+    key: Val | None
+    values: Vals
+    span: Span
+
+
+@dataclass(frozen=True)
 class Claim:
     """One claim. `actions` None means `any action`; `keys` None means every key and resource (the clause was
-    left out)."""
+    left out); `conditions` restrict the requests it is about (`unless` / `when` / `only via service`)."""
 
     kind: str  # no_access | none_of_can | only_can | can_access | no_new_access | equivalent
     span: Span
@@ -152,6 +169,7 @@ class Claim:
     keys: Sel | None = None
     new: Val | None = None
     old: Val | None = None
+    conditions: tuple[CondSyntax, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -426,6 +444,40 @@ class _ToSyntax(Transformer[Token, object]):
 
     def restriction(self, children: list[Vals | None]) -> Vals | None:
         return children[0]
+
+    # conditions of a claim
+    @v_args(meta=True)
+    def conditioned(self, meta: object, children: list[object]) -> Claim:
+        claim, *conds = children
+        assert isinstance(claim, Claim)
+        return replace(claim, span=self._span(meta),
+                       conditions=tuple(c for c in conds if isinstance(c, CondSyntax)))
+
+    @v_args(meta=True)
+    def unless_condition(self, meta: object, children: list[object]) -> CondSyntax:
+        key, vals = children
+        return CondSyntax("unless", key, vals, self._span(meta))  # type: ignore[arg-type]
+
+    @v_args(meta=True)
+    def when_condition(self, meta: object, children: list[object]) -> CondSyntax:
+        key, vals = children
+        return CondSyntax("when", key, vals, self._span(meta))  # type: ignore[arg-type]
+
+    @v_args(meta=True)
+    def via_condition(self, meta: object, children: list[object]) -> CondSyntax:
+        vals = children[-1]
+        return CondSyntax("via", None, vals, self._span(meta))  # type: ignore[arg-type]
+
+    def context_key(self, children: list[Token]) -> Val:
+        tok = children[0]
+        text = _unquote(tok) if tok.type == "STRING" else str(tok)
+        return Val("CONTEXT_KEY", text, self._tok_span(tok))
+
+    @v_args(meta=True)
+    def account_value(self, meta: object, children: list[Val]) -> Val:
+        """`account ID`: every principal of the account (kind ACCOUNT; the text is the id as written)."""
+        inner = children[-1]
+        return Val("ACCOUNT", inner.text, self._span(meta))
 
     # values
     def action_values(self, children: list[Vals]) -> Vals:
@@ -722,23 +774,29 @@ class Compiler:
                                 help="declare one before the assertion: `environment \"environment.yaml\"`")
         actions = self._actions(claim.actions, scope, source)
         keys = self._keys(claim.keys, scope, source, (env,))
+        when = self._conditions(claim.conditions, scope, source)
         if claim.kind == "no_access":
             if claim.scope == "any":
-                return env, AccessNotGranted(PrincipalScope(ScopeKind.ANY), actions, keys)
+                return env, AccessNotGranted(PrincipalScope(ScopeKind.ANY), actions, keys, when)
             assert claim.subjects is not None
             if claim.scope == "accounts":
                 accounts = self._accounts(claim.subjects, scope, source)
-                return env, AccessNotGranted(PrincipalScope.outside_account(*accounts), actions, keys)
+                return env, AccessNotGranted(PrincipalScope.outside_account(*accounts), actions, keys, when)
             orgs = self._organizations(claim.subjects, scope, source, env)
-            return env, AccessNotGranted(PrincipalScope.outside_organization(*orgs), actions, keys)
+            return env, AccessNotGranted(PrincipalScope.outside_organization(*orgs), actions, keys, when)
         assert claim.subjects is not None
         if claim.kind == "none_of_can":
             principals = self._principals(claim.subjects, scope, source, env)
-            return env, AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, principals), actions, keys)
+            return env, AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, principals), actions, keys, when)
         if claim.kind == "only_can":
             principals = self._principals(claim.subjects, scope, source, env)
-            return env, OnlyPrincipalsCan(principals, actions, keys)
+            return env, OnlyPrincipalsCan(principals, actions, keys, when)
         principals = self._principals(claim.subjects, scope, source, env)
+        if principals and principals[0].startswith(ACCOUNT_PREFIX):
+            raise PropertyError(f"`account {principals[0][len(ACCOUNT_PREFIX):]}` is every principal of the account",
+                                span=claim.subjects.span, code=BAD_VALUE, source=source,
+                                help="`P can ...` checks one principal: write the account id (its root user) "
+                                     "or a principal ARN")
         if len(principals) != 1:
             raise PropertyError(f"`{claim.subjects.items[0].text}` names {len(principals)} principals",
                                 span=claim.subjects.span, code=BAD_VALUE, source=source,
@@ -907,10 +965,77 @@ class Compiler:
             out.append(val.text)
         return tuple(dict.fromkeys(out))
 
+    def _account_word(self, val: Val, scope: _Scope, source: SourceFile) -> str:
+        """The account id of `account ID` (ID may be a `let` name of one account id, or its root ARN)."""
+        text = val.text
+        if text in scope.lets and len(scope.lets[text].items) == 1:
+            text = scope.lets[text].items[0].text
+        root = arns.parse_principal(text)
+        if isinstance(root, arns.RootArn) and arns.is_aws_partition(root.partition):
+            text = root.account
+        if not _ACCOUNT.match(text):
+            raise PropertyError(f"`{val.text}` is not an account id", span=val.span, code=BAD_VALUE, source=source,
+                                help="`account ID` takes a 12-digit account id, e.g. `account 111122223333`")
+        return text
+
+    def _conditions(self, conds: Sequence[CondSyntax], scope: _Scope,
+                    source: SourceFile) -> tuple[ContextCondition, ...]:
+        """The conditions of a claim, each checked: the key must be a context key AWS defines (PROP020), every
+        value of its type (PROP009); `let` names among the values are replaced by their values, any other
+        name is the word itself (`true`, `vpce-1a2b3c4d`)."""
+        from reasoner.analyses.conditions import condition_problem  # loads the solver: only when a claim has one
+
+        out: list[ContextCondition] = []
+        for c in conds:
+            values: list[Val] = []
+            for val in c.values.items:
+                if val.kind == "NAME" and val.text in scope.lets:
+                    values.extend(scope.lets[val.text].items)
+                else:
+                    values.append(val)
+            for val in values:
+                if val.kind == "ACCOUNT":
+                    raise PropertyError(f"`account {val.text}` names principals, not a value of a context key",
+                                        span=val.span, code=BAD_VALUE, source=source,
+                                        help="write the value itself, e.g. `111122223333`")
+            if c.kind == "via":
+                for val in values:
+                    if not _SERVICE.match(val.text):
+                        raise PropertyError(f"`{val.text}` is not an AWS service endpoint", span=val.span,
+                                            code=BAD_VALUE, source=source,
+                                            help="kms:ViaService holds an endpoint such as "
+                                                 "`s3.us-east-1.amazonaws.com`")
+                cond = ContextCondition("kms:ViaService", tuple(v.text for v in values), negated=True)
+            else:
+                assert c.key is not None
+                key = context_keys.canonical(c.key.text)
+                if key is None:
+                    close = context_keys.suggestions(c.key.text)
+                    raise PropertyError(f"unknown context key `{c.key.text}`", span=c.key.span,
+                                        code=UNKNOWN_CONTEXT_KEY, source=source,
+                                        help=("did you mean " + " or ".join(f"`{k}`" for k in close) + "?")
+                                        if close else "name a global key (`aws:...`) or a key of the service "
+                                                      "(`kms:...`) as AWS documents it")
+                cond = ContextCondition(key, tuple(v.text for v in values), negated=c.kind == "unless")
+            problem = condition_problem(cond)
+            if problem is not None:
+                bad = next((v for v in values if f"`{v.text}`" in problem[1]), None)
+                fam = context_keys.family(context_keys.key_type(cond.key) or "String")
+                hint = {"ip": 'an address or range in double quotes, e.g. `"10.0.0.0/8"`',
+                        "date": 'a date in double quotes, e.g. `"2026-01-01T00:00:00Z"`, or epoch seconds',
+                        "bool": "`true` or `false`", "numeric": "a number, e.g. `3600`"}.get(fam)
+                raise PropertyError(problem[1], span=bad.span if bad is not None else c.values.span,
+                                    code=BAD_VALUE, source=source, help=f"write {hint}" if hint else None)
+            out.append(cond)
+        return tuple(out)
+
     def _principals(self, vals: Vals, scope: _Scope, source: SourceFile, env: Environment) -> tuple[str, ...]:
         out: list[str] = []
         for val in _expand(vals, scope, source).items:
             text = val.text
+            if val.kind == "ACCOUNT":
+                out.append(every_principal_of(self._account_word(val, scope, source)))
+                continue
             if _ACCOUNT.match(text) or _SERVICE.match(text):
                 out.append(text)
                 continue

@@ -91,7 +91,9 @@ def principal_json(pc: PrincipalClass) -> dict[str, Any]:
 
 
 def statement_json(s: StatementRef) -> dict[str, Any]:
-    return {"policy": s.policy, "index": s.index, "label": s.label, "span": span_json(s.span)}
+    """A statement behind a finding; `kind` "grant" for a grant of the key (`policy` is then the key's ARN and
+    `index` the grant's position)."""
+    return {"kind": s.kind, "policy": s.policy, "index": s.index, "label": s.label, "span": span_json(s.span)}
 
 
 def finding_json(f: Finding, triage: Triage | None = None) -> dict[str, Any]:

@@ -26,8 +26,10 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from reasoner.analyses.properties import (
+    ACCOUNT_PREFIX,
     AccessNotGranted,
     CanAccess,
+    ContextCondition,
     Equivalent,
     NoNewAccess,
     OnlyPrincipalsCan,
@@ -102,6 +104,20 @@ def _keys(resources: Sequence[str]) -> str:
     return f" on key{'s' if len(resources) > 1 else ''} {_list(resources)}"
 
 
+def _principal_words(principals: Iterable[str]) -> list[str]:
+    """Principals as the property language writes them (`account:ID` is `account ID`)."""
+    return [f"account {p[len(ACCOUNT_PREFIX):]}" if p.startswith(ACCOUNT_PREFIX) else p for p in principals]
+
+
+def _conditions(when: Iterable[ContextCondition]) -> str:
+    """The conditions of a claim as the property language writes them."""
+    out = ""
+    for c in when:
+        word = "unless" if c.negated else "when"
+        out += f" {word} {c.key} is {_list(c.values)}"
+    return out
+
+
 def _env_name(env: Environment) -> str:
     return f'"{env.source}"' if env.source else "the other environment"
 
@@ -118,10 +134,11 @@ def describe_property(prop: object) -> str:
             plural = "s" if len(sc.values) > 1 else ""
             who = f"no principal outside organization{plural} {_list(sc.values)}"
         else:
-            who = f"none of {_list(sc.values)}"
-        return f"{who} can {_actions(prop.actions)}{_keys(prop.resources)}"
+            who = f"none of {_list(_principal_words(sc.values))}"
+        return f"{who} can {_actions(prop.actions)}{_keys(prop.resources)}{_conditions(prop.when)}"
     if isinstance(prop, OnlyPrincipalsCan):
-        return f"only {_list(prop.principals)} can {_actions(prop.actions)}{_keys(prop.resources)}"
+        return (f"only {_list(_principal_words(prop.principals))} can {_actions(prop.actions)}"
+                f"{_keys(prop.resources)}{_conditions(prop.when)}")
     if isinstance(prop, CanAccess):
         return f"{prop.principal} can {_actions(prop.actions)}{_keys(prop.resources)}"
     if isinstance(prop, NoNewAccess | Equivalent):
@@ -187,6 +204,8 @@ def property_json(prop: object) -> dict[str, Any]:
             value = getattr(prop, f.name)
             if isinstance(value, PrincipalScope):
                 out[f.name] = {"kind": value.kind.value, "values": list(value.values)}
+            elif f.name == "when" and not value:
+                continue  # a claim without conditions reads as before they existed
             else:
                 out[f.name] = _json_value(value)
     return out
