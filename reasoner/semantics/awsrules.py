@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from reasoner.semantics.environment import Options, PrincipalKind
 from reasoner.semantics.patterns import compile_action, compile_resource
@@ -69,7 +69,7 @@ class AwsRule:
         return (
             any(compile_action(a).matches(action) for a in self.actions)
             and not any(compile_action(a).matches(action) for a in self.except_actions)
-            and any(compile_resource(r).matches(facts.arn) for r in self.resources)
+            and _resource_matches(self.resources, facts.arn)
             and (self.facts is None or self.facts(facts))
         )
 
@@ -252,6 +252,12 @@ def _rules(options: Options) -> tuple[AwsRule, ...]:
             "§T.2, §A.12: STS API reference (older versions)", kinds=frozenset({PrincipalKind.ROOT}),
         ))
     return tuple(rules)
+
+
+@lru_cache(maxsize=4096)
+def _resource_matches(patterns: tuple[str, ...], arn: str) -> bool:
+    """Some of a rule's resource patterns matches `arn` (asked once per action of a resource: remembered)."""
+    return any(compile_resource(r).matches(arn) for r in patterns)
 
 
 def rules_for(action: str, facts: Facts, options: Options) -> tuple[AwsRule, ...]:
