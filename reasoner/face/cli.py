@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lint(sub)
     _add_snapshot(sub)
     _add_report(sub)
+    _add_scan(sub)
     return parser
 
 
@@ -971,6 +972,71 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     return status
 
 
+# ---- scan (issue 17) ---------------------------------------------------------------------------------------
+
+SCAN_EPILOG = """examples:
+  reasoner scan examples/org/environment.yaml
+  reasoner scan snapshots/ --properties checks/ --jobs 4 --format jsonl=scan.jsonl --format sarif=scan.sarif
+  reasoner scan org/ --executor dask://scheduler:8786 --format jsonl
+  reasoner scan org/ --no-cache --format text
+
+Every key, resource and role (with a trust policy) of every input goes through findings, lint and the
+assertions of --properties that apply to it, on its own slice of the environment (docs/scan.md). Records are
+streamed as JSON lines in the inputs' order; a rerun takes unchanged resources from the cache, and an
+interrupted run resumes where it stopped.
+
+exit status:
+  0  nothing found: no external access, no lint issue, every assertion holds, everything decided
+  1  something found: external access, a lint issue or a refuted assertion on some resource
+  2  usage or input error: an input, a property file or an option is unusable (nothing is scanned)
+  3  nothing found, but something could not be decided (timeout, unsupported, a worker that died)
+  4  internal error in the reasoner"""
+
+
+def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("scan", help="every resource of many environments: findings, lint and property checks",
+                       description="Scan environments resource by resource, with a cache, on processes or Dask.",
+                       epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", type=_path, metavar="INPUT",
+                   help="manifests, snapshot or manifest directories (a tree of them), templates, plans, exports")
+    p.add_argument("--properties", nargs="+", action="extend", type=_path, default=[], metavar="PATH",
+                   help="property files or directories: each assertion is checked on every resource it applies to")
+    p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
+                   help="zone of trust of findings (default: each resource's own account)")
+    p.add_argument("--include-services", action="store_true", help="findings: also report AWS service principals")
+    p.add_argument("--separation-of-duties", action="store_true", help="lint: also check separation of duties")
+    p.add_argument("--no-findings", action="store_true", help="do not run findings")
+    p.add_argument("--no-lint", action="store_true", help="do not run lint")
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
+                   help="wall-clock limit of each analysis of one resource, and of each assertion (default: 60)")
+    p.add_argument("--rlimit", type=_positive_int, default=None, metavar="N",
+                   help="solver resource limit per solver call, for machine-independent results")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
+                   help="N worker processes (default: 1, in this process)")
+    p.add_argument("--executor", default=None, metavar="SPEC",
+                   help="`dask://HOST:PORT` (a Dask scheduler) or `dask:local` (a LocalCluster of --jobs "
+                        "workers); needs the extra `reasoner[dask]`")
+    p.add_argument("--worker-memory", type=_non_negative_int, default=2048, metavar="MIB",
+                   help="memory cap of each worker process (default: 2048; 0: none); a resource that needs more "
+                        "is UNKNOWN")
+    p.add_argument("--cache", default=None, type=_path, metavar="PATH",
+                   help="the SQLite file of cached records (default: scan.sqlite in the user's cache directory)")
+    p.add_argument("--no-cache", action="store_true", help="compute every resource, store nothing")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress or closing line on stderr")
+    _add_outputs(p, ("text", "jsonl", "sarif"))
+    _add_memory_limit(p)
+    _add_root(p)
+    _add_input(p)
+    p.set_defaults(handler=_cmd_scan)
+
+
+def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner.face import scan
+
+    run = _RUN.get()
+    return scan.command(args, stdout, stderr, plan=run.plan if run is not None else None, ctx=_context(args))
+
+
 # ---- snapshot (issue 15) ----------------------------------------------------------------------------
 
 SNAPSHOT_EPILOG = """examples:
@@ -1074,7 +1140,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
 
     memory = getattr(args, "memory_limit", None)
     if argv is None or memory is not None:  # a process of its own (not `main([...])` called by a test)
-        if args.handler in (_cmd_check, _cmd_findings, _cmd_diff, _cmd_lint):
+        if args.handler in (_cmd_check, _cmd_findings, _cmd_diff, _cmd_lint, _cmd_scan):
             # Z3's library is mapped, and the modules of the analyses compiled, before the cap, not under it
             # (under it, creating a dataclass or compiling a module fails with errors that are not MemoryError)
             import reasoner.analyses.diff
