@@ -43,6 +43,7 @@ class ScanOptions:
     separation_of_duties: bool = False
     timeout: float = 60.0  # wall-clock seconds of each analysis of one resource, and of each assertion
     rlimit: int | None = None  # Z3 resource limit per solver call (None: the default)
+    deadline: float | None = None  # `time.time()` by which every unit of the run ends (`findings`' whole-run limit)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Job:
     environments: tuple[Environment, ...]
     inputs: tuple[str, ...]
     options: ScanOptions
-    token: str = ""  # names the job among others in one worker (Dask)
+    rebase: bool = True  # spans of the records made usable from the working directory (`face.paths`)
     _slicers: dict[int, Slicer] = field(default_factory=dict, repr=False, compare=False)
 
     def slicer(self, env: int) -> Slicer:
@@ -123,17 +124,20 @@ def analyse(job: Job, unit: Unit) -> Analysed:
 
     opts = job.options
     env = job.slicer(unit.env).slice(unit.target.arn)
+    rlimit = DEFAULT_RLIMIT if opts.rlimit is None else opts.rlimit
     found = linted = None
     if opts.findings:
         fresh_solver_state()
-        found = rebase_findings(fnd.findings(env, fnd.parse_zone(opts.zone), include_services=opts.include_services,
-                                             timeout=opts.timeout, **_rlimit(opts)), env)
+        with _run_budget(opts):
+            found = fnd.findings(env, fnd.parse_zone(opts.zone), include_services=opts.include_services,
+                                 timeout=opts.timeout, rlimit=rlimit)
+        found = rebase_findings(found, env) if job.rebase else found
     if opts.lint:
         fresh_solver_state()
-        linted = rebase_hygiene(hygiene.hygiene(env, separation_of_duties=opts.separation_of_duties,
-                                                timeout=opts.timeout, rlimit=_rlimit(opts).get("rlimit",
-                                                                                                 DEFAULT_RLIMIT)),
-                                env)
+        with _run_budget(opts):
+            linted = hygiene.hygiene(env, separation_of_duties=opts.separation_of_duties, timeout=opts.timeout,
+                                     rlimit=rlimit)
+        linted = rebase_hygiene(linted, env) if job.rebase else linted
     checks: tuple[Any, ...] = ()
     if unit.checks:
         fresh_solver_state()
@@ -142,8 +146,15 @@ def analyse(job: Job, unit: Unit) -> Analysed:
     return Analysed(found, linted, checks)
 
 
-def _rlimit(opts: ScanOptions) -> dict[str, int]:
-    return {} if opts.rlimit is None else {"rlimit": opts.rlimit}
+def _run_budget(opts: ScanOptions) -> Any:
+    """What is left of the run's limit (`ScanOptions.deadline`), named by its seconds, or no limit of its own."""
+    import contextlib
+
+    from reasoner import limits
+
+    if opts.deadline is None:
+        return contextlib.nullcontext()
+    return limits.budget(max(0.0, opts.deadline - time.time()), shown=opts.timeout)
 
 
 def check(job: Job, unit: Unit, spec: CheckSpec) -> Any:

@@ -359,6 +359,8 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
                         "assertion runs past it, whatever its `within N seconds`")
     p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
                    help="check N assertions in parallel processes (default: 1)")
+    p.add_argument("--stats", action="store_true",
+                   help="add Z3's statistics of each assertion to the JSON report (not read otherwise)")
     _add_memory_limit(p)
     p.add_argument("--dump", nargs=2, metavar=("smt2", "DIR"), default=None,
                    help="write the SMT-LIB query of each assertion to DIR/<assertion>.smt2")
@@ -442,7 +444,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_INPUT
     try:
         reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
-                                  dump_dir=dump_dir, progress=stderr, total=args.total_timeout)
+                                  dump_dir=dump_dir, progress=stderr, total=args.total_timeout, stats=args.stats)
     except _AssertionErrors as bad:  # nothing is lost: every assertion the input makes unusable, located
         for failure in bad.errors:
             _error(stderr, failure)
@@ -503,7 +505,7 @@ def _dump_name(dump_dir: Path | None, index: int, name: str) -> str | None:
 
 
 def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, dump: str | None, *,
-               total_deadline: float, total: float) -> Any:
+               total_deadline: float, total: float, stats: bool = False) -> Any:
     """One assertion (also the unit of work of `--jobs`), within its own time limit and what is left of the
     run's total (`total_deadline`, seconds since the epoch, so that it means the same in every worker). A
     limit, an unsupported construct or running out of memory make the verdict UNKNOWN with the reason, so
@@ -519,14 +521,15 @@ def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, 
     left = total_deadline - time.time()
     with limits.budget(max(0.0, left), what="the run's total", shown=total):
         try:
-            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump)
+            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump, stats=stats)
         except UnsupportedFeatureError as exc:
             return CheckResult(prop, Verdict.UNKNOWN, reason=limits.unknown_reason(exc),
                                seconds=time.perf_counter() - start)
 
 
 def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | None, jobs: int,
-                    dump_dir: Path | None, progress: TextIO, total: float = DEFAULT_TOTAL_S) -> list[Any]:
+                    dump_dir: Path | None, progress: TextIO, total: float = DEFAULT_TOTAL_S,
+                    stats: bool = False) -> list[Any]:
     import dataclasses
     import time
 
@@ -549,25 +552,21 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
             for i, a in enumerate(assertions):
                 bar.start(a.name)
                 try:
-                    results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total)
+                    results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total, stats=stats)
                 except InputError as exc:
                     unusable(i, exc)
                 bar.finish()
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+            from reasoner.batch import checks
 
-            ctx = multiprocessing.get_context("spawn")  # z3 state must not be forked
-            with ProcessPoolExecutor(max_workers=min(jobs, len(assertions)), mp_context=ctx) as pool:
-                futures = {pool.submit(_check_one, *jobs_args[i], total_deadline=total_deadline, total=total): i
-                           for i in range(len(assertions))}
-                bar.start(f"{len(assertions)} assertions on {jobs} processes")
-                for fut in as_completed(futures):
-                    try:
-                        results[futures[fut]] = fut.result()
-                    except InputError as exc:
-                        unusable(futures[fut], exc)
-                    bar.finish()
+            # each environment shipped once per worker and compiled once there, never per assertion
+            bar.start(f"{len(assertions)} assertions on {jobs} processes")
+            for i, out in checks.run(jobs_args, jobs, deadline=total_deadline, total=total, stats=stats):
+                if isinstance(out, InputError):
+                    unusable(i, out)
+                else:
+                    results[i] = out
+                bar.finish()
     if errors:
         raise _AssertionErrors(sorted(errors, key=lambda e: e.to_diagnostic().sort_key()))
     reports = []
@@ -767,17 +766,28 @@ def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--include-services", action="store_true",
                    help="also report access by AWS service principals (not external by default)")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
+    _add_resource_options(p)
     _add_analysis_options(p, _cmd_findings)
+
+
+def _add_resource_options(p: argparse.ArgumentParser) -> None:
+    """`--resource ARN` and `--jobs N`: an environment's resources are analysed one by one (on their slices,
+    docs/scan.md), in N processes."""
+    p.add_argument("--resource", default=None, metavar="ARN",
+                   help="only this key, resource or role (analysed on its own, as `reasoner scan` does)")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
+                   help="analyse the resources in N worker processes (default: 1)")
 
 
 def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import findings
+    from reasoner.batch import whole
     from reasoner.face.paths import rebase_findings
     from reasoner.face.render import findings as render
     zone = findings.parse_zone(args.zone_of_trust)
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
-    result = rebase_findings(findings.findings(env, zone, include_services=args.include_services,
-                                               timeout=args.timeout), env)
+    result = rebase_findings(whole.findings(env, zone, include_services=args.include_services, timeout=args.timeout,
+                                            jobs=args.jobs, only=args.resource), env)
     triage = _triage(args, result.findings)
     ctx = _context(args)
     _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),
@@ -853,16 +863,17 @@ def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--separation-of-duties", action="store_true",
                    help="also check that key administrators cannot use the key for cryptography")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
+    _add_resource_options(p)
     _add_analysis_options(p, _cmd_lint)
 
 
 def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner.analyses import hygiene
+    from reasoner.batch import whole
     from reasoner.face.paths import rebase_hygiene
     from reasoner.face.render import hygiene as render
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
-    result = rebase_hygiene(hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
-                                            timeout=args.timeout), env)
+    result = rebase_hygiene(whole.lint(env, separation_of_duties=args.separation_of_duties, timeout=args.timeout,
+                                       jobs=args.jobs, only=args.resource), env)
     triage = _triage(args, result.issues)
     ctx = _context(args)
     _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),

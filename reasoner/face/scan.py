@@ -36,7 +36,7 @@ from typing import Any, TextIO
 
 from reasoner.batch.slices import targets
 from reasoner.batch.units import CheckSpec, Job, ScanOptions, Unit, record_line
-from reasoner.errors import InputError
+from reasoner.errors import InputError, Severity, register_code
 from reasoner.face.exit import ExitStatus
 from reasoner.semantics.environment import Environment
 
@@ -44,6 +44,9 @@ __all__ = ["command", "expand_inputs", "plan_units", "run"]
 
 #: Seconds between two plain progress lines when stderr is not a terminal (CI logs).
 PLAIN_EVERY_S = 30.0
+
+
+NOT_ANALYSED = register_code("SCAN001", Severity.NOTE, "a resource was not analysed: its worker died or failed")
 
 
 # ---- inputs -------------------------------------------------------------------------------------------------
@@ -408,7 +411,10 @@ def sarif_document(records: Iterator[dict[str, Any]], ctx: Any, exit_code: int) 
     from reasoner.analyses.findings import FINDING_EXTERNAL, FINDING_PUBLIC, FINDINGS_INCOMPLETE
     from reasoner.errors import Severity
     from reasoner.face.render import ci, sarif
+    from reasoner.face.render.results import _RULES
     from reasoner.source import Span
+
+    check_rules = dict(_RULES)
 
     def span(d: dict[str, Any] | None) -> Span | None:
         return None if not d else Span(d["file"], d["line"], d["col"], d["end_line"], d["end_col"])
@@ -440,15 +446,15 @@ def sarif_document(records: Iterator[dict[str, Any]], ctx: Any, exit_code: int) 
         for c in rec.get("checks", []):
             if c["verdict"] == "PROVED":
                 continue
-            rule = "reasoner/" + c["property"]["type"]
-            level = "error" if c["verdict"] == "REFUTED" else "note"
+            rule = check_rules.get(c["property"]["type"], c["property"]["type"])
+            level = "error" if c["verdict"] == "REFUTED" else ("note" if c.get("allow_unknown") else "warning")
             text = (f"\"{c['name']}\" is {c['verdict']} on {arn}"
                     + (f": {c['reason']}" if c.get("reason") else ""))
             results.append(sarif.result(rule, level, text, span(c.get("location")), ctx,
                                         fingerprint=ci.digest(c["fingerprint"], arn),
                                         properties={"resource": arn, "verdict": c["verdict"]}))
         if rec.get("error"):
-            results.append(sarif.result("SCAN001", "note", f"{arn} was not analysed: {rec['error']}", None, ctx,
+            results.append(sarif.result(NOT_ANALYSED, "note", f"{arn} was not analysed: {rec['error']}", None, ctx,
                                         fingerprint=ci.digest("failed", arn)))
     rules = [sarif.rule(c, severity=s) for c, s in ((FINDING_EXTERNAL, Severity.WARNING),
                                                      (FINDING_PUBLIC, Severity.ERROR),
