@@ -17,7 +17,7 @@ from benchmarks import runner
 from benchmarks.generate import GenSpec, generate, scaling_grid
 
 EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings",
-            "cold-start", "memory", "hostile"]
+            "cold-start", "memory", "hostile", "scan"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,8 @@ def test_runner_owned_sections_do_not_error(smoke: tuple[int, str, dict[str, Any
     _, _, data, _ = smoke
     sections = data["sections"]
     assert isinstance(sections, dict)
-    for name in ("parse", "decide", "check", "scaling", "strings", "findings", "cold-start", "memory", "hostile"):
+    for name in ("parse", "decide", "check", "scaling", "strings", "findings", "cold-start", "memory", "hostile",
+                 "scan"):
         assert sections[name]["status"] in ("ok", "skipped"), (name, sections[name].get("reason"))
     if sections["hostile"]["status"] == "ok":  # every hostile input ends with the documented exit status
         figures = sections["hostile"]["figures"]

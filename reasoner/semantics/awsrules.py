@@ -265,7 +265,16 @@ def rules_for(action: str, facts: Facts, options: Options) -> tuple[AwsRule, ...
     is known; `AwsRule.covers` tells which callers)."""
     if not options.aws_side_rules:
         return ()
-    return tuple(r for r in _rules(options) if r.matches(action, facts))
+    return tuple(r for r in _rules_of_action(action, options) if r.matches(action, facts))
+
+
+@lru_cache(maxsize=16384)
+def _rules_of_action(action: str, options: Options) -> tuple[AwsRule, ...]:
+    """The rules whose actions (and not their excepted actions) match `action`: what `AwsRule.matches` tests
+    first, remembered per action (the resource and its facts are tested per request)."""
+    return tuple(r for r in _rules(options)
+                 if any(compile_action(a).matches(action) for a in r.actions)
+                 and not any(compile_action(a).matches(action) for a in r.except_actions))
 
 
 __all__ = ["IAM_KINDS", "AwsRule", "Facts", "linked_service", "rules_for"]
