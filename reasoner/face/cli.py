@@ -90,9 +90,14 @@ def _add_root(p: argparse.ArgumentParser) -> None:
                         "/sys, /dev or .git, and non-regular files are refused (INPUT006)")
 
 
+#: `reasoner.front.importers.FORMATS`, written out: building the parser must not import the importers (70 ms of
+#: every start, `--version` and `--help` included); tests/unit/test_scan.py checks that both are the same.
+INPUT_FORMATS = ("manifest", "cloudformation", "cdk", "terraform", "aws")
+
+
 def _add_input(p: argparse.ArgumentParser) -> None:
     """How an environment is read (issue 15): its format, and CloudFormation parameters."""
-    from reasoner.front.importers import FORMATS
+    FORMATS = INPUT_FORMATS
 
     p.add_argument("--input-format", choices=FORMATS, default=None, metavar="FORMAT",
                    help="read environments as " + ", ".join(FORMATS) + " (default: detected from the content)")
@@ -521,7 +526,8 @@ def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, 
     left = total_deadline - time.time()
     with limits.budget(max(0.0, left), what="the run's total", shown=total):
         try:
-            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump, stats=stats)
+            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump,
+                         **({"stats": True} if stats else {}))
         except UnsupportedFeatureError as exc:
             return CheckResult(prop, Verdict.UNKNOWN, reason=limits.unknown_reason(exc),
                                seconds=time.perf_counter() - start)
@@ -1151,14 +1157,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
 
     memory = getattr(args, "memory_limit", None)
     if argv is None or memory is not None:  # a process of its own (not `main([...])` called by a test)
-        if args.handler in (_cmd_check, _cmd_findings, _cmd_diff, _cmd_lint, _cmd_scan):
-            # Z3's library is mapped, and the modules of the analyses compiled, before the cap, not under it
-            # (under it, creating a dataclass or compiling a module fails with errors that are not MemoryError)
-            import reasoner.analyses.diff
-            import reasoner.analyses.findings
-            import reasoner.analyses.hygiene
-            import reasoner.analyses.pipeline
-            import reasoner.symbolic.solve  # noqa: F401
+        # Z3's library is mapped, and the modules of the analyses compiled, before the cap, not under it
+        # (under it, creating a dataclass or compiling a module fails with errors that are not MemoryError);
+        # only those the command runs (importing the others cost a small `check` ~100 ms)
+        import importlib
+
+        for module in _ANALYSES.get(args.handler, ()):
+            importlib.import_module(module)
         limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
     safe: Any = _PipeSafe(out)
     run = _Run(_command_name(args))
@@ -1169,6 +1174,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return status
     finally:
         _RUN.reset(token_run)
+
+
+#: The modules each command's analyses need, loaded before the memory cap (`main`).
+_ANALYSES: dict[Callable[..., int], tuple[str, ...]] = {
+    _cmd_check: ("reasoner.analyses.pipeline", "reasoner.symbolic.solve"),
+    _cmd_findings: ("reasoner.analyses.findings", "reasoner.batch.whole", "reasoner.symbolic.solve"),
+    _cmd_diff: ("reasoner.analyses.diff", "reasoner.symbolic.solve"),
+    _cmd_lint: ("reasoner.analyses.hygiene", "reasoner.batch.whole", "reasoner.symbolic.solve"),
+    _cmd_scan: ("reasoner.analyses.findings", "reasoner.analyses.hygiene", "reasoner.analyses.pipeline",
+                "reasoner.batch.executors", "reasoner.symbolic.solve"),
+}
 
 
 def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> int:

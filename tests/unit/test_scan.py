@@ -302,3 +302,10 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
     assert [json.loads(x) for x in out.splitlines()] == complete
     _, out, err = run_cli(*argv, "--format", "jsonl")
     assert f"{len(complete)} from the cache" in err
+
+
+def test_the_command_line_knows_the_input_formats_without_importing_the_importers() -> None:
+    from reasoner.face import cli
+    from reasoner.front.importers import FORMATS
+
+    assert cli.INPUT_FORMATS == FORMATS
