@@ -181,11 +181,21 @@ def plan_units(envs: list[Environment], inputs: Sequence[str], assertions: Asser
             hit = sym[i] = {t.arn: t for t in targets_of((envs[i],))}
         return hit
 
+    def input_of(e: int) -> int | None:
+        return next((i for i in range(len(inputs)) if e == i or _same_file(envs[e].source, envs[i].source)), None)
+
+    # an assertion belongs to the input it is checked in, else (a comparison) to the input it compares with
+    home: dict[int, list[tuple[Any, int, int | None]]] = {}
+    for items in by_env.values():
+        for a, e, o in items:
+            at = input_of(e)
+            if at is None and o is not None:
+                at = input_of(o)
+            if at is not None:
+                home.setdefault(at, []).append((a, e, o))
     units: list[Unit] = []
     for i in range(len(inputs)):
-        mine = [(a, e, o) for e, items in by_env.items() for (a, e, o) in items
-                if e == i or _same_file(envs[e].source, envs[i].source)
-                or (o is not None and (o == i or _same_file(envs[o].source, envs[i].source)))]
+        mine = home.get(i, [])
         for t in targets(envs[i]):
             checks: list[CheckSpec] = []
             for a, e, o in mine:
