@@ -932,7 +932,8 @@ def _add_report(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner.analyses import diff, findings, hygiene
+    from reasoner.analyses import diff, findings
+    from reasoner.batch import whole
     from reasoner.face.exit import combine
     from reasoner.face.paths import rebase_diff, rebase_findings, rebase_hygiene
     from reasoner.face.render import html
@@ -965,12 +966,12 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     zone = findings.parse_zone(args.zone_of_trust)
     for n, path in enumerate(args.environments, 1):
         env = _load_subject(path, None, args.root, _import_options(args))
-        found = rebase_findings(findings.findings(env, zone, timeout=args.timeout), env)
+        found = rebase_findings(whole.findings(env, zone, timeout=args.timeout), env)
         triage = _triage(args, found.findings)
         statuses.append(exit_status(found, triage))
         sections.append(html.Section(f"findings-{n}", f"Findings: {path}", findings_text(found).splitlines()[-1],
                                      html.findings_html(found, triage)))
-        issues = rebase_hygiene(hygiene.hygiene(env, timeout=args.timeout), env)
+        issues = rebase_hygiene(whole.lint(env, timeout=args.timeout), env)
         triage = _triage(args, issues.issues)
         statuses.append(exit_status(issues, triage))
         sections.append(html.Section(f"lint-{n}", f"Lint: {path}", f"{len(issues.issues)} issue(s), "

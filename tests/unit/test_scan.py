@@ -309,3 +309,47 @@ def test_the_command_line_knows_the_input_formats_without_importing_the_importer
     from reasoner.front.importers import FORMATS
 
     assert cli.INPUT_FORMATS == FORMATS
+
+
+# ---- check: --jobs ships environments once, --stats ------------------------------------------------------------
+
+
+def test_check_jobs_never_ships_an_environment_per_assertion(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from reasoner.semantics.environment import Environment
+
+    shipped: list[Any] = []
+    submit = ProcessPoolExecutor.submit
+
+    def spy(self: ProcessPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        shipped.append(args)
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", spy)
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run_cli("check", "examples/org/checks", "--jobs", "2", "--format", "json")
+    assert status == 0 and len(json.loads(out)["results"]) == len(shipped) > 5
+
+    def environments(value: Any) -> int:
+        if isinstance(value, Environment):
+            return 1
+        if isinstance(value, tuple | list):
+            return sum(environments(v) for v in value)
+        if hasattr(value, "__dataclass_fields__"):
+            return sum(environments(getattr(value, f)) for f in value.__dataclass_fields__)
+        return 0
+
+    assert sum(environments(a) for a in shipped) == 0  # the environments went to the workers' initializer
+
+
+def test_check_reports_solver_statistics_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    _, out, _ = run_cli("check", "examples/org/checks/control.access", "--format", "json")
+    plain = json.loads(out)["results"]
+    assert all(set(r["stats"]) <= {"compile_seconds", "refinements"} for r in plain)
+    _, out, _ = run_cli("check", "examples/org/checks/control.access", "--format", "json", "--stats")
+    asked = json.loads(out)["results"]
+    assert all(len(r["stats"]) > 2 for r in asked)
+    assert [r["verdict"] for r in asked] == [r["verdict"] for r in plain]
+    assert len(out) > len(json.dumps({"results": plain}))
