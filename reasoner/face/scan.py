@@ -193,6 +193,19 @@ def plan_units(envs: list[Environment], inputs: Sequence[str], assertions: Asser
                 at = input_of(o)
             if at is not None:
                 home.setdefault(at, []).append((a, e, o))
+    memo: dict[tuple[Any, ...], bool] = {}
+
+    def applies_to(prop: Any, st: Any) -> bool:
+        """`applies`, remembered: it depends on the target's type and actions, and on its ARN only when the
+        property names resources by ARN."""
+        by_arn = any(not (p == "*" or p.startswith("type:")) for p in prop.resources)
+        key = (id(prop), st.rtype.label if st.rtype is not None else None, st.actions,
+               (st.arn, st.sub_prefix) if by_arn else None)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = applies(prop, st)
+        return hit
+
     units: list[Unit] = []
     for i in range(len(inputs)):
         mine = home.get(i, [])
@@ -200,7 +213,7 @@ def plan_units(envs: list[Environment], inputs: Sequence[str], assertions: Asser
             checks: list[CheckSpec] = []
             for a, e, o in mine:
                 st = sym_targets(e).get(t.arn)
-                if st is None or not applies(a.property, st):
+                if st is None or not applies_to(a.property, st):
                     continue
                 prop = a.property if o is None else dataclasses.replace(a.property, old=None)  # old: in the job
                 checks.append(CheckSpec(a.name, a.span, prop, e, o, a.allow_unknown, a.timeout))
@@ -339,7 +352,7 @@ def run(job: Job, units: Sequence[Unit], *, executor: Any, store: Any, emit: Cal
     misses = [u for u, h in zip(keyed, hit, strict=True) if not h]
     try:
         flush()
-        for unit, rec in executor.map(job, iter(misses), "record"):
+        for unit, rec in (executor.map(job, iter(misses), "record") if misses else ()):
             line = record_line(rec)
             if not rec.get("error"):
                 store.put(unit.key, line)
