@@ -238,17 +238,22 @@ def _concrete_principal(text: str) -> str:
         return arns.format(role.session("example"))
     return t
 def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
-    """For a proof: the statements of the resource-based policies (key, resource and trust policies) that
-    could grant the property's actions (the allows the proof had to rule out) and their Deny statements
-    that touch them (cheap, not an unsat core)."""
+    """For a proof: the statements of the resource-based policies (key, resource and trust policies) of the
+    resources the property is about that could grant the property's actions (the allows the proof had to rule
+    out) and their Deny statements that touch them (cheap, not an unsat core). The policies of resources the
+    property does not name are not listed (a proof about one key of a hundred named every key's statements)."""
     out: list[Reason] = []
     actions = getattr(prop, "actions", ("*",))
     pats = [compile_action(a) for a in actions]
     wanted = [a for a in compiled.domain.actions if any(p.matches(a) for p in pats)]  # once, not per statement
     env = compiled.environment
-    policies = [k.policy for k in env.keys]
-    policies += [p for r in env.resources if (p := resource_policy(r, env.options)) is not None]
-    policies += [p.trust_policy for p in env.principals if p.trust_policy is not None]
+    try:
+        named = set(expand_resources(getattr(prop, "resources", ("*",)), compiled.domain))
+    except InputError:
+        named = {t.arn for t in compiled.domain.targets}
+    policies = [k.policy for k in env.keys if k.arn in named]
+    policies += [p for r in env.resources if r.arn in named and (p := resource_policy(r, env.options)) is not None]
+    policies += [p.trust_policy for p in env.principals if p.trust_policy is not None and p.arn in named]
     for policy in policies:
         allow_idx: list[int] = []
         deny_idx: list[int] = []
