@@ -29,7 +29,7 @@ from reasoner.source import Span
 from reasoner.symbolic.solve import DEFAULT_RLIMIT
 
 #: Version of the record's shape (part of every cache key).
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,8 @@ def analyse(job: Job, unit: Unit) -> Analysed:
     checks: tuple[Any, ...] = ()
     if unit.checks:
         fresh_solver_state()
-        checks = tuple(check(job, unit, spec) for spec in unit.checks)
+        slices: dict[tuple[int, bool], Environment] = {(unit.env, False): env}  # one object per environment:
+        checks = tuple(check(job, unit, spec, slices) for spec in unit.checks)  # compiled once for all checks
     fresh_solver_state()  # nothing of this unit is kept alive in the worker
     return Analysed(found, linted, checks)
 
@@ -157,9 +158,11 @@ def _run_budget(opts: ScanOptions) -> Any:
     return limits.budget(max(0.0, opts.deadline - time.time()), shown=opts.timeout)
 
 
-def check(job: Job, unit: Unit, spec: CheckSpec) -> Any:
+def check(job: Job, unit: Unit, spec: CheckSpec, slices: dict[tuple[int, bool], Environment] | None = None) -> Any:
     """One assertion on the unit's resource: the `Report` of `reasoner check`, computed on the slices (of the
-    environment it is checked in, and of the one a comparison compares with) of the resource."""
+    environment it is checked in, and of the one a comparison compares with) of the resource. `slices` keeps
+    one slice object per environment for all the checks of a unit, so that the compiled environment
+    (`compiled.compiled_for`, by object) serves them all."""
     from reasoner import limits
     from reasoner.analyses.pipeline import check as check_property
     from reasoner.analyses.result import CheckResult, Verdict, rebase_spans
@@ -167,10 +170,16 @@ def check(job: Job, unit: Unit, spec: CheckSpec) -> Any:
     from reasoner.face.report import Report
 
     arn = unit.target.arn
-    env = job.slicer(spec.env).slice(arn) if spec.env != unit.env else job.slicer(unit.env).slice(arn)
+    made = {} if slices is None else slices
+    env = made.get((spec.env, False))
+    if env is None:
+        env = made[(spec.env, False)] = job.slicer(spec.env).slice(arn)
     prop = spec.property
     if spec.old is not None:
-        prop = dataclasses.replace(prop, old=job.slicer(spec.old).slice_or_empty(arn))  # type: ignore[arg-type]
+        old = made.get((spec.old, True))
+        if old is None:
+            old = made[(spec.old, True)] = job.slicer(spec.old).slice_or_empty(arn)
+        prop = dataclasses.replace(prop, old=old)  # type: ignore[arg-type]
     start = time.perf_counter()
     try:
         result = check_property(env, prop, timeout=spec.timeout or job.options.timeout,

@@ -353,3 +353,32 @@ def test_check_reports_solver_statistics_only_when_asked(monkeypatch: pytest.Mon
     assert all(len(r["stats"]) > 2 for r in asked)
     assert [r["verdict"] for r in asked] == [r["verdict"] for r in plain]
     assert len(out) > len(json.dumps({"results": plain}))
+
+
+def test_the_checks_of_a_resource_share_one_compiled_environment(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """Compiled environments are reused across the properties of one resource: one compile per unit."""
+    from reasoner.analyses import compiled
+    from reasoner.batch.units import analyse
+
+    props = tmp_path / "three.access"
+    props.write_text("assert: nobody can kms:ScheduleKeyDeletion\nassert: nobody can kms:DisableKey\n"
+                     "assert: no principal outside account 111122223333 can kms:Decrypt\n", encoding="utf-8")
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    envs = [load_subject(str(ORG))]
+    found = scan.collect_assertions([str(props)], [str(ORG)], envs, root=str(ROOT), loader=None)
+    units = scan.plan_units(envs, [str(ORG)], found)
+    assert [len(u.checks) for u in units] == [3, 3]
+    calls: list[object] = []
+    real = compiled.compile_environment
+
+    def counting(env: Any) -> Any:
+        calls.append(env)
+        return real(env)
+
+    monkeypatch.setattr(compiled, "compile_environment", counting)
+    job = Job(tuple(envs), (str(ORG),), ScanOptions(findings=False, lint=False, timeout=120))
+    assert all(r.verdict.value in ("PROVED", "REFUTED") for r in analyse(job, units[0]).checks)
+    assert len(calls) == 1
