@@ -123,6 +123,9 @@ TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("strings", "speedup_at_*", ">=", 30.0, ">= 30x at 10+ statements"),
     ("strings", "speedup_total_at_*", ">=", 30.0, ">= 30x at 10+ statements"),
     ("findings", "corpus_total_s", "<=", 120.0, "< 2 min for the key-policy corpus"),
+    ("scan", "rerun_s", "<=", 30.0, "< 30 s with nothing changed"),
+    ("scan", "projected_10000_s", "<=", 600.0, "10,000 resources < 10 min on 2 cores"),
+    ("scan", "pool_s", "", 0.0, ""),
     ("hostile", "*.over_limit_s", "<=", 1.0, "ends within its limit + 1 s (start-up included)"),
     ("hostile", "*.max_rss_mb", "<=", 3072.0, "<= the 3072 MiB memory cap"),
     ("hostile", "*.exit_ok", ">=", 1.0, "exit 2 (located input error) or 3 (UNKNOWN), never 4"),
@@ -1271,6 +1274,12 @@ def section_hostile(ctx: Context, sec: Section) -> None:
                     note=f"exit {status}, allowed {sorted(allowed)}")
 
 
+def section_scan(ctx: Context, sec: Section) -> None:
+    run_fn = import_stage("benchmarks.bench_scan", "run")
+    ctx.corpus  # noqa: B018 - Skip when there is no corpus (the generator draws from the whole one, also when tiny)
+    read_stage_dict(sec, run_fn(ctx.corpus_dir, quick=ctx.quick, tiny=ctx.tiny))
+
+
 SECTIONS: list[tuple[str, str, SectionFn]] = [
     ("parse", "parse + validate throughput over the corpus", section_parse),
     ("decide", "concrete decisions per second", section_decide),
@@ -1284,4 +1293,5 @@ SECTIONS: list[tuple[str, str, SectionFn]] = [
     ("cold-start", "console script start-up (subprocess, median)", section_cold_start),
     ("memory", "peak memory", section_memory),
     ("hostile", "hostile inputs of a stranger's pull request: time over the limit, memory, exit", section_hostile),
+    ("scan", "reasoner scan of a generated organisation: pool, cache rerun, Dask, memory", section_scan),
 ]

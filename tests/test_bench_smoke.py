@@ -17,7 +17,7 @@ from benchmarks import runner
 from benchmarks.generate import GenSpec, generate, scaling_grid
 
 EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings", "services",
-            "cold-start", "memory", "hostile"]
+            "cold-start", "memory", "hostile", "scan"]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_runner_owned_sections_do_not_error(smoke: tuple[int, str, dict[str, Any
     sections = data["sections"]
     assert isinstance(sections, dict)
     for name in ("parse", "decide", "check", "scaling", "strings", "findings", "services", "cold-start", "memory",
-                 "hostile"):
+                 "hostile", "scan"):
         assert sections[name]["status"] in ("ok", "skipped"), (name, sections[name].get("reason"))
     if sections["hostile"]["status"] == "ok":  # every hostile input ends with the documented exit status
         figures = sections["hostile"]["figures"]

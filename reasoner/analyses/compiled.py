@@ -75,6 +75,10 @@ class CompiledEnvironment:
         return self._not_federated
 
     def encode_other(self, env: Environment) -> EncodedEnvironment:
+        """The encoding of `env` over this domain: this environment's own when `env` is it (a comparison of
+        an environment with itself encodes nothing again), else encoded once and kept."""
+        if env is self.environment:
+            return self.encoded
         hit = self.others.get(id(env))
         if hit is not None and hit.environment is env:
             return hit

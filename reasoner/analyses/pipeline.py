@@ -69,6 +69,7 @@ def check(
     timeout: float | None = None,
     rlimit: int | None = DEFAULT_RLIMIT,
     dump_smt2: str | Path | None = None,
+    stats: bool = False,
 ) -> CheckResult:
     """Check one property: PROVED, REFUTED with a counterexample the concrete evaluator confirmed, or UNKNOWN
     with the reason (timeout, resource limit, pattern too complex, memory limit, unsupported construct, each
@@ -77,7 +78,9 @@ def check(
     `env_or_compiled` is an `Environment` (compiled on first use and cached by identity) or the result of
     `compile_environment`; `timeout` is wall-clock seconds for everything the check does (compiling the
     environment on first use included; never beyond an enclosing `limits.budget`), `rlimit` Z3's resource
-    limit per solver call (None: the default), `dump_smt2` a path that receives the exact SMT-LIB query."""
+    limit per solver call (None: the default), `dump_smt2` a path that receives the exact SMT-LIB query, `stats`
+    True adds Z3's statistics to `CheckResult.stats` (by default it holds the compile time and the number of
+    refinements only)."""
     start = time.perf_counter()
     subject = env_or_compiled.environment if isinstance(env_or_compiled, CompiledEnvironment) else env_or_compiled
     pending = unresolved.reason(subject, getattr(prop, "old", None))
@@ -93,9 +96,9 @@ def check(
             else:
                 compiled = compiled_for(env_or_compiled)
             if isinstance(prop, CanAccess):
-                result = _check_can_access(compiled, prop, dump_smt2)
+                result = _check_can_access(compiled, prop, dump_smt2, stats)
             else:
-                result = _check_violation(compiled, prop, dump_smt2)
+                result = _check_violation(compiled, prop, dump_smt2, stats)
         except UnsupportedFeatureError as exc:
             return _unknown(prop, exc, start, "unsupported: ")
         except limits.OutOfBudget as exc:
@@ -116,7 +119,8 @@ def check(
         result.name,
         result.derived,
     )
-def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: str | Path | None) -> CheckResult:
+def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: str | Path | None,
+                     solver_stats: bool = False) -> CheckResult:
     d = compiled.domain
     term, envs = violation(compiled, prop)
     compiled.n_props += 1
@@ -124,15 +128,16 @@ def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: s
     d.script.require(smt.implies(lit, term))
     compiled.flush()
     try:
-        return _refine(compiled, prop, lit, envs)
+        return _refine(compiled, prop, lit, envs, solver_stats)
     finally:
         if dump_smt2 is not None:  # the query with every lemma the refinement added
             Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
-def _refine(compiled: CompiledEnvironment, prop: Property, lit: smt.Term, envs: list[Environment]) -> CheckResult:
+def _refine(compiled: CompiledEnvironment, prop: Property, lit: smt.Term, envs: list[Environment],
+            solver_stats: bool = False) -> CheckResult:
     """A violation of `prop`: a counterexample the concrete evaluator confirms, a proof, or a limit."""
     d = compiled.domain
     stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
-    found = refine(compiled, lit, stats, prefer_plain=True)
+    found = refine(compiled, lit, stats, prefer_plain=True, solver_stats=solver_stats)
     if found.status is Status.UNKNOWN:
         return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
     if found.status is Status.UNSAT:
@@ -165,7 +170,8 @@ def _refuted(prop: Property, request: Request, evaluation: Evaluation, note: Rea
         stats=stats,
         derived=decisive_derived(env, evaluation),
     )
-def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2: str | Path | None) -> CheckResult:
+def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2: str | Path | None,
+                      solver_stats: bool = False) -> CheckResult:
     """CanAccess holds iff for every (action, key) some context lets `principal` in. A pair with no such
     context refutes it; the counterexample is that request with an empty context (denied for every
     context, so the replay must deny it)."""
@@ -191,7 +197,7 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
             compiled.flush()
             if dump_smt2 is not None:
                 Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
-            found = refine(compiled, lit, stats)
+            found = refine(compiled, lit, stats, solver_stats=solver_stats)
             if found.status is Status.UNKNOWN:
                 return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
             if found.status is Status.UNSAT:
@@ -236,16 +242,22 @@ def _concrete_principal(text: str) -> str:
         return arns.format(role.session("example"))
     return t
 def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
-    """For a proof: the statements of the resource-based policies (key, resource and trust policies) that
-    could grant the property's actions (the allows the proof had to rule out) and their Deny statements
-    that touch them (cheap, not an unsat core)."""
+    """For a proof: the statements of the resource-based policies (key, resource and trust policies) of the
+    resources the property is about that could grant the property's actions (the allows the proof had to rule
+    out) and their Deny statements that touch them (cheap, not an unsat core). The policies of resources the
+    property does not name are not listed (a proof about one key of a hundred named every key's statements)."""
     out: list[Reason] = []
     actions = getattr(prop, "actions", ("*",))
     pats = [compile_action(a) for a in actions]
+    wanted = [a for a in compiled.domain.actions if any(p.matches(a) for p in pats)]  # once, not per statement
     env = compiled.environment
-    policies = [k.policy for k in env.keys]
-    policies += [p for r in env.resources if (p := resource_policy(r, env.options)) is not None]
-    policies += [p.trust_policy for p in env.principals if p.trust_policy is not None]
+    try:
+        named = set(expand_resources(getattr(prop, "resources", ("*",)), compiled.domain))
+    except InputError:
+        named = {t.arn for t in compiled.domain.targets}
+    policies = [k.policy for k in env.keys if k.arn in named]
+    policies += [p for r in env.resources if r.arn in named and (p := resource_policy(r, env.options)) is not None]
+    policies += [p.trust_policy for p in env.principals if p.trust_policy is not None and p.arn in named]
     for policy in policies:
         allow_idx: list[int] = []
         deny_idx: list[int] = []
@@ -253,12 +265,7 @@ def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
             if st.action is None:
                 continue
             names = [v.text for v in st.action.patterns]
-            touches = st.action.negated or any(
-                compile_action(n).matches(a)
-                for n in names
-                for a in compiled.domain.actions
-                if any(p.matches(a) for p in pats)
-            )
+            touches = st.action.negated or any(compile_action(n).matches(a) for n in names for a in wanted)
             if not touches:
                 continue
             (allow_idx if st.effect.value == "Allow" else deny_idx).append(st.index)

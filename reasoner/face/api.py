@@ -258,11 +258,12 @@ def findings(environment: Subject, zone_of_trust: tuple[str, ...] | list[str] = 
     """Who outside the zone of trust (accounts and `o-...` organizations; default: each key's own account) can
     use each key, proved complete (docs/findings.md). `accepted`: an accepted-findings file."""
     from reasoner.analyses import findings as analysis
+    from reasoner.batch import whole
     from reasoner.face.paths import rebase_findings
 
     env = load_subject(environment, key_arn, root)
-    result = rebase_findings(analysis.findings(env, analysis.parse_zone(list(zone_of_trust)),
-                                               include_services=include_services, timeout=timeout), env)
+    result = rebase_findings(whole.findings(env, analysis.parse_zone(list(zone_of_trust)),
+                                            include_services=include_services, timeout=timeout), env)
     return Findings(result, _bases(env), _triage(result.findings, accepted))
 
 
@@ -282,11 +283,11 @@ def lint(environment: Subject, *, separation_of_duties: bool = False, timeout: f
          accepted: str | os.PathLike[str] | None = None) -> Lint:
     """The hygiene checks of every key: lockout, statements that never apply or are redundant, and (opt-in)
     separation of duties."""
-    from reasoner.analyses import hygiene as analysis
+    from reasoner.batch import whole
     from reasoner.face.paths import rebase_hygiene
 
     env = load_subject(environment, key_arn, root)
-    result = rebase_hygiene(analysis.hygiene(env, separation_of_duties=separation_of_duties, timeout=timeout), env)
+    result = rebase_hygiene(whole.lint(env, separation_of_duties=separation_of_duties, timeout=timeout), env)
     return Lint(result, _bases(env), _triage(result.issues, accepted))
 
 

@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lint(sub)
     _add_snapshot(sub)
     _add_report(sub)
+    _add_scan(sub)
     return parser
 
 
@@ -99,9 +100,14 @@ def _add_root(p: argparse.ArgumentParser) -> None:
                         "/sys, /dev or .git, and non-regular files are refused (INPUT006)")
 
 
+#: `reasoner.front.importers.FORMATS`, written out: building the parser must not import the importers (70 ms of
+#: every start, `--version` and `--help` included); tests/unit/test_scan.py checks that both are the same.
+INPUT_FORMATS = ("manifest", "cloudformation", "cdk", "terraform", "aws")
+
+
 def _add_input(p: argparse.ArgumentParser) -> None:
     """How an environment is read (issue 15): its format, and CloudFormation parameters."""
-    from reasoner.front.importers import FORMATS
+    FORMATS = INPUT_FORMATS
 
     p.add_argument("--input-format", choices=FORMATS, default=None, metavar="FORMAT",
                    help="read environments as " + ", ".join(FORMATS) + " (default: detected from the content)")
@@ -368,6 +374,8 @@ def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
                         "assertion runs past it, whatever its `within N seconds`")
     p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
                    help="check N assertions in parallel processes (default: 1)")
+    p.add_argument("--stats", action="store_true",
+                   help="add Z3's statistics of each assertion to the JSON report (not read otherwise)")
     _add_memory_limit(p)
     p.add_argument("--dump", nargs=2, metavar=("smt2", "DIR"), default=None,
                    help="write the SMT-LIB query of each assertion to DIR/<assertion>.smt2")
@@ -451,7 +459,7 @@ def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_INPUT
     try:
         reports = _run_assertions(assertions, timeout=args.timeout, rlimit=args.rlimit, jobs=args.jobs,
-                                  dump_dir=dump_dir, progress=stderr, total=args.total_timeout)
+                                  dump_dir=dump_dir, progress=stderr, total=args.total_timeout, stats=args.stats)
     except _AssertionErrors as bad:  # nothing is lost: every assertion the input makes unusable, located
         for failure in bad.errors:
             _error(stderr, failure)
@@ -512,7 +520,7 @@ def _dump_name(dump_dir: Path | None, index: int, name: str) -> str | None:
 
 
 def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, dump: str | None, *,
-               total_deadline: float, total: float) -> Any:
+               total_deadline: float, total: float, stats: bool = False) -> Any:
     """One assertion (also the unit of work of `--jobs`), within its own time limit and what is left of the
     run's total (`total_deadline`, seconds since the epoch, so that it means the same in every worker). A
     limit, an unsupported construct or running out of memory make the verdict UNKNOWN with the reason, so
@@ -528,14 +536,16 @@ def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, 
     left = total_deadline - time.time()
     with limits.budget(max(0.0, left), what="the run's total", shown=total):
         try:
-            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump)
+            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump,
+                         **({"stats": True} if stats else {}))
         except UnsupportedFeatureError as exc:
             return CheckResult(prop, Verdict.UNKNOWN, reason=limits.unknown_reason(exc),
                                seconds=time.perf_counter() - start)
 
 
 def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | None, jobs: int,
-                    dump_dir: Path | None, progress: TextIO, total: float = DEFAULT_TOTAL_S) -> list[Any]:
+                    dump_dir: Path | None, progress: TextIO, total: float = DEFAULT_TOTAL_S,
+                    stats: bool = False) -> list[Any]:
     import dataclasses
     import time
 
@@ -558,25 +568,21 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
             for i, a in enumerate(assertions):
                 bar.start(a.name)
                 try:
-                    results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total)
+                    results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total, stats=stats)
                 except InputError as exc:
                     unusable(i, exc)
                 bar.finish()
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+            from reasoner.batch import checks
 
-            ctx = multiprocessing.get_context("spawn")  # z3 state must not be forked
-            with ProcessPoolExecutor(max_workers=min(jobs, len(assertions)), mp_context=ctx) as pool:
-                futures = {pool.submit(_check_one, *jobs_args[i], total_deadline=total_deadline, total=total): i
-                           for i in range(len(assertions))}
-                bar.start(f"{len(assertions)} assertions on {jobs} processes")
-                for fut in as_completed(futures):
-                    try:
-                        results[futures[fut]] = fut.result()
-                    except InputError as exc:
-                        unusable(futures[fut], exc)
-                    bar.finish()
+            # each environment shipped once per worker and compiled once there, never per assertion
+            bar.start(f"{len(assertions)} assertions on {jobs} processes")
+            for i, out in checks.run(jobs_args, jobs, deadline=total_deadline, total=total, stats=stats):
+                if isinstance(out, InputError):
+                    unusable(i, out)
+                else:
+                    results[i] = out
+                bar.finish()
     if errors:
         raise _AssertionErrors(sorted(errors, key=lambda e: e.to_diagnostic().sort_key()))
     reports = []
@@ -804,17 +810,28 @@ def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--include-services", action="store_true",
                    help="also report access by AWS service principals (not external by default)")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
+    _add_resource_options(p)
     _add_analysis_options(p, _cmd_findings)
+
+
+def _add_resource_options(p: argparse.ArgumentParser) -> None:
+    """`--resource ARN` and `--jobs N`: an environment's resources are analysed one by one (on their slices,
+    docs/scan.md), in N processes."""
+    p.add_argument("--resource", default=None, metavar="ARN",
+                   help="only this key, resource or role (analysed on its own, as `reasoner scan` does)")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
+                   help="analyse the resources in N worker processes (default: 1)")
 
 
 def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import findings
+    from reasoner.batch import whole
     from reasoner.face.paths import rebase_findings
     from reasoner.face.render import findings as render
     zone = findings.parse_zone(args.zone_of_trust)
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
-    result = rebase_findings(findings.findings(env, zone, include_services=args.include_services,
-                                               timeout=args.timeout), env)
+    result = rebase_findings(whole.findings(env, zone, include_services=args.include_services, timeout=args.timeout,
+                                            jobs=args.jobs, only=args.resource), env)
     triage = _triage(args, result.findings)
     ctx = _context(args)
     _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),
@@ -890,16 +907,17 @@ def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--separation-of-duties", action="store_true",
                    help="also check that key administrators cannot use the key for cryptography")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
+    _add_resource_options(p)
     _add_analysis_options(p, _cmd_lint)
 
 
 def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner.analyses import hygiene
+    from reasoner.batch import whole
     from reasoner.face.paths import rebase_hygiene
     from reasoner.face.render import hygiene as render
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
-    result = rebase_hygiene(hygiene.hygiene(env, separation_of_duties=args.separation_of_duties,
-                                            timeout=args.timeout), env)
+    result = rebase_hygiene(whole.lint(env, separation_of_duties=args.separation_of_duties, timeout=args.timeout,
+                                       jobs=args.jobs, only=args.resource), env)
     triage = _triage(args, result.issues)
     ctx = _context(args)
     _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),
@@ -952,7 +970,8 @@ def _add_report(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from reasoner.analyses import diff, findings, hygiene
+    from reasoner.analyses import diff, findings
+    from reasoner.batch import whole
     from reasoner.face.exit import combine
     from reasoner.face.paths import rebase_diff, rebase_findings, rebase_hygiene
     from reasoner.face.render import html
@@ -985,12 +1004,12 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     zone = findings.parse_zone(args.zone_of_trust)
     for n, path in enumerate(args.environments, 1):
         env = _load_subject(path, None, args.root, _import_options(args))
-        found = rebase_findings(findings.findings(env, zone, timeout=args.timeout), env)
+        found = rebase_findings(whole.findings(env, zone, timeout=args.timeout), env)
         triage = _triage(args, found.findings)
         statuses.append(exit_status(found, triage))
         sections.append(html.Section(f"findings-{n}", f"Findings: {path}", findings_text(found).splitlines()[-1],
                                      html.findings_html(found, triage)))
-        issues = rebase_hygiene(hygiene.hygiene(env, timeout=args.timeout), env)
+        issues = rebase_hygiene(whole.lint(env, timeout=args.timeout), env)
         triage = _triage(args, issues.issues)
         statuses.append(exit_status(issues, triage))
         sections.append(html.Section(f"lint-{n}", f"Lint: {path}", f"{len(issues.issues)} issue(s), "
@@ -1007,6 +1026,71 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     subtitle = f"exit status {int(status)}"
     _emit(args, stdout, lambda fmt: html.page(args.title, sections, subtitle=subtitle))
     return status
+
+
+# ---- scan (issue 17) ---------------------------------------------------------------------------------------
+
+SCAN_EPILOG = """examples:
+  reasoner scan examples/org/environment.yaml
+  reasoner scan snapshots/ --properties checks/ --jobs 4 --format jsonl=scan.jsonl --format sarif=scan.sarif
+  reasoner scan org/ --executor dask://scheduler:8786 --format jsonl
+  reasoner scan org/ --no-cache --format text
+
+Every key, resource and role (with a trust policy) of every input goes through findings, lint and the
+assertions of --properties that apply to it, on its own slice of the environment (docs/scan.md). Records are
+streamed as JSON lines in the inputs' order; a rerun takes unchanged resources from the cache, and an
+interrupted run resumes where it stopped.
+
+exit status:
+  0  nothing found: no external access, no lint issue, every assertion holds, everything decided
+  1  something found: external access, a lint issue or a refuted assertion on some resource
+  2  usage or input error: an input, a property file or an option is unusable (nothing is scanned)
+  3  nothing found, but something could not be decided (timeout, unsupported, a worker that died)
+  4  internal error in the reasoner"""
+
+
+def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("scan", help="every resource of many environments: findings, lint and property checks",
+                       description="Scan environments resource by resource, with a cache, on processes or Dask.",
+                       epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", type=_path, metavar="INPUT",
+                   help="manifests, snapshot or manifest directories (a tree of them), templates, plans, exports")
+    p.add_argument("--properties", nargs="+", action="extend", type=_path, default=[], metavar="PATH",
+                   help="property files or directories: each assertion is checked on every resource it applies to")
+    p.add_argument("--zone-of-trust", nargs="+", default=[], metavar="ACCOUNT|ORG",
+                   help="zone of trust of findings (default: each resource's own account)")
+    p.add_argument("--include-services", action="store_true", help="findings: also report AWS service principals")
+    p.add_argument("--separation-of-duties", action="store_true", help="lint: also check separation of duties")
+    p.add_argument("--no-findings", action="store_true", help="do not run findings")
+    p.add_argument("--no-lint", action="store_true", help="do not run lint")
+    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
+                   help="wall-clock limit of each analysis of one resource, and of each assertion (default: 60)")
+    p.add_argument("--rlimit", type=_positive_int, default=None, metavar="N",
+                   help="solver resource limit per solver call, for machine-independent results")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
+                   help="N worker processes (default: 1, in this process)")
+    p.add_argument("--executor", default=None, metavar="SPEC",
+                   help="`dask://HOST:PORT` (a Dask scheduler) or `dask:local` (a LocalCluster of --jobs "
+                        "workers); needs the extra `reasoner[dask]`")
+    p.add_argument("--worker-memory", type=_non_negative_int, default=2048, metavar="MIB",
+                   help="memory cap of each worker process (default: 2048; 0: none); a resource that needs more "
+                        "is UNKNOWN")
+    p.add_argument("--cache", default=None, type=_path, metavar="PATH",
+                   help="the SQLite file of cached records (default: scan.sqlite in the user's cache directory)")
+    p.add_argument("--no-cache", action="store_true", help="compute every resource, store nothing")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress or closing line on stderr")
+    _add_outputs(p, ("text", "jsonl", "sarif"))
+    _add_memory_limit(p)
+    _add_root(p)
+    _add_input(p)
+    p.set_defaults(handler=_cmd_scan)
+
+
+def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from reasoner.face import scan
+
+    run = _RUN.get()
+    return scan.command(args, stdout, stderr, plan=run.plan if run is not None else None, ctx=_context(args))
 
 
 # ---- snapshot (issue 15) ----------------------------------------------------------------------------
@@ -1112,14 +1196,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
 
     memory = getattr(args, "memory_limit", None)
     if argv is None or memory is not None:  # a process of its own (not `main([...])` called by a test)
-        if args.handler in (_cmd_check, _cmd_findings, _cmd_diff, _cmd_lint):
-            # Z3's library is mapped, and the modules of the analyses compiled, before the cap, not under it
-            # (under it, creating a dataclass or compiling a module fails with errors that are not MemoryError)
-            import reasoner.analyses.diff
-            import reasoner.analyses.findings
-            import reasoner.analyses.hygiene
-            import reasoner.analyses.pipeline
-            import reasoner.symbolic.solve  # noqa: F401
+        # Z3's library is mapped, and the modules of the analyses compiled, before the cap, not under it
+        # (under it, creating a dataclass or compiling a module fails with errors that are not MemoryError);
+        # only those the command runs (importing the others cost a small `check` ~100 ms)
+        import importlib
+
+        for module in _ANALYSES.get(args.handler, ()):
+            importlib.import_module(module)
         limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
     safe: Any = _PipeSafe(out)
     run = _Run(_command_name(args))
@@ -1130,6 +1213,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return status
     finally:
         _RUN.reset(token_run)
+
+
+#: The modules each command's analyses need, loaded before the memory cap (`main`).
+_ANALYSES: dict[Callable[..., int], tuple[str, ...]] = {
+    _cmd_check: ("reasoner.analyses.pipeline", "reasoner.symbolic.solve"),
+    _cmd_findings: ("reasoner.analyses.findings", "reasoner.batch.whole", "reasoner.symbolic.solve"),
+    _cmd_diff: ("reasoner.analyses.diff", "reasoner.symbolic.solve"),
+    _cmd_lint: ("reasoner.analyses.hygiene", "reasoner.batch.whole", "reasoner.symbolic.solve"),
+    _cmd_scan: ("reasoner.analyses.findings", "reasoner.analyses.hygiene", "reasoner.analyses.pipeline",
+                "reasoner.batch.executors", "reasoner.symbolic.solve"),
+}
 
 
 def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> int:

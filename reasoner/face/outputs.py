@@ -26,7 +26,7 @@ from reasoner.errors import InputError
 __all__ = ["FORMATS", "Plan", "Target", "plan", "target"]
 
 #: Every format of every command.
-FORMATS = ("text", "json", "sarif", "junit", "github", "html")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html", "jsonl")
 _BAD_ARGUMENT = "INPUT004"  # reasoner.front.parse.INPUT_BAD_ARGUMENT (not imported: the parser is not needed here)
 
 

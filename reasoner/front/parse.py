@@ -326,8 +326,8 @@ class _PolicyLexer(Lexer):
 @cache
 def _parser() -> Lark:
     """The policy grammar as an LALR parser that builds the JSON model directly (see `_ToJson`)."""
-    return Lark(grammar_text(), parser="lalr", lexer=_PolicyLexer, keep_all_tokens=True,
-                maybe_placeholders=False, transformer=_ToJson())
+    return grammars.lalr_parser("policy.lark", lexer=_PolicyLexer, keep_all_tokens=True,
+                                maybe_placeholders=False, transformer=_ToJson())
 
 
 @cache

@@ -48,7 +48,7 @@ from reasoner.analyses.properties import (
 from reasoner.analyses.result import CheckResult
 from reasoner.errors import InputError, Severity, one_line, register_code
 from reasoner.front import confine
-from reasoner.front.grammars import grammar_text
+from reasoner.front.grammars import lalr_parser
 from reasoner.front.importers import load as load_any
 from reasoner.semantics import arns, catalog, context_keys
 from reasoner.semantics.environment import Environment, Key
@@ -236,8 +236,9 @@ class Assertion:
 
 @cache
 def _parser() -> Lark:
-    return Lark(grammar_text("property.lark"), parser="lalr", propagate_positions=True,
-                start=["start", "single_claim"], maybe_placeholders=True)
+    parser: Lark = lalr_parser("property.lark", propagate_positions=True, start=["start", "single_claim"],
+                               maybe_placeholders=True)
+    return parser
 
 
 _TERMINAL_NAMES = {

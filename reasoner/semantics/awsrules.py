@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from reasoner.semantics.environment import Options, PrincipalKind
 from reasoner.semantics.patterns import compile_action, compile_resource
@@ -69,7 +69,7 @@ class AwsRule:
         return (
             any(compile_action(a).matches(action) for a in self.actions)
             and not any(compile_action(a).matches(action) for a in self.except_actions)
-            and any(compile_resource(r).matches(facts.arn) for r in self.resources)
+            and _resource_matches(self.resources, facts.arn)
             and (self.facts is None or self.facts(facts))
         )
 
@@ -254,12 +254,27 @@ def _rules(options: Options) -> tuple[AwsRule, ...]:
     return tuple(rules)
 
 
+@lru_cache(maxsize=4096)
+def _resource_matches(patterns: tuple[str, ...], arn: str) -> bool:
+    """Some of a rule's resource patterns matches `arn` (asked once per action of a resource: remembered)."""
+    return any(compile_resource(r).matches(arn) for r in patterns)
+
+
 def rules_for(action: str, facts: Facts, options: Options) -> tuple[AwsRule, ...]:
     """The AWS-side rules that may fix the decision of `action` on the resource of `facts` (before the caller
     is known; `AwsRule.covers` tells which callers)."""
     if not options.aws_side_rules:
         return ()
-    return tuple(r for r in _rules(options) if r.matches(action, facts))
+    return tuple(r for r in _rules_of_action(action, options) if r.matches(action, facts))
+
+
+@lru_cache(maxsize=16384)
+def _rules_of_action(action: str, options: Options) -> tuple[AwsRule, ...]:
+    """The rules whose actions (and not their excepted actions) match `action`: what `AwsRule.matches` tests
+    first, remembered per action (the resource and its facts are tested per request)."""
+    return tuple(r for r in _rules(options)
+                 if any(compile_action(a).matches(action) for a in r.actions)
+                 and not any(compile_action(a).matches(action) for a in r.except_actions))
 
 
 __all__ = ["IAM_KINDS", "AwsRule", "Facts", "linked_service", "rules_for"]

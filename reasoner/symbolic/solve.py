@@ -182,10 +182,12 @@ class Solver:
         timeout: float | None = None,
         rlimit: int | None = None,
         want_core: bool = False,
+        stats: bool = True,
     ) -> Outcome:
         """Check satisfiability under the given assumption symbols (declared Booleans), within `timeout`
         seconds and `rlimit` solver steps; by default, and never beyond, those of the active
-        `limits.budget` (the reason of a timeout names the budget's seconds)."""
+        `limits.budget` (the reason of a timeout names the budget's seconds). `stats` False: Z3's statistics
+        are not read (`Outcome.stats` is empty)."""
         b = limits.active()
         budget_s = b.seconds if b is not None else (DEFAULT_TIMEOUT_S if timeout is None else timeout)
         why_late = b.timeout_reason() if b is not None else limits.timeout_reason(budget_s)
@@ -205,16 +207,16 @@ class Solver:
         except z3.Z3Exception as exc:
             raise _z3_failure(exc) from None
         seconds = time.perf_counter() - start
-        stats = self._stats()
+        read = self._stats() if stats else {}
         if res == z3.sat:
             return Outcome(
-                Status.SAT, model=Model(self._z3.model(), self.decls), stats=stats, seconds=seconds
+                Status.SAT, model=Model(self._z3.model(), self.decls), stats=read, seconds=seconds
             )
         if res == z3.unsat:
             core: tuple[str, ...] = ()
             if want_core:
                 core = tuple(str(c) for c in self._z3.unsat_core())
-            return Outcome(Status.UNSAT, core=core, stats=stats, seconds=seconds)
+            return Outcome(Status.UNSAT, core=core, stats=read, seconds=seconds)
         raw = self._z3.reason_unknown()
         if "memory" in raw:
             reason = limits.memory_reason()
@@ -225,7 +227,7 @@ class Solver:
             reason = limits.rlimit_reason(rlimit)
         else:
             reason = f"solver returned unknown: {raw or 'no reason given'}"
-        return Outcome(Status.UNKNOWN, reason=reason, stats=stats, seconds=seconds)
+        return Outcome(Status.UNKNOWN, reason=reason, stats=read, seconds=seconds)
 
     def _stats(self) -> dict[str, float]:
         st = self._z3.statistics()

@@ -11,6 +11,7 @@ reasoner.symbolic.smt import Term` one to `reasoner.symbolic.smt`. The parent pa
 The floors, bottom to top (`LAYERS` says what each may import besides itself and the base modules):
 
     face        cli, pytest plugin, renderers: anything below
+    batch       work units, cache and executors of `reasoner scan`: the face's level (face <-> batch)
     language    the property language: analyses, front, semantics
     analyses    properties, pipeline, results, findings: symbolic, semantics, front
     symbolic    the Z3 encoding: semantics, front
@@ -43,7 +44,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "symbolic": frozenset({"front", "semantics"}),
     "analyses": frozenset({"symbolic", "semantics", "front"}),
     "language": frozenset({"analyses", "semantics", "front"}),
-    "face": frozenset({"language", "analyses", "symbolic", "semantics", "front"}),
+    "face": frozenset({"language", "analyses", "symbolic", "semantics", "front", "batch"}),
+    # the batch runner (work units, cache, executors; docs/scan.md) stands at the face's level
+    "batch": frozenset({"face", "language", "analyses", "symbolic", "semantics", "front"}),
 }
 #: Modules every floor may import; they import only each other.
 BASE = frozenset({"reasoner.errors", "reasoner.source", "reasoner.version", "reasoner.limits"})

@@ -1,0 +1,107 @@
+"""`reasoner scan` over a generated organisation (issue 17): time, throughput, peak memory, cache-hit rerun,
+and the Dask LocalCluster beside the process pool, in one run.
+
+Input: the policy corpus (`benchmarks/org.py` draws the key, bucket and trust policies from it), the budget
+(`tiny`: 4 accounts and 8 keys, `quick`: 20 accounts and 200 keys, full: 200 accounts and 10,000 keys, or
+`$REASONER_BENCH_SCAN_KEYS` keys over `$REASONER_BENCH_SCAN_ACCOUNTS` accounts).
+Output: `run(corpus_dir, quick, tiny) -> dict` (shape of benchmarks/README.md): `resources`, `generate_s`,
+`pool_s`, `pool_resources_per_s`, `pool_max_rss_mb` (the largest process of the run: the parent or a worker),
+`rerun_s` (the same command again: every record from the cache), `dask_s` and `dask_resources_per_s` (the
+same scan on a `dask:local` LocalCluster of 2 single-threaded workers, cold cache), `dask_equals_pool` (1 when
+the two JSON-lines outputs are byte-equal), `small_max_rss_mb` (the same scan of an organisation with a
+quarter of the keys) and `memory_growth` (pool_max_rss_mb / small_max_rss_mb: flat is 1), and
+`projected_10000_s` (10,000 resources at the measured rate).
+Guarantee: every run is the installed console script in a subprocess (`reasoner scan ... --jobs 2`), timed
+from outside (`runner.run_child`), with findings, lint and the three properties per resource type of
+`org.PROPERTIES`; a run whose exit status is not 0, 1 or 3 (something found or unknown is a normal result of a
+scan) is an error of the section, never a figure.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def _spec(quick: bool, tiny: bool) -> Any:
+    from benchmarks.org import OrgSpec
+
+    if tiny:
+        return OrgSpec(accounts=4, keys=8)
+    keys = os.environ.get("REASONER_BENCH_SCAN_KEYS")
+    accounts = os.environ.get("REASONER_BENCH_SCAN_ACCOUNTS")
+    if keys or accounts:
+        return OrgSpec(accounts=int(accounts or 200), keys=int(keys or 10_000))
+    return OrgSpec(accounts=20, keys=200) if quick else OrgSpec()
+
+
+def _scan(script: str, org: Path, props: Path, out: Path, cache: Path, *extra: str) -> tuple[float, float]:
+    """(wall seconds, max RSS MB) of one `reasoner scan` run."""
+    from benchmarks.runner import run_child
+
+    argv = [script, "scan", str(org), "--properties", str(props), "--root", str(org), "--jobs", "2",
+            "--cache", str(cache), "--format", f"jsonl={out}", "--quiet", *extra]
+    wall, status, rss = run_child(argv, timeout=4 * 3600)
+    if status not in (0, 1, 3):
+        raise RuntimeError(f"`{' '.join(argv)}` exited with {status}")
+    return wall, rss
+
+
+def run(corpus_dir: str | Path, quick: bool = False, tiny: bool = False) -> dict[str, Any]:
+    import time
+
+    from benchmarks.org import OrgSpec, write_org, write_properties
+    from benchmarks.runner import Skip, console_script
+
+    script = console_script()
+    if script is None:
+        raise Skip("the `reasoner` console script is not installed")
+    spec = _spec(quick, tiny)
+    figures: dict[str, Any] = {}
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="reasoner-bench-scan-") as tmp:
+        base = Path(tmp)
+        t0 = time.perf_counter()
+        info = write_org(spec, Path(corpus_dir), base / "org")
+        figures["generate_s"] = time.perf_counter() - t0
+        props = write_properties(base / "org")
+        figures["resources"] = info.resources
+        notes.append(f"{spec.label}: {info.keys} keys, {info.buckets} buckets, {info.roles} roles over "
+                     f"{spec.accounts} accounts (+ the management account), SCPs on 4 OUs; "
+                     f"{info.policies_skipped} corpus policies skipped (invalid after rewriting)")
+        pool_out, dask_out = base / "pool.jsonl", base / "dask.jsonl"
+        wall, rss = _scan(script, base / "org", props, pool_out, base / "cache.sqlite")
+        figures["pool_s"] = wall
+        figures["pool_resources_per_s"] = info.resources / wall
+        figures["pool_max_rss_mb"] = rss
+        figures["projected_10000_s"] = 10_000 / (info.resources / wall)
+        wall, _ = _scan(script, base / "org", props, base / "rerun.jsonl", base / "cache.sqlite")
+        figures["rerun_s"] = wall
+        if (base / "rerun.jsonl").read_bytes() != pool_out.read_bytes():
+            raise RuntimeError("the cached rerun's records differ from the first run's")
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            notes.append("dask: skipped: Dask distributed is not installed (pip install 'aws-policy-reasoner[dask]')")
+        else:
+            wall, _ = _scan(script, base / "org", props, dask_out, base / "dask.sqlite", "--executor", "dask:local")
+            figures["dask_s"] = wall
+            figures["dask_resources_per_s"] = info.resources / wall
+            figures["dask_equals_pool"] = float(dask_out.read_bytes() == pool_out.read_bytes())
+        if tiny:  # the smoke test's budget: no second organisation
+            return {"figures": figures, "notes": notes}
+        small = OrgSpec(spec.accounts, max(1, spec.keys // 4), spec.buckets_per_account, spec.roles_per_account,
+                        spec.seed)
+        small_info = write_org(small, Path(corpus_dir), base / "small")
+        small_props = write_properties(base / "small")
+        _, small_rss = _scan(script, base / "small", small_props, base / "small.jsonl", base / "small.sqlite")
+        figures["small_max_rss_mb"] = small_rss
+        figures["memory_growth"] = {"value": figures["pool_max_rss_mb"] / small_rss, "unit": "x", "better": "lower"}
+        notes.append(f"memory: {small_info.resources} resources -> {small_rss:.0f} MB, {info.resources} -> "
+                     f"{figures['pool_max_rss_mb']:.0f} MB (largest process of the run)")
+        lines = pool_out.read_text(encoding="utf-8").count("\n")
+        if lines != info.resources:
+            raise RuntimeError(f"{lines} records for {info.resources} resources")
+    return {"figures": figures, "notes": notes}

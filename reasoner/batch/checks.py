@@ -1,0 +1,74 @@
+"""`reasoner check --jobs N`: assertions on a pool of processes, each environment shipped and compiled once per
+worker.
+
+Input: the assertions' (environment, property, timeout, rlimit, dump file) in order, the run's total deadline,
+and N.
+Output: `run(items, jobs, ...)`, an iterator of `(index, CheckResult | InputError)` as assertions finish.
+Guarantee: every environment (and every environment a comparison compares with) is pickled once, to each
+worker's initializer; a task is the assertion's property (its `old` environment by index) and limits, so no
+environment is shipped per assertion and each worker compiles an environment once for all the assertions it
+checks in it (`compiled.compiled_for`; assertions are submitted grouped by environment). A result is the one
+`_check_one` of the command line gives in one process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from reasoner.semantics.environment import Environment
+
+_ENVS: list[Environment] = []
+
+
+def _init(envs: Sequence[Environment]) -> None:
+    import reasoner.analyses.pipeline  # noqa: F401 - loaded once per worker, before any task
+
+    _ENVS[:] = list(envs)
+
+
+def _one(task: tuple[int, int, Any, int | None, float, int | None, str | None], deadline: float, total: float,
+         stats: bool) -> tuple[int, Any]:
+    from reasoner.errors import InputError
+    from reasoner.face.cli import _check_one
+
+    env, index, prop, old, timeout, rlimit, dump = task
+
+    if old is not None:
+        prop = dataclasses.replace(prop, old=_ENVS[old])
+    try:
+        return index, _check_one(_ENVS[env], prop, timeout, rlimit, dump, total_deadline=deadline, total=total,
+                                 stats=stats)
+    except InputError as exc:
+        return index, exc
+
+
+def run(items: Sequence[tuple[Environment, Any, float, int | None, str | None]], jobs: int, *, deadline: float,
+        total: float, stats: bool = False) -> Iterator[tuple[int, Any]]:
+    """Check `items` on `jobs` processes (module docstring)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    envs: list[Environment] = []
+    index: dict[int, int] = {}
+
+    def env_index(env: Environment) -> int:
+        hit = index.get(id(env))
+        if hit is None:
+            hit = index[id(env)] = len(envs)
+            envs.append(env)
+        return hit
+
+    tasks = []
+    for i, (env, prop, timeout, rlimit, dump) in enumerate(items):
+        old = getattr(prop, "old", None)
+        shipped = prop if old is None else dataclasses.replace(prop, old=None)
+        tasks.append((env_index(env), i, shipped, None if old is None else env_index(old), timeout, rlimit, dump))
+    tasks.sort(key=lambda t: (t[0], t[1]))  # grouped by environment: a worker reuses what it compiled
+    ctx = multiprocessing.get_context("spawn")  # z3 state must not be forked
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_init,
+                             initargs=(envs,)) as pool:
+        futures = [pool.submit(_one, task, deadline, total, stats) for task in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()

@@ -1,0 +1,259 @@
+"""Work units: one resource of one environment, with every analysis asked of it.
+
+Input: a `Job` (the environments of a run, each shipped once per worker, and the run's `ScanOptions`) and its
+`Unit`s (an environment, one of its targets, and the property checks that apply to it).
+Output: `analyse(job, unit) -> Analysed` (the findings of the resource, its lint issues, its checked
+assertions, as the analyses' own result objects) and `record(job, unit, analysed) -> dict`, the JSON record
+`reasoner scan` streams and caches (`record_line` is its one canonical text).
+Guarantee: a unit runs on its resource's slice (`slices.py`) and each of its analyses starts from a fresh
+solver state (a new Z3 context, no compiled environment kept from another unit), so its result depends on the
+unit alone: the same on one process, on a pool of processes in any order, on a Dask worker, and equal to the
+per-resource commands (`reasoner findings ENV --resource ARN`, `lint ... --resource ARN`). The slice is
+compiled once for all the unit's property checks. Every limit, unsupported construct and memory exhaustion is
+UNKNOWN with its reason (never a lost result); the record holds no wall-clock figure, so equal inputs give
+byte-equal records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from reasoner.analyses.properties import Property
+from reasoner.batch.slices import Slicer, Target
+from reasoner.semantics.environment import Environment
+from reasoner.source import Span
+from reasoner.symbolic.solve import DEFAULT_RLIMIT
+
+#: Version of the record's shape (part of every cache key).
+RECORD_VERSION = 2
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What every unit of a run is asked: the analyses and their options (each part of the cache key)."""
+
+    findings: bool = True
+    lint: bool = True
+    zone: tuple[str, ...] = ()  # zone of trust of findings (accounts, `o-...`); default: each resource's account
+    include_services: bool = False
+    separation_of_duties: bool = False
+    timeout: float = 60.0  # wall-clock seconds of each analysis of one resource, and of each assertion
+    rlimit: int | None = None  # Z3 resource limit per solver call (None: the default)
+    deadline: float | None = None  # `time.time()` by which every unit of the run ends (`findings`' whole-run limit)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One assertion, checked on one resource: its property (the environment a comparison compares with is
+    `old`, an index into `Job.environments`; the property's own `old` is put back in the worker), the index of
+    the environment it is checked in, and what its property file says of it."""
+
+    name: str
+    span: Span | None
+    property: Property
+    env: int
+    old: int | None = None
+    allow_unknown: bool = False
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One resource (`target`) of the environment `env` (an index into `Job.environments`), with the checks
+    that apply to it. `key` is the content hash of everything its record depends on (`digest.py`)."""
+
+    index: int
+    env: int
+    target: Target
+    checks: tuple[CheckSpec, ...] = ()
+    key: str = ""
+
+
+@dataclass
+class Job:
+    """What the units of one run share: the environments (inputs and those of the assertions) and options.
+    `inputs[i]` is what the run calls environment i (its path as given)."""
+
+    environments: tuple[Environment, ...]
+    inputs: tuple[str, ...]
+    options: ScanOptions
+    rebase: bool = True  # spans of the records made usable from the working directory (`face.paths`)
+    _slicers: dict[int, Slicer] = field(default_factory=dict, repr=False, compare=False)
+
+    def slicer(self, env: int) -> Slicer:
+        hit = self._slicers.get(env)
+        if hit is None:
+            hit = self._slicers[env] = Slicer(self.environments[env])
+        return hit
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_slicers"] = {}
+        return state
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """The results of one unit, as the analyses give them (None: not asked)."""
+
+    findings: Any = None  # FindingsResult of the slice
+    lint: Any = None  # HygieneResult of the slice
+    checks: tuple[Any, ...] = ()  # Report per CheckSpec
+    error: str | None = None  # the unit could not run at all (a worker died): everything is UNKNOWN
+
+
+def fresh_solver_state() -> None:
+    """A new Z3 context and no compiled environment kept: what an analysis finds no longer depends on what the
+    process solved before (Z3's choices follow the order terms were created in its context)."""
+    from reasoner.analyses import compiled
+    from reasoner.symbolic import smt
+
+    compiled._RECENT.clear()
+    smt.context.cache_clear()
+
+
+def analyse(job: Job, unit: Unit) -> Analysed:
+    """Run the analyses of `unit` on its resource's slice (module docstring)."""
+    from reasoner.analyses import findings as fnd
+    from reasoner.analyses import hygiene
+    from reasoner.face.paths import rebase_findings, rebase_hygiene
+
+    opts = job.options
+    env = job.slicer(unit.env).slice(unit.target.arn)
+    rlimit = DEFAULT_RLIMIT if opts.rlimit is None else opts.rlimit
+    found = linted = None
+    if opts.findings:
+        fresh_solver_state()
+        with _run_budget(opts):
+            found = fnd.findings(env, fnd.parse_zone(opts.zone), include_services=opts.include_services,
+                                 timeout=opts.timeout, rlimit=rlimit)
+        found = rebase_findings(found, env) if job.rebase else found
+    if opts.lint:
+        fresh_solver_state()
+        with _run_budget(opts):
+            linted = hygiene.hygiene(env, separation_of_duties=opts.separation_of_duties, timeout=opts.timeout,
+                                     rlimit=rlimit)
+        linted = rebase_hygiene(linted, env) if job.rebase else linted
+    checks: tuple[Any, ...] = ()
+    if unit.checks:
+        fresh_solver_state()
+        slices: dict[tuple[int, bool], Environment] = {(unit.env, False): env}  # one object per environment:
+        checks = tuple(check(job, unit, spec, slices) for spec in unit.checks)  # compiled once for all checks
+    fresh_solver_state()  # nothing of this unit is kept alive in the worker
+    return Analysed(found, linted, checks)
+
+
+def _run_budget(opts: ScanOptions) -> Any:
+    """What is left of the run's limit (`ScanOptions.deadline`), named by its seconds, or no limit of its own."""
+    import contextlib
+
+    from reasoner import limits
+
+    if opts.deadline is None:
+        return contextlib.nullcontext()
+    return limits.budget(max(0.0, opts.deadline - time.time()), shown=opts.timeout)
+
+
+def check(job: Job, unit: Unit, spec: CheckSpec, slices: dict[tuple[int, bool], Environment] | None = None) -> Any:
+    """One assertion on the unit's resource: the `Report` of `reasoner check`, computed on the slices (of the
+    environment it is checked in, and of the one a comparison compares with) of the resource. `slices` keeps
+    one slice object per environment for all the checks of a unit, so that the compiled environment
+    (`compiled.compiled_for`, by object) serves them all."""
+    from reasoner import limits
+    from reasoner.analyses.pipeline import check as check_property
+    from reasoner.analyses.result import CheckResult, Verdict, rebase_spans
+    from reasoner.errors import InputError, UnsupportedFeatureError
+    from reasoner.face.report import Report
+
+    arn = unit.target.arn
+    made = {} if slices is None else slices
+    env = made.get((spec.env, False))
+    if env is None:
+        env = made[(spec.env, False)] = job.slicer(spec.env).slice(arn)
+    prop = spec.property
+    if spec.old is not None:
+        old = made.get((spec.old, True))
+        if old is None:
+            old = made[(spec.old, True)] = job.slicer(spec.old).slice_or_empty(arn)
+        prop = dataclasses.replace(prop, old=old)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    try:
+        result = check_property(env, prop, timeout=spec.timeout or job.options.timeout,
+                                rlimit=job.options.rlimit)
+    except UnsupportedFeatureError as exc:
+        result = CheckResult(prop, Verdict.UNKNOWN, reason=limits.unknown_reason(exc),
+                             seconds=time.perf_counter() - start)
+    except InputError as exc:  # the claim does not apply after all: said, never a verdict of its own
+        result = CheckResult(prop, Verdict.UNKNOWN, reason=f"not checkable on `{arn}`: {exc.message}",
+                             seconds=time.perf_counter() - start)
+    named = dataclasses.replace(result, name=spec.name)
+    return Report(rebase_spans(named, env), spec.name, spec.span, spec.allow_unknown)
+
+
+# ---- records -----------------------------------------------------------------------------------------------
+
+#: Keys of wall-clock figures, dropped from records (equal inputs give byte-equal records).
+_TIMES = frozenset({"seconds"})
+
+
+def _untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if k not in _TIMES}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
+def record(job: Job, unit: Unit, analysed: Analysed) -> dict[str, Any]:
+    """The JSON record of one unit: the resource, then `findings` (its entry of `reasoner findings --format
+    json`), `lint` (issues and undecided checks as `reasoner lint` gives them), `checks` (the results of
+    `reasoner check --format json`, without solver statistics) and `status` (the exit status the per-resource
+    commands together would have)."""
+    from reasoner.face.exit import ExitStatus, combine, exit_status
+    from reasoner.face.render import findings as render_findings
+    from reasoner.face.render import hygiene as render_hygiene
+    from reasoner.face.render import results as render_results
+
+    t = unit.target
+    out: dict[str, Any] = {"resource": t.arn, "type": t.type, "account": t.account, "input": job.inputs[unit.env]}
+    statuses: list[ExitStatus] = []
+    if analysed.error is not None:
+        out.update(findings=None, lint=None, checks=[], error=analysed.error, status=int(ExitStatus.UNKNOWN))
+        return out
+    if analysed.findings is not None:
+        keys = render_findings.result_json(analysed.findings)["keys"]
+        out["findings"] = _untimed(keys[0]) if keys else None
+        statuses.append(exit_status(analysed.findings))
+    else:
+        out["findings"] = None
+    if analysed.lint is not None:
+        out["lint"] = {"issues": [render_hygiene.issue_json(i) for i in analysed.lint.issues],
+                       "undecided": [render_hygiene.issue_json(i) for i in analysed.lint.undecided]}
+        statuses.append(exit_status(analysed.lint))
+    else:
+        out["lint"] = None
+    checks = []
+    for rep in analysed.checks:
+        entry = render_results.report_json(rep)
+        entry.pop("stats", None)
+        checks.append(_untimed(entry))
+    out["checks"] = checks
+    if analysed.checks:
+        statuses.append(exit_status(list(analysed.checks)))
+    out["error"] = None
+    out["status"] = int(combine(statuses))
+    return out
+
+
+def record_line(rec: dict[str, Any]) -> str:
+    """The record as one line of JSON (keys in a fixed order, no spaces beyond the separators)."""
+    return json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+
+
+def failed(job: Job, unit: Unit, why: str) -> dict[str, Any]:
+    """The record of a unit whose worker died or failed: everything UNKNOWN, with the reason."""
+    return record(job, unit, Analysed(error=why))

@@ -1,0 +1,384 @@
+"""`reasoner scan` (issue 17): per-resource work units, their cache and resumption, the process pool and Dask.
+
+What would break: a record that differs from the per-resource commands (`findings`/`lint --resource`,
+`check`), a slice that changes a verdict, executors that disagree byte for byte, a worker death that loses a
+result, a cache that recomputes what did not change (or reuses what did), a run that cannot resume.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reasoner.batch import executors
+from reasoner.batch.slices import Slicer, slice_environment, targets
+from reasoner.batch.units import CheckSpec, Job, ScanOptions, Unit, record_line
+from reasoner.face.cli import main
+
+from ..sarif import valid_sarif
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+ORG = EXAMPLES / "org" / "environment.yaml"
+PROPOSED = EXAMPLES / "org" / "proposed" / "environment.yaml"
+RESOURCES = EXAMPLES / "resources" / "environment.yaml"
+SEED = EXAMPLES / "seed" / "environment.yaml"
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def scan_records(*argv: str) -> tuple[int, list[dict[str, Any]], str]:
+    status, out, err = run_cli("scan", *argv, "--format", "jsonl", "--quiet")
+    return status, [json.loads(line) for line in out.splitlines()], err
+
+
+def _untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
+# ---- slices -----------------------------------------------------------------------------------------------
+
+
+def test_a_slice_keeps_everything_but_the_other_resources() -> None:
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(RESOURCES))
+    ts = targets(env)
+    assert [t.type for t in ts][:1] == ["AWS::S3::Bucket"] and "AWS::IAM::Role" in {t.type for t in ts}
+    s = Slicer(env)
+    for t in ts:
+        one = s.slice(t.arn)
+        assert [x.arn for x in targets(one)] == [t.arn]
+        assert one.accounts == env.accounts and one.organizations == env.organizations
+        assert [p.arn for p in one.principals] == [p.arn for p in env.principals]
+        assert [p.identity_policies for p in one.principals] == [p.identity_policies for p in env.principals]
+    from reasoner.errors import InputError
+
+    with pytest.raises(InputError, match="not a key, resource or role"):
+        slice_environment(env, "arn:aws:s3:::no-such-bucket")
+
+
+def _classes(result: Any) -> dict[str, Any]:
+    """What findings claim, without the example requests the solver happened to pick."""
+    out = {}
+    for k in result.keys:
+        out[k.key] = (k.complete.value, sorted(
+            (f.principal.kind, f.principal.value, f.actions, tuple(str(c) for c in f.conditions), f.public,
+             tuple((s.policy, s.index) for s in f.statements)) for f in k.findings))
+    return out
+
+
+@pytest.mark.parametrize("path", [ORG, RESOURCES, SEED], ids=["org", "resources", "seed"])
+def test_findings_and_lint_on_slices_are_those_of_the_whole_environment(path: Path) -> None:
+    """The slices are sound: the classes of access (and the lint issues) of every resource are the ones the
+    analysis of the whole environment gives it."""
+    from reasoner.analyses.findings import findings
+    from reasoner.analyses.hygiene import hygiene
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(path))
+    full, full_lint = _classes(findings(env, timeout=120)), hygiene(env, timeout=120)
+    s = Slicer(env)
+    for t in targets(env):
+        one = s.slice(t.arn)
+        assert _classes(findings(one, timeout=120)) == {k: v for k, v in full.items() if k == t.arn}
+        issues = hygiene(one, timeout=120)
+        assert sorted((i.code, i.key, i.statement) for i in issues.issues) == sorted(
+            (i.code, i.key, i.statement) for i in full_lint.issues if i.key == t.arn)
+        assert not issues.undecided
+
+
+# ---- records are the per-resource commands' results ----------------------------------------------------------
+
+
+def test_records_equal_findings_and_lint_of_each_resource() -> None:
+    from reasoner.face.api import load_subject
+
+    status, records, _ = scan_records(str(ORG), str(RESOURCES), "--no-cache")
+    assert status == 1  # the examples have external access and lint issues
+    assert [r["resource"] for r in records[:2]] == [
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"]
+    assert len(records) == 2 + len(targets(load_subject(str(RESOURCES))))
+    for rec in records:
+        env = rec["input"]
+        st, out, _ = run_cli("findings", env, "--resource", rec["resource"], "--format", "json")
+        doc = json.loads(out)
+        assert [_untimed(k) for k in doc["keys"]] == ([rec["findings"]] if rec["findings"] else [])
+        st_l, out, _ = run_cli("lint", env, "--resource", rec["resource"], "--format", "json")
+        doc = json.loads(out)
+        assert rec["lint"] == {"issues": doc["issues"], "undecided": doc["undecided"]}
+        assert rec["status"] == (1 if 1 in (st, st_l) else 3 if 3 in (st, st_l) else 0)
+
+
+def test_findings_and_lint_of_the_whole_environment_are_the_merge_of_the_resources() -> None:
+    st, out, _ = run_cli("findings", str(RESOURCES), "--format", "json")
+    whole = json.loads(out)
+    _, records, _ = scan_records(str(RESOURCES), "--no-cache", "--no-lint")
+    assert [_untimed(k) for k in whole["keys"]] == [r["findings"] for r in records if r["findings"]]
+    st2, out2, _ = run_cli("findings", str(RESOURCES), "--format", "json", "--jobs", "2")
+    assert st2 == st and [_untimed(k) for k in json.loads(out2)["keys"]] == [_untimed(k) for k in whole["keys"]]
+
+
+def test_checks_of_a_scan_agree_with_reasoner_check() -> None:
+    """Each assertion of the examples, checked resource by resource, holds on every resource it names exactly
+    when `reasoner check` proves it; a refuted one is refuted on some resource."""
+    status, records, _ = scan_records(str(ORG), str(PROPOSED), "--properties", str(EXAMPLES / "org" / "checks"),
+                                      str(EXAMPLES / "org" / "failing"), "--no-cache", "--no-findings", "--no-lint")
+    by_name: dict[str, list[str]] = {}
+    for rec in records:
+        for c in rec["checks"]:
+            by_name.setdefault(c["name"], []).append(c["verdict"])
+    st, out, _ = run_cli("check", str(EXAMPLES / "org" / "checks"), str(EXAMPLES / "org" / "failing"),
+                         "--format", "json")
+    whole = {r["name"]: r["verdict"] for r in json.loads(out)["results"]}
+    assert set(by_name) == set(whole)
+    for name, verdict in whole.items():
+        per = by_name[name]
+        expected = "REFUTED" if "REFUTED" in per else ("UNKNOWN" if "UNKNOWN" in per else "PROVED")
+        assert expected == verdict, name
+    assert "REFUTED" in whole.values() and status == st == 1
+
+
+def test_template_properties_apply_to_the_resources_they_name(tmp_path: Path) -> None:
+    props = tmp_path / "perimeter.access"
+    props.write_text('assert "keys stay in the organization": no principal outside organization o-a1b2c3d4e5 '
+                     "can kms:Decrypt on all keys\n"
+                     'assert "buckets are not deleted": nobody can s3:DeleteBucket\n', encoding="utf-8")
+    _, records, _ = scan_records(str(RESOURCES), str(ORG), "--properties", str(props), "--no-cache",
+                                 "--no-findings", "--no-lint", "--root", str(ROOT))
+    for rec in records:
+        names = [c["name"] for c in rec["checks"]]
+        if rec["type"] == "AWS::KMS::Key":
+            assert names == ["keys stay in the organization"]
+        elif rec["type"] == "AWS::S3::Bucket":
+            assert names == ["buckets are not deleted"]
+        else:
+            assert names == []
+
+
+def test_an_assertion_about_an_environment_not_scanned_is_an_input_error() -> None:
+    status, out, err = run_cli("scan", str(RESOURCES), "--properties", str(EXAMPLES / "org" / "checks"),
+                               "--no-cache")
+    assert status == 2 and "not an input of the scan" in err and out == ""
+
+
+def test_a_tree_of_manifests_is_every_environment_in_it(tmp_path: Path) -> None:
+    for name in ("org", "resources"):
+        shutil.copytree(EXAMPLES / name, tmp_path / "tree" / name)
+    _, records, _ = scan_records(str(tmp_path / "tree"), "--no-cache", "--no-lint", "--root", str(tmp_path))
+    inputs = list(dict.fromkeys(r["input"] for r in records))
+    manifests = sorted(str(m.parent) for m in (tmp_path / "tree").rglob("environment.yaml"))
+    assert inputs == manifests  # each manifest directory of the tree is an environment, in path order
+    assert {str(tmp_path / "tree" / "org"), str(tmp_path / "tree" / "resources")} <= set(inputs)
+
+
+def test_text_summary_sarif_and_exit_status(tmp_path: Path) -> None:
+    sarif_file = tmp_path / "scan.sarif"
+    status, out, _ = run_cli("scan", str(ORG), "--no-cache", "--format", "text", "--format", f"sarif={sarif_file}")
+    assert status == 1
+    assert "AWS::KMS::Key" in out and "2 resource(s)" in out and "exit status 1" in out
+    doc = valid_sarif(sarif_file.read_text(encoding="utf-8"))
+    rules = {r["ruleId"] for r in doc["runs"][0]["results"]}
+    assert "FND001" in rules and "HYG004" in rules
+
+
+# ---- executors -----------------------------------------------------------------------------------------------
+
+
+def _job_and_units(*paths: Path) -> tuple[Job, list[Unit]]:
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    envs = [load_subject(str(p)) for p in paths]
+    units = scan.plan_units(envs, [str(p) for p in paths], scan.Assertions([]))
+    return Job(tuple(envs), tuple(str(p) for p in paths), ScanOptions(timeout=120)), units
+
+
+def _lines(runner: Any, job: Job, units: list[Unit]) -> list[str]:
+    try:
+        got = dict(runner.map(job, iter(units), "record"))
+    finally:
+        runner.close()
+    return [record_line(got[u]) for u in units]
+
+
+def test_a_pool_gives_the_records_of_one_process_byte_for_byte() -> None:
+    job, units = _job_and_units(ORG, SEED)
+    assert _lines(executors.Pool(2), job, units) == _lines(executors.Serial(), job, units)
+
+
+class _KillsItsWorker:
+    """Unpickled in a worker, it ends that process at once (a crash no Python code can catch)."""
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        return os._exit, (7,)
+
+
+def test_a_worker_that_dies_is_unknown_for_its_resource_and_nothing_else_is_lost() -> None:
+    job, units = _job_and_units(ORG, SEED)
+    doomed = units[1]
+    killer = CheckSpec("kills", None, _KillsItsWorker(), 0)  # type: ignore[arg-type]
+    units[1] = Unit(doomed.index, doomed.env, doomed.target, (killer,))
+    expected = _lines(executors.Serial(), job, [u for u in units if u is not units[1]])
+    got = [json.loads(line) for line in _lines(executors.Pool(2), job, units)]
+    assert len(got) == len(units)
+    dead = got[1]
+    assert dead["resource"] == doomed.target.arn and dead["status"] == 3
+    assert "worker process died" in dead["error"]
+    assert [record_line(r) for i, r in enumerate(got) if i != 1] == expected
+
+
+def test_dask_gives_the_records_of_the_pool_byte_for_byte() -> None:
+    distributed = pytest.importorskip("distributed", reason="Dask distributed is not installed "
+                                                            "(pip install 'aws-policy-reasoner[dask]')")
+    job, units = _job_and_units(ORG, RESOURCES)
+    pooled = _lines(executors.Pool(2), job, units)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        dask = executors.executor("dask://" + c.scheduler_address.removeprefix("tcp://"), 2)
+        assert _lines(dask, job, units) == pooled
+
+
+# ---- cache and resumption ------------------------------------------------------------------------------------
+
+
+def _copy_org(tmp_path: Path) -> Path:
+    shutil.copytree(EXAMPLES / "org", tmp_path / "org")
+    return tmp_path / "org" / "environment.yaml"
+
+
+def test_a_rerun_takes_every_record_from_the_cache_and_recomputes_only_what_changed(tmp_path: Path) -> None:
+    env = _copy_org(tmp_path)
+    cache = tmp_path / "scan.sqlite"
+    argv = (str(env), "--cache", str(cache), "--root", str(tmp_path))
+    first = scan_records(*argv)
+    _, out, err = run_cli("scan", *argv, "--format", "jsonl")
+    assert "2 from the cache" in err and [json.loads(x) for x in out.splitlines()] == first[1]
+    key = tmp_path / "org" / "keys" / "audit-logs.json"
+    key.write_text(key.read_text(encoding="utf-8").replace("NobodyOutsideTheAccountDecrypts", "NoForeignDecrypt"),
+                   encoding="utf-8")
+    _, out, err = run_cli("scan", *argv, "--format", "jsonl")
+    assert "1 from the cache" in err
+    changed = [json.loads(x) for x in out.splitlines()]
+    assert changed[0] == first[1][0] and changed[1] != first[1][1]
+    assert "NoForeignDecrypt" in json.dumps(changed[1])
+    _, out, err = run_cli("scan", *argv, "--format", "jsonl", "--no-cache")
+    assert "0 from the cache" in err and [json.loads(x) for x in out.splitlines()] == changed
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
+    from reasoner.face import scan
+    from reasoner.face.cli import build_parser
+
+    cache = tmp_path / "scan.sqlite"
+    argv = ["scan", str(ORG), str(RESOURCES), "--cache", str(cache), "--no-lint"]
+    complete = scan_records(*argv[1:], "--no-cache")[1]
+    assert len(complete) > 3
+    seen: list[str] = []
+
+    def stop_after_two(rec: dict[str, Any]) -> None:
+        seen.append(rec["resource"])
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        scan.command(build_parser().parse_args(argv), io.StringIO(), io.StringIO(), on_record=stop_after_two)
+    _, out, err = run_cli(*argv, "--format", "jsonl")  # resumes: the first two from the cache
+    assert "2 from the cache" in err
+    assert [json.loads(x) for x in out.splitlines()] == complete
+    _, out, err = run_cli(*argv, "--format", "jsonl")
+    assert f"{len(complete)} from the cache" in err
+
+
+def test_the_command_line_knows_the_input_formats_without_importing_the_importers() -> None:
+    from reasoner.face import cli
+    from reasoner.front.importers import FORMATS
+
+    assert cli.INPUT_FORMATS == FORMATS
+
+
+# ---- check: --jobs ships environments once, --stats ------------------------------------------------------------
+
+
+def test_check_jobs_never_ships_an_environment_per_assertion(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from reasoner.semantics.environment import Environment
+
+    shipped: list[Any] = []
+    submit = ProcessPoolExecutor.submit
+
+    def spy(self: ProcessPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        shipped.append(args)
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", spy)
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run_cli("check", "examples/org/checks", "--jobs", "2", "--format", "json")
+    assert status == 0 and len(json.loads(out)["results"]) == len(shipped) > 5
+
+    def environments(value: Any) -> int:
+        if isinstance(value, Environment):
+            return 1
+        if isinstance(value, tuple | list):
+            return sum(environments(v) for v in value)
+        if hasattr(value, "__dataclass_fields__"):
+            return sum(environments(getattr(value, f)) for f in value.__dataclass_fields__)
+        return 0
+
+    assert sum(environments(a) for a in shipped) == 0  # the environments went to the workers' initializer
+
+
+def test_check_reports_solver_statistics_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    _, out, _ = run_cli("check", "examples/org/checks/control.access", "--format", "json")
+    plain = json.loads(out)["results"]
+    assert all(set(r["stats"]) <= {"compile_seconds", "refinements"} for r in plain)
+    _, out, _ = run_cli("check", "examples/org/checks/control.access", "--format", "json", "--stats")
+    asked = json.loads(out)["results"]
+    assert all(len(r["stats"]) > 2 for r in asked)
+    assert [r["verdict"] for r in asked] == [r["verdict"] for r in plain]
+    assert len(out) > len(json.dumps({"results": plain}))
+
+
+def test_the_checks_of_a_resource_share_one_compiled_environment(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """Compiled environments are reused across the properties of one resource: one compile per unit."""
+    from reasoner.analyses import compiled
+    from reasoner.batch.units import analyse
+
+    props = tmp_path / "three.access"
+    props.write_text("assert: nobody can kms:ScheduleKeyDeletion\nassert: nobody can kms:DisableKey\n"
+                     "assert: no principal outside account 111122223333 can kms:Decrypt\n", encoding="utf-8")
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    envs = [load_subject(str(ORG))]
+    found = scan.collect_assertions([str(props)], [str(ORG)], envs, root=str(ROOT), loader=None)
+    units = scan.plan_units(envs, [str(ORG)], found)
+    assert [len(u.checks) for u in units] == [3, 3]
+    calls: list[object] = []
+    real = compiled.compile_environment
+
+    def counting(env: Any) -> Any:
+        calls.append(env)
+        return real(env)
+
+    monkeypatch.setattr(compiled, "compile_environment", counting)
+    job = Job(tuple(envs), (str(ORG),), ScanOptions(findings=False, lint=False, timeout=120))
+    assert all(r.verdict.value in ("PROVED", "REFUTED") for r in analyse(job, units[0]).checks)
+    assert len(calls) == 1
