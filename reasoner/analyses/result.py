@@ -29,6 +29,20 @@ class Verdict(Enum):
 
 
 @dataclass(frozen=True)
+class ChainStep:
+    """One step of a chain that refutes an `Eventually` claim (`analyses/eventually.py`): a concrete request,
+    its decision replayed through the concrete evaluator in the environment the previous steps left
+    (`evaluation`, always ALLOW), what it changed (`effect`, in words), and the other requests the step needed,
+    each allowed too (`also`: sts:TagSession for session tags, iam:PassRole and the request that starts the
+    code, ...)."""
+
+    request: Request
+    evaluation: Evaluation
+    effect: str
+    also: tuple[Evaluation, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of checking one property."""
 
@@ -41,6 +55,8 @@ class CheckResult:
     stats: Mapping[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     name: str | None = None  # assertion name, when it came from a property file
+    #: the steps before the counterexample, for an `Eventually` claim refuted by a chain (empty otherwise)
+    chain: tuple[ChainStep, ...] = ()
 
     def __post_init__(self) -> None:
         if self.verdict is Verdict.REFUTED and self.counterexample is None:
@@ -93,13 +109,24 @@ def rebase_spans(result: CheckResult, environment: Environment) -> CheckResult:
     `source.rebase_span`), so that `file:line:col`, SARIF locations and annotations point at the file in the
     repository.
     """
-    if not environment.source or not result.responsible:
+    if not environment.source or not (result.responsible or result.chain):
         return result
     base = os.path.dirname(environment.source)
-    reasons = []
-    for reason in result.responsible:
-        span = None if reason.span is None else rebase_span(reason.span, base)
-        reasons.append(reason if span is reason.span else dataclasses.replace(reason, span=span))
-    if all(new is old for new, old in zip(reasons, result.responsible, strict=True)):
+
+    def rebased(items: tuple[Reason, ...]) -> tuple[Reason, ...]:
+        out = []
+        for reason in items:
+            span = None if reason.span is None else rebase_span(reason.span, base)
+            out.append(reason if span is reason.span else dataclasses.replace(reason, span=span))
+        return items if all(new is old for new, old in zip(out, items, strict=True)) else tuple(out)
+
+    def step(s: ChainStep) -> ChainStep:  # the statements of every request of a chain's step
+        also = tuple(dataclasses.replace(ev, reasons=rebased(ev.reasons)) for ev in s.also)
+        return dataclasses.replace(s, evaluation=dataclasses.replace(s.evaluation, reasons=rebased(
+            s.evaluation.reasons)), also=also)
+
+    reasons = rebased(result.responsible)
+    chain = tuple(step(s) for s in result.chain)
+    if reasons is result.responsible and not chain:
         return result
-    return dataclasses.replace(result, responsible=tuple(reasons))
+    return dataclasses.replace(result, responsible=reasons, chain=chain)
