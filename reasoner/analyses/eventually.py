@@ -194,7 +194,10 @@ def _with_statement(policy: PolicyDocument | None, added: PolicyDocument) -> Pol
     return replace(policy, statements=policy.statements + extra)
 
 
-_TRUST_ACTIONS = "sts:*"
+#: What a trust policy a chain writes allows: every AWS principal may assume the role (a chain's principals are
+#: AWS principals: a web identity or SAML user takes no step but AssumeRoleWith*, so it never writes a policy).
+_TRUST_PRINCIPAL = {"AWS": "*"}
+_TRUST_ACTIONS = ["sts:AssumeRole", "sts:SetContext", "sts:SetSourceIdentity", "sts:TagSession"]
 
 
 def _resource_kind(arn: str) -> PolicyKind:
@@ -377,7 +380,8 @@ class Fixpoint:
         for p in env.principals:
             new_p = p
             if ("trust", p.arn) in done:
-                new_p = replace(new_p, trust_policy=written_policy(PolicyKind.TRUST, "*", _TRUST_ACTIONS))
+                new_p = replace(new_p, trust_policy=written_policy(PolicyKind.TRUST, _TRUST_PRINCIPAL,
+                                                                          _TRUST_ACTIONS))
             if ("identity-", p.arn) in done:
                 new_p = replace(new_p, identity_policies=tuple(_without_denies(x) for x in new_p.identity_policies))
             if ("identity+", p.arn) in done:
@@ -605,8 +609,7 @@ class Fixpoint:
             for u in UNMODELLED:
                 if not self._matters(u.matters, account, u.action):
                     continue
-                if policies is None or any(st.effect is StatementEffect.ALLOW and match_action(st.action, u.action)
-                                           for pol in policies for st in pol.statements):
+                if policies is None or _may_allow(policies, u.action):
                     out.append(f"{who} may call {u.action} ({u.reason})")
         return list(dict.fromkeys(out))
 
@@ -653,6 +656,18 @@ class Fixpoint:
             acct = env.account(account)
             return acct is not None and acct.block_public_access is not None
         return any(e.account == account for e in env.vpc_endpoints)
+
+
+def _may_allow(policies: Sequence[PolicyDocument], action: str) -> bool:
+    """Some Allow statement of the identity policies matches `action` (its Action), and no Deny statement denies
+    it whatever the request (no condition, every resource): a necessary condition for an identity-policy allow."""
+    allowed = any(st.effect is StatementEffect.ALLOW and match_action(st.action, action)
+                  for pol in policies for st in pol.statements)
+    denied = any(st.effect is StatementEffect.DENY and st.condition is None and match_action(st.action, action)
+                 and st.resource is not None and not st.resource.negated
+                 and any(v.text == "*" for v in st.resource.patterns)
+                 for pol in policies for st in pol.statements)
+    return allowed and not denied
 
 
 def _admits_undeclared(trust: PolicyDocument, env: Environment) -> bool:
@@ -973,7 +988,7 @@ class Concretizer:
         n = len(ch.steps) + 1
         name = f"<written by step {n}>"
         if effect is Effect.REPLACE_TRUST_POLICY:
-            doc = written_policy(PolicyKind.TRUST, "*", _TRUST_ACTIONS, name)
+            doc = written_policy(PolicyKind.TRUST, _TRUST_PRINCIPAL, _TRUST_ACTIONS, name)
             ch.env = _with_principal(env, arn, lambda p: replace(p, trust_policy=doc))
             return f"replaces the trust policy of `{arn}` with one that lets everyone assume it"
         if effect is Effect.ADD_IDENTITY_POLICY:
