@@ -117,7 +117,7 @@ def _steps(env: Environment, who: str, held: Sequence[str], ops: Sequence[str]) 
                                               for x in env.keys)), None
 
 
-def search(env: Environment, start: str, actions: Sequence[str], keys: Sequence[str], depth: int,
+def search(env: Environment, start: str, actions: Sequence[str], keys: Sequence[str], depth: int, *,
            frontier_cap: int = 150) -> list[str] | None:
     """A chain of at most `depth` steps from `start` to one of the accesses, as the identities held, or None."""
     first = Request(start, "sts:GetCallerIdentity", "*")

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from reasoner.analyses.eventually import ChainOptions, check_chains
 from reasoner.analyses.compiled import compile_environment
+from reasoner.analyses.eventually import ChainOptions, check_chains
 from reasoner.analyses.pipeline import check
 from reasoner.analyses.properties import (
     AccessNotGranted,
@@ -158,7 +158,8 @@ def test_a_chain_that_ends_on_the_start_principal_itself() -> None:
         principals=(
             Principal(role(B, "Bridge"), PrincipalKind.ROLE, (identity(can("sts:AssumeRole")),),
                       trust_policy=trusts(f"arn:aws:iam::{C}:root")),
-            Principal(role(A, "Ops"), PrincipalKind.ROLE, (identity(can("iam:UpdateAssumeRolePolicy", role(A, "Data"))),),
+            Principal(role(A, "Ops"), PrincipalKind.ROLE,
+                      (identity(can("iam:UpdateAssumeRolePolicy", role(A, "Data"))),),
                       trust_policy=trusts(role(B, "Bridge"))),
             Principal(role(A, "Data"), PrincipalKind.ROLE, (identity(can("kms:Decrypt", KEY)),),
                       trust_policy=trusts(ROOT_A)),
