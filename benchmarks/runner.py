@@ -1140,6 +1140,13 @@ def section_findings(ctx: Context, sec: Section) -> None:
     sec.add(name, sum(times), "s", "lower", note="" if not ctx.quick else f"first {len(docs)} key policies")
 
 
+# ---- eventually (issue 18) ----------------------------------------------------------------------------------
+
+def section_eventually(ctx: Context, sec: Section) -> None:
+    run_fn = import_stage("benchmarks.bench_eventually", "run")
+    read_stage_dict(sec, run_fn(quick=ctx.quick, tiny=ctx.tiny))
+
+
 # ---- cold start and memory ---------------------------------------------------------------------------------
 
 def section_cold_start(ctx: Context, sec: Section) -> None:
@@ -1267,6 +1274,8 @@ SECTIONS: list[tuple[str, str, SectionFn]] = [
     ("reach", "baseline: reach-security (PyPI) on one concrete principal", section_reach),
     ("iam-simulate", "baseline: @cloud-copilot/iam-simulate (npm) concrete decisions", section_iam_simulate),
     ("findings", "findings per key and for the whole key-policy corpus", section_findings),
+    ("eventually", "the fixpoint of eventually claims: the organisation example, 50 roles / 20 keys / 10 accounts",
+     section_eventually),
     ("cold-start", "console script start-up (subprocess, median)", section_cold_start),
     ("memory", "peak memory", section_memory),
     ("hostile", "hostile inputs of a stranger's pull request: time over the limit, memory, exit", section_hostile),

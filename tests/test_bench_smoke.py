@@ -16,7 +16,7 @@ import pytest
 from benchmarks import runner
 from benchmarks.generate import GenSpec, generate, scaling_grid
 
-EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings",
+EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings", "eventually",
             "cold-start", "memory", "hostile"]
 
 

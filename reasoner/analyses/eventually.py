@@ -97,6 +97,10 @@ class ChainOptions:
     #: a role the environment declares without a trust policy may be assumable by anyone (the trust policy is
     #: not known): it is held from the start, and a claim that needs it is UNKNOWN. False: nobody assumes it.
     roles_without_trust_policy_open: bool = True
+    #: the accounts besides an organization's management account that may change its SCPs and RCPs (delegated
+    #: administrators of policy management, which the environment does not record); `("*",)`: any member
+    #: account. Default: none, only the management account.
+    policy_admin_accounts: tuple[str, ...] = ()
 
 
 # ---- the start class -------------------------------------------------------------------------------------
@@ -282,16 +286,17 @@ class Fixpoint:
         self.state = State()
         self.rounds = 0
         self.incomplete: list[str] = []
+        self._in_start: dict[str, bool] = {}
         self._abstract: Environment = self.env
         self._start_term: smt.Term | None = None
         self._targets = {t.arn: t for t in compiled.domain.targets}
         self._unknown_trust: list[str] = []
         for p in self.env.principals:
-            if p.kind is PrincipalKind.ROLE and p.trust_policy is None and not start.holds(self.env, p.arn):
+            if p.kind is PrincipalKind.ROLE and p.trust_policy is None and not self.in_start(p.arn):
                 self._unknown_trust.append(p.arn)
                 if self.options.roles_without_trust_policy_open:
                     self.state.held[p.arn] = 0
-        self._start_grantees = [a for a in self._declared_identities() if start.holds(self.env, a)]
+        self._start_grantees = [a for a in self._declared_identities() if self.in_start(a)]
 
     # ---- terms ----
 
@@ -336,7 +341,18 @@ class Fixpoint:
         return list(dict.fromkeys(out))
 
     def rebuild(self) -> None:
-        """The abstract environment of the current state (over-approximates every environment a chain reaches)."""
+        """The abstract environment of the current state (over-approximates every environment a chain reaches);
+        the same object for the same state of the same start class, so that a later check on the same compiled
+        environment reuses its encoding."""
+        key = (self.start, tuple(sorted(self.state.held)), tuple(sorted(self.state.achieved)),
+               tuple(sorted((k, tuple(sorted(v))) for k, v in self.state.grant_ops.items())))
+        memo = _abstract_memo(self.compiled)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._build()
+        self._abstract = hit
+
+    def _build(self) -> Environment:
         env = self.env
         done = self.state.achieved
         held = sorted(self.state.held)
@@ -392,8 +408,8 @@ class Fixpoint:
             principals.append(new_p)
         accounts = tuple(replace(a, block_public_access=None) if a.id in cleared_accounts else a
                          for a in env.accounts)
-        self._abstract = replace(env, keys=tuple(keys), resources=tuple(resources), principals=tuple(principals),
-                                 accounts=accounts)
+        return replace(env, keys=tuple(keys), resources=tuple(resources), principals=tuple(principals),
+                       accounts=accounts)
 
     # ---- rounds ----
 
@@ -437,7 +453,7 @@ class Fixpoint:
         if principal in self.state.held:
             return True
         try:
-            return self.start.holds(self.env, principal)
+            return self.in_start(principal)
         except InputError:
             return False
 
@@ -452,7 +468,7 @@ class Fixpoint:
                     continue
                 if self.state.done(step.effect, t.arn):
                     continue
-                if step.effect in (Effect.ASSUME, Effect.PASS_ROLE) and self.start.holds(self.env, t.arn):
+                if step.effect in (Effect.ASSUME, Effect.PASS_ROLE) and self.in_start(t.arn):
                     continue  # the start class already holds every session of the role
                 out.append((step, t))
         return out
@@ -475,7 +491,7 @@ class Fixpoint:
             limits.tick()
             status, req, why = self.engine.solve(smt.or_(terms.values()))
             if status is Status.UNKNOWN:
-                raise _Undecided(why or "solver returned unknown")
+                raise Undecided(why or "solver returned unknown")
             if status is Status.UNSAT:
                 break
             assert req is not None
@@ -501,15 +517,15 @@ class Fixpoint:
         operation when a policy reads kms:GrantOperations)."""
         d = self.domain
         have = self.state.grant_ops.get(t.arn, set())
-        if d.raw.get("kms:grantoperations") is None:
-            ops = set(KMS_GRANT_OPERATIONS)
+        if d.raw.get("kms:grantoperations") is None or not _reads(self._abstract, "kms:grantoperations"):
+            ops = set(KMS_GRANT_OPERATIONS)  # no policy limits the operations of a grant
         else:
             ops = set()
             for op in sorted(KMS_GRANT_OPERATIONS - have):
                 status, _, why = self.engine.solve(smt.and_(allows, actors, d.action_is(step.action),
                                                             d.target_is(t), self._extra(step, t, None, op[4:])))
                 if status is Status.UNKNOWN:
-                    raise _Undecided(why or "solver returned unknown")
+                    raise Undecided(why or "solver returned unknown")
                 if status is Status.SAT:
                     ops.add(op)
         return Fact(step, t.arn, self._node(witness), witness, self.rounds, ops=frozenset(ops | have))
@@ -522,13 +538,13 @@ class Fixpoint:
             status, _, why = self.engine.solve(smt.and_(allows, principal_is(d, svc.principal),
                                                         d.action_is("sts:AssumeRole"), d.target_is(t)))
             if status is Status.UNKNOWN:
-                raise _Undecided(why or "solver returned unknown")
+                raise Undecided(why or "solver returned unknown")
             if status is not Status.SAT:
                 continue
             status, req, why = self.engine.solve(smt.and_(allows, actors, d.action_is(step.action), d.target_is(t),
                                                           self._extra(step, t, svc)))
             if status is Status.UNKNOWN:
-                raise _Undecided(why or "solver returned unknown")
+                raise Undecided(why or "solver returned unknown")
             if status is Status.SAT and req is not None:
                 confirm(self._abstract, req, True, "a PassRole step of a chain")
                 return Fact(step, t.arn, self._node(req), req, self.rounds, svc)
@@ -593,7 +609,7 @@ class Fixpoint:
             who = self.start_term() if node == START else principal_is(d, node)
             status, req, why = self.engine.solve(smt.and_(goal, who))
             if status is Status.UNKNOWN:
-                raise _Undecided(why or "solver returned unknown")
+                raise Undecided(why or "solver returned unknown")
             if status is Status.SAT and req is not None:
                 confirm(self._abstract, req, True, "an access at the end of a chain")
                 out.append((node, req))
@@ -629,18 +645,25 @@ class Fixpoint:
             if p is not None:
                 out.append((r.split(":")[4], policies(p), f"a session of `{r}`"))
         for p in env.principals:
-            if p.arn not in self.state.held and self.start.holds(self.env, p.arn):
+            if p.arn not in self.state.held and self.in_start(p.arn):
                 out.append((p.arn.split(":")[4], policies(p), f"`{p.arn}` (in scope)"))
         accounts = {a.id for a in env.accounts} | {p.arn.split(":")[4] for p in env.principals}
         for a in sorted(accounts):
-            if self.start.holds(self.env, a):
+            if self.in_start(a):
                 out.append((a, None, f"the root user of account {a} (in scope)"))
         return out
 
+    def in_start(self, principal: str) -> bool:
+        """`Start.holds` in the environment as given, memoised."""
+        hit = self._in_start.get(principal)
+        if hit is None:
+            hit = self._in_start[principal] = self.start.holds(self.env, principal)
+        return hit
+
     def _matters(self, matters: Matters, account: str, action: str) -> bool:
         env = self.env
-        here = [p for p in env.principals if p.arn.split(":")[4] == account]
-        outside = [p for p in here if not self.start.holds(env, p.arn) and p.arn not in self.state.held]
+        outside = [p for p in env.principals if p.arn.split(":")[4] == account and not self.in_start(p.arn)
+                   and p.arn not in self.state.held]
         if matters is Matters.USER:
             return any(p.kind is PrincipalKind.USER for p in outside)
         if matters is Matters.POLICY:
@@ -648,9 +671,12 @@ class Fixpoint:
         if matters is Matters.EXISTING_CODE:
             return any(p.kind is PrincipalKind.ROLE for p in outside)
         if matters is Matters.NEW_PRINCIPAL:
-            return not self.start.holds(env, account)
+            return not self.in_start(account)
         if matters is Matters.ORGANIZATION:
-            return any(o.scps or o.rcps for o in env.organizations)
+            admins = set(self.options.policy_admin_accounts)
+            return any((o.scps or o.rcps) and (account == o.management_account or account in admins or (
+                "*" in admins and any(a.id == account and a.organization == o.id for a in env.accounts)))
+                for o in env.organizations)
         # Matters.SETTING
         if action == "s3:PutAccountPublicAccessBlock":
             acct = env.account(account)
@@ -670,6 +696,29 @@ def _may_allow(policies: Sequence[PolicyDocument], action: str) -> bool:
     return allowed and not denied
 
 
+def _reads(env: Environment, key: str) -> bool:
+    """Some condition of some policy of `env` reads context key `key` (lower case)."""
+    from reasoner.symbolic.domain import iter_policies
+
+    return any(c.key.text.lower() == key for pol in iter_policies(env) for st in pol.statements
+               if st.condition is not None for c in st.condition.conditions)
+
+
+_MEMO: dict[int, tuple[CompiledEnvironment, dict[object, Environment]]] = {}
+
+
+def _abstract_memo(compiled: CompiledEnvironment) -> dict[object, Environment]:
+    """The abstract environments built over `compiled` (a few compiled environments at a time)."""
+    hit = _MEMO.get(id(compiled))
+    if hit is not None and hit[0] is compiled:
+        return hit[1]
+    if len(_MEMO) >= 8:
+        _MEMO.pop(next(iter(_MEMO)))
+    memo: dict[object, Environment] = {}
+    _MEMO[id(compiled)] = (compiled, memo)
+    return memo
+
+
 def _admits_undeclared(trust: PolicyDocument, env: Environment) -> bool:
     """Some Allow of the trust policy names a wildcard principal, or a user or role the environment does not
     declare."""
@@ -686,7 +735,7 @@ def _admits_undeclared(trust: PolicyDocument, env: Environment) -> bool:
     return False
 
 
-class _Undecided(Exception):
+class Undecided(Exception):
     """The solver could not decide a query of the fixpoint (the reason is the message)."""
 
 
@@ -1111,7 +1160,7 @@ def check_chains(compiled: CompiledEnvironment, prop: Eventually, options: Chain
             fix.apply(facts)
         else:
             return result(Verdict.UNKNOWN, reason=f"the fixpoint did not close within {MAX_ROUNDS} rounds")
-    except _Undecided as exc:
+    except Undecided as exc:
         return result(Verdict.UNKNOWN, reason=str(exc))
     if goal_seen:
         return result(Verdict.UNKNOWN, reason=_unconfirmed(fix, bound))
@@ -1162,6 +1211,7 @@ __all__ = [
     "Fact",
     "Fixpoint",
     "Start",
+    "Undecided",
     "check_chains",
     "written_policy",
 ]

@@ -107,26 +107,35 @@ def rebase_spans(result: CheckResult, environment: Environment) -> CheckResult:
     A manifest names policy files relative to itself, and their spans carry that relative name. When the
     file exists next to the manifest, prefix the manifest's directory (the manifest resolves names that way,
     `source.rebase_span`), so that `file:line:col`, SARIF locations and annotations point at the file in the
-    repository.
+    repository. The statements of a chain's steps are rebased the same way.
     """
     if not environment.source or not (result.responsible or result.chain):
         return result
     base = os.path.dirname(environment.source)
-
-    def rebased(items: tuple[Reason, ...]) -> tuple[Reason, ...]:
-        out = []
-        for reason in items:
-            span = None if reason.span is None else rebase_span(reason.span, base)
-            out.append(reason if span is reason.span else dataclasses.replace(reason, span=span))
-        return items if all(new is old for new, old in zip(out, items, strict=True)) else tuple(out)
-
-    def step(s: ChainStep) -> ChainStep:  # the statements of every request of a chain's step
-        also = tuple(dataclasses.replace(ev, reasons=rebased(ev.reasons)) for ev in s.also)
-        return dataclasses.replace(s, evaluation=dataclasses.replace(s.evaluation, reasons=rebased(
-            s.evaluation.reasons)), also=also)
-
-    reasons = rebased(result.responsible)
-    chain = tuple(step(s) for s in result.chain)
+    reasons = _rebased(result.responsible, base)
+    chain = rebase_chain(result.chain, environment)
     if reasons is result.responsible and not chain:
         return result
     return dataclasses.replace(result, responsible=reasons, chain=chain)
+
+
+def rebase_chain(steps: tuple[ChainStep, ...], environment: Environment) -> tuple[ChainStep, ...]:
+    """`rebase_spans` for the statements of every request of a chain's steps."""
+    if not environment.source or not steps:
+        return steps
+    base = os.path.dirname(environment.source)
+
+    def step(s: ChainStep) -> ChainStep:
+        also = tuple(dataclasses.replace(ev, reasons=_rebased(ev.reasons, base)) for ev in s.also)
+        return dataclasses.replace(s, evaluation=dataclasses.replace(s.evaluation, reasons=_rebased(
+            s.evaluation.reasons, base)), also=also)
+
+    return tuple(step(s) for s in steps)
+
+
+def _rebased(items: tuple[Reason, ...], base: str) -> tuple[Reason, ...]:
+    out = []
+    for reason in items:
+        span = None if reason.span is None else rebase_span(reason.span, base)
+        out.append(reason if span is reason.span else dataclasses.replace(reason, span=span))
+    return items if all(new is old for new, old in zip(out, items, strict=True)) else tuple(out)
