@@ -51,6 +51,7 @@ from reasoner.analyses.properties import (
     Eventually,
     OnlyPrincipalsCan,
     PrincipalScope,
+    ScopeKind,
 )
 from reasoner.analyses.result import ChainStep, CheckResult, Verdict
 from reasoner.errors import InputError, InternalError
@@ -133,7 +134,17 @@ class Start:
         return not any(principal_matches(p, env, request) for p in self.only)
 
     def holds(self, env: Environment, principal: str) -> bool:
-        """`contains` for a principal written as a caller or as a role / user ARN (a role: its sessions)."""
+        """`contains` for a principal written as a caller or as a role / user ARN (a role: every one of its
+        sessions, so not when the claim names one session of it)."""
+        m = modelled_principal(principal)
+        if isinstance(m, arns.RoleArn):
+            named = self.only if self.scope is None else (
+                self.scope.values if self.scope.kind is ScopeKind.PRINCIPALS else ())
+            for v in named:
+                s = modelled_principal(v)
+                if isinstance(s, arns.AssumedRoleArn) and s.account == m.account \
+                        and s.role_name.lower() == m.name.lower():
+                    return False
         return self.contains(env, Request(_caller_of(principal), "sts:GetCallerIdentity", "*"))
 
 
@@ -921,9 +932,13 @@ class Concretizer:
         given = {k.lower(): v for k, v in w.context.items()}
         if given.get("sts:rolesessionname"):
             name = given["sts:rolesessionname"][0]
-        tags = self._tags.get(role, {})
+        # session tags: those the later requests of the session need, those the trust policy asked for, none
+        asked = {k.split("/", 1)[1]: v[0] for k, v in w.context.items()
+                 if k.lower().startswith("aws:requesttag/") and v}
+        options = [t for t in (self._tags.get(role, {}), asked, {}) if t or t == {}]
         source = ch.source_identity or (given.get("sts:sourceidentity") or (None,))[0]
-        for with_tags in ([True, False] if tags else [False]):
+        for tags in [dict(t) for t in dict.fromkeys(tuple(sorted(o.items())) for o in options)]:
+            with_tags = bool(tags)
             ctx: dict[str, tuple[str, ...]] = {k: v for k, v in w.context.items()
                                                if not k.lower().startswith("aws:requesttag/")
                                                and k.lower() not in ("aws:tagkeys", "sts:sourceidentity")}

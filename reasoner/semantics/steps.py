@@ -166,7 +166,7 @@ CODE_SERVICES: tuple[CodeService, ...] = (
     CodeService("lambda.amazonaws.com", "lambda:CreateFunction",
                 "arn:aws:lambda:{region}:{account}:function:reasoner-chain",
                 "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"),
-    CodeService("ec2.amazonaws.com", "ec2:RunInstances", "arn:aws:ec2:{region}:{account}:instance/*",
+    CodeService("ec2.amazonaws.com", "ec2:RunInstances", "arn:aws:ec2:{region}:{account}:instance/i-0123456789abcdef0",
                 "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html"),
     CodeService("ecs-tasks.amazonaws.com", "ecs:RunTask",
                 "arn:aws:ecs:{region}:{account}:task-definition/reasoner-chain:1",
@@ -174,7 +174,8 @@ CODE_SERVICES: tuple[CodeService, ...] = (
     CodeService("glue.amazonaws.com", "glue:CreateDevEndpoint", "*",
                 "https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html"),
     CodeService("cloudformation.amazonaws.com", "cloudformation:CreateStack",
-                "arn:aws:cloudformation:{region}:{account}:stack/reasoner-chain/*",
+                "arn:aws:cloudformation:{region}:{account}:stack/reasoner-chain/"
+                "00000000-0000-0000-0000-000000000000",
                 "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html"),
     CodeService("codebuild.amazonaws.com", "codebuild:CreateProject",
                 "arn:aws:codebuild:{region}:{account}:project/reasoner-chain",

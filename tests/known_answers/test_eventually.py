@@ -360,3 +360,34 @@ def test_proof_names_the_fixpoint() -> None:
     assert result.verdict is Verdict.PROVED
     assert result.responsible[0].label == "fixpoint" and "unsat" in result.responsible[0].note
     assert result.stats["rounds"] >= 1
+
+
+# ---- session tags ---------------------------------------------------------------------------------------
+
+
+def tagged_env(tag_session: bool) -> Environment:
+    """A:Data may decrypt only as a session tagged team=data; its trust policy lets C's principals assume it
+    with that tag (and tag the session, when `tag_session`)."""
+    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else ["sts:AssumeRole"]
+    tp = trust(allow(f"arn:aws:iam::{C}:root", actions, {"StringEquals": {"aws:RequestTag/team": "data"}},
+                     resource=None))
+    ident = identity(can("kms:Decrypt", KEY, {"StringEquals": {"aws:PrincipalTag/team": "data"}}))
+    return Environment(keys=(Key(KEY, DEFAULT_KEY_POLICY),), accounts=(Account(A),), principals=(
+        Principal(role(A, "Data"), PrincipalKind.ROLE, (ident,), trust_policy=tp),))
+
+
+def test_session_tags_a_chain_sets() -> None:
+    result = check(tagged_env(True), outside(A))
+    chain = refuted_chain(result)
+    assert [a for _, a, _ in chain] == ["sts:AssumeRole", "kms:Decrypt"]
+    step = result.chain[0]
+    assert step.request.context["aws:RequestTag/team"] == ("data",)
+    assert [ev.request.action for ev in step.also] == ["sts:TagSession"]
+    assert "session tags team=data" in step.effect
+
+
+def test_session_tags_a_chain_may_not_set() -> None:
+    """Without sts:TagSession the session cannot carry the tag: never REFUTED (the abstraction lets a held
+    session carry any tag, so the answer is UNKNOWN, not PROVED: docs/eventually.md, limits)."""
+    result = check(tagged_env(False), outside(A))
+    assert result.verdict is Verdict.UNKNOWN, result.verdict
