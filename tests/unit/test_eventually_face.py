@@ -138,3 +138,12 @@ def test_findings_escalation() -> None:
     status, out = run("findings", str(CHAINS / "failing" / "environment.yaml"), "--escalation", "--format", "json")
     doc = json.loads(out[: out.rindex("}") + 1])
     assert status == 1 and any(e["chain"] for e in doc["escalations"])
+
+
+@pytest.mark.solver
+def test_report_page_shows_the_chain(refuted: object) -> None:
+    from reasoner.face.render.html import checks_html
+    from reasoner.face.report import Report
+
+    page = checks_html([Report(refuted, "vendor chain")])  # type: ignore[arg-type]
+    assert "Chain (each step replayed" in page and page.count("<li><code>") >= 3
