@@ -1156,6 +1156,13 @@ def section_services(ctx: Context, sec: Section) -> None:
     read_stage_dict(sec, run_fn(corpus, quick=ctx.quick, limit=1 if ctx.tiny else None))
 
 
+# ---- eventually (issue 18) ----------------------------------------------------------------------------------
+
+def section_eventually(ctx: Context, sec: Section) -> None:
+    run_fn = import_stage("benchmarks.bench_eventually", "run")
+    read_stage_dict(sec, run_fn(quick=ctx.quick, tiny=ctx.tiny))
+
+
 # ---- cold start and memory ---------------------------------------------------------------------------------
 
 def section_cold_start(ctx: Context, sec: Section) -> None:
@@ -1290,6 +1297,8 @@ SECTIONS: list[tuple[str, str, SectionFn]] = [
     ("iam-simulate", "baseline: @cloud-copilot/iam-simulate (npm) concrete decisions", section_iam_simulate),
     ("findings", "findings per key and for the whole key-policy corpus", section_findings),
     ("services", "check and findings latency per service, every resource type", section_services),
+    ("eventually", "the fixpoint of eventually claims: the organisation example, 50 roles / 20 keys / 10 accounts",
+     section_eventually),
     ("cold-start", "console script start-up (subprocess, median)", section_cold_start),
     ("memory", "peak memory", section_memory),
     ("hostile", "hostile inputs of a stranger's pull request: time over the limit, memory, exit", section_hostile),

@@ -17,7 +17,7 @@ from benchmarks import runner
 from benchmarks.generate import GenSpec, generate, scaling_grid
 
 EXPECTED = ["parse", "decide", "check", "scaling", "strings", "reach", "iam-simulate", "findings", "services",
-            "cold-start", "memory", "hostile", "scan"]
+            "eventually", "cold-start", "memory", "hostile", "scan"]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from reasoner import limits
 from reasoner.analyses import unresolved
@@ -192,6 +193,9 @@ class FindingsResult:
     zone: tuple[str, ...]
     include_services: bool = False
     seconds: float = 0.0
+    #: escalation paths (`escalation.EscalationPath`: outside principals that reach a resource only through a
+    #: chain of steps), when asked for (`escalation.with_escalations`, `reasoner findings --escalation`)
+    escalations: tuple[Any, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -33,6 +33,7 @@ from reasoner.analyses.conditions import (
 from reasoner.analyses.explain import confirm, decisive_derived, minimise, readable, replay, statement_reasons
 from reasoner.analyses.properties import (
     CanAccess,
+    Eventually,
     Property,
 )
 from reasoner.analyses.refine import refine
@@ -95,7 +96,11 @@ def check(
                     compiled = compile_environment(compiled.environment)
             else:
                 compiled = compiled_for(env_or_compiled)
-            if isinstance(prop, CanAccess):
+            if isinstance(prop, Eventually):  # chains of steps (issue 18)
+                from reasoner.analyses.eventually import check_chains
+
+                result = check_chains(compiled, prop)
+            elif isinstance(prop, CanAccess):
                 result = _check_can_access(compiled, prop, dump_smt2, stats)
             else:
                 result = _check_violation(compiled, prop, dump_smt2, stats)
@@ -118,6 +123,7 @@ def check(
         time.perf_counter() - start,
         result.name,
         result.derived,
+        result.chain,
     )
 def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: str | Path | None,
                      solver_stats: bool = False) -> CheckResult:

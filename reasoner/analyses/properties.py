@@ -118,4 +118,24 @@ class Equivalent:
     resources: tuple[str, ...] = ("*",)
 
 
-Property = AccessNotGranted | OnlyPrincipalsCan | CanAccess | NoNewAccess | Equivalent
+@dataclass(frozen=True)
+class Eventually:
+    """`claim` over chains of steps (docs/eventually.md): no principal the claim is about (the scope of an
+    `AccessNotGranted`, everyone but the listed principals of an `OnlyPrincipalsCan`) can reach the access by
+    any chain of requests that change who it is or what the policies say (assuming roles, passing roles to
+    code, creating grants, writing key, resource, trust and identity policies; `semantics/steps.py`), from
+    the environment as given. `max_steps`: only chains of at most that many steps (None: any length)."""
+
+    claim: AccessNotGranted | OnlyPrincipalsCan
+    max_steps: int | None = None
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return self.claim.actions
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return self.claim.resources
+
+
+Property = AccessNotGranted | OnlyPrincipalsCan | CanAccess | NoNewAccess | Equivalent | Eventually

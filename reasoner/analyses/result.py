@@ -29,6 +29,20 @@ class Verdict(Enum):
 
 
 @dataclass(frozen=True)
+class ChainStep:
+    """One step of a chain that refutes an `Eventually` claim (`analyses/eventually.py`): a concrete request,
+    its decision replayed through the concrete evaluator in the environment the previous steps left
+    (`evaluation`, always ALLOW), what it changed (`effect`, in words), and the other requests the step needed,
+    each allowed too (`also`: sts:TagSession for session tags, iam:PassRole and the request that starts the
+    code, ...)."""
+
+    request: Request
+    evaluation: Evaluation
+    effect: str
+    also: tuple[Evaluation, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of checking one property."""
 
@@ -43,6 +57,8 @@ class CheckResult:
     name: str | None = None  # assertion name, when it came from a property file
     #: context keys AWS set for the counterexample that the deciding statements read (`explain.decisive_derived`)
     derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: the steps before the counterexample, for an `Eventually` claim refuted by a chain (empty otherwise)
+    chain: tuple[ChainStep, ...] = ()
 
     def __post_init__(self) -> None:
         if self.verdict is Verdict.REFUTED and self.counterexample is None:
@@ -93,15 +109,35 @@ def rebase_spans(result: CheckResult, environment: Environment) -> CheckResult:
     A manifest names policy files relative to itself, and their spans carry that relative name. When the
     file exists next to the manifest, prefix the manifest's directory (the manifest resolves names that way,
     `source.rebase_span`), so that `file:line:col`, SARIF locations and annotations point at the file in the
-    repository.
+    repository. The statements of a chain's steps are rebased the same way.
     """
-    if not environment.source or not result.responsible:
+    if not environment.source or not (result.responsible or result.chain):
         return result
     base = os.path.dirname(environment.source)
-    reasons = []
-    for reason in result.responsible:
-        span = None if reason.span is None else rebase_span(reason.span, base)
-        reasons.append(reason if span is reason.span else dataclasses.replace(reason, span=span))
-    if all(new is old for new, old in zip(reasons, result.responsible, strict=True)):
+    reasons = _rebased(result.responsible, base)
+    chain = rebase_chain(result.chain, environment)
+    if reasons is result.responsible and not chain:
         return result
-    return dataclasses.replace(result, responsible=tuple(reasons))
+    return dataclasses.replace(result, responsible=reasons, chain=chain)
+
+
+def rebase_chain(steps: tuple[ChainStep, ...], environment: Environment) -> tuple[ChainStep, ...]:
+    """`rebase_spans` for the statements of every request of a chain's steps."""
+    if not environment.source or not steps:
+        return steps
+    base = os.path.dirname(environment.source)
+
+    def step(s: ChainStep) -> ChainStep:
+        also = tuple(dataclasses.replace(ev, reasons=_rebased(ev.reasons, base)) for ev in s.also)
+        return dataclasses.replace(s, evaluation=dataclasses.replace(s.evaluation, reasons=_rebased(
+            s.evaluation.reasons, base)), also=also)
+
+    return tuple(step(s) for s in steps)
+
+
+def _rebased(items: tuple[Reason, ...], base: str) -> tuple[Reason, ...]:
+    out = []
+    for reason in items:
+        span = None if reason.span is None else rebase_span(reason.span, base)
+        out.append(reason if span is reason.span else dataclasses.replace(reason, span=span))
+    return items if all(new is old for new, old in zip(out, items, strict=True)) else tuple(out)

@@ -811,6 +811,9 @@ def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="also report access by AWS service principals (not external by default)")
     p.add_argument("--key-arn", default=None, metavar="ARN", help="key ARN for a key policy file")
     _add_resource_options(p)
+    p.add_argument("--escalation", action="store_true",
+                   help="also list escalation paths: principals outside the zone that reach a key or resource "
+                        "only through a chain of steps, each replayed (docs/eventually.md)")
     _add_analysis_options(p, _cmd_findings)
 
 
@@ -832,6 +835,9 @@ def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
     result = rebase_findings(whole.findings(env, zone, include_services=args.include_services, timeout=args.timeout,
                                             jobs=args.jobs, only=args.resource), env)
+    if args.escalation:  # issue 18
+        from reasoner.analyses.escalation import with_escalations
+        result = with_escalations(result, env, timeout=args.timeout)
     triage = _triage(args, result.findings)
     ctx = _context(args)
     _emit(args, stdout, lambda fmt: render.render(fmt, result, ctx=ctx, triage=triage),

@@ -7,10 +7,10 @@ span and run options (`allowing unknown`, `within N seconds`).
 Guarantee: the language adds no semantics of its own: every claim maps one to one onto a property value
 (`no principal ... can` -> AccessNotGranted, `none of P can` -> AccessNotGranted over PRINCIPALS,
 `only P can` -> OnlyPrincipalsCan, `P can` -> CanAccess, `grants no new access over` -> NoNewAccess,
-`is equivalent to` -> Equivalent; `unless` / `when KEY is VALUES` / `only via service S` after one of the
-first three -> its `when` conditions, `account ID` in a principal list -> `every_principal_of(ID)`).
-Everything else is name resolution and checking: syntax errors, unknown
-names, unknown actions, keys the environment does not have and values of the wrong kind raise a
+`is equivalent to` -> Equivalent, `... can eventually ...` -> Eventually over the same claim; `unless` /
+`when KEY is VALUES` / `only via service S` after one of the first three -> its `when` conditions, `account ID`
+in a principal list -> `every_principal_of(ID)`). Everything else is name resolution and checking: syntax
+errors, unknown names, unknown actions, keys the environment does not have and values of the wrong kind raise a
 `PropertyError` (an `InputError`) with `file:line:col`, a caret snippet and a hint; nothing is skipped.
 Every file a property file names lies inside the root (`reasoner.front.confine`; by default the git
 repository of the file compiled) or is refused unread (INPUT006) at the token naming it; an included file
@@ -38,6 +38,7 @@ from reasoner.analyses.properties import (
     CanAccess,
     ContextCondition,
     Equivalent,
+    Eventually,
     NoNewAccess,
     OnlyPrincipalsCan,
     PrincipalScope,
@@ -170,6 +171,9 @@ class Claim:
     new: Val | None = None
     old: Val | None = None
     conditions: tuple[CondSyntax, ...] = ()
+    #: `can eventually` (chains of steps): None for a plain claim, else the bound of `within N steps` (0: none)
+    eventually: int | None = None
+    steps_span: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -433,6 +437,33 @@ class _ToSyntax(Transformer[Token, object]):
         new, old, actions, keys = children
         return Claim("equivalent", self._span(meta), new=new, old=old, actions=actions,  # type: ignore[arg-type]
                      keys=keys)  # type: ignore[arg-type]
+
+    @v_args(meta=True)
+    def eventually_no_access(self, meta: object, children: list[object]) -> Claim:
+        *rest, bound = children
+        return self._eventually(self.no_access(meta, rest), bound)
+
+    @v_args(meta=True)
+    def eventually_none_of_can(self, meta: object, children: list[object]) -> Claim:
+        *rest, bound = children
+        return self._eventually(self.none_of_can(meta, rest), bound)
+
+    @v_args(meta=True)
+    def eventually_only_can(self, meta: object, children: list[object]) -> Claim:
+        *rest, bound = children
+        return self._eventually(self.only_can(meta, rest), bound)
+
+    def _eventually(self, claim: Claim, bound: object) -> Claim:
+        if bound is None:
+            return replace(claim, eventually=0)
+        assert isinstance(bound, Token)
+        span = self._tok_span(bound)
+        text = str(bound)
+        steps = int(text) if text.isdigit() else -1
+        return replace(claim, eventually=steps if steps > 0 else -1, steps_span=span)
+
+    def steps_bound(self, children: list[Token]) -> Token:
+        return children[0]
 
     def env_ref(self, children: list[Val]) -> Val:
         return children[-1]
@@ -756,6 +787,14 @@ class Compiler:
 
     def _claim(self, claim: Claim, scope: _Scope, base: Path,
                source: SourceFile) -> tuple[Environment, Property]:
+        if claim.eventually is not None:
+            if claim.eventually < 0:
+                raise PropertyError("`within N steps` needs a whole number of steps, at least 1",
+                                    span=claim.steps_span or claim.span, code=BAD_VALUE, source=source,
+                                    help="e.g. `within 3 steps`; leave the bound out for chains of any length")
+            where, inner = self._claim(replace(claim, eventually=None), scope, base, source)
+            assert isinstance(inner, AccessNotGranted | OnlyPrincipalsCan)
+            return where, Eventually(inner, claim.eventually or None)
         if claim.kind in ("no_new_access", "equivalent"):
             assert claim.new is not None and claim.old is not None
             if claim.new.kind.startswith("POLICY") or claim.old.kind.startswith("POLICY"):

