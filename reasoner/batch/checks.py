@@ -8,7 +8,7 @@ Guarantee: every environment (and every environment a comparison compares with) 
 worker's initializer; a task is the assertion's property (its `old` environment by index) and limits, so no
 environment is shipped per assertion and each worker compiles an environment once for all the assertions it
 checks in it (`compiled.compiled_for`; assertions are submitted grouped by environment). A result is the one
-`_check_one` of the command line gives in one process.
+`check_one` gives in one process (as `reasoner check` without `--jobs`).
 """
 
 from __future__ import annotations
@@ -31,17 +31,40 @@ def _init(envs: Sequence[Environment]) -> None:
 def _one(task: tuple[int, int, Any, int | None, float, int | None, str | None], deadline: float, total: float,
          stats: bool) -> tuple[int, Any]:
     from reasoner.errors import InputError
-    from reasoner.face.cli import _check_one
 
     env, index, prop, old, timeout, rlimit, dump = task
 
     if old is not None:
         prop = dataclasses.replace(prop, old=_ENVS[old])
     try:
-        return index, _check_one(_ENVS[env], prop, timeout, rlimit, dump, total_deadline=deadline, total=total,
-                                 stats=stats)
+        return index, check_one(_ENVS[env], prop, timeout, rlimit, dump, total_deadline=deadline, total=total,
+                                stats=stats)
     except InputError as exc:
         return index, exc
+
+
+def check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, dump: str | None, *,
+               total_deadline: float, total: float, stats: bool = False) -> Any:
+    """One assertion (the unit of work of `--jobs`; `reasoner check` runs it in process for one job), within
+    its own time limit and what is left of the run's total (`total_deadline`, seconds since the epoch, so that
+    it means the same in every worker). A limit, an unsupported construct or running out of memory make the
+    verdict UNKNOWN with the reason, so the other assertions still run; every other error propagates."""
+    import time
+
+    from reasoner import limits
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.result import CheckResult, Verdict
+    from reasoner.errors import UnsupportedFeatureError
+
+    start = time.perf_counter()
+    left = total_deadline - time.time()
+    with limits.budget(max(0.0, left), what="the run's total", shown=total):
+        try:
+            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump,
+                         **({"stats": True} if stats else {}))
+        except UnsupportedFeatureError as exc:
+            return CheckResult(prop, Verdict.UNKNOWN, reason=limits.unknown_reason(exc),
+                               seconds=time.perf_counter() - start)
 
 
 def run(items: Sequence[tuple[Environment, Any, float, int | None, str | None]], jobs: int, *, deadline: float,

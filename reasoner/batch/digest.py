@@ -30,9 +30,10 @@ from reasoner.version import __version__
 def engine_version() -> str:
     """What the engine is: our version and those of the solver and parser behind it."""
     import lark
-    import z3
 
-    return f"reasoner {__version__}; z3 {z3.get_version_string()}; lark {lark.__version__}; record {RECORD_VERSION}"
+    from reasoner.symbolic.solve import z3_version
+
+    return f"reasoner {__version__}; z3 {z3_version()}; lark {lark.__version__}; record {RECORD_VERSION}"
 
 
 def canonical(value: Any) -> Any:

@@ -519,30 +519,6 @@ def _dump_name(dump_dir: Path | None, index: int, name: str) -> str | None:
     return str(dump_dir / f"{index:03d}-{slug}.smt2")
 
 
-def _check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, dump: str | None, *,
-               total_deadline: float, total: float, stats: bool = False) -> Any:
-    """One assertion (also the unit of work of `--jobs`), within its own time limit and what is left of the
-    run's total (`total_deadline`, seconds since the epoch, so that it means the same in every worker). A
-    limit, an unsupported construct or running out of memory make the verdict UNKNOWN with the reason, so
-    the other assertions still run; every other error propagates."""
-    import time
-
-    from reasoner import limits
-    from reasoner.analyses.pipeline import check
-    from reasoner.analyses.result import CheckResult, Verdict
-    from reasoner.errors import UnsupportedFeatureError
-
-    start = time.perf_counter()
-    left = total_deadline - time.time()
-    with limits.budget(max(0.0, left), what="the run's total", shown=total):
-        try:
-            return check(environment, prop, timeout=timeout, rlimit=rlimit, dump_smt2=dump,
-                         **({"stats": True} if stats else {}))
-        except UnsupportedFeatureError as exc:
-            return CheckResult(prop, Verdict.UNKNOWN, reason=limits.unknown_reason(exc),
-                               seconds=time.perf_counter() - start)
-
-
 def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | None, jobs: int,
                     dump_dir: Path | None, progress: TextIO, total: float = DEFAULT_TOTAL_S,
                     stats: bool = False) -> list[Any]:
@@ -550,6 +526,7 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
     import time
 
     from reasoner.analyses.result import rebase_spans
+    from reasoner.batch.checks import check_one
     from reasoner.face.render.results import Report
 
     results: list[Any] = [None] * len(assertions)
@@ -568,7 +545,7 @@ def _run_assertions(assertions: Sequence[Any], *, timeout: float, rlimit: int | 
             for i, a in enumerate(assertions):
                 bar.start(a.name)
                 try:
-                    results[i] = _check_one(*jobs_args[i], total_deadline=total_deadline, total=total, stats=stats)
+                    results[i] = check_one(*jobs_args[i], total_deadline=total_deadline, total=total, stats=stats)
                 except InputError as exc:
                     unusable(i, exc)
                 bar.finish()

@@ -121,6 +121,8 @@ def _typed_value(
             continue
         base = _decimal_text(model[view["v"]], f.constants.get(fam, set()))
         candidates += [base, "+" + base, "0" + base, base + ("0" if "." in base else ".0")]
+        if base.isdigit() and len(base) < 12:
+            candidates.append(base.zfill(12))  # an account id
         if "." not in base:
             candidates.append(base + ".")  # a number that is not an epoch time
         elif base.startswith(("0.", "-0.")):
@@ -165,6 +167,8 @@ def _typed_value(
         if c in f.lits:
             continue
         if not all(n.accepts(c) for n, _ in must) or any(n.accepts(c) for n, _ in must_not):
+            continue
+        if not all(h.accepts(c) for h in f.hard):
             continue
         if _typed_consistent(f, model, c):
             return c
@@ -640,9 +644,11 @@ def _assumed(
     if kind is PKind.FEDERATED and any(env.session(principal_arn(kind, values, partition)) is None
                                        for env in domain.environments):
         # the source user of a federated user an environment does not declare, when the model chose a user the
-        # policies or the environment name (any other source is one nothing names: `explain.augment_caller`)
+        # policies or the environment name, or one a pattern of the query names (a class of findings or diff:
+        # "user/e/e" with its GetFederationToken sessions); any other source is one nothing names
+        # (`explain.augment_caller`)
         uname = domain.fields["uname"]
-        if model[uname.sel] < uname.other_index:
+        if model[uname.sel] < uname.other_index or any(model.truth(t) for t, *_ in uname.atoms.values()):
             src_path = field_value(domain.fields["upath"], model, lemmas)
             src_name = field_value(uname, model, lemmas)
             if src_path is not None and src_name is not None:

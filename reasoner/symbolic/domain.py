@@ -212,6 +212,47 @@ _KEY_SHAPES: dict[str, tuple[Nfa, ...]] = {
 _S = TypeVar("_S", arns.AssumedRoleArn, arns.FederatedUserArn)
 
 
+#: Characters a text may hold and still parse under an operator family (`semantics/values.py`: numbers without
+#: exponents, ISO-8601 instants and epoch seconds, IPv4/IPv6 addresses, Booleans, strict base64; blanks are
+#: stripped first). A shape none of whose strings stays within them never parses (`_shaped_view`).
+_PARSE_CHARS: dict[str, strings.CharSet] = {
+    "numeric": strings.CharSet(frozenset("0123456789+-. \t\n\r")),
+    "date": strings.CharSet(frozenset("0123456789+-.:TZtzW \t\n\r")),
+    "ip": strings.CharSet(frozenset("0123456789abcdefABCDEF:./% \t\n\r")),
+    "bool": strings.CharSet(frozenset("trueTRUEfalsFALS \t\n\r")),
+    "binary": strings.CharSet(frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\n\r")),
+}
+
+
+@lru_cache(maxsize=1024)
+def _never_parses(hard: tuple[Nfa, ...], family: str) -> bool:
+    """No string of the shapes `hard` parses under `family` (each holds a character the family's texts never do)."""
+    try:
+        return strings.find_witness([*hard, strings.shape(_PARSE_CHARS[family])]) is None
+    except strings.WitnessBudgetExceeded:
+        return False
+
+
+def _shaped_view(hard: tuple[Nfa, ...], family: str, view: dict[str, Term]) -> Term:
+    """What the shapes `hard` of a field say about its typed view when its value is none of its literals: nothing,
+    except that a shape that never parses under the family makes the view "no value", and an account id (12
+    digits) is as a number and as epoch seconds an integer below 10^12, and no address."""
+    if _never_parses(hard, family):
+        if family in ("numeric", "date"):
+            return smt.not_(view["ok"])
+        if family == "ip":
+            return smt.eq(view["fam"], "0")
+        return smt.eq(view["b"], "0") if family == "bool" else smt.eq(view["bytes"], "(- 1)")
+    if any(h is strings.ACCOUNT_ID for h in hard):
+        if family in ("numeric", "date"):
+            v = view["v"]
+            return smt.and_(view["ok"], f"(is_int {v})", smt.cmp(">=", v, smt.real(0)),
+                            smt.cmp("<", v, smt.real(10**12)))
+        if family == "ip":
+            return smt.eq(view["fam"], "0")  # digits alone are no address (`values.parse_ip_address`)
+    return TRUE
+
+
 class StrField:
     """A string-valued unknown: one of `lits` (selector value i) or some other string (selector value
     len(lits)), constrained by `hard` shape automata. Pattern atoms are exact for literals and free for
@@ -367,6 +408,8 @@ class StrField:
                 v = num["v"]
                 odd = smt.or_(f"(is_int {v})", smt.and_(smt.cmp(">", v, smt.real(-1)), smt.cmp("<", v, smt.real(1))))
                 sc.require(smt.implies(smt.and_(num["ok"], smt.not_(date["ok"])), odd))
+        if self.hard:
+            sc.require(smt.implies(self.is_other(), _shaped_view(self.hard, family, out)))
         return out
 
 

@@ -46,6 +46,9 @@ Not mirrored, by design (`NOT_MIRRORED`):
 - `_caller_value`, `_key_value`, `_key_values`, `_undeclared_owner_org`: one derived key at a time (the
   evaluator derives them all at once in `evaluate._base_context`).
 - `_slot`: one value slot of a (multivalued) key (the evaluator loops over the values).
+- `_always_arn`: a typed operator on a key assembled from ARN pieces (the evaluator parses the one ARN and fails).
+- `_owner`: the owner of a target of the domain as this environment resolves it (the evaluator resolves the one
+  target of its request, `evaluate` target resolution, and reads `Target.owner`).
 - `_condition`: the table of semantics §3.2 on one case of the variables' values (inside
   `evaluate._evaluate_condition`, which resolves the values first).
 - `encode_environment`: the stage's entry point, `Encoder(...).encode()`.
@@ -80,7 +83,7 @@ from reasoner.front.ast import (
 )
 from reasoner.semantics import awsrules, ir
 from reasoner.semantics import evaluate as ev
-from reasoner.semantics.arns import RoleArn, UserArn, parse_principal
+from reasoner.semantics.arns import RoleArn, UserArn, is_account_id, parse_principal
 from reasoner.semantics.catalog import KMS_CROSS_ACCOUNT_ACTIONS, is_multivalued
 from reasoner.semantics.environment import Environment, Grant, Key, Options, Principal, PrincipalKind, Resource
 from reasoner.semantics.evaluate import MatchKind
@@ -127,7 +130,7 @@ NOT_MIRRORED: tuple[str, ...] = (
     "_key_values", "_undeclared_owner_org", "_slot", "_condition", "encode_environment", "iam", "_own", "_sub_hit",
     "_by_kind", "_encode_target", "_encode_key", "action_in", "action_is", "_covers", "_gates",
     "decide_target", "url_encoder", "_url_auth_type", "_assigned", "_constant_assignment", "_match_holed", "_link",
-    "_link_facts", "_bool_holed", "_fields",
+    "_link_facts", "_bool_holed", "_fields", "_always_arn", "_owner",
 )
 
 
@@ -194,6 +197,12 @@ def _variable_keys(typed: object) -> list[str]:
 
 
 # ---- matching pieces ---------------------------------------------------------------------------------
+
+
+def _always_arn(pieces: tuple[Piece, ...]) -> bool:
+    """The value the pieces assemble always starts with `arn:`: no such text parses as a number, an instant, an IP
+    address (`r`, `n` are no hex digits), base64 (`:` is none of its characters) or a Boolean."""
+    return len(pieces) > 1 and isinstance(pieces[0], str) and pieces[0].startswith("arn:")
 
 
 def _fields(pieces: tuple[variables.Piece, ...]) -> tuple[Piece, ...]:
@@ -982,6 +991,12 @@ class Encoder:
         if fam == "arn":
             assert isinstance(typed, ArnPattern)
             return TRUE, match_pieces(strings.from_arn(typed), pieces)
+        if _always_arn(pieces):
+            # every value is an ARN, which is no number, instant, IP address, base64 text or Boolean: `ir.compare`
+            # gives what it gives any unparseable value (§3.3), here on the ARN's fixed start
+            assert isinstance(pieces[0], str)
+            r = ir.compare(cc, pieces[0], typed)
+            return (FALSE, FALSE) if r is None else (TRUE, TRUE if r else FALSE)
         if len(pieces) != 1 or not isinstance(pieces[0], StrField):
             raise UnsupportedFeatureError(
                 f"operator `{cc.condition.operator_text}` on the derived key "
@@ -1108,6 +1123,8 @@ class Encoder:
                 x: Term = TRUE if parse_bool(const) is b else FALSE
             elif len(pieces) == 1 and isinstance(pieces[0], StrField):
                 x = smt.eq(pieces[0].typed_view("bool")["b"], "1" if b else "2")
+            elif _always_arn(pieces):
+                x = FALSE  # an ARN is no Boolean
             else:
                 raise UnsupportedFeatureError(
                     f"operator `{cc.condition.operator_text}` on the derived key `{cc.condition.key.text}` is "
@@ -1913,12 +1930,22 @@ class Encoder:
         return awsrules.Facts(target.arn, target.service, target.rtype.name if target.rtype else "",
                               tuple(sorted(attrs.items())))
 
+    def _owner(self, t: SymTarget) -> str | None:
+        """The owner account of `t` as this environment resolves it (`evaluate` target resolution): the declared
+        owner of its own object, else the account its ARN names (none for an S3 bucket). Another environment of
+        the same check (a diff) may declare a target this one does not."""
+        if self._own(t) is not None:
+            return t.owner
+        parts = t.arn.split(":", 5)
+        return parts[4] if len(parts) == 6 and is_account_id(parts[4]) else None
+
     def _covers(self, rule: awsrules.AwsRule, target: SymTarget, linked: str | None) -> Term:
         """The caller is one `rule` covers (`AwsRule.covers`) and the context matches its `context` pairs."""
         d = self.d
         kinds = [pk for k, pk in _KINDS.items() if pk in d.kinds and (rule.kinds is None or k in rule.kinds)]
         out: list[Term] = [smt.or_(self.kind(k) for k in kinds)]
-        same = smt.and_(self.iam(), d.f("acct").is_lit(target.owner))
+        owner = self._owner(target)
+        same = FALSE if owner is None else smt.and_(self.iam(), d.f("acct").is_lit(owner))
         if rule.relation == "same":
             out.append(same)
         elif rule.relation == "other":
@@ -2044,15 +2071,16 @@ class Encoder:
         """Mirror of `evaluate._region_gate`: a target in an opt-in Region its declared owner has not enabled is out
         of reach; a caller of another account needs the Region enabled too (per option; keys: `_encode_key`)."""
         region = t.region
-        if region not in ev.OPT_IN_REGIONS:
+        owner_id = self._owner(t)
+        if region not in ev.OPT_IN_REGIONS or not owner_id:
             return TRUE
-        owner = self.accounts.get(t.owner)
+        owner = self.accounts.get(owner_id)
         if owner is not None and owner.enabled_regions is not None and region not in owner.enabled_regions:
             return FALSE
         if t.kind == "key" or not self.opts.opt_in_region_cross_account_requires_caller_enabled:
             return TRUE
         d = self.d
-        same = smt.and_(self.iam(), d.f("acct").is_lit(t.owner))
+        same = smt.and_(self.iam(), d.f("acct").is_lit(owner_id))
         enabled = smt.or_(
             *(d.f("acct").is_lit(a.id) for a in self.env.accounts
               if a.enabled_regions is not None and region in a.enabled_regions),

@@ -88,6 +88,11 @@ class Outcome:
     seconds: float = 0.0
 
 
+def z3_version() -> str:
+    """The version of the Z3 behind the solver (part of what a cached verdict depends on)."""
+    return str(z3.get_version_string())
+
+
 def _configure_globals() -> None:
     z3.set_param("smt.random_seed", SEED)
     z3.set_param("sat.random_seed", SEED)

@@ -177,7 +177,9 @@ def test_bundled_examples_counterexamples(tmp_path: Path) -> None:
     files = sorted(p for p in (ROOT / "examples").rglob("*.access"))
     status, out, err = cli("check", *files, "--format", "json", "--timeout", "120")
     assert status in (0, 1), err
-    refuted = [r for r in json.loads(out)["results"] if r["counterexample"] is not None]
+    # (a counterexample at the end of a chain of steps is decided in the environment the chain left, not in the
+    # manifest: `decide` answers one request, so chains are left to tests/unit/test_eventually_face.py)
+    refuted = [r for r in json.loads(out)["results"] if r["counterexample"] is not None and not r.get("chain")]
     assert refuted, "the bundled examples have a failing assertion on purpose (examples/org/failing)"
     for i, r in enumerate(refuted):
         f = tmp_path / f"r{i}.json"

@@ -179,3 +179,25 @@ def test_random_statement_removal_diff_covers_the_sweep(doc: object, drop: int) 
                     changes = result.added if n else result.removed
                     assert any(in_class(c.principal, p, new if n else old) and a in c.actions
                                for c in changes), r
+
+
+@pytest.mark.solver
+def test_a_resource_one_side_does_not_declare_has_no_owner_there() -> None:
+    # OLD declares the bucket (owner 111122223333), NEW does not: in NEW the bucket's owner is unknown (an S3 ARN
+    # names no account), so S3's owner-only bucket-policy rule refuses every caller there, as the evaluator says
+    # (docs/semantics-services.md §A.4). The encoder once took the owner from OLD's declaration for both
+    # environments of a comparison: this check was PROVED (unsound), and `reasoner diff
+    # examples/resources/environment.yaml EMPTY.yaml` reported an INTERNAL disagreement.
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.properties import NoNewAccess
+    from reasoner.semantics.environment import Account, Resource
+
+    bucket = Resource("arn:aws:s3:::example-reports", None, "111122223333")
+    old = Environment(resources=(bucket,), accounts=(Account("111122223333", iam_known=False),))
+    new = Environment(resources=(Resource("arn:aws:s3:::other-bucket", None, "111122223333"),))
+    user = Request("arn:aws:iam::111122223333:user/alice", "s3:PutBucketPolicy", bucket.arn)
+    assert not replay(new, user)[0].decision.allowed and replay(old, user)[0].decision.allowed
+    # what OLD allows on its bucket and NEW does not: every bucket-policy operation of the owner account
+    r = check(old, NoNewAccess(new, ("s3:PutBucketPolicy",), (bucket.arn,)), rlimit=30_000_000)
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.reason
+    assert r.counterexample.principal.split(":")[4] == "111122223333"

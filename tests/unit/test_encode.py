@@ -195,14 +195,36 @@ def test_variables_in_bool_values_follow_the_option(bool_variables: bool, verdic
         assert [v.strip().lower() for v in tags.values()] == ["true"]
 
 
-def test_unsupported_condition_is_unknown_with_a_span() -> None:
+def test_unsupported_construct_is_unknown_with_a_span() -> None:
+    # (a date operator on `aws:userid`, assembled from a unique id and a session name, is not modelled)
     env = _kp(
         '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
-        '{"NumericLessThan": {"aws:PrincipalArn": "5"}}}'
+        '{"DateLessThan": {"aws:userid": "2020-01-01"}}}'
     )
     r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
     assert r.verdict is Verdict.UNKNOWN and r.reason is not None
     assert "not supported" in r.reason and "kp.json:" in r.reason
+
+
+@pytest.mark.parametrize(("operator", "value"), [
+    ("NumericLessThan", "5"), ("NumericNotEquals", "5"), ("DateGreaterThan", "2020-01-01T00:00:00Z"),
+    ("DateNotEquals", "2020-01-01T00:00:00Z"), ("IpAddress", "10.0.0.0/8"), ("NotIpAddress", "10.0.0.0/8"),
+    ("BinaryEquals", "YXJuOmF3cw=="), ("Bool", "true"), ("NumericEquals", "${aws:username}"),
+])
+def test_typed_operators_on_an_arn_valued_key_decide_as_the_evaluator(operator: str, value: str) -> None:
+    # aws:PrincipalArn is assembled from parts, and always an ARN: no number, instant, address, base64 text or
+    # Boolean, so the typed operators decide as on any unparseable value (semantics §3.3), in both engines
+    env = _kp(
+        '{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": '
+        f'{{"{operator}": {{"aws:PrincipalArn": "{value}"}}}}}}'
+    )
+    from reasoner.analyses.explain import replay
+    from reasoner.analyses.properties import ScopeKind
+
+    user = "arn:aws:iam::444455556666:user/reader"
+    allowed = replay(env, Request(user, "kms:Decrypt", KEY))[0].decision.allowed  # (IAM not given: worst case)
+    r = check(env, AccessNotGranted(PrincipalScope(ScopeKind.PRINCIPALS, (user,)), ("kms:Decrypt",)))
+    assert r.verdict is (Verdict.REFUTED if allowed else Verdict.PROVED), r.reason
 
 
 def test_known_principal_identity_policy() -> None:

@@ -248,8 +248,7 @@ def test_services_are_reported_only_when_asked() -> None:
 
 def test_unsupported_construct_gives_unknown_completeness() -> None:
     env = _env([ROOT_STMT, {"Sid": "Var", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
-                            "Resource": "*",
-                            "Condition": {"NumericLessThan": {"aws:PrincipalArn": "5"}}}])
+                            "Resource": "*", "Condition": {"DateLessThan": {"aws:userid": "2020-01-01"}}}])
     result = findings(env)
     assert result.keys[0].complete is Verdict.UNKNOWN and "unsupported" in (result.keys[0].reason or "")
     assert exit_status(result) == 3
