@@ -620,11 +620,11 @@ DERIVED = ev.CALLER_DERIVED_KEYS | ev.KEY_DERIVED_KEYS | {"aws:sourcevpc", "s3:r
                                                          "lambda:functionurlauthtype"}
 EXTRA_VALUES = ("", "x", "true", "false", OWNER, EXTERNAL, "203.0.113.7", "198.51.100.1", "project", "other",
                 "authenticated", "unauthenticated", "https", "AWSPENDING")
-#: Multivalued keys the policies test (`catalog.MULTIVALUED_KEYS`); `cognito-identity.amazonaws.com:amr` is
-#: multivalued per §T.6 but the engine reads it as single-valued (regressions.yaml, srv-reg-01): one value only.
 #: Types some of whose actions take unsigned requests under the default options (§G.7).
 UNSIGNED_TYPES = frozenset({"AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::Lambda::Function", "AWS::EFS::FileSystem"})
-MULTIVALUED = {"aws:tagkeys", "aws:principalorgpaths"}
+#: Multivalued keys the policies test (`catalog.MULTIVALUED_KEYS`; the Cognito `amr` claim §T.6, regressions.yaml
+#: reg-01, and `sts:TransitiveTagKeys` §T.7, reg-02): up to two values.
+MULTIVALUED = {"aws:tagkeys", "aws:principalorgpaths", "cognito-identity.amazonaws.com:amr", "sts:transitivetagkeys"}
 
 
 def _derived(key: str) -> bool:

@@ -34,11 +34,12 @@ KMS_GRANT_OPERATIONS: frozenset[str] = frozenset({
     "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateMac", "kms:VerifyMac", "kms:DeriveSharedSecret",
 })
 
-#: Condition keys whose values are sets (need ForAllValues/ForAnyValue), semantics §5.
+#: Condition keys whose values are sets (need ForAllValues/ForAnyValue), semantics §5; the Cognito `amr` claim
+#: (docs/semantics-services.md §T.6) and `sts:TransitiveTagKeys` (§T.7) are multivalued too.
 MULTIVALUED_KEYS: frozenset[str] = frozenset(k.lower() for k in (
     "kms:EncryptionContextKeys", "kms:GrantOperations", "kms:ResourceAliases", "aws:CalledVia",
     "aws:PrincipalOrgPaths", "aws:PrincipalServiceNamesList", "aws:ResourceOrgPaths", "aws:SourceOrgPaths",
-    "aws:TagKeys", "aws:VpceOrgPaths",
+    "aws:TagKeys", "aws:VpceOrgPaths", "cognito-identity.amazonaws.com:amr", "sts:TransitiveTagKeys",
 ))
 
 
