@@ -200,7 +200,7 @@ class Caller:
     tags: Mapping[str, str] | None = None
     unique_id: str | None = None
     known: bool = True  # the principal (or its role / user) is described in the environment
-    role_key: tuple[str, str] | None = None  # (account, role path/name in lower case) of a role session
+    role_key: tuple[str, str, str] | None = None  # (partition, account, role path/name lower) of a role session
 
 
 @dataclass(frozen=True)
@@ -432,7 +432,7 @@ def resolve_caller(environment: Environment, principal: str) -> Caller:
             tags.update(session.tags)
         unique = f"{role.unique_id}:{session_name}" if role is not None and role.unique_id else None
         rm = arns.parse_principal(role_arn)
-        role_key = (rm.account, rm.path_name.lower()) if isinstance(rm, arns.RoleArn) else None
+        role_key = (rm.partition, rm.account, rm.path_name.lower()) if isinstance(rm, arns.RoleArn) else None
         return Caller(text, PrincipalKind.ROLE_SESSION, account, role_arn, role_arn=role_arn,
                       role_key=role_key, session_name=session_name,
                       identity_policies=_iam_policies(idx, account, role),
@@ -735,18 +735,29 @@ _STRENGTH = {MatchKind.NONE: 0, MatchKind.ACCOUNT: 1, MatchKind.USER_OF_FEDERATE
              MatchKind.DIRECT: 6}
 
 
-def _role_matches(roles: frozenset[tuple[str, str]], caller: Caller) -> bool:
-    """Whether a role ARN entry (account, path/name in lower case) names the role of a role session."""
+def _role_matches(roles: frozenset[tuple[str, str, str]], caller: Caller) -> bool:
+    """Whether a role ARN entry (partition, account, path/name in lower case) names the role of a role session; a
+    role of another partition never does (§P.2)."""
     if not roles or caller.role_key is None:
         return False
     if caller.role_key in roles:
         return True
     if caller.known:
         return False
-    # a role the environment does not describe: its path is unknown, compare account and name
-    account, path_name = caller.role_key
+    # a role the environment does not describe: its path is unknown, compare partition, account and name
+    partition, account, path_name = caller.role_key
     name = path_name.rsplit("/", 1)[-1]
-    return any(a == account and entry.rsplit("/", 1)[-1] == name for a, entry in roles)
+    return any(p == partition and a == account and entry.rsplit("/", 1)[-1] == name for p, a, entry in roles)
+
+
+def _account_named(accounts: frozenset[tuple[str, str]], caller: Caller) -> bool:
+    """Whether an account entry (partition, account) names the caller's account: a root ARN only in its own
+    partition (docs/semantics-services.md §P.2: partitions share no principals), a bare account id (partition "")
+    in the policy's partition, which is the caller's whenever the request is not refused for crossing partitions."""
+    if caller.account is None:
+        return False
+    partition = caller.arn.split(":", 2)[1] if caller.arn.startswith("arn:") else ""
+    return ("", caller.account) in accounts or (partition, caller.account) in accounts
 
 
 def _service_named(services: frozenset[str], name: str, options: Options) -> bool:
@@ -784,7 +795,7 @@ def _positive_match(cp: CompiledPrincipal, caller: Caller, options: Options) -> 
         return MatchKind.ROLE_OF_SESSION if _STRENGTH[best] < 3 else best
     if kind is PrincipalKind.FEDERATED_USER and caller.user_arn is not None and caller.user_arn in cp.arns:
         return MatchKind.USER_OF_FEDERATED_SESSION if _STRENGTH[best] < 2 else best
-    if best is MatchKind.NONE and caller.account in cp.accounts:
+    if best is MatchKind.NONE and _account_named(cp.accounts, caller):
         return MatchKind.ACCOUNT
     return best
 
@@ -804,7 +815,7 @@ def _not_principal_applies(cp: CompiledPrincipal, caller: Caller, options: Optio
     elif kind is PrincipalKind.ANONYMOUS:
         links = [False]
     else:
-        links = [caller.account in cp.accounts]
+        links = [_account_named(cp.accounts, caller)]
         if kind is PrincipalKind.USER:
             links.append(caller.arn in cp.arns)
         elif kind is PrincipalKind.ROLE_SESSION:

@@ -123,9 +123,11 @@ class CompiledPrincipal:
 
     negated: bool
     wildcard: bool
-    accounts: frozenset[str]
+    #: (partition, account): a root ARN keeps its partition (docs/semantics-services.md §P.2: a principal of another
+    #: partition never matches); a bare account id has partition "" (the policy's own: every partition)
+    accounts: frozenset[tuple[str, str]]
     arns: frozenset[str]  # user, session, federated-user ARNs (exact)
-    roles: frozenset[tuple[str, str]]  # (account, role path/name lower)
+    roles: frozenset[tuple[str, str, str]]  # (partition, account, role path/name lower)
     services: frozenset[str]  # lower case
     federated: frozenset[str] = frozenset()  # {"Federated": ...}: OIDC / SAML providers, lower case
 
@@ -183,9 +185,9 @@ def compile_condition(cond: Condition, variables: bool, options: Options) -> Com
 
 
 def compile_principal(block: PrincipalBlock) -> CompiledPrincipal:
-    accounts: set[str] = set()
+    accounts: set[tuple[str, str]] = set()
     arn_texts: set[str] = set()
-    roles: set[tuple[str, str]] = set()
+    roles: set[tuple[str, str, str]] = set()
     services: set[str] = set()
     federated: set[str] = set()
     wildcard = block.wildcard
@@ -195,11 +197,11 @@ def compile_principal(block: PrincipalBlock) -> CompiledPrincipal:
             if text == "*":
                 wildcard = True
             elif arns.is_account_id(text):
-                accounts.add(text)
+                accounts.add(("", text))
             elif isinstance(p := arns.parse_principal(text), arns.RootArn):
-                accounts.add(p.account)
+                accounts.add((p.partition, p.account))
             elif isinstance(p, arns.RoleArn):
-                roles.add((p.account, p.path_name.lower()))
+                roles.add((p.partition, p.account, p.path_name.lower()))
             else:
                 arn_texts.add(text)
         elif entry.type is AstPrincipalType.SERVICE:

@@ -1385,7 +1385,7 @@ class Encoder:
         direct = smt.and_(smt.not_(self.kind(PKind.ROOT)), self._arn_in(cp.arns))
         role = smt.and_(self.kind(PKind.SESSION), self._role_matches(cp.roles))
         fed = smt.and_(self.kind(PKind.FEDERATED), self._fed_user_in(cp.arns))
-        acct = smt.or_(d.f("acct").is_lit(a) for a in cp.accounts)
+        acct = self._account_named(cp.accounts)
         ns = self.iam()
         nd = smt.and_(ns, smt.not_(direct))
         out[MatchKind.DIRECT] = smt.and_(ns, direct)
@@ -1415,7 +1415,16 @@ class Encoder:
                 out.append(smt.and_(guard, match_pieces(nfa, pieces)))
         return smt.or_(out)
 
-    def _role_matches(self, roles: frozenset[tuple[str, str]]) -> Term:
+    def _account_named(self, accounts: frozenset[tuple[str, str]]) -> Term:
+        """Mirror of `evaluate._account_named`: an account entry names the caller's account, a root ARN only in its
+        own partition (§P.2); the caller is in the requested resource's partition (`Domain.partition_is`)."""
+        acct = self.d.f("acct")
+        return smt.or_(smt.and_(acct.is_lit(a), TRUE if not p else self.d.partition_is(p))
+                       for p, a in sorted(accounts))
+
+    def _role_matches(self, roles: frozenset[tuple[str, str, str]]) -> Term:
+        """Mirror of `evaluate._role_matches`: a role entry (partition, account, path/name) names the caller's role,
+        never a role of another partition (§P.2)."""
         if not roles:
             return FALSE
         d = self.d
@@ -1426,14 +1435,13 @@ class Encoder:
             m = parse_principal(c.role_arn)
             if not isinstance(m, RoleArn):
                 continue
-            account, path_name = m.account, m.path_name.lower()
-            if any(a == account and e == path_name for a, e in roles):
+            if (m.partition, m.account, m.path_name.lower()) in roles:
                 out.append(c.guard)
         # roles the environment does not describe: the evaluator compares the entry's last segment too; a
         # worst-case caller is replayed as a described role (explain.augment), so only the full entry counts
         unknown = [c for c in self.cases if c.kind is PKind.SESSION and c.role_arn is None]
         for c in unknown:
-            for a, e in roles:
+            for p, a, e in sorted(roles):
                 # the entry is `<path>/<name>`: an undescribed role has any path (`rpath`, domain.py)
                 path, _, name = e.rpartition("/")
                 last = d.f("role").atom(strings.literal(name, ignore_case=True))
@@ -1443,7 +1451,7 @@ class Encoder:
                 # in an account, so a policy naming the role fixes its path)
                 no_path = d.f("rpath").atom(strings.literal(""))
                 name_hit = full if c.worst_case else smt.or_(full, smt.and_(last, no_path))
-                out.append(smt.and_(c.guard, d.f("acct").is_lit(a), name_hit))
+                out.append(smt.and_(c.guard, d.partition_is(p), d.f("acct").is_lit(a), name_hit))
         return smt.or_(out)
 
     def _fed_user_in(self, arns: frozenset[str]) -> Term:
@@ -1466,7 +1474,7 @@ class Encoder:
         if cp.wildcard:
             return boundary
         d = self.d
-        acct = smt.or_(d.f("acct").is_lit(a) for a in cp.accounts)
+        acct = self._account_named(cp.accounts)
         arn = self._arn_in(cp.arns)
         role = self._role_matches(cp.roles)
         svc = self._service_named(cp.services)

@@ -69,10 +69,6 @@ TRUST_POLICY = """{"Version": "2012-10-17", "Statement": [
  {"Effect": "Allow", "Principal": {"AWS": "arn:{P}:iam::444455556666:root"}, "Action": "sts:AssumeRole",
   "Condition": {"StringEquals": {"sts:ExternalId": "ext-123"}}}]}"""
 
-#: Known engine gap (tests/known_answers/services/regressions.yaml, reg-03): a root ARN of another partition in a
-#: Principal element matches the account of that id in the resource's partition (an account match), where §P.1-§P.2
-#: say it never matches.
-CROSS_PARTITION_ROOT = "a root principal ARN of another partition matches the same account id in this partition"
 #: Known engine gap: `findings` raises InternalError ("witness ... is outside class `any principal`") for every
 #: environment outside the `aws` partition that has external access.
 FINDINGS_OUTSIDE_AWS = ("findings raises InternalError (`witness ... is outside class any principal`) for external "
@@ -85,8 +81,7 @@ CLAIMS = [
     pytest.param("no principal outside account 111122223333 can [kms:PutKeyPolicy, kms:ScheduleKeyDeletion] "
                  "on all keys", "PROVED", id="key-admin"),  # not usable across accounts (semantics §4.6)
     pytest.param("no principal outside account 111122223333 can kms:Encrypt on all keys", "PROVED",
-                 id="key-other-partition-principal",
-                 marks=pytest.mark.xfail(strict=True, reason=CROSS_PARTITION_ROOT)),  # regressions.yaml reg-03
+                 id="key-other-partition-principal"),  # §P.2; regressions.yaml reg-03
     pytest.param("no principal outside account 111122223333 can s3:GetObject on resource "
                  "arn:{P}:s3:::example-reports/shared/*", "REFUTED", id="bucket-partner-read"),
     pytest.param("no principal outside account 111122223333 can s3:GetObject on resource "
