@@ -339,8 +339,16 @@ class Engine:
 
 
 def principal_account(principal: str) -> str | None:
+    """The account of an IAM or STS principal ARN of a modelled partition (docs/semantics-services.md §P.1), else
+    None."""
     identity = arns.parse_identity(principal)
-    return identity.account if identity is not None and identity.partition == PARTITION else None
+    return identity.account if identity is not None and identity.partition in arns.PARTITIONS else None
+
+
+def _same_partition(named: arns.PrincipalArn, principal: str) -> bool:
+    """A principal ARN names callers of its own partition only (§P.2)."""
+    identity = arns.parse_identity(principal)
+    return identity is not None and identity.partition == named.partition
 
 
 def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
@@ -412,8 +420,8 @@ def in_class(
     m = modelled_principal(pc.value)
     caller = modelled_principal(principal)
     if isinstance(m, arns.RoleArn):
-        return isinstance(caller, arns.AssumedRoleArn) and caller.account == m.account \
-            and caller.role_name.lower() == m.name.lower()
+        return isinstance(caller, arns.AssumedRoleArn) and caller.partition == m.partition \
+            and caller.account == m.account and caller.role_name.lower() == m.name.lower()
     if isinstance(m, arns.UserArn) and isinstance(caller, arns.FederatedUserArn):
         # a user's class holds its GetFederationToken sessions (semantics §4.2)
         session = env.session(principal) if env is not None else None
@@ -431,7 +439,8 @@ def _entry_class(
     named = modelled_principal(t)
     if _ACCOUNT.fullmatch(t) or isinstance(named, arns.RootArn):
         a = named.account if isinstance(named, arns.RootArn) else t
-        return PrincipalClass("account", a) if a == acct else None
+        same = not isinstance(named, arns.RootArn) or _same_partition(named, principal)
+        return PrincipalClass("account", a) if a == acct and same else None
     if _SERVICE.fullmatch(t):
         return PrincipalClass("service", t) if t == principal else None
     pc = PrincipalClass("arn", t)
@@ -668,8 +677,9 @@ def _grant_names(text: str, principal: str, env: Environment | None,
     if acct is not None and delegates:
         return PrincipalClass("account", acct) if acct == principal_account(principal) else None
     if acct is not None:
-        root = arns.format(arns.RootArn(PARTITION, acct))
-        return PrincipalClass("arn", root) if principal == root else None
+        caller = modelled_principal(principal)
+        root = isinstance(caller, arns.RootArn) and caller.account == acct
+        return PrincipalClass("arn", principal) if root else None
     pc = PrincipalClass("arn", t)
     if modelled_principal(t) is not None and in_class(pc, principal, env, assumed):
         return pc

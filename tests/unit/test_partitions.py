@@ -16,7 +16,6 @@ import pytest
 
 from reasoner.analyses.findings import findings
 from reasoner.analyses.result import Verdict
-from reasoner.errors import InternalError
 from reasoner.front.ast import PolicyKind
 from reasoner.front.manifest import load_environment
 from reasoner.front.parse import parse_policy
@@ -68,11 +67,6 @@ OWNER_ONLY_KEY_POLICY = """{"Version": "2012-10-17", "Statement": [
 TRUST_POLICY = """{"Version": "2012-10-17", "Statement": [
  {"Effect": "Allow", "Principal": {"AWS": "arn:{P}:iam::444455556666:root"}, "Action": "sts:AssumeRole",
   "Condition": {"StringEquals": {"sts:ExternalId": "ext-123"}}}]}"""
-
-#: Known engine gap: `findings` raises InternalError ("witness ... is outside class `any principal`") for every
-#: environment outside the `aws` partition that has external access.
-FINDINGS_OUTSIDE_AWS = ("findings raises InternalError (`witness ... is outside class any principal`) for external "
-                        "access outside the aws partition")
 
 #: (claim, verdict): the same in every partition.
 CLAIMS = [
@@ -128,7 +122,6 @@ def test_partition_verdicts_are_decided(tmp_path: Path, partition: str, claim: s
             assert cx.principal.startswith(f"arn:{partition}:"), cx
 
 
-@pytest.mark.xfail(strict=True, raises=InternalError, reason=FINDINGS_OUTSIDE_AWS)
 @pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
 def test_partition_findings_are_complete(tmp_path: Path, partition: str) -> None:
     """Findings over a GovCloud or China environment are proved complete (never an UNKNOWN set) and name the same
@@ -147,8 +140,8 @@ def test_partition_findings_are_complete(tmp_path: Path, partition: str) -> None
 
 @pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
 def test_partition_findings_without_external_access(partition: str) -> None:
-    """The findings of a GovCloud or China key that only its owner and a service use are empty and proved complete
-    (the part of findings that works outside `aws` today)."""
+    """The findings of a GovCloud or China key that only its owner and a service use are empty and proved
+    complete."""
     policy = parse_policy(_fill(OWNER_ONLY_KEY_POLICY, partition), file="key.json", kind=PolicyKind.KEY_POLICY,
                           key_account=OWNER)
     arn = _fill("arn:{P}:kms:{R}:111122223333:key/" + KEY_ID, partition)
