@@ -857,7 +857,11 @@ class Domain:
         return self.views_bool[name], hit
 
     def account_is(self, account: str) -> Term:
-        return smt.and_(smt.not_(self.kind_is(PKind.SERVICE)), self.f("acct").is_lit(account))
+        """The caller is a principal of `account`: not a service principal, an anonymous caller or the user of a web
+        identity / SAML provider, which are in no account (their `acct` field is free)."""
+        nobody = [self.kind_is(k) for k in (PKind.SERVICE, PKind.ANONYMOUS, PKind.PROVIDER)
+                  if k is PKind.SERVICE or k in self.kinds]
+        return smt.and_(smt.not_(smt.or_(nobody)), self.f("acct").is_lit(account))
 
     def _known_callers(self) -> Iterator[KnownCaller]:
         env = self.environments[0]

@@ -148,10 +148,6 @@ KNOWN_GAPS = {
     # strings.minimal_conflict -> strings.find_witness (its budget counts states, not steps); `reasoner findings`
     # gives UNKNOWN after its 60 s default timeout
     "resource-policies/ministryofjustice__modernisation-platform__72.json": "findings does not finish",
-    # one trust statement names an account and two providers and allows sts:AssumeRole and sts:AssumeRoleWithSAML:
-    # `findings` raises InternalError; minimised as tests/unit/test_findings.py
-    # test_trust_statement_naming_an_account_and_a_provider (strict xfail)
-    "resource-policies/cloud-custodian__cloud-custodian__5.json": "findings raises InternalError",
 }
 #: Trust policies are the most numerous (453) and the most alike (a service assuming its role): every second one, in
 #: the index's order, is swept (about 15 s saved on 2 cores).

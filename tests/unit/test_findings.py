@@ -30,7 +30,7 @@ from reasoner.analyses.findings import (
     parse_zone,
 )
 from reasoner.analyses.result import Verdict
-from reasoner.errors import InputError, InternalError
+from reasoner.errors import InputError
 from reasoner.face.cli import main
 from reasoner.face.exit import exit_status
 from reasoner.face.render.findings import render
@@ -394,10 +394,6 @@ def test_public_is_decided_on_the_whole_decision_not_the_allow_statement() -> No
 
 
 @pytest.mark.solver
-@pytest.mark.xfail(strict=True, raises=InternalError,
-                   reason="findings raises InternalError (`witness accounts.google.com is outside class account "
-                          "111111111111`) when one trust statement names an account and a provider and allows both "
-                          "sts:AssumeRole and sts:AssumeRoleWithWebIdentity")
 def test_trust_statement_naming_an_account_and_a_provider() -> None:
     """Found by the corpus sweep (tests/corpus/test_corpus_resources.py, cloud-custodian__cloud-custodian__5.json),
     minimised: the role is reachable from outside by account 111111111111 (sts:AssumeRole) and by the users of the
