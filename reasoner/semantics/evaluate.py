@@ -55,8 +55,9 @@ Not mirrored, by design (`NOT_MIRRORED`):
 - `given_context`: the part of a request's context a caller gives (`decode` builds requests with it).
 - `_decide`: `evaluate` of one action; `evaluate` adds the lambda:InvokeFunction a function URL call implies
   (the encoder pins that action in a second encoder: `Encoder.url_encoder`).
-- `_user_limited`, `foreign_saml_provider`, `_owner_root_of_bucket`: tests of one concrete caller inside
-  `_decide_by_resource_policy`, `_decide_trust` and `_decide` (the encoder writes them inline as guards).
+- `_user_limited`, `foreign_saml_provider`, `provider_action`, `_owner_root_of_bucket`: tests of one concrete
+  caller inside `_decide_by_resource_policy`, `_decide_trust` and `_decide` (the encoder writes them inline as
+  guards).
 - `_hit_reason`, `_rule`, `_identity_reasons`, `_limit_reasons`, `_identity_gap`, `_why_not_same_account`:
   the `Reason`s of an evaluation; a symbolic answer is explained by replaying its counterexample here.
 """
@@ -149,7 +150,7 @@ NOT_MIRRORED: tuple[str, ...] = (
     "_index", "_base_context", "_resolved_values", "_match_compiled_principal", "_applies", "_scps", "_rcps",
     "_endpoint", "_grants", "_scp_levels", "_rcp_policies", "_along_path", "_request_encryption_context",
     "_decide", "_resolve_target", "_resolve_kms", "resolve_target", "_derived_by_target", "given_context",
-    "is_provider", "_user_limited", "foreign_saml_provider", "_owner_root_of_bucket",
+    "is_provider", "_user_limited", "foreign_saml_provider", "provider_action", "_owner_root_of_bucket",
     "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap", "_why_not_same_account",
 )
 
@@ -484,6 +485,18 @@ _PROVIDER_ARN = re.compile(r"arn:[a-z-]+:iam::\d{12}:(?:saml-provider|oidc-provi
 def is_provider(text: str) -> bool:
     """`text` names a web identity or SAML provider (the caller of AssumeRoleWithWebIdentity / SAML)."""
     return text.lower() in WEB_IDENTITY_HOSTS or _PROVIDER_ARN.fullmatch(text) is not None
+
+
+_SAML_PROVIDER_ARN = re.compile(r"arn:[a-z-]+:iam::\d{12}:saml-provider/\S+")
+
+
+def provider_action(provider: str) -> str:
+    """The one AssumeRoleWith* action the users of `provider` call (docs/semantics-services.md §T.5-§T.6): an IAM
+    SAML provider's, sts:AssumeRoleWithSAML; a web identity provider's (a host AWS knows, an IAM OIDC provider),
+    sts:AssumeRoleWithWebIdentity."""
+    if _SAML_PROVIDER_ARN.fullmatch(provider) is not None:
+        return "sts:AssumeRoleWithSAML"
+    return "sts:AssumeRoleWithWebIdentity"
 
 
 def _iam_policies(idx: _Index, account: str, p: Principal | None) -> tuple[PolicyDocument, ...]:
@@ -1700,6 +1713,10 @@ def _decide_trust(target: Target, caller: Caller, req: Request, tp: PolicyResult
         return done(Decision.IMPLICIT_DENY, [_rule(
             "federated provider", f"`{action}` is called by a web identity or SAML provider's user, "
             f"not by `{caller.arn}`")])
+    if caller.kind is PrincipalKind.PROVIDER and action in PROVIDER_ACTIONS and action != provider_action(caller.arn):
+        return done(Decision.IMPLICIT_DENY, [_rule(
+            "federated provider", f"the users of `{caller.arn}` call `{provider_action(caller.arn)}`, "
+            f"not `{action}` (§T.5-§T.6)")])
     if caller.kind is PrincipalKind.PROVIDER and options.saml_provider_must_be_role_account and \
             foreign_saml_provider(caller.arn, target.owner):
         return done(Decision.IMPLICIT_DENY, [_rule(

@@ -856,6 +856,11 @@ class Domain:
             self.views_bool[name] = self.script.declare(f"{name}.present", smt.BOOL)
         return self.views_bool[name], hit
 
+    def saml_provider(self) -> Term:
+        """The caller's provider (`prov`) is an IAM SAML provider's ARN (`evaluate.provider_action`); any other
+        provider is a web identity provider."""
+        return self.f("prov").atom(_provider_arn("saml"))
+
     def account_is(self, account: str) -> Term:
         """The caller is a principal of `account`: not a service principal, an anonymous caller or the user of a web
         identity / SAML provider, which are in no account (their `acct` field is free)."""

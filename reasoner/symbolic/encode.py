@@ -1862,7 +1862,13 @@ class Encoder:
                 foreign = smt.and_(prov.atom(strings.glob("arn:*:iam::*:saml-provider/*")),
                                    smt.not_(prov.atom(strings.glob(f"arn:*:iam::{target.owner}:saml-provider/*"))))
                 fed = smt.and_(fed, smt.not_(foreign))
-            out.append(smt.and_(self.kind(PKind.PROVIDER), provider_action, fed))
+            # the users of a SAML provider call AssumeRoleWithSAML, those of a web identity provider
+            # AssumeRoleWithWebIdentity (evaluate.provider_action, §T.5-§T.6)
+            saml = d.saml_provider()
+            fits = smt.or_(smt.and_(self.action_in(a for a in target.actions if a == "sts:AssumeRoleWithSAML"), saml),
+                           smt.and_(self.action_in(a for a in target.actions if a == "sts:AssumeRoleWithWebIdentity"),
+                                    smt.not_(saml)))
+            out.append(smt.and_(self.kind(PKind.PROVIDER), fits, fed))
         out.append(smt.and_(self.kind(PKind.SERVICE), smt.not_(provider_action),
                             smt.or_(*by_kind.get(MatchKind.SERVICE, []), wild)))
         controls = self.action_in(a for a in target.actions if a in ev.SESSION_CONTROLS)
