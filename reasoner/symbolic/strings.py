@@ -388,6 +388,27 @@ def _classes(alphabet: list[str], autos: Sequence[Nfa], named: set[str]) -> list
     return out
 
 
+#: A bounded shape (`shape(cs, lo, hi)`) with more positions than this is relaxed to `shape(cs, lo)` for the quick
+#: "no witness" test of `find_witness`.
+_RELAX_OVER = 64
+
+
+@cache
+def _relaxed(nfa: Nfa) -> Nfa | None:
+    """`shape(cs, lo)` when `nfa` is a long bounded shape `shape(cs, lo, hi)` (a length limit such as a 1,024-character
+    object key: one position per character), else None. Its language is a superset of `nfa`'s."""
+    toks = nfa.toks
+    if len(toks) <= _RELAX_OVER or nfa.starts != frozenset({0}):
+        return None
+    cs = toks[0].cs
+    if any(t.star or t.cs != cs for t in toks):
+        return None
+    lo = min(nfa.finals)
+    if nfa.finals != frozenset(range(lo, len(toks) + 1)):
+        return None
+    return shape(cs, lo)
+
+
 def find_witness(
     must: Sequence[Nfa],
     must_not: Sequence[Nfa] = (),
@@ -409,6 +430,16 @@ def find_witness(
             and not any(a.accepts(cand) for a in must_not)
         ):
             return cand
+    relaxed = [_relaxed(a) for a in must]
+    if any(r is not None for r in relaxed):
+        # a length limit makes the product one state per length: an unsatisfiable query is explored up to the
+        # limit (seconds for 1,024). The query with the limit lifted (and without `avoid`) accepts a superset:
+        # when it has no witness neither has this one; otherwise the search below decides, as without this test
+        try:
+            if find_witness([r or a for r, a in zip(relaxed, must, strict=True)], must_not, budget=budget) is None:
+                return None
+        except WitnessBudgetExceeded:
+            pass
     autos = [*must, *must_not]
     k = len(must)
     named = {c for w in avoid_set for c in w}
@@ -438,6 +469,8 @@ def find_witness(
         not start[1][i] & live[i] for i in range(k)
     ):
         return None
+    tokss = [a.toks for a in autos]
+    memos: list[dict[tuple[frozenset[int], str], frozenset[int]]] = [{} for _ in autos]
     parent: dict[State, tuple[State, str] | None] = {start: None}
     queue = deque([start])
     while queue:
@@ -455,11 +488,23 @@ def find_witness(
             return "".join(reversed(chars))
         node, sets = state
         for ch in alphabet:
-            nxt_sets = tuple(step(autos[i].toks, sets[i], ch) for i in range(len(autos)))
-            if any(not nxt_sets[i] & live[i] for i in range(k)) or any(
-                nxt_sets[k + j] & d for j, d in enumerate(doomed) if d
-            ):
+            # each automaton's step (memoised per search: the same positions recur at every length), stopping at
+            # the first `must` automaton that can no longer accept or `must_not` one that accepts every
+            # continuation
+            steps: list[frozenset[int]] = []
+            dead = False
+            for i, toks in enumerate(tokss):
+                memo = memos[i]
+                nx = memo.get((sets[i], ch))
+                if nx is None:
+                    nx = memo[(sets[i], ch)] = step(toks, sets[i], ch)
+                if not nx & live[i] if i < k else bool(nx & doomed[i - k]):
+                    dead = True
+                    break
+                steps.append(nx)
+            if dead:
                 continue
+            nxt_sets = tuple(steps)
             nxt_node = node + ch if node is not None and node + ch in prefixes else None
             nxt: State = (nxt_node, nxt_sets)
             if nxt in parent:
