@@ -157,3 +157,20 @@ def test_a_pattern_that_accepts_every_continuation_ends_the_search_early() -> No
     must_not = [glob(f"*{c}*") for c in letters]
     assert find_witness([shape(CharSet(frozenset(letters)), 1, 64)], must_not, budget=2_000) is None
     assert find_witness([shape(CharSet(frozenset(letters + "0")), 1, 64)], must_not, budget=2_000) == "0"
+
+
+def test_a_long_length_limit_does_not_make_an_unsatisfiable_query_explore_every_length() -> None:
+    # an S3 object key of 1..1,024 characters (requestfacts) under a pattern that a must-not pattern contains: no
+    # witness, decided on the query with the limit lifted (before: one product state per length, the search
+    # exceeded its budget; issue 13, the corpus policy ministryofjustice__modernisation-platform__72.json)
+    from reasoner.symbolic.strings import CharSet, shape
+
+    key = shape(CharSet(frozenset("\n\r"), True), 1, 1024)
+    must_not = [glob("*/*.tflock")]
+    assert find_witness([key, glob("env/bootstrap/*/dev/*.tflock")], must_not, budget=2_000) is None
+    # lifting the limit only ever shows that there is no witness: one longer than the limit does not count
+    short = shape(CharSet(frozenset("ab")), 1, 70)
+    assert find_witness([short, glob("a" * 80 + "*")]) is None
+    assert find_witness([short, glob("a" * 69 + "*")]) == "a" * 69
+    w = find_witness([key, glob("env/*/dev/*.tflock")], [glob("env/x*")], avoid=["env/a/dev/a.tflock"])
+    assert w is not None and key.accepts(w) and w != "env/a/dev/a.tflock" and not w.startswith("env/x")
