@@ -142,7 +142,7 @@ def test_non_key_policies_parse_and_validate_with_their_kind(corpus_dir: Path) -
 # ---- part 2: findings and one check per resource policy -------------------------------------------------------
 
 #: Policies left out of part 2, with the reason (each reported to the lead): none since issue 13 (the S3 state-bucket
-#: policy ministryofjustice__modernisation-platform__72.json, whose findings did not finish, takes about 15 s).
+#: policy ministryofjustice__modernisation-platform__72.json, whose findings did not finish, takes about 5 s).
 KNOWN_GAPS: dict[str, str] = {}
 #: Trust policies are the most numerous (453) and the most alike (a service assuming its role): every second one, in
 #: the index's order, is swept (about 15 s saved on 2 cores).
