@@ -1142,13 +1142,30 @@ def guess_owner(policy: PolicyDocument) -> str:
     return "111122223333"
 
 
+#: The Region a key policy given alone is placed in, per partition (docs/semantics-services.md §P.1).
+_KEY_REGION = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
+
+
+def guess_partition(policy: PolicyDocument) -> str:
+    """The partition a key policy most probably lives in: the most frequent modelled partition of its principal
+    ARNs (a principal of another partition never matches, §P.2), else `aws`."""
+    counts: dict[str, int] = {}
+    for st in policy.statements:
+        for e in st.principal.entries if st.principal is not None else ():
+            arn = arns.parse_identity(e.value.text)
+            if arn is not None and arn.partition in _KEY_REGION:
+                counts[arn.partition] = counts.get(arn.partition, 0) + 1
+    return max(sorted(counts), key=lambda p: counts[p]) if counts else PARTITION
+
+
 def key_policy_environment(policy: PolicyDocument, key_arn: str | None = None) -> Environment:
-    """One key with `policy`, in an environment that gives no account's IAM (worst case). Organizations the
-    policy's conditions name (`aws:PrincipalOrgID` values, `aws:PrincipalOrgPaths` paths) get one stand-in
-    member account each (`stand_in_accounts`), so that access through an organization is not lost."""
-    arn = key_arn or arns.format(
-        arns.KeyArn(PARTITION, "us-east-1", guess_owner(policy), "00000000-0000-0000-0000-000000000000")
-    )
+    """One key with `policy`, in an environment that gives no account's IAM (worst case), in the partition its
+    principals name (`guess_partition`). Organizations the policy's conditions name (`aws:PrincipalOrgID` values,
+    `aws:PrincipalOrgPaths` paths) get one stand-in member account each (`stand_in_accounts`), so that access
+    through an organization is not lost."""
+    partition = guess_partition(policy)
+    arn = key_arn or arns.format(arns.KeyArn(partition, _KEY_REGION[partition], guess_owner(policy),
+                                             "00000000-0000-0000-0000-000000000000"))
     if policy.kind is not PolicyKind.KEY_POLICY:
         policy = replace(policy, kind=PolicyKind.KEY_POLICY)
     accounts, orgs = stand_in_accounts(policy)

@@ -167,3 +167,19 @@ def test_mixed_partitions_in_one_environment(tmp_path: Path) -> None:
     no_gov_on_cn = check(env, "none of [arn:aws-us-gov:iam::444455556666:root, arn:aws-us-gov:iam::111122223333:root] "
                               "can kms:Decrypt on all keys")
     assert no_gov_on_cn.verdict is Verdict.PROVED, no_gov_on_cn.reason
+
+
+@pytest.mark.parametrize("partition", list(PARTITIONS))
+def test_a_key_policy_given_alone_lives_in_the_partition_its_principals_name(partition: str) -> None:
+    """`reasoner findings key.json` (a key policy without a manifest, `key_policy_environment`): the key is placed
+    in the partition its principal ARNs name, so that they can match (§P.2); before, every such key was in `aws`
+    and a GovCloud or China key policy had no findings."""
+    from reasoner.analyses.findings import key_policy_environment
+
+    policy = parse_policy(_fill(KEY_POLICY, partition), file="key.json", kind=PolicyKind.KEY_POLICY)
+    env = key_policy_environment(policy)
+    assert env.keys[0].arn.startswith(f"arn:{partition}:kms:{PARTITIONS[partition]}:111122223333:key/")
+    result = findings(env)
+    assert [k.complete for k in result.keys] == [Verdict.PROVED]
+    assert [(f.principal.kind, f.principal.value, f.actions) for f in result.findings] == [
+        ("account", PARTNER, ("kms:Decrypt", "kms:DescribeKey"))]
