@@ -15,9 +15,10 @@ valid names; the IAM name rules live in `semantics/names.py`): account ids are 1
 names are 1..64 characters of `[A-Za-z0-9_+=,.@-]`, role-session names 2..64 and federated-user names 2..32
 of the same characters; user paths are `/`-delimited segments of the same characters; user and role names
 are unique in an account ignoring case, so a known user or role is always spelled as the environment spells it.
-Modelled: callers in partition `aws` (`PARTITION`; ARNs are read by `semantics/arns.py`: root, users, role
-sessions, federated users of any account; service principals `*.amazonaws.com`; no anonymous callers, which
-KMS does not accept); context keys of the form
+Modelled: callers in the partitions `aws`, `aws-cn`, `aws-us-gov` (a principal ARN of another partition than
+the target's never matches, semantics §P.2; ARNs are read by `semantics/arns.py`: root, users, role
+sessions, federated users of any account; service principals `*.amazonaws.com`; anonymous callers only when a
+target takes unsigned requests, which KMS does not); context keys of the form
 `prefix:name` (a template placeholder such as `${ACCELERATOR_PREFIX}` names a key no request has); an
 account whose IAM was not given may have any identity policy (`Options.unknown_iam_worst_case`).
 Callers the environment does not describe (what AWS derives for them is unknown, never assumed absent):

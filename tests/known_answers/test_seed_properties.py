@@ -116,7 +116,9 @@ def test_unknown_external_iam_is_worst_case() -> None:
     r = check(env, AccessNotGranted(OUTSIDE, ("kms:Decrypt",)))
     assert r.verdict is Verdict.REFUTED
     assert r.counterexample is not None and r.counterexample.principal.split(":")[4] == EXT
-    assert any(x.label == "unknown IAM" for x in r.responsible)
+    # (the counterexample may be the account's root user, who needs no identity policy, or one of its users or
+    # roles under the worst case: which one the model picks depends on the solver's history in the process)
+    assert r.counterexample.principal.endswith(":root") or any(x.label == "unknown IAM" for x in r.responsible)
     # "only what is given": no user or role of 444455556666 has an identity policy; only the account's root
     # user (who needs none, semantics §4.2 step 8) can use the account statement
     strict = replace(env, options=Options(unknown_iam_worst_case=False))
@@ -127,7 +129,8 @@ def test_unknown_external_iam_is_worst_case() -> None:
         ScopeKind.PRINCIPALS, (f"arn:aws:iam::{EXT}:role/ExampleRole", f"arn:aws:iam::{EXT}:user/ExampleUser")
     )
     assert check(strict, AccessNotGranted(not_root, ("kms:Decrypt",))).verdict is Verdict.PROVED
-    assert check(env, AccessNotGranted(not_root, ("kms:Decrypt",))).verdict is Verdict.REFUTED
+    r3 = check(env, AccessNotGranted(not_root, ("kms:Decrypt",)))
+    assert r3.verdict is Verdict.REFUTED and any(x.label == "unknown IAM" for x in r3.responsible)
 
 
 def test_grant_statements_need_an_aws_service() -> None:

@@ -723,7 +723,9 @@ def test_key_policy_mutants(ws: Path, mutant: tuple[tuple[str, str, str, str], b
 def _policy_refs() -> list[tuple[str, str, str]]:
     """(policy, manifest, the path the manifest names it by) for every policy every example manifest names."""
     out = []
-    for manifest in MANIFEST_SEEDS:
+    # (examples/perimeter is fuzzed as a manifest, not policy by policy: mutants of its SCP and RCP, whose
+    # variables every command then reasons about, took this test from 23 s to 54 s of the suite's 5 minutes)
+    for manifest in (m for m in MANIFEST_SEEDS if not m.startswith("perimeter/")):
         doc = yaml.safe_load((EXAMPLES / manifest).read_text())
         refs = {n for _, n in _nodes(doc) if isinstance(n, str) and n.endswith(".json")}
         for ref in sorted(refs):
