@@ -82,17 +82,25 @@ PREFER: dict[str, tuple[str, ...]] = {
 _ACCOUNT = re.compile(r"[0-9]{12}")
 
 
+#: `SHAPES` as regular expressions: each `*` a run of lower-case letters, digits, `.` and `-`.
+_SHAPE_RES: dict[str, re.Pattern[str]] = {
+    k: re.compile(re.escape(glob).replace(r"\*", "[a-z0-9.-]+")) for k, glob in SHAPES.items()}
+
+
 def shape_matches(key: str, value: str) -> bool:
     """`value` has the form AWS gives key `key` (true for a key without a listed form)."""
     if key == "aws:sourceaccount":
         return bool(_ACCOUNT.fullmatch(value))
     if key == "aws:sourcearn":
         return value.startswith("arn:") and value.count(":") >= 5
-    glob = SHAPES.get(key)
-    if glob is None:
+    pattern = _SHAPE_RES.get(key)
+    if pattern is None:
         return True
-    runs = "[a-z0-9.-]+"
-    return re.fullmatch(re.escape(glob).replace(r"\*", runs), value) is not None and set(value) <= SHAPE_CHARS
+    return pattern.fullmatch(value) is not None and set(value) <= SHAPE_CHARS
+
+
+#: The keys whose spelling or form a fact constrains (`violations` reads no other key's values).
+_CHECKED_KEYS: frozenset[str] = frozenset({*BOOLEAN_KEYS, *SHAPES, "aws:sourceaccount", "aws:sourcearn"})
 
 
 def _true(context: Mapping[str, tuple[str, ...]], key: str) -> bool:
@@ -103,6 +111,8 @@ def violations(context: Mapping[str, tuple[str, ...]], caller: PrincipalKind) ->
     """The facts the request's context breaks (lower-case keys; the keys AWS derives already in it)."""
     out: list[str] = []
     for key, values in context.items():
+        if key not in _CHECKED_KEYS:  # (every decision asks: only the keys a fact is about)
+            continue
         if key in BOOLEAN_KEYS and any(v not in ("true", "false") for v in values):
             out.append(f"`{key}` is `true` or `false`, as AWS spells it")
         if not all(shape_matches(key, v) for v in values):
