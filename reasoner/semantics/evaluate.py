@@ -569,6 +569,7 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
         if low.startswith("kms:encryptioncontext:"):
             ec_keys.append(name.split(":", 2)[2])
     names = {k: names[k] for k in ctx}
+    request_keys = tuple(names)
 
     for low, name, values in _base_context(environment, caller, target, action):
         ctx[low] = values
@@ -616,8 +617,15 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
                                  "`kms:EncryptionContext:*` context entries", code=BAD_CONTEXT)
         elif ec_keys:
             put("kms:EncryptionContextKeys", *ec_keys)
-    # (a request that gives no context keys breaks no fact: what AWS derives is consistent by construction)
-    broken = requestfacts.violations(ctx, caller.kind) if request.context else []
+    # (only the keys the request gives can break a fact, with the two AWS derives from them: what AWS derives is
+    # consistent by construction)
+    broken: list[str] = []
+    if request.context:
+        asked = {k: ctx[k] for k in request_keys if k in ctx}
+        for k in ("aws:viaawsservice", "kms:grantisforawsresource"):
+            if k in ctx:
+                asked[k] = ctx[k]
+        broken = requestfacts.violations(asked, caller.kind)
     if broken:
         raise InputError(f"AWS never sends this request: {broken[0]}", code=IMPOSSIBLE_REQUEST,
                          help="semantics/requestfacts.py lists what AWS guarantees about a request's context")
