@@ -67,6 +67,22 @@ def check_one(environment: Any, prop: Any, timeout: float, rlimit: int | None, d
                                seconds=time.perf_counter() - start)
 
 
+class EnvIndex:
+    """The index of an environment in `envs` by identity, appended on first sight (what a task ships instead of
+    the environment itself)."""
+
+    def __init__(self, envs: list[Environment]) -> None:
+        self.envs = envs
+        self._index = {id(e): i for i, e in enumerate(envs)}
+
+    def __call__(self, env: Environment) -> int:
+        hit = self._index.get(id(env))
+        if hit is None:
+            hit = self._index[id(env)] = len(self.envs)
+            self.envs.append(env)
+        return hit
+
+
 def run(items: Sequence[tuple[Environment, Any, float, int | None, str | None]], jobs: int, *, deadline: float,
         total: float, stats: bool = False) -> Iterator[tuple[int, Any]]:
     """Check `items` on `jobs` processes (module docstring)."""
@@ -74,15 +90,7 @@ def run(items: Sequence[tuple[Environment, Any, float, int | None, str | None]],
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     envs: list[Environment] = []
-    index: dict[int, int] = {}
-
-    def env_index(env: Environment) -> int:
-        hit = index.get(id(env))
-        if hit is None:
-            hit = index[id(env)] = len(envs)
-            envs.append(env)
-        return hit
-
+    env_index = EnvIndex(envs)
     tasks = []
     for i, (env, prop, timeout, rlimit, dump) in enumerate(items):
         old = getattr(prop, "old", None)

@@ -34,6 +34,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TextIO
 
+from reasoner.batch.checks import EnvIndex
 from reasoner.batch.slices import targets
 from reasoner.batch.units import CheckSpec, Job, ScanOptions, Unit, record_line
 from reasoner.errors import InputError, Severity, register_code
@@ -100,15 +101,8 @@ def collect_assertions(paths: Sequence[str], inputs: Sequence[str], envs: list[E
         raise InputError(f"no property files (`*{props.SUFFIX}`) under {', '.join(f'`{p}`' for p in paths)}",
                          code="INPUT004")
     compiler = props.Compiler(loader, root=root)
-    index: dict[int, int] = {id(e): i for i, e in enumerate(envs)}
+    env_index = EnvIndex(envs)
     scanned = len(inputs)
-
-    def env_index(env: Environment) -> int:
-        hit = index.get(id(env))
-        if hit is None:
-            hit = index[id(env)] = len(envs)
-            envs.append(env)
-        return hit
 
     def input_of(env: Environment) -> int | None:
         return next((i for i in range(scanned) if envs[i] is env or _same_file(envs[i].source, env.source)), None)
