@@ -225,11 +225,21 @@ _PARSE_CHARS: dict[str, strings.CharSet] = {
 }
 
 
+#: Address characters, `%`, then anything: every IPv6 address with a scope is of this form.
+_SCOPED_ADDRESS = strings.sequence(
+    strings.Tok(_PARSE_CHARS["ip"]), strings.Tok(_PARSE_CHARS["ip"], True),
+    strings.Tok(strings.CharSet(frozenset("%"))), strings.Tok(strings.ANY, True))
+
+
 @lru_cache(maxsize=1024)
 def _never_parses(hard: tuple[Nfa, ...], family: str) -> bool:
-    """No string of the shapes `hard` parses under `family` (each holds a character the family's texts never do)."""
+    """No string of the shapes `hard` parses under `family` (each holds a character the family's texts never do;
+    for addresses, also no `%` that could start an IPv6 scope)."""
     try:
-        return strings.find_witness([*hard, strings.shape(_PARSE_CHARS[family])]) is None
+        if strings.find_witness([*hard, strings.shape(_PARSE_CHARS[family])]) is not None:
+            return False
+        # an IPv6 address may carry a scope of any characters after `%` (`fe80::1%eth0`)
+        return family != "ip" or strings.find_witness([*hard, _SCOPED_ADDRESS]) is None
     except strings.WitnessBudgetExceeded:
         return False
 

@@ -403,3 +403,16 @@ def test_fresh_users_are_readable() -> None:
     r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)))
     assert r.verdict is Verdict.REFUTED and r.counterexample is not None
     assert r.counterexample.principal == "arn:aws:iam::444455556666:user/example"
+
+
+def test_a_shape_rules_out_a_typed_view_only_when_no_string_of_it_parses() -> None:
+    # `fe80::1%x.amazonaws.com` is an IPv6 address with a scope (values.parse_ip_address), so a service-principal
+    # shape does not rule out addresses; an ARN (`arn:` is no address prefix) and a 12-digit account id do
+    from reasoner.semantics.values import parse_ip_address
+    from reasoner.symbolic.domain import _never_parses
+
+    assert parse_ip_address("fe80::1%x.amazonaws.com") is not None
+    assert not _never_parses((strings.glob("?*.amazonaws.com"),), "ip")
+    assert _never_parses((strings.glob("arn:*"),), "ip")
+    assert _never_parses((strings.glob("?*.amazonaws.com"),), "numeric")
+    assert not _never_parses((strings.ACCOUNT_ID,), "numeric")
