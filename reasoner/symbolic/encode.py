@@ -907,7 +907,11 @@ class Encoder:
 
     def _key_values(self, t: SymTarget, key: str) -> tuple[str, ...] | None:
         """The values target `t` gives context key `key` (() absent), or None when it derives none and the
-        request's own value applies (`evaluate._derived_by_target`)."""
+        request's own value applies (`evaluate._derived_by_target`: AWS derives the resource's keys only for a
+        key, resource or role this environment declares; in a comparison the other environment's targets are not)."""
+        mine = self._own(t)
+        if mine is None:
+            return None
         owner = self.accounts.get(t.owner)
         if key == "aws:resourceaccount":
             return (t.owner,)
@@ -919,7 +923,6 @@ class Encoder:
             if owner is not None and owner.organization and owner.organization in self.orgs:
                 return (ir.org_paths(self.orgs[owner.organization], owner),)
             return ()
-        mine = self._own(t)
         if key.startswith("aws:resourcetag/") or key.startswith("iam:resourcetag/"):
             if key.startswith("iam:") and t.kind != "role":
                 return None

@@ -201,3 +201,33 @@ def test_a_resource_one_side_does_not_declare_has_no_owner_there() -> None:
     r = check(old, NoNewAccess(new, ("s3:PutBucketPolicy",), (bucket.arn,)), rlimit=30_000_000)
     assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.reason
     assert r.counterexample.principal.split(":")[4] == "111122223333"
+
+
+@pytest.mark.solver
+def test_a_key_derived_from_a_resource_one_side_does_not_declare_is_the_requests_there() -> None:
+    # OLD declares the function, NEW does not. AWS derives aws:RequestedRegion from a resource the environment
+    # declares (evaluate._derived_by_target); in NEW it is the request's own value, so NEW's grant "only when
+    # aws:RequestedRegion is us-east-1" does not cover a request that gives no Region. The encoder once derived the
+    # key from OLD's declaration in both environments: this check was PROVED (unsound).
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.properties import NoNewAccess
+    from reasoner.semantics.environment import Principal, PrincipalKind, Resource
+
+    fn = "arn:aws:lambda:us-east-1:111122223333:function:f"
+    alice = "arn:aws:iam::111122223333:user/alice"
+
+    def identity(condition: dict[str, object]) -> Principal:
+        st = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*", **condition}
+        doc = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [st]}), file="id.json",
+                           kind=PolicyKind.IDENTITY)
+        return Principal(alice, PrincipalKind.USER, (doc,))
+
+    old = Environment(principals=(identity({}),), resources=(Resource(fn, None, "111122223333"),))
+    other = Resource("arn:aws:lambda:us-east-1:111122223333:function:other", None, "111122223333")
+    new = Environment(principals=(identity({"Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}),),
+                      resources=(other,))
+    request = Request(alice, "lambda:InvokeFunction", fn)
+    assert replay(old, request)[0].decision.allowed and not replay(new, request)[0].decision.allowed
+    r = check(old, NoNewAccess(new, ("lambda:InvokeFunction",), (fn,)), rlimit=30_000_000)
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.reason
+    assert r.counterexample.principal == alice
