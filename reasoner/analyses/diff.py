@@ -13,8 +13,9 @@ difference of the two decisions.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reasoner import limits
@@ -35,6 +36,7 @@ from reasoner.analyses.findings import (
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InternalError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import Statement
+from reasoner.semantics import arns
 from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Evaluation, Request
 from reasoner.semantics.resources import governing_arn
@@ -103,32 +105,47 @@ def _allow_statement(ev: Evaluation, key: Subject) -> int | None:
     return None
 
 
-def _exact_class(principal: str) -> PrincipalClass:
-    import re
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
 
-    if re.fullmatch(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com", principal):
+
+def _exact_class(principal: str, env: Environment, assumed: Mapping[str, str]) -> PrincipalClass:
+    """The class of a principal no statement of the subject's policy names (its access comes from its own
+    identity policies): the identity that holds those policies. A role's session stands for the role and all
+    its sessions, a federated user for the user whose GetFederationToken made it; anything else for itself.
+    (Enumerating session names one class at a time never ends: every session name is a new class.)"""
+    if _SERVICE.fullmatch(principal):
         return PrincipalClass("service", principal)
+    caller = arns.parse_principal(principal)
+    if isinstance(caller, arns.AssumedRoleArn):
+        role = next((p.arn for p in env.principals if in_class(PrincipalClass("arn", p.arn), principal, env)
+                     and isinstance(arns.parse_principal(p.arn), arns.RoleArn)), None)
+        return PrincipalClass("arn", role or str(caller.role()))
+    if isinstance(caller, arns.FederatedUserArn):
+        session = env.session(principal)
+        source = session.source if session is not None else assumed.get("fedsource")
+        if source:
+            return PrincipalClass("arn", source)
     return PrincipalClass("arn", principal)
 
 
 def _direction(
-    engine: Engine, yes: Environment, no: Environment, direction: str
-) -> tuple[list[_Class], Verdict, str | None]:
-    """Classes of requests allowed in `yes` and denied in `no`."""
+    engine: Engine, yes: Environment, no: Environment, direction: str, classes: list[_Class]
+) -> tuple[Verdict, str | None]:
+    """Classes of requests allowed in `yes` and denied in `no`, appended to `classes` one by one as each is
+    complete (so a limit that stops the search keeps those found)."""
     d = engine.compiled.domain
     a_yes = engine.encoded(yes)
     a_no = engine.encoded(no)
     region = smt.and_(a_yes, smt.not_(a_no))
-    classes: list[_Class] = []
     keys = {k.arn: k for k in subjects_of(yes)}
     targets = {t.arn for t in d.targets}
     for _ in range(MAX_ROUNDS):
         covered = smt.or_(c.cover for c in classes)
         status, req, why = engine.solve(smt.and_(region, smt.not_(covered)))
         if status is Status.UNSAT:
-            return classes, Verdict.PROVED, None
+            return Verdict.PROVED, None
         if status is Status.UNKNOWN or req is None:
-            return classes, Verdict.UNKNOWN, why or "solver returned unknown"
+            return Verdict.UNKNOWN, why or "solver returned unknown"
         ev_yes, ev_no = _confirm_pair(yes, no, req, direction)
         arn = governing_arn(req.resource)
         if arn not in targets:
@@ -140,7 +157,7 @@ def _direction(
             pc = derive_class(st, req.principal, yes, req.assumed)
             st_term = engine.statement_terms(key, yes).get(st.index, smt.FALSE)
         else:
-            pc, st_term = _exact_class(req.principal), smt.TRUE
+            pc, st_term = _exact_class(req.principal, yes, req.assumed), smt.TRUE
         base = smt.and_(region, d.target_is(arn), class_term(engine, pc), st_term)
         actions: list[str] = []
         while True:
@@ -148,7 +165,7 @@ def _direction(
                 smt.and_(base, smt.not_(d.action_in(actions)) if actions else smt.TRUE)
             )
             if status is Status.UNKNOWN:
-                return classes, Verdict.UNKNOWN, why or "solver returned unknown"
+                return Verdict.UNKNOWN, why or "solver returned unknown"
             if status is Status.UNSAT:
                 break
             assert w is not None
@@ -167,7 +184,7 @@ def _direction(
         ev_yes, ev_no = _confirm_pair(yes, no, small, direction)
         cover = smt.and_(d.target_is(arn), class_term(engine, pc), st_term, d.action_in(ordered))
         classes.append(_Class(pc, st, key, arn, ordered, cover, small, ev_yes, ev_no))
-    return classes, Verdict.UNKNOWN, f"more than {MAX_ROUNDS} classes of change"
+    return Verdict.UNKNOWN, f"more than {MAX_ROUNDS} classes of change"
 
 
 def _confirm_pair(
@@ -213,30 +230,35 @@ def diff(
     if pending is not None:  # issue 15: a value no input fixes decides nothing (see `unresolved`)
         return DiffResult(Verdict.UNKNOWN, (), (), Verdict.UNKNOWN, Verdict.UNKNOWN, 0, time.perf_counter() - start,
                           pending)
+    engine: Engine | None = None
+    added: list[_Class] = []
+    removed: list[_Class] = []
+    outcome: dict[str, tuple[Verdict, str | None]] = {}
+    stopped: str | None = None
     try:
         with limits.budget(limits.seconds_or_default(timeout, run=True), rlimit):
             engine = Engine.build(new, others=(old,))
-            added, added_v, why_a = _direction(engine, new, old, "added")
-            removed, removed_v, why_r = _direction(engine, old, new, "removed")
+            outcome["added"] = _direction(engine, new, old, "added", added)
+            outcome["removed"] = _direction(engine, old, new, "removed", removed)
     except (UnsupportedFeatureError, limits.OutOfBudget, MemoryError) as exc:
-        why = limits.unknown_reason(exc)
-        return DiffResult(
-            Verdict.UNKNOWN, (), (), Verdict.UNKNOWN, Verdict.UNKNOWN, 0, time.perf_counter() - start, why
-        )
+        # the changes found before the limit are kept (each was replayed): the result says it is incomplete
+        stopped = limits.unknown_reason(exc)
+    added_v, why_a = outcome.get("added", (Verdict.UNKNOWN, stopped))
+    removed_v, why_r = outcome.get("removed", (Verdict.UNKNOWN, stopped if "added" in outcome else None))
     if added or removed:
         verdict = Verdict.REFUTED
     elif added_v is Verdict.PROVED and removed_v is Verdict.PROVED:
         verdict = Verdict.PROVED
     else:
         verdict = Verdict.UNKNOWN
-    reason = "; ".join(w for w in (why_a, why_r) if w) or None
+    reason = "; ".join(dict.fromkeys(w for w in (why_a, why_r) if w)) or None
     return DiffResult(
         verdict,
         _changes(added, "added"),
         _changes(removed, "removed"),
         added_v,
         removed_v,
-        engine.queries,
+        engine.queries if engine is not None else 0,
         time.perf_counter() - start,
         reason,
     )

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
-from reasoner.errors import InternalError
+from reasoner.errors import InputError, InternalError
 from reasoner.front.ast import PolicyDocument
 from reasoner.semantics import arns
 from reasoner.semantics import evaluate as ev
 from reasoner.semantics.environment import Account, Environment, Organization, Principal, PrincipalKind, Session
-from reasoner.semantics.request import Evaluation, Reason, Request
+from reasoner.semantics.request import Decision, Evaluation, Reason, Request
 from reasoner.symbolic.domain import PARTITION, iter_policies, modelled_principal
 from reasoner.symbolic.encode import ALLOW_ALL
 
@@ -282,9 +282,39 @@ def augment_all(env: Environment, request: Request) -> tuple[Environment, list[R
 
 def replay(env: Environment, request: Request) -> tuple[Evaluation, Reason | None]:
     """The concrete decision (in the environment extended by what the counterexample assumes about an
-    undescribed caller, and in the worst-case environment when the caller's IAM is unknown)."""
+    undescribed caller, and in the worst-case environment when the caller's IAM is unknown).
+
+    A comparison (diff, NoNewAccess, Equivalent) asks about a key or role of one environment in the other: where
+    that environment has no such key (or no such role with a trust policy), it does not exist there and the
+    request is denied, as the encoding says (`Encoder.decide_target` gives no key, `_encode_target` assumes no
+    role); `evaluate` itself refuses the request (EVAL004), which is right for a request a user typed."""
     env2, notes = augment_all(env, request)
+    absent = _absent_target(env2, request)
+    if absent is not None:
+        return absent, _join(notes)
     return ev.evaluate(env2, request), _join(notes)
+
+
+def _absent_target(env: Environment, request: Request) -> Evaluation | None:
+    """An implicit deny of a request on a key or an assumable role `env` does not have, else None."""
+    try:
+        ev.resolve_target(env, request)
+        return None
+    except InputError as exc:
+        if exc.code != ev.BAD_RESOURCE:
+            return None
+    key = arns.parse_kms(request.resource) if request.action[:4].lower() == "kms:" else None
+    role = arns.parse_principal(request.resource)
+    if isinstance(key, arns.KeyArn) and all(k.arn != request.resource for k in env.keys):
+        what = f"key `{request.resource}`"
+    elif isinstance(role, arns.RoleArn) and request.action[:4].lower() == "sts:" and not any(
+            p.arn == request.resource and p.trust_policy is not None for p in env.principals):
+        what = f"role `{request.resource}` (with a trust policy)"
+    else:
+        return None
+    why = Reason(policy="", kind=None, statement=None, label="not in this environment", effect=None, span=None,
+                 role="rule", note=f"this environment has no {what}: nothing can act on it here")
+    return Evaluation(request, Decision.IMPLICIT_DENY, (why,))
 
 
 def _join(notes: list[Reason]) -> Reason | None:

@@ -2053,12 +2053,16 @@ class Encoder:
         ident, scp_passed, scp_denied = gates.ident, gates.scp_passed, gates.scp_denied
         vpce_passed, vpce_denied = gates.vpce_passed, gates.vpce_denied
         if mine is None:
-            if t.kind == "role":
-                return FALSE, FALSE  # the environment does not give this role's trust policy: not assumable here
             parts = t.arn.split(":", 5)
             owner = parts[4] if len(parts) == 6 and parts[4] else None
             explicit = smt.or_(scp_denied, vpce_denied, ident["denied"])
             allowed = smt.and_(smt.not_(explicit), scp_passed, vpce_passed, self._decide_without_key(t, owner, ident))
+            if t.kind == "role":
+                # the environment does not give this role's trust policy: no sts action on it is decided here
+                # (`evaluate._resolve_target` refuses the request); its iam: actions are those on a resource the
+                # environment does not declare (identity rule), as for any other undeclared resource
+                trust = self.action_in(a for a in t.actions if rule_for(a, t.rtype) is Rule.TRUST)
+                explicit, allowed = smt.and_(smt.not_(trust), explicit), smt.and_(smt.not_(trust), allowed)
             return explicit, allowed
         allows, rp_denied = self.encode_resource_policy(t)
         if t.service == "s3":

@@ -231,3 +231,65 @@ def test_a_key_derived_from_a_resource_one_side_does_not_declare_is_the_requests
     r = check(old, NoNewAccess(new, ("lambda:InvokeFunction",), (fn,)), rlimit=30_000_000)
     assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.reason
     assert r.counterexample.principal == alice
+
+
+_RESOURCES = Path(__file__).resolve().parents[2] / "examples" / "resources" / "environment.yaml"
+_DEPLOY = "arn:aws:iam::111122223333:role/Deploy"
+
+
+def _without_deploy() -> tuple[Environment, Environment]:
+    from dataclasses import replace as _replace
+
+    from reasoner.front.manifest import load_environment
+
+    old = load_environment(_RESOURCES)
+    return old, _replace(old, principals=tuple(p for p in old.principals if p.arn != _DEPLOY))
+
+
+@pytest.mark.solver
+def test_a_role_one_side_does_not_have_is_not_assumable_there_and_its_sessions_are_one_class() -> None:
+    # NEW deletes the role Deploy. `reasoner diff` once ended with an INTERNAL disagreement (the encoding denied
+    # every action on a role NEW does not have, iam: actions included, while the evaluator decides those by the
+    # identity rule of an undeclared resource), then with EVAL004 from the replay of an sts request on the
+    # missing role, then enumerated one class per session name (Deploy/eu, Deploy/ev, ...) until the timeout.
+    old, new = _without_deploy()
+    r = diff(old, new, rlimit=400_000_000)
+    assert r.verdict is Verdict.REFUTED and not r.added, r.reason
+    assert r.added_complete is Verdict.PROVED and r.removed_complete is Verdict.PROVED, r.reason
+    got = {(c.key, str(c.principal), c.actions) for c in r.removed}
+    assert got == {
+        (_DEPLOY, "users of identity provider "
+         "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+         ("sts:AssumeRoleWithWebIdentity",)),
+        ("arn:aws:s3:::example-reports", _DEPLOY, ("s3:PutObject",)),
+    }, got
+    gone = next(c for c in r.removed if c.key == _DEPLOY)
+    assert gone.denied.reasons[0].label == "not in this environment"
+    # the root of the role's account may still delete it in both: iam: actions on a role NEW does not have are
+    # decided as on any undeclared resource (identity rule), in the evaluator and in the encoding
+    root = Request("arn:aws:iam::111122223333:root", "iam:DeleteRole", _DEPLOY)
+    assert replay(old, root)[0].decision.allowed and replay(new, root)[0].decision.allowed
+
+
+@pytest.mark.solver
+def test_a_limit_keeps_the_changes_found_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `reasoner diff OLD EMPTY` once printed "UNKNOWN: 0 class(es)" after its timeout although it had found and
+    # replayed many: the changes found before a limit are kept, and the result says which direction is incomplete
+    from reasoner import limits
+    from reasoner.analyses.findings import Engine
+
+    old, new = _without_deploy()
+    real = Engine.solve
+    calls = {"n": 0}
+
+    def solve(self: Engine, term: object) -> object:
+        calls["n"] += 1
+        if calls["n"] > 6:
+            raise limits.OutOfBudget("timeout after 60 s")
+        return real(self, term)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "solve", solve)
+    r = diff(old, new, rlimit=400_000_000)
+    assert r.added_complete is Verdict.PROVED and r.removed_complete is Verdict.UNKNOWN
+    assert r.verdict is Verdict.REFUTED and len(r.removed) == 1 and r.reason == "timeout after 60 s"
+    assert r.queries == 6
