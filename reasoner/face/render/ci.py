@@ -4,7 +4,8 @@ annotations, and how accepted and baseline items are marked in text and JSON.
 Input: test cases (`Case`), annotations (`Annotation`), items and a `Triage`.
 Output: `junit` (one test suite of cases), `annotate` (workflow commands, then a summary line), the
 escaping of workflow commands (`gh_data`, `gh_prop`, `gh_where`), `triage_lines` / `triage_summary` (text),
-`triage_json` / `triage_doc` (JSON) and `digest` (a fingerprint of a result that is not an item).
+`triage_json` / `triage_doc` (JSON), `digest` (a fingerprint of a result that is not an item) and
+`by_format` (the format dispatch of the commands whose outputs take a triage).
 Guarantee: annotations put every message on one line (newlines escaped as GitHub documents: `%0A`, and `:`
 and `,` in properties), with the file relative to the working directory; JUnit XML is well formed whatever
 the text. Without a triage the text and JSON marks are empty, so outputs are those of a run without
@@ -26,8 +27,8 @@ from reasoner.source import Span
 if TYPE_CHECKING:
     from reasoner.face.accepted import Triage
 
-__all__ = ["Annotation", "Case", "annotate", "annotation", "digest", "gh_data", "gh_prop", "gh_where", "junit",
-           "junit_error", "triage_doc", "triage_json", "triage_lines", "triage_summary"]
+__all__ = ["Annotation", "Case", "annotate", "annotation", "by_format", "digest", "gh_data", "gh_prop", "gh_where",
+           "junit", "junit_error", "triage_doc", "triage_json", "triage_lines", "triage_summary"]
 
 
 def digest(*parts: object) -> str:
@@ -175,3 +176,14 @@ def triage_doc(triage: Triage | None) -> dict[str, Any]:
     return {"acceptances": {"expired": [f"{e.span.file}:{e.span.line}" for e in triage.expired],
                             "unused": [f"{e.span.file}:{e.span.line}" for e in triage.unused]}}
 
+
+
+def by_format(fmt: str, renderers: Any, result: Any, *, ctx: Any = None, triage: Triage | None = None,
+              notifications: Sequence[Any] = ()) -> str:
+    """`result` in format `fmt` by the `render_<fmt>` functions of module `renderers` (findings, lint): SARIF
+    takes the run context and notifications, every other format the result and the triage."""
+    if fmt == "sarif":
+        return str(renderers.render_sarif(result, ctx=ctx, triage=triage, notifications=notifications))
+    if fmt in ("json", "junit", "github", "text"):
+        return str(getattr(renderers, f"render_{fmt}")(result, triage))
+    raise ValueError(f"unknown format `{fmt}`")

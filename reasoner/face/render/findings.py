@@ -14,6 +14,7 @@ spans in JSON are `shapes.span_json`, SARIF is `sarif.document`, JUnit and annot
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -237,14 +238,4 @@ def render_github(result: FindingsResult, triage: Triage | None = None) -> str:
 
 def render(fmt: str, result: FindingsResult, *, ctx: sarif.Context | None = None, triage: Triage | None = None,
            notifications: Sequence[sarif.Notification] = ()) -> str:
-    if fmt == "json":
-        return render_json(result, triage)
-    if fmt == "sarif":
-        return render_sarif(result, ctx=ctx, triage=triage, notifications=notifications)
-    if fmt == "junit":
-        return render_junit(result, triage)
-    if fmt == "github":
-        return render_github(result, triage)
-    if fmt == "text":
-        return render_text(result, triage)
-    raise ValueError(f"unknown format `{fmt}`")
+    return ci.by_format(fmt, sys.modules[__name__], result, ctx=ctx, triage=triage, notifications=notifications)

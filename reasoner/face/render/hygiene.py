@@ -13,6 +13,7 @@ JUnit); spans in JSON are `shapes.span_json`, SARIF is `sarif.document`, JUnit a
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -123,14 +124,4 @@ def render_github(result: HygieneResult, triage: Triage | None = None) -> str:
 
 def render(fmt: str, result: HygieneResult, *, ctx: sarif.Context | None = None, triage: Triage | None = None,
            notifications: Sequence[sarif.Notification] = ()) -> str:
-    if fmt == "json":
-        return render_json(result, triage)
-    if fmt == "sarif":
-        return render_sarif(result, ctx=ctx, triage=triage, notifications=notifications)
-    if fmt == "junit":
-        return render_junit(result, triage)
-    if fmt == "github":
-        return render_github(result, triage)
-    if fmt == "text":
-        return render_text(result, triage)
-    raise ValueError(f"unknown format `{fmt}`")
+    return ci.by_format(fmt, sys.modules[__name__], result, ctx=ctx, triage=triage, notifications=notifications)
