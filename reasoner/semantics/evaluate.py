@@ -210,6 +210,12 @@ class Caller:
         """The partition of aws:PrincipalArn (None: a caller without one: service, anonymous, provider)."""
         return self.principal_arn.split(":", 2)[1] if self.principal_arn else None
 
+    @cached_property
+    def matches(self) -> dict[int, tuple[CompiledPrincipal, Options, MatchKind]]:
+        """How compiled Principal elements match this caller, remembered by `_match_compiled_principal`: id of
+        the element -> (the element, the options, the match)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class StatementHit:
@@ -643,7 +649,8 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
     if url_auth is not None and (action == "lambda:InvokeFunctionUrl" or (
             action == "lambda:InvokeFunction" and ctx.get("lambda:invokedviafunctionurl") == ("true",))):
         put("lambda:FunctionUrlAuthType", url_auth)  # the function URL's AuthType (§LAM.4)
-    endpoint = _index(environment).endpoints.get((ctx.get("aws:sourcevpce") or ("",))[0])
+    endpoints = _index(environment).endpoints
+    endpoint = endpoints.get((ctx.get("aws:sourcevpce") or ("",))[0]) if endpoints else None
     if endpoint is not None:
         given = ctx.get("aws:sourcevpc")
         if given is not None and given != (endpoint.vpc,):
@@ -909,14 +916,22 @@ def _not_principal_applies(cp: CompiledPrincipal, caller: Caller, options: Optio
 
 def _match_compiled_principal(cp: CompiledPrincipal, statement: Statement, caller: Caller,
                               options: Options) -> MatchKind:
-    """`match_principal` on a compiled statement's principal; NotPrincipal with Allow is unsupported."""
+    """`match_principal` on a compiled statement's principal; NotPrincipal with Allow is unsupported. The
+    match depends on the element, the caller and the options only: remembered per caller (`Caller.matches`)."""
+    if cp.negated and statement.effect is Effect.ALLOW:
+        raise UnsupportedFeatureError(
+            "`NotPrincipal` with `Allow` is not supported (AWS documents NotPrincipal for Deny only)",
+            span=statement.principal.span if statement.principal else statement.span)
+    memo = caller.matches
+    hit = memo.get(id(cp))
+    if hit is not None and hit[0] is cp and hit[1] is options:
+        return hit[2]
     if cp.negated:
-        if statement.effect is Effect.ALLOW:
-            raise UnsupportedFeatureError(
-                "`NotPrincipal` with `Allow` is not supported (AWS documents NotPrincipal for Deny only)",
-                span=statement.principal.span if statement.principal else statement.span)
-        return MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
-    return _positive_match(cp, caller, options)
+        kind = MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
+    else:
+        kind = _positive_match(cp, caller, options)
+    memo[id(cp)] = (cp, options, kind)
+    return kind
 
 
 def match_principal(block: PrincipalBlock | None, caller: Caller, options: Options) -> MatchKind:
@@ -938,7 +953,7 @@ _UNRESOLVED = object()
 
 def _single(cc: CompiledCondition, x: str, values: list[object], options: Options) -> bool:
     """op1(x): the operator on one request value (positive: some value matches; negated: none matches)."""
-    if cc.condition.operator.negated:
+    if cc.negated:
         for typed in values:
             if typed is _UNRESOLVED:
                 if not options.unresolved_variable_negated_true:
@@ -988,7 +1003,7 @@ def _evaluate_condition(cc: CompiledCondition, context: Context, options: Option
             return True
         if qualifier is SetQualifier.FOR_ANY_VALUE:
             return cond.if_exists and options.for_any_value_if_exists_absent_true
-        return cond.if_exists or cond.operator.negated
+        return cond.if_exists or cc.negated
     values = _resolved_values(cc, context)
     if qualifier is SetQualifier.FOR_ANY_VALUE:
         return any(_single(cc, x, values, options) for x in present)
@@ -998,7 +1013,7 @@ def _evaluate_condition(cc: CompiledCondition, context: Context, options: Option
         # a plain operator on a multivalued key that has values: [OPEN] §3.2 / §7.1
         if not options.plain_operator_on_multivalued_any:
             return False
-        if cond.operator.negated:
+        if cc.negated:
             return all(_single(cc, x, values, options) for x in present)
         return any(_single(cc, x, values, options) for x in present)
     return _single(cc, present[0], values, options)
