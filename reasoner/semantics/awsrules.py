@@ -268,6 +268,25 @@ def rules_for(action: str, facts: Facts, options: Options) -> tuple[AwsRule, ...
     return tuple(r for r in _rules_of_action(action, options) if r.matches(action, facts))
 
 
+#: `rules_for_actions` answers: (actions, facts, id of the options) -> (the options, kept alive, and the answer).
+_RULES_OF_ACTIONS: dict[tuple[tuple[str, ...], Facts, int], tuple[Options, tuple[tuple[str, AwsRule], ...]]] = {}
+
+
+def rules_for_actions(actions: tuple[str, ...], facts: Facts,
+                      options: Options) -> tuple[tuple[str, AwsRule], ...]:
+    """(action, rule) for every rule `rules_for` gives each of `actions` on the resource of `facts`, in that
+    order; remembered (a compilation asks it for every action of a target, and again for each environment)."""
+    key = (actions, facts, id(options))
+    hit = _RULES_OF_ACTIONS.get(key)
+    if hit is not None and hit[0] is options:
+        return hit[1]
+    found = tuple((a, r) for a in actions for r in rules_for(a, facts, options))
+    if len(_RULES_OF_ACTIONS) >= 4096:  # bound memory in long sessions
+        _RULES_OF_ACTIONS.clear()
+    _RULES_OF_ACTIONS[key] = (options, found)
+    return found
+
+
 @lru_cache(maxsize=16384)
 def _rules_of_action(action: str, options: Options) -> tuple[AwsRule, ...]:
     """The rules whose actions (and not their excepted actions) match `action`: what `AwsRule.matches` tests
@@ -277,4 +296,4 @@ def _rules_of_action(action: str, options: Options) -> tuple[AwsRule, ...]:
                  and not any(compile_action(a).matches(action) for a in r.except_actions))
 
 
-__all__ = ["IAM_KINDS", "AwsRule", "Facts", "linked_service", "rules_for"]
+__all__ = ["IAM_KINDS", "AwsRule", "Facts", "linked_service", "rules_for", "rules_for_actions"]

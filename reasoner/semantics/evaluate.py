@@ -48,10 +48,11 @@ Not mirrored, by design (`NOT_MIRRORED`):
   loops over the declared accounts).
 - `_request_encryption_context`: the request's concrete kms:EncryptionContext pairs (the encoder reads each
   pair with `Encoder._value_is`).
-- `_resolve_target`, `_resolve_kms`, `resolve_target`, `_derived_by_target`, `is_provider`: canonical action,
-  alias-to-key resolution, the target of one request, which keys its resource derives and which callers are
-  providers, with the input checks of one request (the symbolic domain is a closed world of the targets'
-  actions and declared targets, `domain.targets_of`; what each derives is `Encoder._key_values`).
+- `_resolve_target`, `_find_target`, `_resolve_kms`, `resolve_target`, `_derived_by_target`, `is_provider`:
+  canonical action, alias-to-key resolution, the target of one request (remembered per action and resource),
+  which keys its resource derives and which callers are providers, with the input checks of one request (the
+  symbolic domain is a closed world of the targets' actions and declared targets, `domain.targets_of`; what each
+  derives is `Encoder._key_values`).
 - `given_context`: the part of a request's context a caller gives (`decode` builds requests with it).
 - `_decide`: `evaluate` of one action; `evaluate` adds the lambda:InvokeFunction a function URL call implies
   (the encoder pins that action in a second encoder: `Encoder.url_encoder`).
@@ -67,9 +68,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TypeVar
 
 from reasoner.errors import InputError, Severity, UnsupportedFeatureError, register_code
@@ -149,9 +150,10 @@ from reasoner.source import Span
 NOT_MIRRORED: tuple[str, ...] = (
     "_index", "_base_context", "_resolved_values", "_match_compiled_principal", "_applies", "_scps", "_rcps",
     "_endpoint", "_grants", "_scp_levels", "_rcp_policies", "_along_path", "_request_encryption_context",
-    "_decide", "_resolve_target", "_resolve_kms", "resolve_target", "_derived_by_target", "given_context",
-    "is_provider", "_user_limited", "foreign_saml_provider", "provider_action", "_owner_root_of_bucket",
-    "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap", "_why_not_same_account",
+    "_decide", "_resolve_target", "_find_target", "_resolve_kms", "resolve_target", "_derived_by_target",
+    "given_context", "is_provider", "_user_limited", "foreign_saml_provider", "provider_action",
+    "_owner_root_of_bucket", "_hit_reason", "_rule", "_identity_reasons", "_limit_reasons", "_identity_gap",
+    "_why_not_same_account",
 )
 
 E = Severity.ERROR
@@ -203,6 +205,17 @@ class Caller:
     known: bool = True  # the principal (or its role / user) is described in the environment
     role_key: tuple[str, str, str] | None = None  # (partition, account, role path/name lower) of a role session
 
+    @cached_property
+    def partition(self) -> str | None:
+        """The partition of aws:PrincipalArn (None: a caller without one: service, anonymous, provider)."""
+        return self.principal_arn.split(":", 2)[1] if self.principal_arn else None
+
+    @cached_property
+    def matches(self) -> dict[int, tuple[CompiledPrincipal, Options, MatchKind]]:
+        """How compiled Principal elements match this caller, remembered by `_match_compiled_principal`: id of
+        the element -> (the element, the options, the match)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class StatementHit:
@@ -241,6 +254,19 @@ class GateResult:
     applies: bool = True  # False when the gate is exempt (management account, service principal, ...)
 
 
+@dataclass
+class _TargetMemo:
+    """Per-target memo of what depends on the target, the action and the options but not on the caller or the
+    context (a `Target` is shared by every request on the same action and resource: `_resolve_target`).
+    `rules`: (action, id of the options) -> (the options, `awsrules.rules_for`, `awsrules.linked_service`);
+    `keys`: (action, context key as given) -> (lower-case name, derived by AWS (refused), multivalued, absent
+    for the action, an encryption-context key)."""
+
+    facts: Facts | None = None
+    rules: dict[tuple[str, int], tuple[Options, tuple[AwsRule, ...], str | None]] = field(default_factory=dict)
+    keys: dict[tuple[str, str], tuple[str, bool, bool, bool, bool]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Target:
     """What a request acts on, as the decision sees it (built by `_resolve_target`).
@@ -259,7 +285,7 @@ class Target:
     role: Principal | None = None
     alias_name: str | None = None
 
-    @property
+    @cached_property
     def governing(self) -> str:
         """The ARN of the resource whose policy decides the request."""
         if self.key is not None:
@@ -270,10 +296,22 @@ class Target:
             return self.declared.arn
         return self.resource
 
-    @property
+    @cached_property
     def region(self) -> str:
         parts = self.governing.split(":", 5)
         return parts[3] if len(parts) == 6 else ""
+
+    @cached_property
+    def partition(self) -> str | None:
+        """The partition of the governing resource's ARN (None: `*` or not an ARN)."""
+        if self.resource == "*" or not self.governing.startswith("arn:"):
+            return None
+        return self.governing.split(":", 2)[1]
+
+    @cached_property
+    def memo(self) -> _TargetMemo:
+        """What the decision derives from this target alone, remembered (`_TargetMemo`)."""
+        return _TargetMemo()
 
     def policy(self, options: Options) -> PolicyDocument | None:
         """The resource-based policy that decides the request: key policy, trust policy, the declared
@@ -365,13 +403,19 @@ class _Index:
     endpoints: Mapping[str, VpcEndpoint]
     roles_by_name: Mapping[tuple[str, str], Principal]  # (account, role name lower) -> role
     aliases: Mapping[tuple[str, str, str], Key]  # (region, account, alias name) -> key
-    base_contexts: dict[tuple[str, str, str], tuple[tuple[str, str, tuple[str, ...]], ...]]
+    base_contexts: dict[tuple[str, str, str], tuple[dict[str, tuple[str, ...]], dict[str, str]]]
     scp_levels: dict[str, tuple[tuple[str, tuple[PolicyDocument, ...]], ...] | None]
     rcp_policies: dict[str, tuple[PolicyDocument, ...] | None]
     callers: dict[str, Caller]
+    targets: dict[tuple[str, str], tuple[str, str, Target]]  # (action, resource) as requested -> `_resolve_target`
+    rcps: bool  # some organization attaches an RCP (else the RCP gate never denies)
 
 
 def _index(environment: Environment) -> _Index:
+    last = _LAST_INDEX.get("last")
+    if last is not None and last[0] is environment:
+        return last[1]
+
     def build() -> _Index:
         roles: dict[tuple[str, str], Principal] = {}
         for p in environment.principals:
@@ -393,8 +437,16 @@ def _index(environment: Environment) -> _Index:
             scp_levels={},
             rcp_policies={},
             callers={},
+            targets={},
+            rcps=any(o.rcps for o in environment.organizations),
         )
-    return cached(environment, build)
+    idx = cached(environment, build)
+    _LAST_INDEX["last"] = (environment, idx)
+    return idx
+
+
+#: The environment `_index` answered last and its index (many requests on one environment skip the memo).
+_LAST_INDEX: dict[str, tuple[Environment, _Index]] = {}
 
 
 # ---- principals and context --------------------------------------------------------------------------
@@ -547,33 +599,44 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
     ctx: dict[str, tuple[str, ...]] = {}
     names: dict[str, str] = {}
     ec_keys: list[str] = []
+    seen = target.memo.keys  # what a key name tells for this target and action, found once
     for name, values in request.context.items():
-        low = name.lower()
+        known = seen.get((action, name))
+        if known is None:
+            lower = name.lower()
+            known = seen[(action, name)] = (
+                lower,
+                lower in CALLER_DERIVED_KEYS or lower.startswith("aws:principaltag/")
+                or _derived_by_target(target, lower),
+                is_multivalued(lower),
+                lower.startswith("kms:") and _key_may_exist(lower, action) is False,
+                lower.startswith("kms:encryptioncontext:"))
+        low, derived, multivalued, absent, encryption_context = known
         if low in ctx or low in names:
             raise InputError(f"context key `{name}` is given twice (keys are case-insensitive)",
                              code=BAD_CONTEXT)
-        if low in CALLER_DERIVED_KEYS or low.startswith("aws:principaltag/") or _derived_by_target(target, low):
+        if derived:
             raise InputError(f"context key `{name}` is derived from the principal and the resource, not given",
                              help="remove it from the request context; the evaluator fills it in",
                              code=DERIVED_KEY)
         vals = tuple(values) if not isinstance(values, str) else (values,)
-        if len(vals) > 1 and not is_multivalued(low):
+        if len(vals) > 1 and not multivalued:
             raise InputError(f"context key `{name}` is single-valued but has {len(vals)} values",
                              code=BAD_CONTEXT)
         if low == "aws:securetransport" and vals != ("true",) and is_kms:
             raise InputError("`aws:SecureTransport` is always true for KMS (TLS only)", code=BAD_CONTEXT)
         names[low] = name
-        if not vals or (low.startswith("kms:") and _key_may_exist(low, action) is False):
+        if not vals or absent:
             continue  # empty, or never exists for this action (semantics §5.1): absent
         ctx[low] = vals
-        if low.startswith("kms:encryptioncontext:"):
+        if encryption_context:
             ec_keys.append(name.split(":", 2)[2])
     names = {k: names[k] for k in ctx}
     request_keys = tuple(names)
 
-    for low, name, values in _base_context(environment, caller, target, action):
-        ctx[low] = values
-        names[low] = name
+    base_values, base_names = _base_context(environment, caller, target, action)
+    ctx.update(base_values)
+    names.update(base_names)
 
     def put(name: str, *values: str) -> None:
         low = name.lower()
@@ -586,14 +649,15 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
     if url_auth is not None and (action == "lambda:InvokeFunctionUrl" or (
             action == "lambda:InvokeFunction" and ctx.get("lambda:invokedviafunctionurl") == ("true",))):
         put("lambda:FunctionUrlAuthType", url_auth)  # the function URL's AuthType (§LAM.4)
-    endpoint = _index(environment).endpoints.get((ctx.get("aws:sourcevpce") or ("",))[0])
+    endpoints = _index(environment).endpoints
+    endpoint = endpoints.get((ctx.get("aws:sourcevpce") or ("",))[0]) if endpoints else None
     if endpoint is not None:
         given = ctx.get("aws:sourcevpc")
         if given is not None and given != (endpoint.vpc,):
             raise InputError(f"`aws:SourceVpc` {given} is not the VPC `{endpoint.vpc}` of endpoint "
                              f"`{endpoint.id}`", code=BAD_CONTEXT)
         put("aws:SourceVpc", endpoint.vpc)
-    if "aws:viaawsservice" not in ctx and any(k in ctx for k in requestfacts.FAS_KEYS):
+    if "aws:viaawsservice" not in ctx and not ctx.keys().isdisjoint(requestfacts.FAS_KEYS):
         put("aws:ViaAWSService", "true")  # a forward access session (requestfacts, fact 3)
     if is_kms:
         via = "kms:viaservice" in ctx
@@ -633,9 +697,10 @@ def _derive(environment: Environment, request: Request, caller: Caller, target: 
 
 
 def _base_context(environment: Environment, caller: Caller, target: Target,
-                  action: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """The context keys derived from the caller, the resource and the action alone (cached per environment):
-    (lower-case name, canonical name, values), keys that never exist for the action already dropped."""
+                  action: str) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """The context keys derived from the caller, the resource and the action alone (cached per environment;
+    the caller must not change them): lower-case name -> values, and lower-case name -> canonical name, keys
+    that never exist for the action already dropped."""
     cache = _index(environment).base_contexts
     cache_key = (caller.arn, target.governing, action)
     hit = cache.get(cache_key)
@@ -719,8 +784,9 @@ def _base_context(environment: Environment, caller: Caller, target: Target,
         for tag, value in target.role.tags.items():
             put(f"aws:ResourceTag/{tag}", value)
             put(f"iam:ResourceTag/{tag}", value)
-    out = tuple((low, names[low], values) for low, values in ctx.items()
-                if values and not (low.startswith("kms:") and _key_may_exist(low, action) is False))
+    kept = {low: values for low, values in ctx.items()
+            if values and not (low.startswith("kms:") and _key_may_exist(low, action) is False)}
+    out = (kept, {low: names[low] for low in kept})
     cache[cache_key] = out
     return out
 
@@ -850,14 +916,22 @@ def _not_principal_applies(cp: CompiledPrincipal, caller: Caller, options: Optio
 
 def _match_compiled_principal(cp: CompiledPrincipal, statement: Statement, caller: Caller,
                               options: Options) -> MatchKind:
-    """`match_principal` on a compiled statement's principal; NotPrincipal with Allow is unsupported."""
+    """`match_principal` on a compiled statement's principal; NotPrincipal with Allow is unsupported. The
+    match depends on the element, the caller and the options only: remembered per caller (`Caller.matches`)."""
+    if cp.negated and statement.effect is Effect.ALLOW:
+        raise UnsupportedFeatureError(
+            "`NotPrincipal` with `Allow` is not supported (AWS documents NotPrincipal for Deny only)",
+            span=statement.principal.span if statement.principal else statement.span)
+    memo = caller.matches
+    hit = memo.get(id(cp))
+    if hit is not None and hit[0] is cp and hit[1] is options:
+        return hit[2]
     if cp.negated:
-        if statement.effect is Effect.ALLOW:
-            raise UnsupportedFeatureError(
-                "`NotPrincipal` with `Allow` is not supported (AWS documents NotPrincipal for Deny only)",
-                span=statement.principal.span if statement.principal else statement.span)
-        return MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
-    return _positive_match(cp, caller, options)
+        kind = MatchKind.DIRECT if _not_principal_applies(cp, caller, options) else MatchKind.NONE
+    else:
+        kind = _positive_match(cp, caller, options)
+    memo[id(cp)] = (cp, options, kind)
+    return kind
 
 
 def match_principal(block: PrincipalBlock | None, caller: Caller, options: Options) -> MatchKind:
@@ -879,7 +953,7 @@ _UNRESOLVED = object()
 
 def _single(cc: CompiledCondition, x: str, values: list[object], options: Options) -> bool:
     """op1(x): the operator on one request value (positive: some value matches; negated: none matches)."""
-    if cc.condition.operator.negated:
+    if cc.negated:
         for typed in values:
             if typed is _UNRESOLVED:
                 if not options.unresolved_variable_negated_true:
@@ -929,7 +1003,7 @@ def _evaluate_condition(cc: CompiledCondition, context: Context, options: Option
             return True
         if qualifier is SetQualifier.FOR_ANY_VALUE:
             return cond.if_exists and options.for_any_value_if_exists_absent_true
-        return cond.if_exists or cond.operator.negated
+        return cond.if_exists or cc.negated
     values = _resolved_values(cc, context)
     if qualifier is SetQualifier.FOR_ANY_VALUE:
         return any(_single(cc, x, values, options) for x in present)
@@ -939,7 +1013,7 @@ def _evaluate_condition(cc: CompiledCondition, context: Context, options: Option
         # a plain operator on a multivalued key that has values: [OPEN] §3.2 / §7.1
         if not options.plain_operator_on_multivalued_any:
             return False
-        if cond.operator.negated:
+        if cc.negated:
             return all(_single(cc, x, values, options) for x in present)
         return any(_single(cc, x, values, options) for x in present)
     return _single(cc, present[0], values, options)
@@ -1115,6 +1189,8 @@ def evaluate_rcps(environment: Environment, target: Target, caller: Caller, requ
 
 def _rcps(environment: Environment, target: Target, caller: Caller, request: Request, context: Context,
           options: Options) -> GateResult:
+    if not _index(environment).rcps:
+        return _EXEMPT  # no RCP attached anywhere: nothing can deny
     key = target.key
     if target.owner is None or target.resource == "*" or not rcps_apply_to(request.action, options):
         return _EXEMPT
@@ -1297,8 +1373,23 @@ def _resolve_target(environment: Environment, request: Request) -> tuple[Request
     """Canonical action and what the request acts on (`Target`): the key of a KMS key request (alias ARNs
     resolved to their key, semantics §2.2), the role of an sts request on a role, the declared resource whose
     policy governs the request (an S3 object's bucket), or an undeclared resource (no resource-based policy
-    is known for it)."""
+    is known for it). It reads the action and resource only: found once per environment (`_find_target`), so
+    every request on them shares one `Target`; a request that is refused is refused again each time."""
     idx = _index(environment)
+    asked = (request.action, request.resource)
+    hit = idx.targets.get(asked)
+    if hit is None:
+        req, target = _find_target(idx, request)
+        hit = idx.targets[asked] = (req.action, req.resource, target)
+        return req, target
+    action, resource, target = hit
+    if action == request.action and resource == request.resource:
+        return request, target
+    return Request(request.principal, action, resource, request.context), target
+
+
+def _find_target(idx: _Index, request: Request) -> tuple[Request, Target]:
+    """`_resolve_target` of a request whose action and resource were not asked before."""
     action = canonical_action(request.action)
     if action is None:
         raise InputError(f"`{request.action}` is not an action of the AWS catalogue", code=BAD_ACTION,
@@ -1416,6 +1507,7 @@ def evaluate(environment: Environment, request: Request, options: Options | None
     opts = options or environment.options
     result = _decide(environment, request, opts, via_url=False)
     if not (result.decision.allowed and opts.lambda_url_requires_invoke_function
+            and request.action.lower() == "lambda:invokefunctionurl"
             and canonical_action(request.action) == "lambda:InvokeFunctionUrl"):
         return result
     context = {k: v for k, v in request.context.items() if k.lower() != "lambda:invokedviafunctionurl"}
@@ -1449,15 +1541,14 @@ def _decide(environment: Environment, request: Request, opts: Options, *, via_ur
     def done(decision: Decision, reasons: list[Reason]) -> Evaluation:
         return Evaluation(request, decision, tuple(reasons), full_context)
 
-    caller_partition = (caller.principal_arn or "").split(":", 2)[1] if caller.principal_arn else None
-    if caller_partition and target.resource != "*" and target.governing.startswith("arn:") \
-            and target.governing.split(":", 2)[1] != caller_partition:
+    caller_partition = caller.partition
+    if caller_partition and target.partition is not None and target.partition != caller_partition:
         return done(Decision.IMPLICIT_DENY, [_rule(
             "partition", f"`{caller.arn}` and `{target.governing}` are in different partitions, which share "
             "no principals or resources")])
     fixed = _aws_rules(target, caller, req, ctx, opts)
-    allow_rule = next((r for r in fixed if r.allowed), None)
-    refusal = next((r for r in fixed if not r.allowed), None)
+    allow_rule = next((r for r in fixed if r.allowed), None) if fixed else None
+    refusal = next((r for r in fixed if not r.allowed), None) if fixed else None
     if allow_rule is not None and (allow_rule.scp_denies is None or getattr(opts, allow_rule.scp_denies)):
         # decided by AWS before any policy is read (docs/semantics-services.md §A)
         return done(Decision.ALLOW, [_rule(f"AWS rule: {allow_rule.name}", allow_rule.note, role="allow")])
@@ -1570,23 +1661,32 @@ def _decide(environment: Environment, request: Request, opts: Options, *, via_ur
 
 
 def _facts(target: Target) -> Facts:
-    """What the AWS-side rules read of a request's resource (`awsrules.Facts`)."""
+    """What the AWS-side rules read of a request's resource (`awsrules.Facts`; remembered per target)."""
+    memo = target.memo
+    if memo.facts is not None:
+        return memo.facts
     rtype = resource_type_of(target.governing) if target.governing != "*" else None
     attrs: dict[str, str] = dict(target.declared.attributes) if target.declared is not None else {}
     if target.key is not None and target.key.aws_managed:
         attrs["aws_managed"] = "true"
-    return Facts(target.governing, rtype.service if rtype else "", rtype.name if rtype else "",
-                 tuple(sorted(attrs.items())))
+    memo.facts = Facts(target.governing, rtype.service if rtype else "", rtype.name if rtype else "",
+                       tuple(sorted(attrs.items())))
+    return memo.facts
 
 
 def _aws_rules(target: Target, caller: Caller, request: Request, context: Context,
                options: Options) -> list[AwsRule]:
-    """The AWS-side rules that cover this request and its caller (docs/semantics-services.md §A)."""
-    rules = rules_for(request.action, _facts(target), options)
+    """The AWS-side rules that cover this request and its caller (docs/semantics-services.md §A). The rules of
+    the action and target (`awsrules.rules_for`) are found once per target, action and options."""
+    memo = target.memo.rules
+    found = memo.get((request.action, id(options)))
+    if found is None or found[0] is not options:
+        found = memo[(request.action, id(options))] = (
+            options, rules_for(request.action, _facts(target), options), linked_service(target.governing))
+    _, rules, linked = found
     if not rules:
         return []
     same = caller.account is not None and caller.account == target.owner
-    linked = linked_service(target.governing)
     out: list[AwsRule] = []
     for r in rules:
         if not r.covers(caller.kind, same, caller.arn if caller.kind is PrincipalKind.SERVICE else None, linked):

@@ -100,6 +100,7 @@ class CompiledCondition:
     multivalued: bool
     values: tuple[CompiledValue, ...]
     has_variables: bool
+    negated: bool = False  # the operator is negated (`ConditionOperator.negated`, read once)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def compile_condition(cond: Condition, variables: bool, options: Options) -> Com
     values = tuple(compile_value(cond, family, v.text, variables, options) for v in cond.values)
     has_vars = any(isinstance(v.typed, Glob | ArnPattern) and v.typed.has_variables for v in values)
     key = cond.key.text.lower()
-    return CompiledCondition(cond, key, family, is_multivalued(key), values, has_vars)
+    return CompiledCondition(cond, key, family, is_multivalued(key), values, has_vars, cond.operator.negated)
 
 
 def compile_principal(block: PrincipalBlock) -> CompiledPrincipal:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from reasoner.semantics import arns
 
@@ -271,15 +271,15 @@ class Glob(_Compiled):
             flags = re.DOTALL | (re.IGNORECASE if self.ignore_case else 0)
             self._compile(_token_regex(self.tokens), flags, _glob_atoms(self.tokens, self.ignore_case))
 
-    @property
+    @cached_property
     def has_variables(self) -> bool:
         return any(isinstance(t, Variable) for t in self.tokens)
 
-    @property
+    @cached_property
     def is_literal(self) -> bool:
         return all(isinstance(t, Literal) for t in self.tokens)
 
-    @property
+    @cached_property
     def literal_text(self) -> str | None:
         """The matched string when the glob has no wildcard and no variable."""
         if not self.is_literal:
@@ -391,7 +391,7 @@ class ResourcePattern(_Compiled):
             return
         self._compile(_resource_regex(self.segments), re.DOTALL, _resource_atoms(self.segments))
 
-    @property
+    @cached_property
     def has_variables(self) -> bool:
         return any(g.has_variables for g in self.segments)
 
@@ -488,7 +488,7 @@ class ArnPattern:
     text: str
     segments: tuple[Glob, ...] | None  # None: malformed pattern
 
-    @property
+    @cached_property
     def has_variables(self) -> bool:
         return self.segments is not None and any(g.has_variables for g in self.segments)
 

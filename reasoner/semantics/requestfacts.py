@@ -103,6 +103,10 @@ def shape_matches(key: str, value: str) -> bool:
 _CHECKED_KEYS: frozenset[str] = frozenset({*BOOLEAN_KEYS, *SHAPES, "aws:sourceaccount", "aws:sourcearn"})
 
 
+#: The keys `shape_matches` constrains (any value of another key has the form AWS gives it).
+_SHAPED_KEYS: frozenset[str] = frozenset({*SHAPES, "aws:sourceaccount", "aws:sourcearn"})
+
+
 def _true(context: Mapping[str, tuple[str, ...]], key: str) -> bool:
     return context.get(key) == ("true",)
 
@@ -115,7 +119,7 @@ def violations(context: Mapping[str, tuple[str, ...]], caller: PrincipalKind) ->
             continue
         if key in BOOLEAN_KEYS and any(v not in ("true", "false") for v in values):
             out.append(f"`{key}` is `true` or `false`, as AWS spells it")
-        if not all(shape_matches(key, v) for v in values):
+        if key in _SHAPED_KEYS and not all(shape_matches(key, v) for v in values):
             out.append(f"`{key}` has the form {SHAPES.get(key, 'AWS gives it')!s}"
                        if key in SHAPES else f"`{key}` is not of the form AWS gives it")
     fas = [k for k in FAS_KEYS if k in context]

@@ -1932,10 +1932,9 @@ class Encoder:
         refuse: list[Term] = []
         facts = self._facts(target)
         linked = awsrules.linked_service(target.arn)
-        for a in target.actions:
-            for rule in awsrules.rules_for(a, facts, self.opts):
-                covered = smt.and_(self.action_is(a), self._covers(rule, target, linked))
-                (allow if rule.allowed else refuse).append(covered)
+        for a, rule in awsrules.rules_for_actions(target.actions, facts, self.opts):
+            covered = smt.and_(self.action_is(a), self._covers(rule, target, linked))
+            (allow if rule.allowed else refuse).append(covered)
         return smt.or_(allow), smt.or_(refuse)
 
     def _facts(self, target: SymTarget) -> awsrules.Facts:
