@@ -9,6 +9,10 @@ fresh virtualenvs get reasoner itself with `--no-deps`; the runtime dependencies
 PyYAML, rich) and pip are made visible from the current environment through a `.pth` file (a virtualenv without
 its own pip: `ensurepip` cost 4 s of CPU per virtualenv), so the test needs no network access beyond what building
 needs (setuptools, in the build's isolated environment).
+
+Marked `build`: not in the default suite (issue 12: four isolated builds and three virtualenvs, about 20 s of CPU
+and 45 s of wall time on 2 cores, for what changes only with pyproject.toml, MANIFEST.in or action.yml); `.ci/run`
+runs them after it, `python -m pytest -q -m build`.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYT
 
 
 @pytest.mark.slow
+@pytest.mark.build
 def test_sdist_and_wheel_build_install_and_run(tmp_path: Path) -> None:
     from reasoner.version import __version__
 
@@ -135,6 +140,7 @@ def test_sdist_and_wheel_build_install_and_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.build
 def test_the_actions_install_step_installs_the_checkout(tmp_path: Path) -> None:
     """action.yml's install step (`pip install` of the action's own checkout), run as the runner would, then
     its run step's module, in a fresh virtualenv."""
