@@ -1,6 +1,10 @@
 """Every corpus key policy through the symbolic core (issue 4): no internal error, no UNKNOWN except for
 constructs reported as unsupported, REFUTED counterexamples replay, and PROVED answers survive requests
-sampled from the policy's own principals, actions and condition values (semantics §2-§4)."""
+sampled from the policy's own principals, actions and condition values (semantics §2-§4).
+
+Sample (default suite and CI, tests/sweeps.py `sample_key_policies`): 30 of the 181 key policies, every folder,
+origin and index feature of each folder, and the policies that found a bug (KEY_POLICIES_ALWAYS);
+`REASONER_FULL_SWEEPS=1` sweeps all."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError
 from reasoner.semantics.environment import Account, Environment, Key
 from reasoner.semantics.request import Request
+from tests.sweeps import sample_key_policies
 
 pytestmark = [pytest.mark.solver, pytest.mark.slow]
 
@@ -74,7 +79,7 @@ def _contexts(env: Environment) -> list[dict[str, tuple[str, ...]]]:
 
 
 def test_corpus_key_policies(corpus_dir: Path) -> None:
-    policies, _ = corpus_key_policies(corpus_dir)
+    policies = sample_key_policies(corpus_dir, corpus_key_policies(corpus_dir)[0])
     assert policies
     scope = PrincipalScope.outside_account(OWNER)
     for _name, doc in policies:
@@ -105,10 +110,21 @@ def test_corpus_key_policies_every_benchmark_property(corpus_dir: Path) -> None:
     # (`role/Admin`, the owner's IAM given), whose assumed path made the replay compare in full.
     from benchmarks.bench_check import _properties
 
-    policies, _ = corpus_key_policies(corpus_dir)
+    policies = sample_key_policies(corpus_dir, corpus_key_policies(corpus_dir)[0])
     for _name, doc in policies:
         env = Environment(keys=(Key(KEY, doc),), accounts=(Account(OWNER),))
         compiled = compile_environment(env)
         for label, prop in _properties(env):
             r = check(compiled, prop)
             assert r.verdict is not Verdict.UNKNOWN or (r.reason or "").startswith("unsupported"), (_name, label)
+
+
+def test_the_sample_keeps_every_folder_and_bug_case(corpus_dir: Path) -> None:
+    from tests.sweeps import KEY_POLICIES_ALWAYS
+
+    policies = corpus_key_policies(corpus_dir)[0]
+    sample = sample_key_policies(corpus_dir, policies)
+    names = [name for name, _ in sample]
+    assert set(KEY_POLICIES_ALWAYS) <= set(names), "a policy of KEY_POLICIES_ALWAYS is no longer a corpus key policy"
+    assert {n.split("/", 1)[0] for n in names} == {n.split("/", 1)[0] for n, _ in policies} == {"wild", "kms-docs"}
+    assert names == [n for n, _ in policies if n in set(names)]  # in the corpus order, each once

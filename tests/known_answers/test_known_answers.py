@@ -74,6 +74,17 @@ def _symbolic(case):  # type: ignore[no-untyped-def]
     fixed to the case's request), or the reason the case is outside the symbolic domain. The table states
     what AWS decides on exactly the policies given, so the symbolic core runs with
     `unknown_iam_worst_case=False` (the evaluator never assumes unknown IAM; `check` does by default)."""
+    if case.id not in _SYMBOLIC:  # once per case: the bound on the cases outside the domain reuses the answers
+        _SYMBOLIC[case.id] = _symbolic_uncached(case)
+    return _SYMBOLIC[case.id]
+
+
+#: `_symbolic` per case id: the parametrized test and the count of cases outside the domain ask the same
+#: question of every case; answered once, they keep each its own assertion
+_SYMBOLIC: dict[str, tuple[bool | None, str | None]] = {}
+
+
+def _symbolic_uncached(case):  # type: ignore[no-untyped-def]
     import dataclasses
 
     from reasoner.analyses.compiled import compile_environment

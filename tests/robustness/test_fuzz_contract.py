@@ -33,8 +33,10 @@ The contract (README "Exit status", docs/security.md "Bad input is an answer, no
 
 Analyses get `--timeout 5` (and `check` a run total of 10 s); verdicts may differ with the machine's speed,
 the contract may not, and nothing asserts on time. The inputs tried per command, with the exit statuses seen,
-are printed at the end of the module (`fuzz contract: inputs tried ...`). Example counts keep the module well
-within 60 s on a 2-core machine in the `ci` profile; `nightly` multiplies them by 25 (`strategies.examples`).
+are printed at the end of the module (`fuzz contract: inputs tried ...`). Example counts keep the module within
+about 30 s of CPU in the `ci` profile (issue 12: the suite under 5 minutes on 2 cores; the analyses' mutants, 0.2 to
+0.4 s each, have the fewest: key policies 60, policies in manifests 40, manifests 60, property files 120);
+`nightly` multiplies them by 25 (`strategies.examples`).
 """
 
 from __future__ import annotations
@@ -709,7 +711,7 @@ def _analyses(ws: Path, subject: Path, seed: Path, opts: dict[str, Any], *, key_
     run("diff", seed, subject, "--timeout", "5", *arn, *root, fmt=fmt)
 
 
-@settings(max_examples=examples(120))
+@settings(max_examples=examples(60))
 @given(st.sampled_from(KEY_SEEDS).flatmap(lambda s: st.tuples(st.just(s), any_json_mutant(seed_bytes(s[0])))),
        analysis_options(), st.booleans())
 def test_key_policy_mutants(ws: Path, mutant: tuple[tuple[str, str, str, str], bytes], opts: dict[str, Any],
@@ -741,7 +743,7 @@ def test_policy_refs_are_found() -> None:
     assert len(POLICY_REFS) >= 15 and all((EXAMPLES / p).is_file() for p, _, _ in POLICY_REFS)
 
 
-@settings(max_examples=examples(100))
+@settings(max_examples=examples(40))
 @given(st.sampled_from(POLICY_REFS).flatmap(
     lambda r: st.tuples(st.just(r), any_json_mutant(seed_bytes(r[0])),
                         requests(KEY_ARN if r[1].startswith("seed") else ORG_KEY_ARN))), analysis_options())
@@ -763,7 +765,7 @@ def test_policy_in_manifest_mutants(ws: Path, mutant: tuple[tuple[str, str, str]
         api("reasoner.check", lambda: reasoner.check(env, claim, timeout=5))
 
 
-@settings(max_examples=examples(100))
+@settings(max_examples=examples(60))
 @given(st.sampled_from(MANIFEST_SEEDS).flatmap(
     lambda rel: st.tuples(st.just(rel), yaml_mutants(seed_text(rel)),
                           requests(KEY_ARN if rel.startswith("seed") else ORG_KEY_ARN))), analysis_options())
@@ -780,7 +782,7 @@ def test_manifest_mutants(ws: Path, mutant: tuple[str, bytes, list[str]], opts: 
 
 # ---- property files: `check`, `compile_file` -------------------------------------------------------------
 
-@settings(max_examples=examples(200))
+@settings(max_examples=examples(120))
 @given(st.sampled_from(PROPERTY_SEEDS).flatmap(
     lambda rel: st.tuples(st.just(rel), st.booleans().flatmap(lambda g: property_mutants(seed_text(rel), gentle=g)))),
        st.sampled_from(["text", "text", "json", "sarif", "junit", "github"]))
