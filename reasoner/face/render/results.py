@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reasoner.analyses.properties import (
     ACCOUNT_PREFIX,
@@ -38,7 +38,6 @@ from reasoner.analyses.properties import (
     ScopeKind,
 )
 from reasoner.analyses.result import CheckResult, Verdict, register_display
-from reasoner.face.accepted import Triage
 from reasoner.face.exit import exit_status
 from reasoner.face.identity import fingerprint
 from reasoner.face.render import ci, sarif
@@ -49,6 +48,9 @@ from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Reason, Request
 from reasoner.source import SourceFile, Span
 from reasoner.version import __version__
+
+if TYPE_CHECKING:
+    from reasoner.face.accepted import Triage
 
 
 def as_report(item: Report | CheckResult) -> Report:
