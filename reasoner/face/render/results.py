@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
@@ -392,6 +391,8 @@ def render_junit(items: Iterable[Report | CheckResult], triage: Triage | None = 
     by_file: dict[str, list[Report]] = {}
     for rep in reports:
         by_file.setdefault(rep.location.file if rep.location else "reasoner", []).append(rep)
+    import xml.etree.ElementTree as ET  # (JUnit only: not loaded by the other formats)
+
     root = ET.Element("testsuites", {"name": "reasoner"})
     totals = [0, 0, 0]
     for file, reps in by_file.items():
