@@ -96,3 +96,12 @@ def test_every_command_is_listed() -> None:
     whole = cli.build_parser()
     action = next(a for a in whole._actions if a.dest == "command")
     assert set(action.choices) == set(cli.COMMANDS) | set(cli.ALIASES)  # type: ignore[arg-type]
+
+
+@pytest.mark.solver
+def test_findings_loads_no_other_analysis() -> None:
+    status, modules = loaded("findings", "examples/org/environment.yaml")
+    assert status == 1  # the organisation's Analytics account decrypts app-data: a finding
+    unused = ("reasoner.analyses.diff", "reasoner.analyses.hygiene", "reasoner.language", "reasoner.face.accepted",
+              "reasoner.front.importers.cloudformation", "reasoner.face.render.html", "xml.etree", "difflib")
+    assert not under(modules, unused), under(modules, unused)
