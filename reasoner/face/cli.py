@@ -286,16 +286,19 @@ def _error_documents(run: _Run, status: int, stdout: TextIO) -> None:
     """The reports a CI step reads even when the run failed before any result (exit 2, 3 from a limit, 4):
     SARIF with no result and the errors as the invocation's notifications, JUnit with one errored test case,
     and workflow annotations on the errors. Other formats are not written."""
-    if run.plan is None or not run.plan.pending:
+    documents = ("sarif", "junit", "github")
+    if run.plan is None or not any(t.fmt in documents for t in run.plan.pending):
         return
     from reasoner.face.outputs import Plan
-    from reasoner.face.render import ci, sarif
+    from reasoner.face.render import sarif  # (each loaded before the memory cap when asked for: `_reporting`)
 
     ctx = run.ctx or sarif.Context.at(run.command)
 
     def render(fmt: str) -> str:
         if fmt == "sarif":
             return sarif.document([], [], ctx, exit_code=status, notifications=run.notifications)
+        from reasoner.face.render import ci
+
         if fmt == "junit":
             return ci.junit_error(f"reasoner {run.command}", run.notifications, status)
         return ci.annotate([ci.Annotation("error", n.code, n.message, n.span) for n in run.notifications],
@@ -303,7 +306,7 @@ def _error_documents(run: _Run, status: int, stdout: TextIO) -> None:
 
     pending = Plan(run.plan.pending)
     with contextlib.suppress(ReasonerError, MemoryError):  # under the memory cap, nothing more can be done
-        pending.emit(render, stdout, only=("sarif", "junit", "github"))
+        pending.emit(render, stdout, only=documents)
 
 
 def _path(text: str) -> str:
@@ -1228,7 +1231,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         # only those the command runs (importing the others cost a small `check` ~100 ms)
         import importlib
 
-        for module in _ANALYSES.get(args.handler, ()):
+        for module in (*_ANALYSES.get(args.handler, ()), *_reporting(args)):
             importlib.import_module(module)
         limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
     safe: Any = _PipeSafe(out)
@@ -1240,6 +1243,24 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return status
     finally:
         _RUN.reset(token_run)
+
+
+def _reporting(args: argparse.Namespace) -> tuple[str, ...]:
+    """The modules that report this run's results and errors in the formats it asks for, loaded before the memory
+    cap with the analyses (`main`): they are imported where used, and under the cap an import fails with
+    MemoryError, in the very handler that reports an analysis out of memory. Every error is recorded as a SARIF
+    notification (`_error`)."""
+    formats = {t.fmt for t in (getattr(args, "format", None) or ())}
+    modules = ["reasoner.face.render.sarif", "reasoner.face.render.terminal"]
+    if "sarif" in formats:
+        modules.append("reasoner.face.render.rules")
+    if formats & {"junit", "github"}:
+        modules.append("reasoner.face.render.ci")
+    if "junit" in formats:
+        modules.append("xml.etree.ElementTree")
+    if getattr(args, "output", None) is not None or any(t.path for t in (getattr(args, "format", None) or ())):
+        modules.append("tempfile")
+    return tuple(modules)
 
 
 #: The modules each command's analyses need, loaded before the memory cap (`main`).

@@ -105,3 +105,16 @@ def test_findings_loads_no_other_analysis() -> None:
     unused = ("reasoner.analyses.diff", "reasoner.analyses.hygiene", "reasoner.language", "reasoner.face.accepted",
               "reasoner.front.importers.cloudformation", "reasoner.face.render.html", "xml.etree", "difflib")
     assert not under(modules, unused), under(modules, unused)
+
+
+def test_the_reports_of_a_run_out_of_memory_are_written(tmp_path: Path) -> None:
+    # the renderers are imported where used; those of the formats asked for are loaded before the memory cap
+    # (cli._reporting), else the import fails under the cap in the handler reporting the analysis out of memory
+    out = {fmt: tmp_path / f"out.{fmt}" for fmt in ("sarif", "junit", "github")}
+    run = subprocess.run([sys.executable, "-m", "reasoner", "findings", "examples/org/environment.yaml",
+                          "--memory-limit", "40", *(f"--format={fmt}={path}" for fmt, path in out.items())],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 3, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and "LIMIT003" in run.stderr
+    assert json.loads(out["sarif"].read_text())["runs"][0]["invocations"][0]["exitCode"] == 3
+    assert "<error " in out["junit"].read_text() and "LIMIT003" in out["github"].read_text()
