@@ -1251,7 +1251,7 @@ def _reporting(args: argparse.Namespace) -> tuple[str, ...]:
     MemoryError, in the very handler that reports an analysis out of memory. Every error is recorded as a SARIF
     notification (`_error`)."""
     formats = {t.fmt for t in (getattr(args, "format", None) or ())}
-    modules = ["reasoner.face.render.sarif", "reasoner.face.render.terminal"]
+    modules = ["reasoner.face.render.sarif", "reasoner.face.render.terminal", "hashlib"]
     if "sarif" in formats:
         modules.append("reasoner.face.render.rules")
     if formats & {"junit", "github"}:
@@ -1263,12 +1263,18 @@ def _reporting(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(modules)
 
 
-#: The modules each command's analyses need, loaded before the memory cap (`main`).
+#: The modules each command's input readers, analyses and renderer need, loaded before the memory cap (`main`):
+#: under the cap, loading a module or a shared library (Lark's, Z3's) can fail with errors that are not
+#: MemoryError, and those are the modules every run of the command imports anyway.
 _ANALYSES: dict[Callable[..., int], tuple[str, ...]] = {
-    _cmd_check: ("reasoner.analyses.pipeline", "reasoner.symbolic.solve"),
-    _cmd_findings: ("reasoner.analyses.findings", "reasoner.batch.whole", "reasoner.symbolic.solve"),
-    _cmd_diff: ("reasoner.analyses.diff", "reasoner.symbolic.solve"),
-    _cmd_lint: ("reasoner.analyses.hygiene", "reasoner.batch.whole", "reasoner.symbolic.solve"),
+    _cmd_check: ("reasoner.front.importers", "reasoner.language.property_files", "reasoner.analyses.pipeline",
+                 "reasoner.symbolic.solve", "reasoner.face.render.results"),
+    _cmd_findings: ("reasoner.front.importers", "reasoner.analyses.findings", "reasoner.batch.whole",
+                    "reasoner.symbolic.solve", "reasoner.face.paths", "reasoner.face.render.findings"),
+    _cmd_diff: ("reasoner.front.importers", "reasoner.analyses.diff", "reasoner.symbolic.solve",
+                "reasoner.face.paths", "reasoner.face.render.diff"),
+    _cmd_lint: ("reasoner.front.importers", "reasoner.analyses.hygiene", "reasoner.batch.whole",
+                "reasoner.symbolic.solve", "reasoner.face.paths", "reasoner.face.render.hygiene"),
     _cmd_scan: ("reasoner.analyses.findings", "reasoner.analyses.hygiene", "reasoner.analyses.pipeline",
                 "reasoner.batch.executors", "reasoner.symbolic.solve"),
 }
