@@ -119,7 +119,6 @@ def fresh_solver_state() -> None:
 def analyse(job: Job, unit: Unit) -> Analysed:
     """Run the analyses of `unit` on its resource's slice (module docstring)."""
     from reasoner.analyses import findings as fnd
-    from reasoner.analyses import hygiene
     from reasoner.face.paths import rebase_findings, rebase_hygiene
 
     opts = job.options
@@ -133,6 +132,8 @@ def analyse(job: Job, unit: Unit) -> Analysed:
                                  timeout=opts.timeout, rlimit=rlimit)
         found = rebase_findings(found, env) if job.rebase else found
     if opts.lint:
+        from reasoner.analyses import hygiene  # (only when asked: `findings` does not load lint)
+
         fresh_solver_state()
         with _run_budget(opts):
             linted = hygiene.hygiene(env, separation_of_duties=opts.separation_of_duties, timeout=opts.timeout,

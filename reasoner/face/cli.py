@@ -21,13 +21,17 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from reasoner.errors import InputError, InternalError, PolicyValidationError, ReasonerError
 from reasoner.face.exit import INTERRUPTED, ExitStatus, exit_status
-from reasoner.face.outputs import Plan
-from reasoner.face.render import ci, sarif, terminal
 from reasoner.version import __version__
 
 if TYPE_CHECKING:
     from reasoner.errors import Diagnostic
     from reasoner.face.accepted import Triage
+    from reasoner.face.outputs import Plan
+    from reasoner.face.render import sarif, terminal
+
+# Start-up (issue 17): what a command does not use is not imported. The renderers, the outputs' plan and the
+# analyses are imported inside the functions that use them, so that `--version` and `--help` load argparse and
+# this module only, and a command loads its own stage modules (tests/packaging/test_startup.py).
 
 # the statuses (reasoner/face/exit.py), under the names tests and callers use
 EXIT_OK = ExitStatus.OK
@@ -70,7 +74,32 @@ class _Parser(argparse.ArgumentParser):
 _STREAMS: ContextVar[tuple[TextIO, TextIO] | None] = ContextVar("reasoner_cli_streams", default=None)
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The commands, in the order `--help` lists them, with the line it shows for each.
+COMMANDS: dict[str, str] = {
+    "validate": "parse and validate policy documents",
+    "decide": "decide one request against an environment manifest",
+    "check": "check the assertions of property files (*.access)",
+    "findings": "who outside the zone of trust can use each key",
+    "diff": "semantic diff of two environments or key policies",
+    "lint": "hygiene checks of key policies",
+    "snapshot": "write a manifest directory of a live AWS account (boto3)",
+    "report": "one self-contained HTML page: findings, lint, checks and a diff",
+    "scan": "every resource of many environments: findings, lint and property checks",
+}
+#: Other names of commands.
+ALIASES = {"hygiene": "lint"}
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of the command line. With `argv`, only the arguments of the command it names are added
+    (start-up, issue 17: adding all ~140 costs every run ~10 ms); the other commands are listed by name and
+    help line, as `--help` shows them. The top level has no option taking a value, so the command is the
+    first argument not starting with `-`."""
+    if argv is None:
+        wanted = set(COMMANDS)
+    else:
+        first = next((a for a in argv if not a.startswith("-")), None)
+        wanted = {ALIASES.get(first, first)} if first is not None else set()
     parser = _Parser(
         prog="reasoner",
         description="Formal reasoner for AWS access policies (KMS key policies and IAM).",
@@ -79,15 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reasoner {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_validate(sub)
-    _add_decide(sub)
-    _add_check(sub)
-    _add_findings(sub)
-    _add_diff(sub)
-    _add_lint(sub)
-    _add_snapshot(sub)
-    _add_report(sub)
-    _add_scan(sub)
+    adders = {"validate": _add_validate, "decide": _add_decide, "check": _add_check, "findings": _add_findings,
+              "diff": _add_diff, "lint": _add_lint, "snapshot": _add_snapshot, "report": _add_report,
+              "scan": _add_scan}
+    for name, line in COMMANDS.items():
+        if name in wanted:
+            adders[name](sub)
+        else:
+            sub.add_parser(name, help=line, aliases=[a for a, to in ALIASES.items() if to == name])
     return parser
 
 
@@ -178,6 +206,8 @@ def _error(stream: TextIO, error: ReasonerError | Diagnostic, line: str | None =
     run = _RUN.get()
     if run is None:
         return
+    from reasoner.face.render import sarif
+
     if isinstance(error, Diagnostic):
         run.notifications.append(sarif.Notification(error.severity.value, error.code, one_line(error.message),
                                                     error.span))
@@ -189,6 +219,8 @@ def _emit(args: argparse.Namespace, stdout: TextIO, render: Callable[[str], str]
           table: Callable[[], terminal.Table] | None = None) -> None:
     """Write every report of the run's plan (`outputs.Plan.emit`); text on a terminal is styled, with `table`
     under it (`render/terminal.py`: never in CI, pipes or files)."""
+
+    from reasoner.face.render import terminal
 
     def on_stdout(fmt: str, text: str) -> str:
         if fmt != "text" or not terminal.wanted(stdout):
@@ -204,6 +236,8 @@ def _emit(args: argparse.Namespace, stdout: TextIO, render: Callable[[str], str]
 
 
 def _context(args: argparse.Namespace) -> sarif.Context:
+    from reasoner.face.render import sarif
+
     run = _RUN.get()
     if run is not None and run.ctx is not None:
         return run.ctx
@@ -212,10 +246,10 @@ def _context(args: argparse.Namespace) -> sarif.Context:
 
 def _triage(args: argparse.Namespace, items: Sequence[Any]) -> Triage | None:
     """The triage of this run's items under `--accepted` and `--baseline`, or None without either."""
-    from reasoner.face import accepted
-
     if getattr(args, "accepted", None) is None and getattr(args, "baseline", None) is None:
         return None
+    from reasoner.face import accepted  # (YAML: only with --accepted or --baseline)
+
     run = _RUN.get()
     if run is None:  # called outside `main`
         run = _Run(_command_name(args))
@@ -225,11 +259,13 @@ def _triage(args: argparse.Namespace, items: Sequence[Any]) -> Triage | None:
 
 def _read_triage_files(args: argparse.Namespace, run: _Run) -> None:
     """Read `--accepted` and `--baseline` before anything is analysed: a bad file fails at once (exit 2)."""
-    from reasoner.face import accepted
-
     if getattr(args, "accepted", None) is not None:
+        from reasoner.face import accepted
+
         run.accepted = accepted.load(args.accepted)
     if getattr(args, "baseline", None) is not None:
+        from reasoner.face import accepted
+
         run.baseline = accepted.read_baseline(args.baseline)
 
 
@@ -250,13 +286,19 @@ def _error_documents(run: _Run, status: int, stdout: TextIO) -> None:
     """The reports a CI step reads even when the run failed before any result (exit 2, 3 from a limit, 4):
     SARIF with no result and the errors as the invocation's notifications, JUnit with one errored test case,
     and workflow annotations on the errors. Other formats are not written."""
-    if run.plan is None or not run.plan.pending:
+    documents = ("sarif", "junit", "github")
+    if run.plan is None or not any(t.fmt in documents for t in run.plan.pending):
         return
+    from reasoner.face.outputs import Plan
+    from reasoner.face.render import sarif  # (each loaded before the memory cap when asked for: `_reporting`)
+
     ctx = run.ctx or sarif.Context.at(run.command)
 
     def render(fmt: str) -> str:
         if fmt == "sarif":
             return sarif.document([], [], ctx, exit_code=status, notifications=run.notifications)
+        from reasoner.face.render import ci
+
         if fmt == "junit":
             return ci.junit_error(f"reasoner {run.command}", run.notifications, status)
         return ci.annotate([ci.Annotation("error", n.code, n.message, n.span) for n in run.notifications],
@@ -264,7 +306,7 @@ def _error_documents(run: _Run, status: int, stdout: TextIO) -> None:
 
     pending = Plan(run.plan.pending)
     with contextlib.suppress(ReasonerError, MemoryError):  # under the memory cap, nothing more can be done
-        pending.emit(render, stdout, only=("sarif", "junit", "github"))
+        pending.emit(render, stdout, only=documents)
 
 
 def _path(text: str) -> str:
@@ -287,7 +329,7 @@ def _directory(text: str) -> str:
 # ---- validate ----------------------------------------------------------------------------------------
 
 def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("validate", help="parse and validate policy documents",
+    p = sub.add_parser("validate", help=COMMANDS["validate"],
                        epilog="exit status: 0 clean (warnings allowed), 1 errors found, 2 input unreadable",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="+", type=_path, metavar="FILE")
@@ -356,7 +398,7 @@ terminal; the report goes to stdout. Language reference: docs/property-language.
 
 
 def _add_check(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("check", help="check the assertions of property files (*.access)",
+    p = sub.add_parser("check", help=COMMANDS["check"],
                        description="Check every assertion of the property files named (or found under the\n"
                                    "directories named) and report a verdict for each.",
                        epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -437,6 +479,7 @@ def _argument(text: str, parse: Callable[[str], _N], what: str, *rules: tuple[Ca
 
 def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.face.render import results as render
+    from reasoner.face.render import terminal
     from reasoner.front.parse import INPUT_BAD_ARGUMENT
 
     dump_dir = None
@@ -662,7 +705,7 @@ exit status:
 
 
 def _add_decide(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("decide", help="decide one request against an environment manifest",
+    p = sub.add_parser("decide", help=COMMANDS["decide"],
                        description="Evaluate one request (principal, action, resource, context) with the "
                                    "reference semantics and print the decision and the statements behind it.",
                        epilog=DECIDE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -774,7 +817,7 @@ def _load_subject(path: str, key_arn: str | None, root: str | None = None, optio
 
 
 def _add_findings(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("findings", help="who outside the zone of trust can use each key",
+    p = sub.add_parser("findings", help=COMMANDS["findings"],
                        description="External-access findings for every key: each a class of access "
                                    "(principal, actions, conditions, public or not) with a concrete request; "
                                    "the set is proved complete by the solver.",
@@ -808,6 +851,7 @@ def _cmd_findings(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     from reasoner.batch import whole
     from reasoner.face.paths import rebase_findings
     from reasoner.face.render import findings as render
+    from reasoner.face.render import terminal
     zone = findings.parse_zone(args.zone_of_trust)
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
     result = rebase_findings(whole.findings(env, zone, include_services=args.include_services, timeout=args.timeout,
@@ -840,7 +884,7 @@ exit status:
 
 
 def _add_diff(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("diff", help="semantic diff of two environments or key policies",
+    p = sub.add_parser("diff", help=COMMANDS["diff"],
                        description="Prove two environments (or key policies) equivalent, or list the classes "
                                    "of access NEW adds and removes, each with a concrete request.",
                        epilog=DIFF_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -854,6 +898,7 @@ def _cmd_diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.analyses import diff
     from reasoner.face.paths import rebase_diff
     from reasoner.face.render import diff as render
+    from reasoner.face.render import terminal
     old = _load_subject(args.old, args.key_arn, args.root, _import_options(args))
     new = _load_subject(args.new, args.key_arn, args.root, _import_options(args))
     old, new = diff.same_key(old, new)
@@ -881,7 +926,7 @@ exit status:
 
 
 def _add_lint(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("lint", aliases=["hygiene"], help="hygiene checks of key policies",
+    p = sub.add_parser("lint", aliases=["hygiene"], help=COMMANDS["lint"],
                        description="Lockout, dead and redundant statements, and optionally separation of "
                                    "duties, for every key.",
                        epilog=LINT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -898,6 +943,7 @@ def _cmd_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from reasoner.batch import whole
     from reasoner.face.paths import rebase_hygiene
     from reasoner.face.render import hygiene as render
+    from reasoner.face.render import terminal
     env = _load_subject(args.environment, args.key_arn, args.root, _import_options(args))
     result = rebase_hygiene(whole.lint(env, separation_of_duties=args.separation_of_duties, timeout=args.timeout,
                                        jobs=args.jobs, only=args.resource), env)
@@ -929,7 +975,7 @@ exit status:
 
 
 def _add_report(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("report", help="one self-contained HTML page: findings, lint, checks and a diff",
+    p = sub.add_parser("report", help=COMMANDS["report"],
                        description="Run findings and lint on each environment, check the property files, diff two "
                                    "environments, and write one HTML page with every result.",
                        epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1033,7 +1079,7 @@ exit status:
 
 
 def _add_scan(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("scan", help="every resource of many environments: findings, lint and property checks",
+    p = sub.add_parser("scan", help=COMMANDS["scan"],
                        description="Scan environments resource by resource, with a cache, on processes or Dask.",
                        epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", type=_path, metavar="INPUT",
@@ -1092,7 +1138,7 @@ exit status:
 
 
 def _add_snapshot(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("snapshot", help="write a manifest directory of a live AWS account (boto3)",
+    p = sub.add_parser("snapshot", help=COMMANDS["snapshot"],
                        description="Read KMS, IAM, Organizations and resource policies of the account the "
                                    "credentials reach, and write them as a manifest directory.",
                        epilog=SNAPSHOT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1164,10 +1210,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             # character the terminal's encoding lacks is printed escaped instead of crashing
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    parser = build_parser()
+    argv = list(argv) if argv is not None else None
+    parser = build_parser(argv if argv is not None else sys.argv[1:])
     token = _STREAMS.set((out, err))
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help / --version (0) or usage error (2)
         return EXIT_OK if not exc.code else EXIT_INPUT
     finally:
@@ -1184,7 +1231,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         # only those the command runs (importing the others cost a small `check` ~100 ms)
         import importlib
 
-        for module in _ANALYSES.get(args.handler, ()):
+        for module in (*_ANALYSES.get(args.handler, ()), *_reporting(args)):
             importlib.import_module(module)
         limits.cap_memory(limits.DEFAULT_MEMORY_MB if memory is None else memory)
     safe: Any = _PipeSafe(out)
@@ -1198,12 +1245,36 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         _RUN.reset(token_run)
 
 
-#: The modules each command's analyses need, loaded before the memory cap (`main`).
+def _reporting(args: argparse.Namespace) -> tuple[str, ...]:
+    """The modules that report this run's results and errors in the formats it asks for, loaded before the memory
+    cap with the analyses (`main`): they are imported where used, and under the cap an import fails with
+    MemoryError, in the very handler that reports an analysis out of memory. Every error is recorded as a SARIF
+    notification (`_error`)."""
+    formats = {t.fmt for t in (getattr(args, "format", None) or ())}
+    modules = ["reasoner.face.render.sarif", "reasoner.face.render.terminal", "hashlib"]
+    if "sarif" in formats:
+        modules.append("reasoner.face.render.rules")
+    if formats & {"junit", "github"}:
+        modules.append("reasoner.face.render.ci")
+    if "junit" in formats:
+        modules.append("xml.etree.ElementTree")
+    if getattr(args, "output", None) is not None or any(t.path for t in (getattr(args, "format", None) or ())):
+        modules.append("tempfile")
+    return tuple(modules)
+
+
+#: The modules each command's input readers, analyses and renderer need, loaded before the memory cap (`main`):
+#: under the cap, loading a module or a shared library (Lark's, Z3's) can fail with errors that are not
+#: MemoryError, and those are the modules every run of the command imports anyway.
 _ANALYSES: dict[Callable[..., int], tuple[str, ...]] = {
-    _cmd_check: ("reasoner.analyses.pipeline", "reasoner.symbolic.solve"),
-    _cmd_findings: ("reasoner.analyses.findings", "reasoner.batch.whole", "reasoner.symbolic.solve"),
-    _cmd_diff: ("reasoner.analyses.diff", "reasoner.symbolic.solve"),
-    _cmd_lint: ("reasoner.analyses.hygiene", "reasoner.batch.whole", "reasoner.symbolic.solve"),
+    _cmd_check: ("reasoner.front.importers", "reasoner.language.property_files", "reasoner.analyses.pipeline",
+                 "reasoner.symbolic.solve", "reasoner.face.render.results"),
+    _cmd_findings: ("reasoner.front.importers", "reasoner.analyses.findings", "reasoner.batch.whole",
+                    "reasoner.symbolic.solve", "reasoner.face.paths", "reasoner.face.render.findings"),
+    _cmd_diff: ("reasoner.front.importers", "reasoner.analyses.diff", "reasoner.symbolic.solve",
+                "reasoner.face.paths", "reasoner.face.render.diff"),
+    _cmd_lint: ("reasoner.front.importers", "reasoner.analyses.hygiene", "reasoner.batch.whole",
+                "reasoner.symbolic.solve", "reasoner.face.paths", "reasoner.face.render.hygiene"),
     _cmd_scan: ("reasoner.analyses.findings", "reasoner.analyses.hygiene", "reasoner.analyses.pipeline",
                 "reasoner.batch.executors", "reasoner.symbolic.solve"),
 }
@@ -1214,6 +1285,7 @@ def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> in
     SARIF invocation) and its exit status."""
     from reasoner import limits
     from reasoner.face.outputs import plan
+    from reasoner.face.render import sarif
 
     try:
         if getattr(args, "formats_offered", None):

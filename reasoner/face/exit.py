@@ -13,26 +13,26 @@ baseline, `accepted.py`), a refuted assertion, finding or issue that is accepted
 not count, and an expired acceptance gives FINDINGS by itself; unknowns count whatever the triage says.
 
 Import the names (`from reasoner.face.exit import ExitStatus`), not the module, which would shadow the
-builtin `exit`. The analyses' result classes are imported where they are tested, so that the pytest plugin
-and the notebook forms, which import this module through the renderer, do not load the solver.
+builtin `exit`. Nothing is imported at the top: the command line reads `ExitStatus` at start-up (`--version`
+included), and the analyses' result classes are tested only when their module is loaded (`_is`), so that
+the pytest plugin, the notebook forms and `check` do not load the other analyses.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from enum import IntEnum
-from typing import TYPE_CHECKING, TypeAlias
-
-from reasoner.analyses.result import Verdict
-from reasoner.face.render.diagnostics import FileReport
-from reasoner.face.report import Report
-from reasoner.semantics.request import Evaluation
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 if TYPE_CHECKING:
     from reasoner.analyses.diff import DiffResult
     from reasoner.analyses.findings import FindingsResult
     from reasoner.analyses.hygiene import HygieneResult
     from reasoner.face.accepted import Triage
+    from reasoner.face.render.diagnostics import FileReport
+    from reasoner.face.report import Report
+    from reasoner.semantics.request import Evaluation
 
 __all__ = ["INTERRUPTED", "ExitStatus", "Outcome", "combine", "exit_status"]
 
@@ -56,9 +56,10 @@ Outcome: TypeAlias = (
 
 def exit_status(outcome: Outcome, triage: Triage | None = None) -> ExitStatus:
     """The exit status of a command that produced `outcome`, under `triage` when given (module docstring)."""
-    from reasoner.analyses.diff import DiffResult
-    from reasoner.analyses.findings import FindingsResult
-    from reasoner.analyses.hygiene import HygieneResult
+    from reasoner.analyses.result import Verdict
+    from reasoner.face.render.diagnostics import FileReport
+    from reasoner.face.report import Report
+    from reasoner.semantics.request import Evaluation
 
     if isinstance(outcome, Evaluation):  # decide
         return ExitStatus.OK if outcome.decision.allowed else ExitStatus.FINDINGS
@@ -67,14 +68,16 @@ def exit_status(outcome: Outcome, triage: Triage | None = None) -> ExitStatus:
     def counted(items: Iterable[object]) -> bool:
         return any(triage is None or triage.counts(i) for i in items)  # type: ignore[arg-type]
 
-    if isinstance(outcome, FindingsResult):
-        return _status(counted(outcome.findings) or expired,
-                       any(k.complete is not Verdict.PROVED for k in outcome.keys))
-    if isinstance(outcome, DiffResult):
-        return _status(outcome.verdict is Verdict.REFUTED, outcome.verdict is Verdict.UNKNOWN)
-    if isinstance(outcome, HygieneResult):
-        return _status(counted(outcome.issues) or expired, bool(outcome.undecided))
-    items = list(outcome)
+    if _is(outcome, "reasoner.analyses.findings", "FindingsResult"):
+        found = cast("FindingsResult", outcome)
+        return _status(counted(found.findings) or expired, any(k.complete is not Verdict.PROVED for k in found.keys))
+    if _is(outcome, "reasoner.analyses.diff", "DiffResult"):
+        diff = cast("DiffResult", outcome)
+        return _status(diff.verdict is Verdict.REFUTED, diff.verdict is Verdict.UNKNOWN)
+    if _is(outcome, "reasoner.analyses.hygiene", "HygieneResult"):
+        hygiene = cast("HygieneResult", outcome)
+        return _status(counted(hygiene.issues) or expired, bool(hygiene.undecided))
+    items = list(cast("Iterable[Report] | Iterable[FileReport]", outcome))
     if items and all(isinstance(i, FileReport) for i in items):  # validate
         files = [i for i in items if isinstance(i, FileReport)]
         if any(not f.readable for f in files):
@@ -85,6 +88,15 @@ def exit_status(outcome: Outcome, triage: Triage | None = None) -> ExitStatus:
         raise TypeError(f"no exit status for {sorted({type(i).__name__ for i in items})}")
     return _status(counted(r for r in reports if r.verdict is Verdict.REFUTED) or expired,
                    any(r.verdict is Verdict.UNKNOWN and not r.allow_unknown for r in reports))
+
+
+def _is(outcome: object, module: str, name: str) -> bool:
+    """`isinstance(outcome, module.name)`, without importing `module`: no instance of a class exists before its
+    module is loaded, so a command whose analysis did not run (`check` has no findings, difference or issue)
+    does not load the other analyses (and their solver) to rule them out (issue 17)."""
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None) if loaded is not None else None
+    return isinstance(cls, type) and isinstance(outcome, cls)
 
 
 def combine(statuses: Iterable[ExitStatus]) -> ExitStatus:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +118,8 @@ def _check_writable(path: str) -> None:
 
 
 def _write(path: str, text: str) -> None:
+    import tempfile  # (only when a report goes to a file: not at start-up)
+
     target = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")

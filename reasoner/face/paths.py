@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from reasoner.analyses.diff import Change, DiffResult
-from reasoner.analyses.findings import FindingsResult, StatementRef
-from reasoner.analyses.hygiene import HygieneResult, Issue
-from reasoner.semantics.environment import Environment
 from reasoner.source import rebase_span
+
+if TYPE_CHECKING:  # (annotations only: `findings` does not load diff and hygiene, nor they each other)
+    from reasoner.analyses.diff import Change, DiffResult
+    from reasoner.analyses.findings import FindingsResult, StatementRef
+    from reasoner.analyses.hygiene import HygieneResult, Issue
+    from reasoner.semantics.environment import Environment
 
 __all__ = ["rebase_diff", "rebase_findings", "rebase_hygiene"]
 

@@ -59,7 +59,6 @@ Format (every section optional)::
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -197,6 +196,8 @@ class _Loader:
             if name in out:
                 raise self.fail(k, f"field `{name}` of {what} is given twice", MANIFEST_DUPLICATE)
             if name not in allowed:
+                import difflib  # (only to suggest a spelling)
+
                 close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6) or [
                     a for a in allowed if a.lower() == name.lower()]
                 raise self.fail(

@@ -20,7 +20,6 @@ The file extension `.access` (not `.props`) avoids collecting MSBuild `*.props` 
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -637,6 +636,8 @@ def _confine(root: Path, base: Path, val: Val, source: SourceFile) -> None:
 def _closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     cands = list(dict.fromkeys(candidates))
     lowered = {c.lower(): c for c in cands}
+    import difflib  # (only to suggest a spelling)
+
     return [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)]
 
 

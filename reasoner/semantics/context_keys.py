@@ -13,7 +13,6 @@ matches any non-empty suffix). Nothing here depends on a policy.
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import cache
 
@@ -176,6 +175,8 @@ def suggestions(key: str, n: int = 3) -> list[str]:
     service = key.strip().lower().partition(":")[0]
     names = [*GLOBAL_KEYS, *(p + "KEY" for p in GLOBAL_FAMILIES), *(name for name, _ in _service_keys(service))]
     by_low = {k.lower(): k for k in names}
+    import difflib  # (only to suggest a spelling: not loaded by a run without a misspelt key)
+
     return [by_low[m] for m in difflib.get_close_matches(key.strip().lower(), list(by_low), n=n, cutoff=0.7)]
 
 

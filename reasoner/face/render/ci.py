@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -60,6 +59,8 @@ def junit(suite_name: str, cases: Sequence[Case]) -> str:
     seconds = sum(c.seconds for c in cases)
     attrs = {"name": suite_name, "tests": str(len(cases)), "failures": str(failures), "errors": "0",
              "skipped": str(skipped), "time": f"{seconds:.3f}"}
+    import xml.etree.ElementTree as ET  # (JUnit only: not loaded by the commands' other formats)
+
     root = ET.Element("testsuites", attrs)
     suite = ET.SubElement(root, "testsuite", attrs)
     for c in cases:
@@ -77,6 +78,8 @@ def junit(suite_name: str, cases: Sequence[Case]) -> str:
 def junit_error(suite_name: str, errors: Sequence[Any], status: int) -> str:
     """A suite with one test case in error: the run could not produce results (exit `status`); `errors` are the
     run's notifications (`sarif.Notification`: level, code, message, span)."""
+    import xml.etree.ElementTree as ET  # (JUnit only)
+
     root = ET.Element("testsuites", {"name": suite_name, "tests": "1", "failures": "0", "errors": "1",
                                      "skipped": "0", "time": "0.000"})
     suite = ET.SubElement(root, "testsuite", {"name": suite_name, "tests": "1", "failures": "0", "errors": "1",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reasoner.analyses.findings import (
     FINDING_EXTERNAL,
@@ -30,13 +30,15 @@ from reasoner.analyses.findings import (
 )
 from reasoner.analyses.result import Verdict
 from reasoner.errors import Severity
-from reasoner.face.accepted import Triage
 from reasoner.face.exit import exit_status
 from reasoner.face.identity import fingerprint
 from reasoner.face.render import ci, sarif
 from reasoner.face.render.chains import chain_json, chain_lines
 from reasoner.face.render.shapes import request_json, span_json
 from reasoner.semantics.request import Request
+
+if TYPE_CHECKING:
+    from reasoner.face.accepted import Triage  # (annotations only: YAML is loaded with --accepted)
 
 __all__ = ["finding_json", "render", "render_github", "render_json", "render_junit", "render_sarif",
            "render_text", "result_json"]

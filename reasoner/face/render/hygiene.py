@@ -15,15 +15,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reasoner.analyses.hygiene import LOCKOUT, NEVER_APPLIES, REDUNDANT, SEPARATION, UNDECIDED, HygieneResult, Issue
 from reasoner.errors import Severity
-from reasoner.face.accepted import Triage
 from reasoner.face.exit import exit_status
 from reasoner.face.identity import fingerprint
 from reasoner.face.render import ci, sarif
 from reasoner.face.render.shapes import request_json, span_json
+
+if TYPE_CHECKING:
+    from reasoner.face.accepted import Triage  # (annotations only: YAML is loaded with --accepted)
 
 __all__ = ["issue_json", "render", "render_github", "render_json", "render_junit", "render_sarif",
            "render_text"]

@@ -17,13 +17,12 @@ from __future__ import annotations
 import html
 import json
 import os
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reasoner.analyses.properties import (
     ACCOUNT_PREFIX,
@@ -38,7 +37,6 @@ from reasoner.analyses.properties import (
     ScopeKind,
 )
 from reasoner.analyses.result import CheckResult, Verdict, register_display
-from reasoner.face.accepted import Triage
 from reasoner.face.exit import exit_status
 from reasoner.face.identity import fingerprint
 from reasoner.face.render import ci, sarif
@@ -49,6 +47,9 @@ from reasoner.semantics.environment import Environment
 from reasoner.semantics.request import Reason, Request
 from reasoner.source import SourceFile, Span
 from reasoner.version import __version__
+
+if TYPE_CHECKING:
+    from reasoner.face.accepted import Triage
 
 
 def as_report(item: Report | CheckResult) -> Report:
@@ -390,6 +391,8 @@ def render_junit(items: Iterable[Report | CheckResult], triage: Triage | None = 
     by_file: dict[str, list[Report]] = {}
     for rep in reports:
         by_file.setdefault(rep.location.file if rep.location else "reasoner", []).append(rep)
+    import xml.etree.ElementTree as ET  # (JUnit only: not loaded by the other formats)
+
     root = ET.Element("testsuites", {"name": "reasoner"})
     totals = [0, 0, 0]
     for file, reps in by_file.items():

@@ -32,7 +32,6 @@ from typing import Any
 from urllib.parse import quote
 
 from reasoner.errors import Severity
-from reasoner.face.render.rules import describe
 from reasoner.source import Span
 from reasoner.version import __version__
 
@@ -136,6 +135,8 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "
 def rule(rule_id: str, *, level: str | None = None, severity: Severity | None = None) -> dict[str, Any]:
     """The reporting descriptor of `rule_id` (`rules.describe`), with its default level (`level`, else the
     catalogue severity's)."""
+    from reasoner.face.render.rules import describe  # (only when a document is written: not at start-up)
+
     text = describe(rule_id, severity)
     default = level or (_LEVEL[severity] if severity is not None else "warning")
     return {

@@ -238,11 +238,12 @@ def read_directory(directory: Path, builder: Builder, opts: ImportOptions, root:
 
 def parse_parameters(items: list[str], files: list[str]) -> dict[str, str]:
     """`--parameter K=V` values over the values of `--parameters-file` files (later files win)."""
-    from reasoner.front.importers.cloudformation import parameter_file
     from reasoner.front.parse import INPUT_BAD_ARGUMENT
 
     out: dict[str, str] = {}
     for f in files:
+        from reasoner.front.importers.cloudformation import parameter_file  # (only with parameter files)
+
         out.update(parameter_file(_read(Path(f)), f))
     for item in items:
         name, sep, value = item.partition("=")
