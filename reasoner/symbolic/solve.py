@@ -7,6 +7,13 @@ ints, `Fraction`s for reals, ints for bit-vectors), the unsat core (assumption n
 UNKNOWN (timeout / rlimit / Z3's `reason_unknown`) and solver statistics; `dump_smt2` gives the exact query.
 Guarantee: fixed seeds, and every check runs under both a wall-clock timeout and a resource limit; Z3's
 `unknown` is reported as UNKNOWN with its reason and never folded into SAT or UNSAT.
+
+A small script (a property's assertion, the atoms and lemmas a query adds: a few hundred characters) is not
+sent through Z3's SMT-LIB parser, whose fixed cost per call (~0.1-0.4 ms) was most of a further property's
+time: `_Direct` builds the same terms with Z3's C API, symbol by symbol (declared symbols as constants,
+defined symbols as their definition's term, i.e. the macro expansion the parser does), and falls back to the
+parser for any construct it does not know. Z3 shares equal terms, so both ways give the identical term
+(tests/unit/test_solve.py compares them on every script of compiled environments).
 """
 
 from __future__ import annotations
@@ -28,6 +35,14 @@ __all__ = ["DEFAULT_RLIMIT", "DEFAULT_TIMEOUT_S", "Model", "Outcome", "Solver", 
 
 SEED = 0
 _TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+")
+#: SMT-LIB tokens of the direct path: parentheses, quoted symbols, other atoms (a string literal is not one:
+#: a script with `"` goes to the parser).
+_SEXP_TOKEN = re.compile(r"[()]|\|[^|]*\||[^\s()|]+")
+_INT_LIT = re.compile(r"[0-9]+")
+_DEC_LIT = re.compile(r"[0-9]+\.[0-9]+")
+#: Scripts up to this many characters are built directly (`_Direct`); longer ones (an environment's encoding)
+#: go through Z3's parser, which is faster per character.
+DIRECT_MAX_CHARS = 2_000
 
 
 class Status(Enum):
@@ -125,6 +140,8 @@ class Solver:
         self._defs: dict[str, str] = {}
         self._def_order: dict[str, int] = {}
         self._def_refs: dict[str, list[str]] = {}  # symbols a definition refers to (scanned once)
+        self._direct = _Direct(self)
+        self.direct_scripts = 0  # scripts built directly (`_Direct`), the others went through the parser
 
     def _header(self, text: str, exclude: set[str]) -> str:
         """Declarations (and definitions) of the earlier symbols that `text` refers to."""
@@ -153,17 +170,37 @@ class Solver:
 
     def add_script(self, script: smt.Script) -> None:
         text = script.text()
-        own = set(script.decls) | set(script.defined)
-        # the first script of a solver refers to nothing earlier: no scan for earlier symbols
-        header = self._header(text, own) if self.decls or self._defs else ""
+        first = not (self.decls or self._defs)
         for name, line in script.definitions.items():
             self._defs[name] = line
             self._def_order[name] = len(self._def_order)
         for sym, sort in script.decls.items():
             self.decls.setdefault(sym, sort)
         self._texts.append(text)
-        if script.assertion_count():
-            self._add_text(header + text)
+        if not script.assertion_count():
+            return
+        if len(text) <= DIRECT_MAX_CHARS and self._add_direct(text):
+            return
+        own = set(script.decls) | set(script.defined)
+        # the first script of a solver refers to nothing earlier: no scan for earlier symbols
+        header = "" if first else self._header(text, own)
+        self._add_text(header + text)
+
+    def _add_direct(self, text: str) -> bool:
+        """Assert the script's assertions built by `_Direct`; False (nothing asserted) when it has a construct
+        `_Direct` does not build."""
+        limits.tick()
+        try:
+            terms = self._direct.assertions(text)
+        except _NotDirect:
+            return False
+        except z3.Z3Exception as exc:
+            raise _z3_failure(exc) from None
+        ctx = smt.context().ref()
+        for t in terms:
+            z3.Z3_solver_assert(ctx, self._z3.solver, t.as_ast())
+        self.direct_scripts += 1
+        return True
 
     def _add_text(self, text: str) -> None:
         limits.tick()
@@ -178,6 +215,8 @@ class Solver:
             return
         body = "\n".join(f"(assert {t})" for t in lemmas) + "\n"
         self._texts.append(body)
+        if len(body) <= DIRECT_MAX_CHARS and self._add_direct(body):
+            return
         self._add_text(self._header(body, set()) + body)
 
     def check(
@@ -205,7 +244,7 @@ class Solver:
             return Outcome(Status.UNKNOWN, reason=why_late)
         self._z3.set("timeout", max(1, int(left * 1000)))
         self._z3.set("rlimit", int(rlimit))
-        lits = [smt.bool_const(smt.unquote(a)) for a in assumptions]
+        lits = [self._direct.symbol(a) for a in assumptions]
         start = time.perf_counter()
         try:
             res = self._z3.check(*lits)
@@ -251,6 +290,179 @@ class Solver:
             f"(set-option :random-seed {SEED})\n(set-option :smt.random_seed {SEED})\n"
         )
         return header + "".join(self._texts) + f"(check-sat-assuming ({lits}))\n(get-model)\n"
+
+
+class _NotDirect(Exception):
+    """A construct `_Direct` does not build: the script goes to Z3's parser."""
+
+
+def _mk_nary(fn: Any) -> Any:
+    def build(ctx: Any, args: list[Any]) -> Any:
+        arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
+        return fn(ctx, len(args), arr)
+    return build
+
+
+def _mk_fixed(fn: Any, arity: int) -> Any:
+    def build(ctx: Any, args: list[Any]) -> Any:
+        if len(args) != arity:
+            raise _NotDirect
+        return fn(ctx, *[a.as_ast() for a in args])
+    return build
+
+
+#: The operators `_Direct` builds, each with Z3's C API function (the one Z3's SMT-LIB parser uses for it).
+_BUILDERS: dict[str, Any] = {
+    "and": _mk_nary(z3.Z3_mk_and),
+    "or": _mk_nary(z3.Z3_mk_or),
+    "distinct": _mk_nary(z3.Z3_mk_distinct),
+    "not": _mk_fixed(z3.Z3_mk_not, 1),
+    "=>": _mk_fixed(z3.Z3_mk_implies, 2),
+    "=": _mk_fixed(z3.Z3_mk_eq, 2),
+    "ite": _mk_fixed(z3.Z3_mk_ite, 3),
+    "<=": _mk_fixed(z3.Z3_mk_le, 2),
+    ">=": _mk_fixed(z3.Z3_mk_ge, 2),
+    "<": _mk_fixed(z3.Z3_mk_lt, 2),
+    ">": _mk_fixed(z3.Z3_mk_gt, 2),
+    "/": _mk_fixed(z3.Z3_mk_div, 2),
+    "is_int": _mk_fixed(z3.Z3_mk_is_int, 1),
+    "bvule": _mk_fixed(z3.Z3_mk_bvule, 2),
+    "bvuge": _mk_fixed(z3.Z3_mk_bvuge, 2),
+    "bvult": _mk_fixed(z3.Z3_mk_bvult, 2),
+    "bvugt": _mk_fixed(z3.Z3_mk_bvugt, 2),
+    "bvand": _mk_fixed(z3.Z3_mk_bvand, 2),
+    "-": _mk_fixed(z3.Z3_mk_unary_minus, 1),  # `smt.int_` / `smt.real` write a negative number `(- n)`
+}
+
+
+class _Direct:
+    """Z3 terms of SMT-LIB text without Z3's parser: the assertions of a script of declarations, definitions
+    and assertions, over the symbols the solver knows (its `decls` and definitions). Raises `_NotDirect` for
+    anything else (string theory, quantifiers, `let`, other commands), before asserting anything."""
+
+    def __init__(self, solver: Solver) -> None:
+        self._solver = solver
+        self._ctx = smt.context()
+        self._symbols: dict[str, Any] = {}  # declared or defined symbol -> its term (kept: Z3 reuses it)
+        self._sorts: dict[str, Any] = {}
+
+    def assertions(self, text: str) -> list[Any]:
+        toks = _SEXP_TOKEN.findall(text)
+        out: list[Any] = []
+        i, n = 0, len(toks)
+        while i < n:
+            if toks[i] != "(" or i + 1 >= n:
+                raise _NotDirect
+            cmd = toks[i + 1]
+            if cmd == "assert":
+                term, i = self._expr(toks, i + 2)
+                if i >= n or toks[i] != ")":
+                    raise _NotDirect
+                out.append(term)
+                i += 1
+            elif cmd in ("declare-fun", "define-fun"):  # known to the solver already; built when used
+                depth = 0
+                while i < n:
+                    depth += 1 if toks[i] == "(" else -1 if toks[i] == ")" else 0
+                    i += 1
+                    if depth == 0:
+                        break
+            else:
+                raise _NotDirect
+        return out
+
+    def symbol(self, name: str) -> Any:
+        """The term of a declared or defined symbol (as written in SMT-LIB, quoted or not)."""
+        hit = self._symbols.get(name)
+        if hit is not None:
+            return hit
+        solver = self._solver
+        sort = solver.decls.get(name)
+        ctx = self._ctx
+        if sort is not None:
+            ref = ctx.ref()
+            ast = z3.Z3_mk_const(ref, z3.Z3_mk_string_symbol(ref, smt.unquote(name)), self._sort(sort))
+            term: Any = z3.ExprRef(ast, ctx)
+        else:
+            line = solver._defs.get(name)
+            if line is None:
+                raise _NotDirect
+            toks = _SEXP_TOKEN.findall(line)
+            # (define-fun NAME ( ) SORT BODY ): SORT is one token or `(_ BitVec N)`
+            start = 6 if toks[5] != "(" else 10
+            term, end = self._expr(toks, start)
+            if end != len(toks) - 1:
+                raise _NotDirect
+        self._symbols[name] = term
+        return term
+
+    def _sort(self, sort: str) -> Any:
+        hit = self._sorts.get(sort)
+        if hit is not None:
+            return hit.ast
+        ref = self._ctx.ref()
+        if sort == smt.BOOL:
+            out = z3.Z3_mk_bool_sort(ref)
+        elif sort == smt.INT:
+            out = z3.Z3_mk_int_sort(ref)
+        elif sort == smt.REAL:
+            out = z3.Z3_mk_real_sort(ref)
+        elif sort.startswith("(_ BitVec "):
+            out = z3.Z3_mk_bv_sort(ref, int(sort[len("(_ BitVec "):-1]))
+        else:
+            raise _NotDirect
+        self._sorts[sort] = z3.SortRef(out, self._ctx)  # kept alive with the solver
+        return self._sorts[sort].ast
+
+    def _expr(self, toks: list[str], i: int) -> tuple[Any, int]:
+        """The term starting at token `i`, and the index after it (iterative: terms nest deeply)."""
+        ctx = self._ctx
+        ref = ctx.ref()
+        stack: list[tuple[Any, list[Any]]] = []
+        n = len(toks)
+        while i < n:
+            tok = toks[i]
+            i += 1
+            if tok == "(":
+                if i >= n:
+                    raise _NotDirect
+                head = toks[i]
+                i += 1
+                if head == "_":  # (_ bvN W)
+                    if i + 2 >= n or toks[i + 2] != ")" or not toks[i].startswith("bv"):
+                        raise _NotDirect
+                    value, width = toks[i][2:], toks[i + 1]
+                    if not (_INT_LIT.fullmatch(value) and _INT_LIT.fullmatch(width)):
+                        raise _NotDirect
+                    val = z3.ExprRef(z3.Z3_mk_numeral(ref, value, self._sort(smt.bitvec_sort(int(width)))), ctx)
+                    i += 3
+                else:
+                    build = _BUILDERS.get(head)
+                    if build is None:
+                        raise _NotDirect
+                    stack.append((build, []))
+                    continue
+            elif tok == ")":
+                if not stack:
+                    raise _NotDirect
+                build, args = stack.pop()
+                if not args:
+                    raise _NotDirect
+                val = z3.ExprRef(build(ref, args), ctx)
+            elif tok == "true":
+                val = z3.ExprRef(z3.Z3_mk_true(ref), ctx)
+            elif tok == "false":
+                val = z3.ExprRef(z3.Z3_mk_false(ref), ctx)
+            elif _INT_LIT.fullmatch(tok):
+                val = z3.ExprRef(z3.Z3_mk_numeral(ref, tok, self._sort(smt.INT)), ctx)
+            elif _DEC_LIT.fullmatch(tok):
+                val = z3.ExprRef(z3.Z3_mk_numeral(ref, tok, self._sort(smt.REAL)), ctx)
+            else:
+                val = self.symbol(tok)
+            if not stack:
+                return val, i
+            stack[-1][1].append(val)
+        raise _NotDirect
 
 
 #: Resource limit of one local string query (`solve_strings`): a few fields and one relation between them.
