@@ -16,6 +16,7 @@ key), by every caller of every account (`domain.py`).
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from reasoner import limits
@@ -26,6 +27,7 @@ from reasoner.analyses.conditions import (
     concretely_violates,
     expand_actions,
     expand_resources,
+    matching_actions,
     principal_is,
     resource_term,
     violation,
@@ -254,8 +256,7 @@ def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
     property does not name are not listed (a proof about one key of a hundred named every key's statements)."""
     out: list[Reason] = []
     actions = getattr(prop, "actions", ("*",))
-    pats = [compile_action(a) for a in actions]
-    wanted = [a for a in compiled.domain.actions if any(p.matches(a) for p in pats)]  # once, not per statement
+    wanted = matching_actions(tuple(actions), tuple(compiled.domain.actions))  # once, not per statement
     env = compiled.environment
     try:
         named = set(expand_resources(getattr(prop, "resources", ("*",)), compiled.domain))
@@ -270,12 +271,18 @@ def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
         for st in policy.statements:
             if st.action is None:
                 continue
-            names = [v.text for v in st.action.patterns]
-            touches = st.action.negated or any(compile_action(n).matches(a) for n in names for a in wanted)
+            touches = st.action.negated or _touches(tuple(v.text for v in st.action.patterns), wanted)
             if not touches:
                 continue
             (allow_idx if st.effect.value == "Allow" else deny_idx).append(st.index)
         out += statement_reasons(policy, deny_idx, "deny")
         out += statement_reasons(policy, allow_idx, "allow", "ruled out by the proof")
     return out
+@lru_cache(maxsize=16384)
+def _touches(names: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Some action pattern of a statement matches one of the `wanted` actions (kept: every proof on a compiled
+    environment asks it of the same statements)."""
+    return any(compile_action(n).matches(a) for n in names for a in wanted)
+
+
 __all__ = ["CompiledEnvironment", "check", "compile_environment", "concrete_evaluate"]

@@ -55,9 +55,10 @@ class Model:
     """Values of declared symbols in a satisfying assignment (model completion: symbols the model leaves
     open get a default value, which satisfies the formula because they are irrelevant to it)."""
 
-    def __init__(self, raw: Any, decls: dict[str, str]) -> None:
+    def __init__(self, raw: Any, decls: dict[str, str], terms: _Direct | None = None) -> None:
         self._raw = raw
         self._decls = decls
+        self._terms = terms  # the solver's symbol terms (made once per solver, not per read)
         self._cache: dict[str, Any] = {}
 
     def __getitem__(self, symbol: str) -> Any:
@@ -67,18 +68,21 @@ class Model:
         sort = self._decls.get(symbol)
         if sort is None:
             raise KeyError(symbol)
-        name = smt.unquote(symbol)
         ctx = smt.context()
-        if sort == smt.BOOL:
-            const = z3.Bool(name, ctx)
-        elif sort == smt.INT:
-            const = z3.Int(name, ctx)
-        elif sort == smt.REAL:
-            const = z3.Real(name, ctx)
+        if self._terms is not None:
+            const = self._terms.symbol(symbol)
         else:
-            width = int(sort.split()[-1].rstrip(")"))
-            const = z3.BitVec(name, width, ctx)
-        value = _value(self._raw.eval(const, model_completion=True))
+            name = smt.unquote(symbol)
+            if sort == smt.BOOL:
+                const = z3.Bool(name, ctx)
+            elif sort == smt.INT:
+                const = z3.Int(name, ctx)
+            elif sort == smt.REAL:
+                const = z3.Real(name, ctx)
+            else:
+                width = int(sort.split()[-1].rstrip(")"))
+                const = z3.BitVec(name, width, ctx)
+        value = _read(self._raw, const, sort)
         self._cache[symbol] = value
         return value
 
@@ -254,7 +258,7 @@ class Solver:
         read = self._stats() if stats else {}
         if res == z3.sat:
             return Outcome(
-                Status.SAT, model=Model(self._z3.model(), self.decls), stats=read, seconds=seconds
+                Status.SAT, model=Model(self._z3.model(), self.decls, self._direct), stats=read, seconds=seconds
             )
         if res == z3.unsat:
             core: tuple[str, ...] = ()
@@ -509,6 +513,29 @@ def _string_value(v: Any) -> str:
     backslash itself, as `\\u{hex}`, so decoding those escapes is exact."""
     text = v.as_string()
     return re.sub(r"\\u\{([0-9a-fA-F]+)\}", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _read(model: Any, const: Any, sort: str) -> Any:
+    """The value of `const` (of SMT-LIB sort `sort`) in `model`, with model completion: the C API on the
+    value for the sorts the encoding declares (a Boolean, an integer numeral), `_value` otherwise."""
+    ref = model.ctx.ref()
+    res = (z3.Ast * 1)()
+    if not z3.Z3_model_eval(ref, model.model, const.as_ast(), True, res):
+        raise z3.Z3Exception("failed to evaluate a symbol in the model")
+    out = res[0]
+    z3.Z3_inc_ref(ref, out)  # held while read (a value with no reference may be freed by any later call)
+    try:
+        if sort == smt.BOOL:
+            truth = z3.Z3_get_bool_value(ref, out)
+            if truth == z3.Z3_L_TRUE:
+                return True
+            if truth == z3.Z3_L_FALSE:
+                return False
+        elif sort == smt.INT and z3.Z3_is_numeral_ast(ref, out):
+            return int(z3.Z3_get_numeral_string(ref, out))
+        return _value(z3._to_expr_ref(out, model.ctx))
+    finally:
+        z3.Z3_dec_ref(ref, out)
 
 
 def _value(v: Any) -> Any:
