@@ -40,9 +40,11 @@ _TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+")
 _SEXP_TOKEN = re.compile(r"[()]|\|[^|]*\||[^\s()|]+")
 _INT_LIT = re.compile(r"[0-9]+")
 _DEC_LIT = re.compile(r"[0-9]+\.[0-9]+")
+#: Terms of at most this many tokens are kept by their tokens (`_Direct._expr`).
+_SMALL_TOKENS = 8
 #: Scripts up to this many characters are built directly (`_Direct`); longer ones (an environment's encoding)
 #: go through Z3's parser, which is faster per character.
-DIRECT_MAX_CHARS = 2_000
+DIRECT_MAX_CHARS = 800
 
 
 class Status(Enum):
@@ -145,6 +147,7 @@ class Solver:
         self._def_order: dict[str, int] = {}
         self._def_refs: dict[str, list[str]] = {}  # symbols a definition refers to (scanned once)
         self._direct = _Direct(self)
+        self._rlimit: int | None = None  # the resource limit last given to Z3
         self.direct_scripts = 0  # scripts built directly (`_Direct`), the others went through the parser
 
     def _header(self, text: str, exclude: set[str]) -> str:
@@ -246,15 +249,16 @@ class Solver:
             rlimit = b.rlimit if b is not None else DEFAULT_RLIMIT
         if left <= 0:
             return Outcome(Status.UNKNOWN, reason=why_late)
-        self._z3.set("timeout", max(1, int(left * 1000)))
-        self._z3.set("rlimit", int(rlimit))
-        lits = [self._direct.symbol(a) for a in assumptions]
+        ref = smt.context().ref()
+        self._set_limits(ref, max(1, int(left * 1000)), int(rlimit))
+        lits = [self._direct.symbol(a).as_ast() for a in assumptions]
         start = time.perf_counter()
         try:
-            res = self._z3.check(*lits)
+            code = z3.Z3_solver_check_assumptions(ref, self._z3.solver, len(lits), (z3.Ast * len(lits))(*lits))
         except z3.Z3Exception as exc:
             raise _z3_failure(exc) from None
         seconds = time.perf_counter() - start
+        res = z3.sat if code == z3.Z3_L_TRUE else z3.unsat if code == z3.Z3_L_FALSE else z3.unknown
         read = self._stats() if stats else {}
         if res == z3.sat:
             return Outcome(
@@ -276,6 +280,21 @@ class Solver:
         else:
             reason = f"solver returned unknown: {raw or 'no reason given'}"
         return Outcome(Status.UNKNOWN, reason=reason, stats=read, seconds=seconds)
+
+    def _set_limits(self, ref: Any, timeout_ms: int, rlimit: int) -> None:
+        """The solver's `timeout` (every check: the budget's time left) and `rlimit` (when it changed: Z3 reads
+        it at each check, as a limit on that check), through the C API (the Python layer's `set` cost about a
+        tenth of a further property)."""
+        p = z3.Z3_mk_params(ref)
+        z3.Z3_params_inc_ref(ref, p)
+        try:
+            z3.Z3_params_set_uint(ref, p, z3.Z3_mk_string_symbol(ref, "timeout"), timeout_ms)
+            if rlimit != self._rlimit:
+                z3.Z3_params_set_uint(ref, p, z3.Z3_mk_string_symbol(ref, "rlimit"), rlimit)
+            z3.Z3_solver_set_params(ref, self._z3.solver, p)
+        finally:
+            z3.Z3_params_dec_ref(ref, p)
+        self._rlimit = rlimit
 
     def _stats(self) -> dict[str, float]:
         st = self._z3.statistics()
@@ -349,6 +368,8 @@ class _Direct:
         self._ctx = smt.context()
         self._symbols: dict[str, Any] = {}  # declared or defined symbol -> its term (kept: Z3 reuses it)
         self._sorts: dict[str, Any] = {}
+        self._leaves: dict[str, Any] = {}  # true, false, numerals
+        self._small: dict[tuple[str, ...], Any] = {}  # small terms by their tokens
 
     def assertions(self, text: str) -> list[Any]:
         toks = _SEXP_TOKEN.findall(text)
@@ -418,11 +439,33 @@ class _Direct:
         self._sorts[sort] = z3.SortRef(out, self._ctx)  # kept alive with the solver
         return self._sorts[sort].ast
 
-    def _expr(self, toks: list[str], i: int) -> tuple[Any, int]:
-        """The term starting at token `i`, and the index after it (iterative: terms nest deeply)."""
+    def _leaf(self, tok: str) -> Any:
+        """The term of a token: a symbol, `true` / `false` or a numeral (kept, like every leaf)."""
+        hit = self._leaves.get(tok)
+        if hit is not None:
+            return hit
         ctx = self._ctx
         ref = ctx.ref()
-        stack: list[tuple[Any, list[Any]]] = []
+        if tok == "true":
+            val = z3.ExprRef(z3.Z3_mk_true(ref), ctx)
+        elif tok == "false":
+            val = z3.ExprRef(z3.Z3_mk_false(ref), ctx)
+        elif _INT_LIT.fullmatch(tok):
+            val = z3.ExprRef(z3.Z3_mk_numeral(ref, tok, self._sort(smt.INT)), ctx)
+        elif _DEC_LIT.fullmatch(tok):
+            val = z3.ExprRef(z3.Z3_mk_numeral(ref, tok, self._sort(smt.REAL)), ctx)
+        else:
+            return self.symbol(tok)
+        self._leaves[tok] = val
+        return val
+
+    def _expr(self, toks: list[str], i: int) -> tuple[Any, int]:
+        """The term starting at token `i`, and the index after it (iterative: terms nest deeply). A small term
+        (an atom such as `(= req.action 3)`, which recurs from property to property) is kept by its tokens."""
+        ctx = self._ctx
+        ref = ctx.ref()
+        small = self._small
+        stack: list[tuple[Any, list[Any], int]] = []
         n = len(toks)
         while i < n:
             tok = toks[i]
@@ -444,25 +487,23 @@ class _Direct:
                     build = _BUILDERS.get(head)
                     if build is None:
                         raise _NotDirect
-                    stack.append((build, []))
+                    stack.append((build, [], i - 2))
                     continue
             elif tok == ")":
                 if not stack:
                     raise _NotDirect
-                build, args = stack.pop()
+                build, args, begin = stack.pop()
                 if not args:
                     raise _NotDirect
-                val = z3.ExprRef(build(ref, args), ctx)
-            elif tok == "true":
-                val = z3.ExprRef(z3.Z3_mk_true(ref), ctx)
-            elif tok == "false":
-                val = z3.ExprRef(z3.Z3_mk_false(ref), ctx)
-            elif _INT_LIT.fullmatch(tok):
-                val = z3.ExprRef(z3.Z3_mk_numeral(ref, tok, self._sort(smt.INT)), ctx)
-            elif _DEC_LIT.fullmatch(tok):
-                val = z3.ExprRef(z3.Z3_mk_numeral(ref, tok, self._sort(smt.REAL)), ctx)
+                if i - begin <= _SMALL_TOKENS:
+                    key = tuple(toks[begin:i])
+                    val = small.get(key)
+                    if val is None:
+                        val = small[key] = z3.ExprRef(build(ref, args), ctx)
+                else:
+                    val = z3.ExprRef(build(ref, args), ctx)
             else:
-                val = self.symbol(tok)
+                val = self._leaf(tok)
             if not stack:
                 return val, i
             stack[-1][1].append(val)
@@ -533,7 +574,7 @@ def _read(model: Any, const: Any, sort: str) -> Any:
                 return False
         elif sort == smt.INT and z3.Z3_is_numeral_ast(ref, out):
             return int(z3.Z3_get_numeral_string(ref, out))
-        return _value(z3._to_expr_ref(out, model.ctx))
+        return _value(z3.z3._to_expr_ref(out, model.ctx))
     finally:
         z3.Z3_dec_ref(ref, out)
 
