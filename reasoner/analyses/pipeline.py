@@ -129,23 +129,20 @@ def check(
     )
 def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: str | Path | None,
                      solver_stats: bool = False) -> CheckResult:
-    d = compiled.domain
     term, envs = violation(compiled, prop)
-    compiled.n_props += 1
-    lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
-    d.script.require(smt.implies(lit, term))
-    compiled.flush()
+    compiled.flush()  # the atoms and definitions the term refers to (the term itself is asked per check)
     try:
-        return _refine(compiled, prop, lit, envs, solver_stats)
+        return _refine(compiled, prop, term, envs, solver_stats)
     finally:
         if dump_smt2 is not None:  # the query with every lemma the refinement added
-            Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
-def _refine(compiled: CompiledEnvironment, prop: Property, lit: smt.Term, envs: list[Environment],
+            Path(dump_smt2).write_text(compiled.solver.to_smt2([], query=term))
+def _refine(compiled: CompiledEnvironment, prop: Property, term: smt.Term, envs: list[Environment],
             solver_stats: bool = False) -> CheckResult:
-    """A violation of `prop`: a counterexample the concrete evaluator confirms, a proof, or a limit."""
+    """A violation of `prop` (the requests that satisfy `term`): a counterexample the concrete evaluator
+    confirms, a proof, or a limit."""
     d = compiled.domain
     stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
-    found = refine(compiled, lit, stats, prefer_plain=True, solver_stats=solver_stats)
+    found = refine(compiled, None, stats, prefer_plain=True, solver_stats=solver_stats, query=term)
     if found.status is Status.UNKNOWN:
         return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
     if found.status is Status.UNSAT:
@@ -196,16 +193,11 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
     for action, target in pairs:
         arn = target.arn
         if True:  # one query per (action, resource) pair
-            compiled.n_props += 1
-            lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
-            d.script.require(
-                smt.implies(lit, smt.and_(compiled.encoded.allows, who, d.action_is(action), d.target_is(target),
-                                          named))
-            )
+            query = smt.and_(compiled.encoded.allows, who, d.action_is(action), d.target_is(target), named)
             compiled.flush()
             if dump_smt2 is not None:
-                Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
-            found = refine(compiled, lit, stats, solver_stats=solver_stats)
+                Path(dump_smt2).write_text(compiled.solver.to_smt2([], query=query))
+            found = refine(compiled, None, stats, solver_stats=solver_stats, query=query)
             if found.status is Status.UNKNOWN:
                 return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
             if found.status is Status.UNSAT:

@@ -133,7 +133,7 @@ def test_direct_terms_equal_the_parsers_on_every_script(monkeypatch: pytest.Monk
     for prop in props:
         check(compiled, prop, timeout=60)
     assert len(compared) >= len(props)
-    assert {"=>", "and", "=", "not"} <= ops
+    assert {"and", "=", "not", "or"} <= ops
 
 
 def test_a_construct_the_direct_path_does_not_build_goes_to_the_parser() -> None:
@@ -213,3 +213,22 @@ def test_direct_builds_each_operator_as_the_parser_does() -> None:
     assert len(built) == len(parsed) == len(terms)
     for i, term in enumerate(built):
         assert term.eq(parsed[i]), (terms[i], term.sexpr(), parsed[i].sexpr())
+
+
+def test_a_query_holds_for_its_check_only() -> None:
+    """`check(query=...)`: the term is asserted in a scope popped after the check (the solver does not grow with
+    the queries), the model is read before; the dump states it under an assumed literal."""
+    import z3
+
+    s, p, q = _solver()
+    before = len(s._z3.assertions())
+    out = s.check([], query=smt.and_(smt.cmp(">", "x", "5"), smt.cmp("<", "x", "7")))
+    assert out.status is Status.SAT and out.model is not None and out.model["x"] == 6
+    assert s.check([q], query=smt.cmp(">", "x", "5")).status is Status.UNSAT
+    assert s.check([q]).status is Status.SAT  # the query did not stick
+    assert len(s._z3.assertions()) == before
+    text = s.to_smt2([p], query=smt.cmp("<", "x", "3"))
+    assert "(assert (=> query (< x 3)))" in text and "(check-sat-assuming (query p))" in text
+    solver = z3.Solver()
+    solver.from_string(text.split("(check-sat-assuming")[0])
+    assert solver.check(z3.Bool("query"), z3.Bool("p")) == z3.unsat
