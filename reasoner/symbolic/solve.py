@@ -176,6 +176,8 @@ class Solver:
         return "\n".join(decl_lines + [self._defs[n] for n in def_names]) + "\n"
 
     def add_script(self, script: smt.Script) -> None:
+        if not (script.decls or script.definitions or script.assertion_count()):
+            return  # nothing new (most flushes of a further property): nothing kept
         text = script.text()
         first = not (self.decls or self._defs)
         for name, line in script.definitions.items():
