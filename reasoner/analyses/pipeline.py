@@ -5,7 +5,7 @@ Output: `check(env_or_compiled, property) -> CheckResult` with PROVED, REFUTED (
 evaluator confirms) or UNKNOWN (timeout, resource limit, pattern too complex, memory, unsupported construct,
 refinement budget), the responsible statements and solver statistics.
 Guarantee: stages run in order (domain -> encode -> solve -> decode -> explain) under one `limits.budget`;
-one assumption literal per property over the verification condition of `conditions.py`, solved by the one
+the verification condition of `conditions.py`, asserted for the property's checks only, solved by the one
 refinement loop (`refine.py`); every counterexample is replayed through `evaluate.evaluate` before it is
 returned, and a disagreement is an `InternalError`.
 Scope: requests are KMS actions on the environment's keys (every catalogue KMS action whose resource is a

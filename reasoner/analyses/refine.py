@@ -1,6 +1,6 @@
 """The one refinement loop: solve, decode, add a lemma and retry, until a concrete request, a proof or a limit.
 
-Input: a compiled environment and the assumption literal of one query.
+Input: a compiled environment and one query: an assumption literal, or a term asserted per check.
 Output: `Refined`: SAT with a decoded request (not yet replayed), UNSAT, or UNKNOWN with the reason.
 Guarantee: used by check, can-access, findings, diff and lint alike; at most `MAX_REFINEMENTS` rounds, every
 solver call under the active `limits.budget`, every lemma a true fact about the policies' patterns (kept for

@@ -1,7 +1,7 @@
 """Deterministic, three-valued solver wrapper.
 
 Input: SMT-LIB scripts built with `smt.Script` (the encoded environment, property definitions, refinement
-lemmas) and, per query, the assumption literals to check under.
+lemmas) and, per query, the assumption literals to check under and a term asserted for that check only.
 Output: `Outcome` with status SAT / UNSAT / UNKNOWN, the model as a plain `{name: value}` dict (Booleans,
 ints, `Fraction`s for reals, ints for bit-vectors), the unsat core (assumption names), the reason for
 UNKNOWN (timeout / rlimit / Z3's `reason_unknown`) and solver statistics; `dump_smt2` gives the exact query.
@@ -132,8 +132,9 @@ def _z3_failure(exc: z3.Z3Exception) -> limits.OutOfBudget:
 
 
 class Solver:
-    """One Z3 solver over one encoded environment; properties are checked under assumption literals, and
-    lemmas (true facts about the patterns) are added permanently."""
+    """One Z3 solver over one encoded environment; properties are checked under assumption literals or as terms
+    asserted for one check (`check(query=...)`), and lemmas (true facts about the patterns) are added
+    permanently."""
 
     def __init__(self) -> None:
         _configure_globals()
