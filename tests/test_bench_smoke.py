@@ -167,6 +167,16 @@ def test_stage_dicts_are_read_with_units_and_targets() -> None:
         runner.read_stage_dict(runner.Section("parse", "t"), {"skipped": "no parser"})
 
 
+def test_further_properties_have_the_issue_17_targets() -> None:
+    for name in ("corpus.further.p50_ms", "corpus.further_cpu.p50_ms"):
+        t = runner.target_for("check", name)
+        assert t is not None and t.met(0.5) and not t.met(0.51)
+    t = runner.target_for("check", "corpus.further.p99_ms")
+    assert t is not None and t.met(5.0) and not t.met(5.1)
+    t = runner.target_for("check", "corpus.CanAccess.p50_ms")  # a single property keeps the issue-4 target
+    assert t is not None and t.met(30.0)
+
+
 def test_percentile() -> None:
     assert runner.percentile([3.0, 1.0, 2.0], 50) == 2.0
     assert runner.percentile([1.0, 2.0, 3.0, 4.0], 100) == 4.0

@@ -5,7 +5,7 @@ Output: `check(env_or_compiled, property) -> CheckResult` with PROVED, REFUTED (
 evaluator confirms) or UNKNOWN (timeout, resource limit, pattern too complex, memory, unsupported construct,
 refinement budget), the responsible statements and solver statistics.
 Guarantee: stages run in order (domain -> encode -> solve -> decode -> explain) under one `limits.budget`;
-one assumption literal per property over the verification condition of `conditions.py`, solved by the one
+the verification condition of `conditions.py`, asserted for the property's checks only, solved by the one
 refinement loop (`refine.py`); every counterexample is replayed through `evaluate.evaluate` before it is
 returned, and a disagreement is an `InternalError`.
 Scope: requests are KMS actions on the environment's keys (every catalogue KMS action whose resource is a
@@ -16,6 +16,7 @@ key), by every caller of every account (`domain.py`).
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from reasoner import limits
@@ -26,6 +27,7 @@ from reasoner.analyses.conditions import (
     concretely_violates,
     expand_actions,
     expand_resources,
+    matching_actions,
     principal_is,
     resource_term,
     violation,
@@ -127,23 +129,20 @@ def check(
     )
 def _check_violation(compiled: CompiledEnvironment, prop: Property, dump_smt2: str | Path | None,
                      solver_stats: bool = False) -> CheckResult:
-    d = compiled.domain
     term, envs = violation(compiled, prop)
-    compiled.n_props += 1
-    lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
-    d.script.require(smt.implies(lit, term))
-    compiled.flush()
+    compiled.flush()  # the atoms and definitions the term refers to (the term itself is asked per check)
     try:
-        return _refine(compiled, prop, lit, envs, solver_stats)
+        return _refine(compiled, prop, term, envs, solver_stats)
     finally:
         if dump_smt2 is not None:  # the query with every lemma the refinement added
-            Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
-def _refine(compiled: CompiledEnvironment, prop: Property, lit: smt.Term, envs: list[Environment],
+            Path(dump_smt2).write_text(compiled.solver.to_smt2([], query=term))
+def _refine(compiled: CompiledEnvironment, prop: Property, term: smt.Term, envs: list[Environment],
             solver_stats: bool = False) -> CheckResult:
-    """A violation of `prop`: a counterexample the concrete evaluator confirms, a proof, or a limit."""
+    """A violation of `prop` (the requests that satisfy `term`): a counterexample the concrete evaluator
+    confirms, a proof, or a limit."""
     d = compiled.domain
     stats: dict[str, float] = {"compile_seconds": compiled.compile_seconds}
-    found = refine(compiled, lit, stats, prefer_plain=True, solver_stats=solver_stats)
+    found = refine(compiled, None, stats, prefer_plain=True, solver_stats=solver_stats, query=term)
     if found.status is Status.UNKNOWN:
         return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
     if found.status is Status.UNSAT:
@@ -194,16 +193,11 @@ def _check_can_access(compiled: CompiledEnvironment, prop: CanAccess, dump_smt2:
     for action, target in pairs:
         arn = target.arn
         if True:  # one query per (action, resource) pair
-            compiled.n_props += 1
-            lit = d.script.declare(f"prop.{compiled.n_props}", smt.BOOL)
-            d.script.require(
-                smt.implies(lit, smt.and_(compiled.encoded.allows, who, d.action_is(action), d.target_is(target),
-                                          named))
-            )
+            query = smt.and_(compiled.encoded.allows, who, d.action_is(action), d.target_is(target), named)
             compiled.flush()
             if dump_smt2 is not None:
-                Path(dump_smt2).write_text(compiled.solver.to_smt2([lit]))
-            found = refine(compiled, lit, stats, solver_stats=solver_stats)
+                Path(dump_smt2).write_text(compiled.solver.to_smt2([], query=query))
+            found = refine(compiled, None, stats, solver_stats=solver_stats, query=query)
             if found.status is Status.UNKNOWN:
                 return CheckResult(prop, Verdict.UNKNOWN, reason=found.reason, stats=stats)
             if found.status is Status.UNSAT:
@@ -254,8 +248,7 @@ def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
     property does not name are not listed (a proof about one key of a hundred named every key's statements)."""
     out: list[Reason] = []
     actions = getattr(prop, "actions", ("*",))
-    pats = [compile_action(a) for a in actions]
-    wanted = [a for a in compiled.domain.actions if any(p.matches(a) for p in pats)]  # once, not per statement
+    wanted = matching_actions(tuple(actions), tuple(compiled.domain.actions))  # once, not per statement
     env = compiled.environment
     try:
         named = set(expand_resources(getattr(prop, "resources", ("*",)), compiled.domain))
@@ -270,12 +263,18 @@ def _responsible(compiled: CompiledEnvironment, prop: Property) -> list[Reason]:
         for st in policy.statements:
             if st.action is None:
                 continue
-            names = [v.text for v in st.action.patterns]
-            touches = st.action.negated or any(compile_action(n).matches(a) for n in names for a in wanted)
+            touches = st.action.negated or _touches(tuple(v.text for v in st.action.patterns), wanted)
             if not touches:
                 continue
             (allow_idx if st.effect.value == "Allow" else deny_idx).append(st.index)
         out += statement_reasons(policy, deny_idx, "deny")
         out += statement_reasons(policy, allow_idx, "allow", "ruled out by the proof")
     return out
+@lru_cache(maxsize=16384)
+def _touches(names: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Some action pattern of a statement matches one of the `wanted` actions (kept: every proof on a compiled
+    environment asks it of the same statements)."""
+    return any(compile_action(n).matches(a) for n in names for a in wanted)
+
+
 __all__ = ["CompiledEnvironment", "check", "compile_environment", "concrete_evaluate"]

@@ -1,6 +1,6 @@
 """The one refinement loop: solve, decode, add a lemma and retry, until a concrete request, a proof or a limit.
 
-Input: a compiled environment and the assumption literal of one query.
+Input: a compiled environment and one query: an assumption literal, or a term asserted per check.
 Output: `Refined`: SAT with a decoded request (not yet replayed), UNSAT, or UNKNOWN with the reason.
 Guarantee: used by check, can-access, findings, diff and lint alike; at most `MAX_REFINEMENTS` rounds, every
 solver call under the active `limits.budget`, every lemma a true fact about the policies' patterns (kept for
@@ -32,25 +32,29 @@ class Refined:
     model: Model | None = None
     reason: str | None = None
 def refine(
-    compiled: CompiledEnvironment, lit: smt.Term, stats: dict[str, float], *, prefer_plain: bool = False,
-    solver_stats: bool = False,
+    compiled: CompiledEnvironment, lit: smt.Term | None, stats: dict[str, float], *, prefer_plain: bool = False,
+    solver_stats: bool = False, query: smt.Term | None = None,
 ) -> Refined:
     """The one solve -> decode -> lemma -> retry loop (check, can-access, findings, diff and lint): at most
-    `MAX_REFINEMENTS` rounds, every solver call under the active `limits.budget`. `prefer_plain` asks once
-    more, without federated users, when the model's caller is one (their requests read less plainly).
-    `stats` receives the number of refinements, and Z3's statistics only with `solver_stats` (reading them
-    costs about as much as a small query)."""
+    `MAX_REFINEMENTS` rounds, every solver call under the active `limits.budget`. The query is the assumption
+    literal `lit` (asserted `lit => term` by the caller), or the term `query` itself, asserted for each check
+    only (`Solver.check(query=...)`: the solver does not grow with the properties checked on it; the atoms and
+    definitions it refers to must have been flushed). `prefer_plain` asks once more, without federated users,
+    when the model's caller is one (their requests read less plainly). `stats` receives the number of
+    refinements, and Z3's statistics only with `solver_stats` (reading them costs about as much as a small
+    query)."""
     d = compiled.domain
+    lits = [] if lit is None else [lit]
     for rounds in range(MAX_REFINEMENTS):
         limits.tick()
-        out = compiled.solver.check([lit], stats=solver_stats)
+        out = compiled.solver.check(lits, query=query, stats=solver_stats)
         stats.update(out.stats)
         stats["refinements"] = rounds
         if out.status is not Status.SAT:
             return Refined(out.status, reason=out.reason)
         assert out.model is not None
         if prefer_plain and out.model[d.pkind] == PKind.FEDERATED.value:
-            plain = compiled.solver.check([lit, compiled.not_federated()], stats=solver_stats)
+            plain = compiled.solver.check([*lits, compiled.not_federated()], query=query, stats=solver_stats)
             if plain.status is Status.SAT and plain.model is not None:
                 out = plain
                 stats.update(out.stats)
