@@ -91,6 +91,10 @@ class Slicer:
             replace(p, trust_policy=None) if p.trust_policy is not None else p for p in env.principals)
 
         self._acts: dict[tuple[int, tuple[str, ...]], bool] = {}  # (statement, target's actions) -> may match
+        # pruned policies and principals, one object per (original, what is kept): slices of targets that keep
+        # the same statements share them (so do the compiled policies and evaluator indices memoised by object)
+        self._pruned: dict[tuple[int, tuple[int, ...]], PolicyDocument] = {}
+        self._principals: dict[tuple[int, tuple[int, ...], int], Principal] = {}
 
     def slice(self, arn: str, *, prune: bool = True) -> Environment:
         """The environment of the target `arn` alone (see the module docstring); INPUT004 if it is none.
@@ -157,7 +161,14 @@ class Slicer:
             hit = memo.get(id(p))
             if hit is None:
                 kept = tuple(st for st in p.statements if keeps(st, p.supports_variables))
-                hit = memo[id(p)] = p if len(kept) == len(p.statements) else replace(p, statements=kept)
+                if len(kept) == len(p.statements):
+                    hit = p
+                else:
+                    shape = (id(p), tuple(st.index for st in kept))
+                    hit = self._pruned.get(shape)
+                    if hit is None:
+                        hit = self._pruned[shape] = replace(p, statements=kept)
+                memo[id(p)] = hit
             return hit
 
         def principal(p: Principal) -> Principal:
@@ -166,7 +177,11 @@ class Slicer:
             if all(a is b for a, b in zip(ids, p.identity_policies, strict=True)) \
                     and boundary is p.permissions_boundary:
                 return p
-            return replace(p, identity_policies=ids, permissions_boundary=boundary)
+            shape = (id(p), tuple(id(d) for d in ids), id(boundary))
+            hit = self._principals.get(shape)
+            if hit is None:
+                hit = self._principals[shape] = replace(p, identity_policies=ids, permissions_boundary=boundary)
+            return hit
 
         def session(s: Session) -> Session:
             pols = tuple(policy(d) for d in s.session_policies)
