@@ -128,6 +128,7 @@ def analyse(job: Job, unit: Unit) -> Analysed:
     from reasoner.analyses import hygiene
     from reasoner.analyses.result import Verdict
     from reasoner.face.paths import rebase_findings, rebase_hygiene
+    from reasoner.semantics import ir
 
     opts = job.options
     env = job.slicer(unit.env).slice(unit.target.arn)
@@ -152,10 +153,12 @@ def analyse(job: Job, unit: Unit) -> Analysed:
                 fresh_solver_state()
             linted = rebase_hygiene(linted, env) if job.rebase else linted
         checks: tuple[Any, ...] = ()
+        slices: dict[tuple[int, bool, bool], Environment] = {(unit.env, False, True): env}  # one object
         if unit.checks:
-            slices: dict[tuple[int, bool, bool], Environment] = {(unit.env, False, True): env}  # one object
             checks = tuple(check(job, unit, spec, slices) for spec in unit.checks)  # per environment
-    fresh_solver_state()  # nothing of this unit is kept alive in the worker
+    fresh_solver_state()  # nothing of this unit is kept alive in the worker: no compiled environment, and no
+    shared = {id(e) for e in job.environments}  # evaluator index of its slices and their variants (lint's)
+    ir.forget_if(lambda obj: isinstance(obj, Environment) and id(obj) not in shared)
     return Analysed(found, linted, checks)
 
 
