@@ -12,9 +12,10 @@ on one process, on a pool of processes in any order, on a Dask worker, and equal
 lint and all the unit's property checks (`findings.shared_compilation`; issue 17: compiling was a third of a
 unit's time), in that order: findings come first on the fresh compilation, as `findings --resource` has them;
 lint and the checks then solve in the same solver, whose earlier queries are guarded by their own assumption
-literals and whose lemmas are true facts, so a verdict or issue is the one a fresh solver gives (only the
-requests the solver picks as examples may differ: lint with `--separation-of-duties`, whose issues show
-them, starts afresh). After findings not proved complete or lint with an undecided check (a limit may have
+literals and whose lemmas are true facts, so a decided verdict or issue is the one a fresh solver gives
+(only the requests the solver picks as examples may differ, and a query near the solver's resource limit may
+end UNKNOWN on one and not the other: lint with `--separation-of-duties`, whose issues show the requests,
+starts afresh). After findings not proved complete or lint with an undecided check (a limit may have
 stopped them half-way), what follows starts afresh. Every limit, unsupported construct and memory exhaustion is
 UNKNOWN with its reason (never a lost result); the record holds no wall-clock figure, so equal inputs give
 byte-equal records.
