@@ -19,16 +19,18 @@ literal, aws:SourceIp outside every /8-or-narrower range the policies write).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import ipaddress
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reasoner import limits
 from reasoner.analyses import unresolved
-from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compile_many
+from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compile_many, compiled_for
 from reasoner.analyses.conditions import principal_is
 from reasoner.analyses.explain import confirm, minimise, replay
 from reasoner.analyses.refine import refine
@@ -232,6 +234,23 @@ def subjects_of(env: Environment) -> list[Subject]:
 # ---- a query with refinement ----------------------------------------------------------------------------
 
 
+#: Within `shared_compilation()`: `Engine.build(env)` reuses `compiled.compiled_for(env)`.
+_SHARED: contextvars.ContextVar[bool] = contextvars.ContextVar("reasoner_shared_compilation", default=False)
+
+
+@contextlib.contextmanager
+def shared_compilation() -> Iterator[None]:
+    """Within it, `Engine.build(env)` (no other environment) takes the compiled environment of `env` that
+    `compiled.compiled_for` keeps (the one property checks of the same object use), instead of compiling `env`
+    anew: findings, lint and the checks of one `reasoner scan` unit compile its slice once (issue 17). A
+    compiled environment a limit interrupted is never handed out again (`compiled.interrupted`)."""
+    token = _SHARED.set(True)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 @dataclass
 class Engine:
     """A compiled environment plus per-statement terms (the allowing statements of key policies), used by
@@ -247,7 +266,7 @@ class Engine:
         """Compile `env`; `others` (e.g. the old side of a diff) share its symbolic request, whose literals,
         set slots and keys then cover every environment. Queries run under the active `limits.budget`."""
         if not others:
-            return Engine(compile_environment(env))
+            return Engine(compiled_for(env) if _SHARED.get() else compile_environment(env))
         return Engine(compile_many(env, others))
 
     @property

@@ -5,11 +5,18 @@ Input: a `Job` (the environments of a run, each shipped once per worker, and the
 Output: `analyse(job, unit) -> Analysed` (the findings of the resource, its lint issues, its checked
 assertions, as the analyses' own result objects) and `record(job, unit, analysed) -> dict`, the JSON record
 `reasoner scan` streams and caches (`record_line` is its one canonical text).
-Guarantee: a unit runs on its resource's slice (`slices.py`) and each of its analyses starts from a fresh
-solver state (a new Z3 context, no compiled environment kept from another unit), so its result depends on the
-unit alone: the same on one process, on a pool of processes in any order, on a Dask worker, and equal to the
-per-resource commands (`reasoner findings ENV --resource ARN`, `lint ... --resource ARN`). The slice is
-compiled once for all the unit's property checks. Every limit, unsupported construct and memory exhaustion is
+Guarantee: a unit runs on its resource's slice (`slices.py`) and starts from a fresh solver state (a new Z3
+context, no compiled environment kept from another unit), so its result depends on the unit alone: the same
+on one process, on a pool of processes in any order, on a Dask worker, and equal to the per-resource commands
+(`reasoner findings ENV --resource ARN`, `lint ... --resource ARN`). The slice is compiled once for findings,
+lint and all the unit's property checks (`findings.shared_compilation`; issue 17: compiling was a third of a
+unit's time), in that order: findings come first on the fresh compilation, as `findings --resource` has them;
+lint and the checks then solve in the same solver, whose earlier queries are guarded by their own assumption
+literals and whose lemmas are true facts, so a decided verdict or issue is the one a fresh solver gives
+(only the requests the solver picks as examples may differ, and a query near the solver's resource limit may
+end UNKNOWN on one and not the other: lint with `--separation-of-duties`, whose issues show the requests,
+starts afresh). After findings not proved complete or lint with an undecided check (a limit may have
+stopped them half-way), what follows starts afresh. Every limit, unsupported construct and memory exhaustion is
 UNKNOWN with its reason (never a lost result); the record holds no wall-clock figure, so equal inputs give
 byte-equal records.
 """
@@ -119,32 +126,41 @@ def fresh_solver_state() -> None:
 def analyse(job: Job, unit: Unit) -> Analysed:
     """Run the analyses of `unit` on its resource's slice (module docstring)."""
     from reasoner.analyses import findings as fnd
+    from reasoner.analyses.result import Verdict
     from reasoner.face.paths import rebase_findings, rebase_hygiene
+    from reasoner.semantics import ir
 
     opts = job.options
     env = job.slicer(unit.env).slice(unit.target.arn)
     rlimit = DEFAULT_RLIMIT if opts.rlimit is None else opts.rlimit
     found = linted = None
-    if opts.findings:
-        fresh_solver_state()
-        with _run_budget(opts):
-            found = fnd.findings(env, fnd.parse_zone(opts.zone), include_services=opts.include_services,
-                                 timeout=opts.timeout, rlimit=rlimit)
-        found = rebase_findings(found, env) if job.rebase else found
-    if opts.lint:
-        from reasoner.analyses import hygiene  # (only when asked: `findings` does not load lint)
+    fresh_solver_state()
+    with fnd.shared_compilation():  # the slice compiled once for findings, lint and checks (module docstring)
+        if opts.findings:
+            with _run_budget(opts):
+                found = fnd.findings(env, fnd.parse_zone(opts.zone), include_services=opts.include_services,
+                                     timeout=opts.timeout, rlimit=rlimit)
+            if any(k.complete is not Verdict.PROVED for k in found.keys):
+                fresh_solver_state()  # a limit may have stopped it: what follows starts afresh
+            found = rebase_findings(found, env) if job.rebase else found
+        if opts.lint:
+            from reasoner.analyses import hygiene  # (only when asked: `findings` does not load lint)
 
-        fresh_solver_state()
-        with _run_budget(opts):
-            linted = hygiene.hygiene(env, separation_of_duties=opts.separation_of_duties, timeout=opts.timeout,
-                                     rlimit=rlimit)
-        linted = rebase_hygiene(linted, env) if job.rebase else linted
-    checks: tuple[Any, ...] = ()
-    if unit.checks:
-        fresh_solver_state()
-        slices: dict[tuple[int, bool], Environment] = {(unit.env, False): env}  # one object per environment:
-        checks = tuple(check(job, unit, spec, slices) for spec in unit.checks)  # compiled once for all checks
-    fresh_solver_state()  # nothing of this unit is kept alive in the worker
+            if opts.separation_of_duties:  # its issues show the requests the solver picks: as `lint` alone
+                fresh_solver_state()
+            with _run_budget(opts):
+                linted = hygiene.hygiene(env, separation_of_duties=opts.separation_of_duties,
+                                         timeout=opts.timeout, rlimit=rlimit)
+            if linted.undecided:
+                fresh_solver_state()
+            linted = rebase_hygiene(linted, env) if job.rebase else linted
+        checks: tuple[Any, ...] = ()
+        slices: dict[tuple[int, bool, bool], Environment] = {(unit.env, False, True): env}  # one object
+        if unit.checks:
+            checks = tuple(check(job, unit, spec, slices) for spec in unit.checks)  # per environment
+    fresh_solver_state()  # nothing of this unit is kept alive in the worker: no compiled environment, and no
+    shared = {id(e) for e in job.environments}  # evaluator index of its slices and their variants (lint's)
+    ir.forget_if(lambda obj: isinstance(obj, Environment) and id(obj) not in shared)
     return Analysed(found, linted, checks)
 
 
@@ -159,27 +175,31 @@ def _run_budget(opts: ScanOptions) -> Any:
     return limits.budget(max(0.0, opts.deadline - time.time()), shown=opts.timeout)
 
 
-def check(job: Job, unit: Unit, spec: CheckSpec, slices: dict[tuple[int, bool], Environment] | None = None) -> Any:
+def check(job: Job, unit: Unit, spec: CheckSpec,
+          slices: dict[tuple[int, bool, bool], Environment] | None = None) -> Any:
     """One assertion on the unit's resource: the `Report` of `reasoner check`, computed on the slices (of the
     environment it is checked in, and of the one a comparison compares with) of the resource. `slices` keeps
     one slice object per environment for all the checks of a unit, so that the compiled environment
-    (`compiled.compiled_for`, by object) serves them all."""
+    (`compiled.compiled_for`, by object) serves them all. A chain of steps (`Eventually`) reads policies
+    about other resources than its own: its slices keep every caller-side statement (`slices.py`)."""
     from reasoner import limits
     from reasoner.analyses.pipeline import check as check_property
+    from reasoner.analyses.properties import Eventually
     from reasoner.analyses.result import CheckResult, Verdict, rebase_spans
     from reasoner.errors import InputError, UnsupportedFeatureError
     from reasoner.face.report import Report
 
     arn = unit.target.arn
     made = {} if slices is None else slices
-    env = made.get((spec.env, False))
+    prune = not isinstance(spec.property, Eventually)
+    env = made.get((spec.env, False, prune))
     if env is None:
-        env = made[(spec.env, False)] = job.slicer(spec.env).slice(arn)
+        env = made[(spec.env, False, prune)] = job.slicer(spec.env).slice(arn, prune=prune)
     prop = spec.property
     if spec.old is not None:
-        old = made.get((spec.old, True))
+        old = made.get((spec.old, True, prune))
         if old is None:
-            old = made[(spec.old, True)] = job.slicer(spec.old).slice_or_empty(arn)
+            old = made[(spec.old, True, prune)] = job.slicer(spec.old).slice_or_empty(arn, prune=prune)
         prop = dataclasses.replace(prop, old=old)  # type: ignore[arg-type]
     start = time.perf_counter()
     try:

@@ -79,6 +79,13 @@ def cached(obj: object, build: Callable[[], _T]) -> _T:
     return value
 
 
+def forget_if(drop: Callable[[object], bool]) -> None:
+    """Drop what `cached` keeps for every object `drop` selects (`reasoner scan`: the environments one unit
+    made, once its record is made, so that a worker's memory does not grow with the units it ran)."""
+    for k in [k for k, (obj, _) in _memo.items() if drop(obj)]:
+        del _memo[k]
+
+
 # ---- the IR ---------------------------------------------------------------------------------------------
 
 

@@ -1625,15 +1625,19 @@ class Encoder:
         exempt = smt.or_(smt.not_(self.iam()), self._is_service_linked_role())
         fails: list[Term] = []
         denies: list[Term] = []
+        # accounts whose paths carry the same SCPs, encoded once as a group (issue 17: an organisation's
+        # hundreds of accounts share a few OUs; the decision of each account is the same as alone)
+        groups: dict[tuple[tuple[int, ...], ...], tuple[list[Term], list[tuple[PolicyDocument, ...]]]] = {}
         for a in self.env.accounts:
             org = self.orgs.get(a.organization) if a.organization else None
             if org is None or org.management_account == a.id:
                 continue
-            at = d.f("acct").is_lit(a.id)
-            for target in ir.path_targets(org, a):
-                policies = org.scps.get(target)
-                if policies is None:
-                    continue
+            levels = [p for t in ir.path_targets(org, a) if (p := org.scps.get(t)) is not None]
+            group = groups.setdefault(tuple(tuple(id(x) for x in p) for p in levels), ([], levels))
+            group[0].append(d.f("acct").is_lit(a.id))
+        for ats, levels in groups.values():
+            at = smt.or_(ats)
+            for policies in levels:
                 allow, deny = self._union(policies, None)
                 fails.append(smt.and_(at, smt.not_(allow)))
                 denies.append(smt.and_(at, deny))

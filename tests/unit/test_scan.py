@@ -61,11 +61,16 @@ def test_a_slice_keeps_everything_but_the_other_resources() -> None:
     assert [t.type for t in ts][:1] == ["AWS::S3::Bucket"] and "AWS::IAM::Role" in {t.type for t in ts}
     s = Slicer(env)
     for t in ts:
-        one = s.slice(t.arn)
+        one = s.slice(t.arn, prune=False)
         assert [x.arn for x in targets(one)] == [t.arn]
         assert one.accounts == env.accounts and one.organizations == env.organizations
         assert [p.arn for p in one.principals] == [p.arn for p in env.principals]
         assert [p.identity_policies for p in one.principals] == [p.identity_policies for p in env.principals]
+        pruned = s.slice(t.arn)  # the same, but for caller-side statements that cannot apply to the target
+        assert [p.arn for p in pruned.principals] == [p.arn for p in one.principals]
+        assert pruned.keys == one.keys and pruned.resources == one.resources
+        assert [len(p.identity_policies) for p in pruned.principals] == [len(p.identity_policies)
+                                                                         for p in one.principals]
     from reasoner.errors import InputError
 
     with pytest.raises(InputError, match="not a key, resource or role"):
@@ -100,6 +105,95 @@ def test_findings_and_lint_on_slices_are_those_of_the_whole_environment(path: Pa
         assert sorted((i.code, i.key, i.statement) for i in issues.issues) == sorted(
             (i.code, i.key, i.statement) for i in full_lint.issues if i.key == t.arn)
         assert not issues.undecided
+
+
+def _two_account_org(tmp_path: Path) -> Path:
+    """Two accounts, each with a key, a bucket and a role whose identity policy uses the account's keys
+    (statement 0) and objects (statement 1): the shape of `benchmarks/org.py`."""
+    lines = ["accounts:"]
+    keys, buckets, roles = ["keys:"], ["resources:"], ["principals:"]
+    key_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::A:root"}, "Action": "kms:*", "Resource": "*"}]}
+    for n, a in enumerate(("111100000001", "111100000002")):
+        lines.append(f'  - {{id: "{a}"}}')
+        (tmp_path / f"key{n}.json").write_text(json.dumps(key_policy).replace(":A:", f":{a}:"), encoding="utf-8")
+        keys += [f"  - arn: arn:aws:kms:us-east-1:{a}:key/k{n}", f"    policy: key{n}.json"]
+        bucket = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": a}, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{n}/*"}]}
+        (tmp_path / f"bucket{n}.json").write_text(json.dumps(bucket), encoding="utf-8")
+        buckets += [f"  - arn: arn:aws:s3:::b{n}", f'    account: "{a}"', f"    policy: bucket{n}.json"]
+        ident = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": f"arn:aws:kms:*:{a}:key/*"},
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::b{n}/*"}]}
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": a},
+                                                         "Action": "sts:AssumeRole"}]}
+        (tmp_path / f"id{n}.json").write_text(json.dumps(ident), encoding="utf-8")
+        (tmp_path / f"trust{n}.json").write_text(json.dumps(trust), encoding="utf-8")
+        roles += [f"  - arn: arn:aws:iam::{a}:role/App", f"    policies: [id{n}.json]",
+                  f"    trust_policy: trust{n}.json"]
+    (tmp_path / "environment.yaml").write_text("\n".join(lines + keys + buckets + roles) + "\n", encoding="utf-8")
+    return tmp_path / "environment.yaml"
+
+
+def test_a_slice_drops_exactly_the_caller_statements_that_cannot_apply_to_its_target(tmp_path: Path) -> None:
+    """A key's slice keeps the key statement of its own account's role (its identity policy names the
+    account's keys) and drops the other role's and every S3 statement; a bucket's keeps its account's object
+    statement (`bucket/*`, a sub-resource) and no KMS statement; a role's keeps none (none acts on roles)."""
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(_two_account_org(tmp_path)))
+    s = Slicer(env)
+    ts = targets(env)
+    assert [t.type for t in ts] == ["AWS::KMS::Key"] * 2 + ["AWS::S3::Bucket"] * 2 + ["AWS::IAM::Role"] * 2
+    for t in ts:
+        kept = {p.arn: [st.index for st in p.identity_policies[0].statements] for p in s.slice(t.arn).principals}
+        owner = t.account or env.resource(t.arn).account  # an S3 ARN names no account
+        for arn, sts in kept.items():
+            own = f":{owner}:" in arn
+            want = {"AWS::KMS::Key": [0], "AWS::S3::Bucket": [1], "AWS::IAM::Role": []}[t.type] if own else []
+            assert sts == want, (t.arn, arn)
+        assert _classes(findings_of(s.slice(t.arn))) == _classes(findings_of(s.slice(t.arn, prune=False)))
+
+
+def findings_of(env: Any) -> Any:
+    from reasoner.analyses.findings import findings
+
+    return findings(env, timeout=120)
+
+
+def test_may_match_below_is_conservative() -> None:
+    from reasoner.batch.slices import _may_match_below
+    from reasoner.semantics.patterns import compile_resource
+
+    def below(pattern: str) -> bool:
+        return _may_match_below(compile_resource(pattern), "arn:aws:s3:::bucket-a/")
+
+    assert below("arn:aws:s3:::bucket-a/*") and below("arn:aws:s3:::bucket-a/logs/x") and below("arn:aws:s3:::b*")
+    assert below("arn:aws:s3:::bucket-?/x") and below("arn:aws:s3:*:*:x") and below("arn:aws:*")
+    assert below("arn:aws:s3:::BUCKET-A/*")  # case: kept when unsure
+    assert not below("arn:aws:s3:::bucket-b/*") and not below("arn:aws:s3:::bucket-a")  # the bucket alone
+    assert not below("arn:aws:kms:::bucket-a/*") and not below("arn:aws:s3:::bucket-ab/*")
+
+
+@pytest.mark.parametrize("path", [ORG, RESOURCES, SEED], ids=["org", "resources", "seed"])
+def test_pruned_slices_give_the_findings_lint_and_verdicts_of_plain_slices(path: Path) -> None:
+    """Dropping caller-side statements that cannot apply changes no finding, lint issue or verdict."""
+    from reasoner.analyses.findings import findings
+    from reasoner.analyses.hygiene import hygiene
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.properties import AccessNotGranted, PrincipalScope, ScopeKind
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(path))
+    s = Slicer(env)
+    for t in targets(env):
+        plain, pruned = s.slice(t.arn, prune=False), s.slice(t.arn)
+        assert _classes(findings(pruned, timeout=120)) == _classes(findings(plain, timeout=120))
+        assert sorted((i.code, i.statement) for i in hygiene(pruned, timeout=120).issues) == sorted(
+            (i.code, i.statement) for i in hygiene(plain, timeout=120).issues)
+        for scope in (PrincipalScope(ScopeKind.ANY), PrincipalScope.outside_account(t.account or "111122223333")):
+            claim = AccessNotGranted(scope, actions=("*",), resources=(t.arn,))
+            assert check(pruned, claim, timeout=120).verdict == check(plain, claim, timeout=120).verdict
 
 
 # ---- records are the per-resource commands' results ----------------------------------------------------------
@@ -381,4 +475,11 @@ def test_the_checks_of_a_resource_share_one_compiled_environment(monkeypatch: py
     monkeypatch.setattr(compiled, "compile_environment", counting)
     job = Job(tuple(envs), (str(ORG),), ScanOptions(findings=False, lint=False, timeout=120))
     assert all(r.verdict.value in ("PROVED", "REFUTED") for r in analyse(job, units[0]).checks)
+    assert len(calls) == 1
+    # findings, lint and the checks of a unit: one compile of its slice too (issue 17)
+    calls.clear()
+    job = Job(tuple(envs), (str(ORG),), ScanOptions(timeout=120))
+    done = analyse(job, units[0])
+    assert all(k.complete.value == "PROVED" for k in done.findings.keys) and not done.lint.undecided
+    assert done.lint.checks and all(r.verdict.value in ("PROVED", "REFUTED") for r in done.checks)
     assert len(calls) == 1
