@@ -281,9 +281,15 @@ class Solver:
         res = z3.sat if code == z3.Z3_L_TRUE else z3.unsat if code == z3.Z3_L_FALSE else z3.unknown
         read = self._stats() if stats else {}
         if res == z3.sat:
-            return Outcome(
-                Status.SAT, model=Model(self._z3.model(), self.decls, self._direct), stats=read, seconds=seconds
-            )
+            try:
+                model = self._z3.model()
+            except z3.Z3Exception:
+                # "model is not available": a limit stopped Z3 while it built the model of a satisfiable check
+                # (seen once in a 10,600-resource scan on a loaded machine): no model, no answer
+                late = time.perf_counter() - start >= left * 0.98
+                return Outcome(Status.UNKNOWN, reason=why_late if late else limits.rlimit_reason(rlimit),
+                               stats=read, seconds=seconds)
+            return Outcome(Status.SAT, model=Model(model, self.decls, self._direct), stats=read, seconds=seconds)
         if res == z3.unsat:
             core: tuple[str, ...] = ()
             if want_core:
@@ -566,7 +572,10 @@ def solve_strings(decls: dict[str, str], asserts: list[smt.Term]) -> tuple[Statu
         return Status.UNSAT, {}
     if res != z3.sat:
         return Status.UNKNOWN, {}
-    m = s.model()
+    try:
+        m = s.model()
+    except z3.Z3Exception:  # a limit stopped Z3 building the model (see `Solver._check`)
+        return Status.UNKNOWN, {}
     out: dict[str, str] = {}
     for d in m.decls():
         name = d.name()

@@ -232,3 +232,19 @@ def test_a_query_holds_for_its_check_only() -> None:
     solver = z3.Solver()
     solver.from_string(text.split("(check-sat-assuming")[0])
     assert solver.check(z3.Bool("query"), z3.Bool("p")) == z3.unsat
+
+
+def test_a_model_the_limit_cut_off_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a 10,600-resource scan once ended one resource with `analysis failed: Z3Exception: model is not available`:
+    # Z3 answered sat but a limit stopped it building the model. No model is no answer: UNKNOWN with the reason
+    import z3
+
+    s, p, _q = _solver()
+
+    def cut(self: object) -> object:
+        raise z3.Z3Exception("model is not available")
+
+    monkeypatch.setattr(z3.Solver, "model", cut)
+    out = s.check([p], rlimit=10_000_000)
+    assert out.status is Status.UNKNOWN and out.model is None
+    assert out.reason and "resource limit" in out.reason
