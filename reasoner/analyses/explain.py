@@ -289,20 +289,17 @@ def replay(env: Environment, request: Request) -> tuple[Evaluation, Reason | Non
     request is denied, as the encoding says (`Encoder.decide_target` gives no key, `_encode_target` assumes no
     role); `evaluate` itself refuses the request (EVAL004), which is right for a request a user typed."""
     env2, notes = augment_all(env, request)
-    absent = _absent_target(env2, request)
-    if absent is not None:
+    try:
+        return ev.evaluate(env2, request), _join(notes)
+    except InputError as exc:
+        absent = _absent_target(env2, request) if exc.code == ev.BAD_RESOURCE else None
+        if absent is None:
+            raise
         return absent, _join(notes)
-    return ev.evaluate(env2, request), _join(notes)
 
 
 def _absent_target(env: Environment, request: Request) -> Evaluation | None:
     """An implicit deny of a request on a key or an assumable role `env` does not have, else None."""
-    try:
-        ev.resolve_target(env, request)
-        return None
-    except InputError as exc:
-        if exc.code != ev.BAD_RESOURCE:
-            return None
     key = arns.parse_kms(request.resource) if request.action[:4].lower() == "kms:" else None
     role = arns.parse_principal(request.resource)
     if isinstance(key, arns.KeyArn) and all(k.arn != request.resource for k in env.keys):
