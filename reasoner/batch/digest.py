@@ -6,7 +6,8 @@ Guarantee: the key covers everything the record depends on: the engine (`reasone
 Lark versions, the record's shape), the options, the resource (its policy text and file name, its facts),
 everything of its environment that every slice keeps (accounts, principals with their identity policies,
 sessions, organizations with SCPs and RCPs, VPC endpoints, options, unknowns), and each property check (the
-property, the assertion's name, place and modifiers, and the slices it is checked on). A policy is hashed by
+property, the assertion's name, place and modifiers, and the slices it is checked on, or the whole
+environment for a chain of steps). A policy is hashed by
 its kind, file name and text (it is a function of them: `reasoner.front.parse`); other values by a canonical
 JSON form (sets sorted, mappings by key), so the key does not depend on the process's hash seed. What the
 slices share is hashed once per environment, so keying N resources costs O(N), not O(N x environment).
@@ -125,12 +126,22 @@ class Digests:
         return hit
 
     def check(self, spec: CheckSpec, arn: str) -> str:
+        from reasoner.analyses.properties import Eventually
+
         prop = spec.property
         if spec.old is not None:
             prop = dataclasses.replace(prop, old=None)  # type: ignore[arg-type]
+        if isinstance(prop, Eventually):  # checked on the whole environment (`units.check`)
+            env, old = self.whole(spec.env), None
+        else:
+            env = self.resource(spec.env, arn)
+            old = None if spec.old is None else self.resource(spec.old, arn)
         return _hash({"name": spec.name, "span": spec.span, "allow_unknown": spec.allow_unknown,
-                      "timeout": spec.timeout, "property": prop, "env": self.resource(spec.env, arn),
-                      "old": None if spec.old is None else self.resource(spec.old, arn)})
+                      "timeout": spec.timeout, "property": prop, "env": env, "old": old})
+
+    def whole(self, env: int) -> str:
+        """The digest of the whole environment `env` (what a chain of steps is checked on)."""
+        return _environment_digest(self.job.environments[env])
 
     def unit_key(self, unit: Unit) -> str:
         arn = unit.target.arn

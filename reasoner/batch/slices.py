@@ -6,8 +6,9 @@ Output: `Slicer(env).slice(arn) -> Environment`: the same environment with that 
 and trust policies reduced to the target's own, and the statements of the caller-side policies (identity
 policies, permissions boundaries, session policies) reduced to those that can apply to a request on the target
 (every account, principal, policy document, session, organization with its SCPs and RCPs, VPC endpoint, option
-and unknown kept). `slice(arn, prune=False)` keeps every caller-side statement (chains of steps, `Eventually`,
-read policies about other resources).
+and unknown kept). `slice(arn, prune=False)` keeps every caller-side statement. A chain of steps (`Eventually`) reads
+other resources' policies (another role's trust policy, another key's policy): it is never checked on a slice
+(`units.check` gives it the whole environment).
 Guarantee: a request on the target is decided the same in the slice as in the whole environment: the decision
 of a request reads the resource-based policy of the resource it acts on (key policy, resource policy, trust
 policy) and nothing of other resources, and every caller the environment declares is still declared (a role

@@ -181,7 +181,8 @@ def check(job: Job, unit: Unit, spec: CheckSpec,
     environment it is checked in, and of the one a comparison compares with) of the resource. `slices` keeps
     one slice object per environment for all the checks of a unit, so that the compiled environment
     (`compiled.compiled_for`, by object) serves them all. A chain of steps (`Eventually`) reads policies
-    about other resources than its own: its slices keep every caller-side statement (`slices.py`)."""
+    about other resources than its own (other roles' trust policies, other keys): it is checked on the whole
+    environment."""
     from reasoner import limits
     from reasoner.analyses.pipeline import check as check_property
     from reasoner.analyses.properties import Eventually
@@ -191,16 +192,22 @@ def check(job: Job, unit: Unit, spec: CheckSpec,
 
     arn = unit.target.arn
     made = {} if slices is None else slices
-    prune = not isinstance(spec.property, Eventually)
-    env = made.get((spec.env, False, prune))
-    if env is None:
-        env = made[(spec.env, False, prune)] = job.slicer(spec.env).slice(arn, prune=prune)
     prop = spec.property
-    if spec.old is not None:
-        old = made.get((spec.old, True, prune))
-        if old is None:
-            old = made[(spec.old, True, prune)] = job.slicer(spec.old).slice_or_empty(arn, prune=prune)
-        prop = dataclasses.replace(prop, old=old)  # type: ignore[arg-type]
+    if isinstance(prop, Eventually):
+        # a chain's steps act on other resources (assume a role through its trust policy, pass a role, use
+        # another key): it is checked on the whole environment, as `reasoner check` does (its cache key covers
+        # the whole environment: `digest.Digests.check`)
+        env = job.environments[spec.env]  # (a chain compares with no other environment: `old` is None)
+    else:
+        mine = made.get((spec.env, False, True))
+        if mine is None:
+            mine = made[(spec.env, False, True)] = job.slicer(spec.env).slice(arn)
+        env = mine
+        if spec.old is not None:
+            old = made.get((spec.old, True, True))
+            if old is None:
+                old = made[(spec.old, True, True)] = job.slicer(spec.old).slice_or_empty(arn)
+            prop = dataclasses.replace(prop, old=old)  # type: ignore[arg-type]
     start = time.perf_counter()
     try:
         result = check_property(env, prop, timeout=spec.timeout or job.options.timeout,

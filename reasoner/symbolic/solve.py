@@ -396,7 +396,10 @@ class _Direct:
     anything else (string theory, quantifiers, `let`, other commands), before asserting anything."""
 
     def __init__(self, solver: Solver) -> None:
-        self._solver = solver
+        # the solver's dicts, not the solver: no reference cycle, so a solver and its Z3 terms are freed when
+        # its environment is dropped, never by a (long, unpredictable) garbage-collector pass
+        self._decls = solver.decls
+        self._defs = solver._defs
         self._ctx = smt.context()
         self._symbols: dict[str, Any] = {}  # declared or defined symbol -> its term (kept: Z3 reuses it)
         self._sorts: dict[str, Any] = {}
@@ -433,15 +436,14 @@ class _Direct:
         hit = self._symbols.get(name)
         if hit is not None:
             return hit
-        solver = self._solver
-        sort = solver.decls.get(name)
+        sort = self._decls.get(name)
         ctx = self._ctx
         if sort is not None:
             ref = ctx.ref()
             ast = z3.Z3_mk_const(ref, z3.Z3_mk_string_symbol(ref, smt.unquote(name)), self._sort(sort))
             term: Any = z3.ExprRef(ast, ctx)
         else:
-            line = solver._defs.get(name)
+            line = self._defs.get(name)
             if line is None:
                 raise _NotDirect
             toks = _SEXP_TOKEN.findall(line)

@@ -248,6 +248,44 @@ def test_checks_of_a_scan_agree_with_reasoner_check() -> None:
     assert "REFUTED" in whole.values() and status == st == 1
 
 
+CHAINS = EXAMPLES / "chains"
+
+
+@pytest.mark.parametrize("variant", ["checks", "failing"])
+def test_chains_of_a_scan_are_those_of_reasoner_check(variant: str) -> None:
+    """A chain of steps crosses resources (assume a role through its trust policy, pass a role to Lambda, write
+    a key policy): a scan checks an `eventually` assertion on the whole environment and answers what `reasoner
+    check` answers (on a slice that drops the other roles' trust policies, three of the four failing chains were
+    UNKNOWN: "role(s) whose trust policy the environment does not give")."""
+    env = CHAINS / variant / "environment.yaml" if variant == "failing" else CHAINS / "environment.yaml"
+    prop = CHAINS / variant / "chains.access"
+    _, records, _ = scan_records(str(env), "--properties", str(prop), "--no-cache", "--no-findings", "--no-lint")
+    per_resource = {c["name"]: c["verdict"] for rec in records for c in rec["checks"]}
+    _, out, _ = run_cli("check", str(prop), "--format", "json")
+    whole = {r["name"]: r["verdict"] for r in json.loads(out)["results"]}
+    assert per_resource == whole
+    assert set(whole.values()) == ({"REFUTED"} if variant == "failing" else {"PROVED"})
+
+
+def test_a_chain_is_cached_under_its_whole_environment(tmp_path: Path) -> None:
+    """The cache key of an `eventually` check covers what its verdict reads beyond its resource: fixing
+    another role's trust policy (Deployer's, not the key's) is recomputed, not read from the cache."""
+    tree = tmp_path / "chains"
+    shutil.copytree(CHAINS, tree)
+    env, prop = tree / "failing" / "environment.yaml", tree / "failing" / "chains.access"
+    cache = tmp_path / "cache.sqlite"
+    vendor = "the CI vendor reaches app data across three accounts (no external id)"
+
+    def verdict() -> str:
+        _, records, _ = scan_records(str(env), "--properties", str(prop), "--cache", str(cache),
+                                     "--no-findings", "--no-lint", "--root", str(tmp_path))
+        return next(c["verdict"] for rec in records for c in rec["checks"] if c["name"] == vendor)
+
+    assert verdict() == "REFUTED"
+    shutil.copy(tree / "trust" / "deployer.json", tree / "failing" / "trust" / "deployer.json")
+    assert verdict() == "PROVED"
+
+
 def test_template_properties_apply_to_the_resources_they_name(tmp_path: Path) -> None:
     props = tmp_path / "perimeter.access"
     props.write_text('assert "keys stay in the organization": no principal outside organization o-a1b2c3d4e5 '
