@@ -268,22 +268,23 @@ def rules_for(action: str, facts: Facts, options: Options) -> tuple[AwsRule, ...
     return tuple(r for r in _rules_of_action(action, options) if r.matches(action, facts))
 
 
-#: `rules_for_actions` answers: (actions, facts, id of the options) -> (the options, kept alive, and the answer).
-_RULES_OF_ACTIONS: dict[tuple[tuple[str, ...], Facts, int], tuple[Options, tuple[tuple[str, AwsRule], ...]]] = {}
+#: `rules_for_actions` answers: (actions, facts, options) -> the answer (by the options' value: each
+#: environment has its own equal `Options` object).
+_RULES_OF_ACTIONS: dict[tuple[tuple[str, ...], Facts, Options], tuple[tuple[str, AwsRule], ...]] = {}
 
 
 def rules_for_actions(actions: tuple[str, ...], facts: Facts,
                       options: Options) -> tuple[tuple[str, AwsRule], ...]:
     """(action, rule) for every rule `rules_for` gives each of `actions` on the resource of `facts`, in that
     order; remembered (a compilation asks it for every action of a target, and again for each environment)."""
-    key = (actions, facts, id(options))
+    key = (actions, facts, options)
     hit = _RULES_OF_ACTIONS.get(key)
-    if hit is not None and hit[0] is options:
-        return hit[1]
+    if hit is not None:
+        return hit
     found = tuple((a, r) for a in actions for r in rules_for(a, facts, options))
     if len(_RULES_OF_ACTIONS) >= 4096:  # bound memory in long sessions
         _RULES_OF_ACTIONS.clear()
-    _RULES_OF_ACTIONS[key] = (options, found)
+    _RULES_OF_ACTIONS[key] = found
     return found
 
 
@@ -291,9 +292,31 @@ def rules_for_actions(actions: tuple[str, ...], facts: Facts,
 def _rules_of_action(action: str, options: Options) -> tuple[AwsRule, ...]:
     """The rules whose actions (and not their excepted actions) match `action`: what `AwsRule.matches` tests
     first, remembered per action (the resource and its facts are tested per request)."""
-    return tuple(r for r in _rules(options)
-                 if any(compile_action(a).matches(action) for a in r.actions)
-                 and not any(compile_action(a).matches(action) for a in r.except_actions))
+    service = action.partition(":")[0].lower()
+    return tuple(r for r in _rules_of_service(service, options)
+                 if any(_action_matches(a, action, service) for a in r.actions)
+                 and not any(_action_matches(a, action, service) for a in r.except_actions))
+
+
+@lru_cache(maxsize=1024)
+def _rules_of_service(service: str, options: Options) -> tuple[AwsRule, ...]:
+    """The rules one of whose action patterns may match an action of `service` (lower case)."""
+    return tuple(r for r in _rules(options) if any(_of_service(a, service) for a in r.actions))
+
+
+def _of_service(pattern: str, service: str) -> bool:
+    svc, sep, _ = pattern.partition(":")
+    return not sep or "*" in svc or "?" in svc or svc.lower() == service
+
+
+def _action_matches(pattern: str, action: str, service: str) -> bool:
+    """`compile_action(pattern).matches(action)`, without compiling a pattern of another service (a plain
+    service prefix that differs cannot match: the first compilation of a process no longer compiles every
+    rule's pattern)."""
+    svc, sep, _ = pattern.partition(":")
+    if sep and "*" not in svc and "?" not in svc and svc.lower() != service:
+        return False
+    return compile_action(pattern).matches(action)
 
 
 __all__ = ["IAM_KINDS", "AwsRule", "Facts", "linked_service", "rules_for", "rules_for_actions"]

@@ -676,7 +676,8 @@ class Domain:
         # SAML providers where a role can be assumed
         self.kinds = [PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED, PKind.SERVICE]
         options = self.environments[0].options if self.environments else Options()
-        if any(resources.accepts_anonymous(a, t.facts, options) for t in self.targets for a in t.actions):
+        if any(resources.accepts_anonymous(a, facts, options)
+               for t in self.targets for facts in (t.facts,) for a in t.actions):  # facts: one per target
             self.kinds.append(PKind.ANONYMOUS)
         if any(t.kind == "role" for t in self.targets):
             self.kinds.append(PKind.PROVIDER)

@@ -107,7 +107,7 @@ def test_direct_terms_equal_the_parsers_on_every_script(monkeypatch: pytest.Monk
         ok = real(self, text)
         if ok:
             own = set(re.findall(r"\((?:declare|define)-fun (\|[^|]*\||[^\s()|]+)", text))
-            vec = z3.parse_smt2_string(self._header(text, own) + text, ctx=smt.context())
+            vec = z3.parse_smt2_string(self._header(text, own, fresh=True) + text, ctx=smt.context())
             built = self._direct.assertions(text)
             assert len(built) == len(vec)
             for i, term in enumerate(built):
