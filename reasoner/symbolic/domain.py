@@ -435,6 +435,8 @@ def _impossible(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str], prefer: t
     preferred value of the field that is in the pattern answers without a search)."""
     if any(p not in lits and nfa.accepts(p) and all(h.accepts(p) for h in hard) for p in prefer):
         return False
+    if any(w not in lits and nfa.accepts(w) and all(h.accepts(w) for h in hard) for w in _samples(nfa)):
+        return False  # a string of the pattern itself has the field's shape
     if (finite := _finite_language(nfa)) is not None:
         # a literal (case-insensitive ones have 2^n spellings): the first spelling outside the literals
         # that has the field's shape decides
@@ -463,7 +465,40 @@ def _certain(hard: tuple[Nfa, ...], nfa: Nfa, lits: frozenset[str], prefer: tupl
     preferred value of the field outside the pattern answers without a search)."""
     if any(p not in lits and not nfa.accepts(p) and all(h.accepts(p) for h in hard) for p in prefer):
         return False
+    if any(w not in lits and not nfa.accepts(w) and all(h.accepts(w) for h in hard)
+           for h0 in hard[:1] for w in _samples(h0)):
+        return False  # a string of the field's shape is outside the pattern
     return strings.find_witness(list(hard), [nfa], avoid=lits, budget=20_000) is None
+
+
+#: Characters tried for a `*` of a pattern or shape (`_samples`), in this order.
+_FILLERS = ("a", "1", "x-")
+
+
+def _samples(nfa: Nfa) -> tuple[str, ...]:
+    """A few strings to try before a search (`_impossible`, `_certain`: each is tested, none is assumed to be
+    in any language): the pattern read from its start with each `*` over a filler (`_FILLERS`, or the first
+    character its class allows) or empty, each other position its first allowed character."""
+    if len(nfa.starts) != 1:
+        return ()
+    (s,) = nfa.starts
+    out: list[str] = []
+    for fill in ("", *_FILLERS):
+        text: list[str] = []
+        for t in nfa.toks[s:]:
+            cs = t.cs
+            if t.star:
+                if fill and all(c in cs for c in fill):
+                    text.append(fill)
+                continue
+            c = next((c for c in (*_FILLERS[0], *_FILLERS[1], *sorted(cs.chars)) if c in cs), None) \
+                if cs.negated or len(cs.chars) != 1 else next(iter(cs.chars))
+            if c is None:
+                break
+            text.append(c)
+        else:
+            out.append("".join(text))
+    return tuple(dict.fromkeys(out))
 
 
 # ---- values of context keys --------------------------------------------------------------------------

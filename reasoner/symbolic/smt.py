@@ -282,7 +282,6 @@ class Script:
         self.defined: dict[str, str] = {}  # define-fun symbol -> sort
         self.definitions: dict[str, str] = {}  # define-fun symbol -> its define-fun line
         self._lines: list[str] = []
-        self._names: list[str] = []  # the symbol each line declares or defines
         self._asserts: list[Term] = []
 
     def declare(self, name: str, sort: str) -> Term:
@@ -293,7 +292,6 @@ class Script:
         if old is None:
             self.decls[s] = sort
             self._lines.append(f"(declare-fun {s} () {sort})")
-            self._names.append(s)
         elif old != sort:
             raise ValueError(f"symbol `{name}` declared with two sorts")
         return s
@@ -309,7 +307,6 @@ class Script:
         line = f"(define-fun {s} () {sort} {term})"
         self.definitions[s] = line
         self._lines.append(line)
-        self._names.append(s)
         return s
 
     def name_const(self, name: str, term: Term) -> Term:
@@ -326,12 +323,6 @@ class Script:
 
     def text(self) -> str:
         body = "\n".join(self._lines)
-        asserts = "\n".join(f"(assert {t})" for t in self._asserts)
-        return f"{body}\n{asserts}\n"
-
-    def text_without(self, known: set[str]) -> str:
-        """`text()` without the declarations and definitions of the symbols in `known`."""
-        body = "\n".join(line for name, line in zip(self._names, self._lines, strict=True) if name not in known)
         asserts = "\n".join(f"(assert {t})" for t in self._asserts)
         return f"{body}\n{asserts}\n"
 

@@ -148,21 +148,12 @@ class Solver:
         self._def_order: dict[str, int] = {}
         self._def_refs: dict[str, list[str]] = {}  # symbols a definition refers to (scanned once)
         self._direct = _Direct(self)
-        # symbols declared or defined to the solver's own SMT-LIB parser (`_add_text`: Z3 keeps them from one
-        # text to the next); None once a text failed half-way (its parser state unknown: texts then go
-        # through a fresh parser each, with every symbol they use declared)
-        self._parsed: set[str] | None = set()
         self._rlimit: int | None = None  # the resource limit last given to Z3
         self.direct_scripts = 0  # scripts built directly (`_Direct`), the others went through the parser
 
-    def _header(self, text: str, exclude: set[str], names: list[str] | None = None, *, fresh: bool = False) -> str:
-        """Declarations (and definitions) of the earlier symbols that `text` refers to, but those of `exclude`
-        and (unless `fresh`: for a parser of its own) those the solver's parser knows (`_parsed`); the symbols
-        declared are appended to `names`."""
+    def _header(self, text: str, exclude: set[str]) -> str:
+        """Declarations (and definitions) of the earlier symbols that `text` refers to."""
         seen: set[str] = set(exclude)
-        parsed = self._parsed
-        if parsed and not fresh:
-            seen |= parsed
         todo = [t for t in _TOKEN.findall(text) if t not in seen]
         decl_lines: list[str] = []
         def_names: list[str] = []
@@ -174,14 +165,10 @@ class Solver:
             sort = self.decls.get(tok)
             if sort is not None:
                 decl_lines.append(f"(declare-fun {tok} () {sort})")
-                if names is not None:
-                    names.append(tok)
                 continue
             line = self._defs.get(tok)
             if line is not None:
                 def_names.append(tok)
-                if names is not None:
-                    names.append(tok)
                 refs = self._def_refs.get(tok)
                 if refs is None:
                     refs = self._def_refs[tok] = _TOKEN.findall(line)
@@ -205,13 +192,9 @@ class Solver:
         if len(text) <= DIRECT_MAX_CHARS and self._add_direct(text):
             return
         own = set(script.decls) | set(script.defined)
-        names = list(own)
-        parsed = self._parsed
-        if parsed is not None:
-            text = script.text_without(parsed)  # what the solver's parser knows is not declared again
         # the first script of a solver refers to nothing earlier: no scan for earlier symbols
-        header = "" if first else self._header(text, own, names)
-        self._add_text(header + text, names)
+        header = "" if first else self._header(text, own)
+        self._add_text(header + text)
 
     def _add_direct(self, text: str) -> bool:
         """Assert the script's assertions built by `_Direct`; False (nothing asserted) when it has a construct
@@ -229,22 +212,10 @@ class Solver:
         self.direct_scripts += 1
         return True
 
-    def _add_text(self, text: str, names: list[str]) -> None:
-        """Assert the assertions of `text`, whose declarations and definitions are those of `names` and what
-        the solver's parser knows (`_parsed`). Z3 parses it into the solver (`Z3_solver_from_string`: no
-        vector of terms through Python) and keeps its declarations for the next text."""
+    def _add_text(self, text: str) -> None:
         limits.tick()
-        parsed = self._parsed
         try:
-            if parsed is not None:
-                try:
-                    z3.Z3_solver_from_string(smt.context().ref(), self._z3.solver, text)
-                except z3.Z3Exception:
-                    self._parsed = None  # the parser's state is unknown: fresh parsers from now on
-                    raise
-                parsed.update(names)
-                return
-            vec = z3.parse_smt2_string(text, ctx=smt.context())  # (`_header` gave every symbol it uses)
+            vec = z3.parse_smt2_string(text, ctx=smt.context())
             self._z3.add(*[vec[i] for i in range(len(vec))])
         except z3.Z3Exception as exc:
             raise _z3_failure(exc) from None
@@ -256,8 +227,7 @@ class Solver:
         self._texts.append(body)
         if len(body) <= DIRECT_MAX_CHARS and self._add_direct(body):
             return
-        names: list[str] = []
-        self._add_text(self._header(body, set(), names) + body, names)
+        self._add_text(self._header(body, set()) + body)
 
     def check(
         self,
@@ -282,8 +252,7 @@ class Solver:
         self._z3.push()
         try:
             if not (len(body) <= DIRECT_MAX_CHARS and self._add_direct(body)):
-                names: list[str] = []
-                self._add_text(self._header(body, set(), names) + body, names)
+                self._add_text(self._header(body, set()) + body)
             return self._check(assumptions, timeout, rlimit, want_core, stats)
         finally:
             self._z3.pop()

@@ -107,7 +107,7 @@ def test_direct_terms_equal_the_parsers_on_every_script(monkeypatch: pytest.Monk
         ok = real(self, text)
         if ok:
             own = set(re.findall(r"\((?:declare|define)-fun (\|[^|]*\||[^\s()|]+)", text))
-            vec = z3.parse_smt2_string(self._header(text, own, fresh=True) + text, ctx=smt.context())
+            vec = z3.parse_smt2_string(self._header(text, own) + text, ctx=smt.context())
             built = self._direct.assertions(text)
             assert len(built) == len(vec)
             for i, term in enumerate(built):
@@ -276,34 +276,3 @@ def test_a_solver_is_freed_without_the_garbage_collector() -> None:
     finally:
         if was:
             gc.enable()
-
-
-def test_the_solvers_parser_keeps_declarations_and_recovers_from_a_failed_text() -> None:
-    """Texts go to the solver's own parser, which keeps what it was told: a later text declares none of the
-    symbols it knows (a second declaration is an error to Z3), and a symbol defined directly is declared to it
-    when first used. A text that fails half-way leaves that parser in an unknown state: every later text then
-    goes through a fresh parser with every symbol it uses declared, and still sees the earlier symbols."""
-    s, p, _q = _solver()  # built directly: the parser knows no symbol yet
-    parsed = s._parsed
-    assert parsed is not None and not parsed
-    sc = smt.Script()
-    r = sc.declare("r", smt.BOOL)
-    sc.define("big", smt.and_(p, smt.eq("(+ x 1)", "7")))  # `+`: not built directly, so parsed
-    sc.require(smt.implies(r, "big"))
-    s.add_script(sc)
-    assert parsed == {"r", "big", "p", "x"}  # its own symbols, and the earlier ones it uses (declared once)
-    sc = smt.Script()
-    u = sc.declare("u", smt.BOOL)
-    sc.require(smt.implies(u, smt.and_("big", p, smt.eq("(+ x 0)", "6"))))  # p, x, big: known, not declared
-    s.add_script(sc)
-    assert s.check([u]).status is Status.SAT
-    with pytest.raises(Exception):  # noqa: B017 - the solver's error for an unknown symbol
-        s._add_text("(assert (and p nowhere))\n", [])
-    assert s._parsed is None
-    sc = smt.Script()
-    t = sc.declare("t", smt.BOOL)
-    sc.require(smt.implies(t, smt.and_("big", smt.eq("(* x 1)", "6"))))
-    s.add_script(sc)
-    out = s.check([t])
-    assert out.status is Status.SAT and out.model is not None and out.model["x"] == 6
-    assert s.check([t, _q]).status is Status.UNSAT
