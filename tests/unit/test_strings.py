@@ -174,3 +174,33 @@ def test_a_long_length_limit_does_not_make_an_unsatisfiable_query_explore_every_
     assert find_witness([short, glob("a" * 69 + "*")]) == "a" * 69
     w = find_witness([key, glob("env/*/dev/*.tflock")], [glob("env/x*")], avoid=["env/a/dev/a.tflock"])
     assert w is not None and key.accepts(w) and w != "env/a/dev/a.tflock" and not w.startswith("env/x")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["sqs.*.amazonaws.com", "s3.*.amazonaws.com", "*", "ec2.us-east-1.amazonaws.com", "*.com",
+                        "vpce-*", "a*b", "?", "*.*.*.amazonaws.com", "x.y", "*-1.amazonaws.com"]),
+       st.sampled_from([(), ("ec2.us-east-1.amazonaws.com",), ("s3.us-east-1.amazonaws.com", "a.a.amazonaws.com")]),
+       st.booleans())
+def test_cheap_facts_of_an_atom_agree_with_the_search(pattern: str, lits: tuple[str, ...], case: bool) -> None:
+    """`domain._impossible` / `_certain` try the pattern's and the shape's own strings (`_samples`) before a
+    search: the answers are those of the search alone (`find_witness`)."""
+    from reasoner.symbolic import domain
+
+    hard = (domain._shape_of("*.*.amazonaws.com"),)
+    nfa = glob(pattern, ignore_case=case)
+    lit_set = frozenset(lits)
+    domain._impossible.cache_clear()
+    domain._certain.cache_clear()
+    assert domain._impossible(hard, nfa, lit_set) == (find_witness([*hard, nfa], avoid=lit_set) is None)
+    assert domain._certain(hard, nfa, lit_set) == (find_witness(list(hard), [nfa], avoid=lit_set) is None)
+    for w in domain._samples(nfa):
+        assert isinstance(w, str)
+
+
+def test_the_samples_of_a_pattern_and_a_shape_answer_without_a_search() -> None:
+    from reasoner.symbolic import domain
+
+    hard = domain._shape_of("*.*.amazonaws.com")
+    sqs = glob("sqs.*.amazonaws.com")
+    assert any(sqs.accepts(w) and hard.accepts(w) for w in domain._samples(sqs))  # `_impossible`: False at once
+    assert any(hard.accepts(w) and not sqs.accepts(w) for w in domain._samples(hard))  # `_certain`: False at once
