@@ -30,8 +30,10 @@ from reasoner.analyses.findings import (
     class_term,
     derive_class,
     in_class,
+    principal_account,
     subjects_of,
     summarise_conditions,
+    undescribed,
 )
 from reasoner.analyses.result import Verdict
 from reasoner.errors import InternalError, Severity, UnsupportedFeatureError, register_code
@@ -108,13 +110,24 @@ def _allow_statement(ev: Evaluation, key: Subject) -> int | None:
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
 
 
-def _exact_class(principal: str, env: Environment, assumed: Mapping[str, str]) -> PrincipalClass:
+def _exact_class(principal: str, env: Environment, assumed: Mapping[str, str],
+                 other: Environment | None = None) -> PrincipalClass:
     """The class of a principal no statement of the subject's policy names (its access comes from its own
     identity policies): the identity that holds those policies. A role's session stands for the role and all
-    its sessions, a federated user for the user whose GetFederationToken made it; anything else for itself.
-    (Enumerating session names one class at a time never ends: every session name is a new class.)"""
+    its sessions, a federated user for the user whose GetFederationToken made it, a user, role session or
+    federated user that neither environment describes for all of those of its account (they hold the account's
+    unknown identity policies alike), a principal of an account neither declares for all of those; anything
+    else for itself. (Enumerating session names, or undescribed users, one class at a time never ends: every
+    name is a new class.)"""
     if _SERVICE.fullmatch(principal):
         return PrincipalClass("service", principal)
+    acct = principal_account(principal)
+    envs = (env,) if other is None else (env, other)
+    if acct is not None and all(e.account(acct) is None for e in envs) and isinstance(
+            arns.parse_principal(principal), arns.RootArn | arns.UserArn | arns.AssumedRoleArn | arns.FederatedUserArn):
+        return PrincipalClass("undeclared", "")
+    if acct is not None and undescribed(principal, envs):
+        return PrincipalClass("undescribed", acct)
     caller = arns.parse_principal(principal)
     if isinstance(caller, arns.AssumedRoleArn):
         role = next((p.arn for p in env.principals if in_class(PrincipalClass("arn", p.arn), principal, env)
@@ -157,7 +170,7 @@ def _direction(
             pc = derive_class(st, req.principal, yes, req.assumed)
             st_term = engine.statement_terms(key, yes).get(st.index, smt.FALSE)
         else:
-            pc, st_term = _exact_class(req.principal, yes, req.assumed), smt.TRUE
+            pc, st_term = _exact_class(req.principal, yes, req.assumed, no), smt.TRUE
         base = smt.and_(region, d.target_is(arn), class_term(engine, pc), st_term)
         actions: list[str] = []
         while True:

@@ -38,7 +38,7 @@ from reasoner.analyses.result import Verdict
 from reasoner.errors import InputError, InternalError, Severity, UnsupportedFeatureError, register_code
 from reasoner.front.ast import ConditionOperator, PolicyDocument, PolicyKind, SetQualifier, Statement
 from reasoner.semantics import arns
-from reasoner.semantics.environment import Account, Environment, Grant, Key, Organization
+from reasoner.semantics.environment import Account, Environment, Grant, Key, Organization, PrincipalKind
 from reasoner.semantics.evaluate import is_provider, resolve_caller
 from reasoner.semantics.ir import grantee_account
 from reasoner.semantics.request import Evaluation, Request
@@ -88,8 +88,12 @@ _SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
 class PrincipalClass:
     """Who a finding is about: `arn` (a user, a role and its sessions, a session), `account` (every principal
     of the account), `organization` (every principal of the environment's accounts in the organization),
-    `service` (an AWS service principal), `federated` (the users of a web identity or SAML provider) or `any`
-    (any principal of any account, anonymous callers included where the service takes them)."""
+    `service` (an AWS service principal), `federated` (the users of a web identity or SAML provider),
+    `undescribed` (the IAM users, role sessions and federated users of an account that no environment compared
+    describes:
+    they hold the account's unknown identity policies alike), `undeclared` (every IAM principal of the accounts
+    no environment compared declares) or `any` (any principal of any account, anonymous callers included where
+    the service takes them)."""
 
     kind: str
     value: str
@@ -105,6 +109,10 @@ class PrincipalClass:
             return f"users of identity provider {self.value}"
         if self.kind == "organization":
             return f"principals of organization {self.value}"
+        if self.kind == "undescribed":
+            return f"users, role sessions and federated users of account {self.value} that no environment describes"
+        if self.kind == "undeclared":
+            return "principals of the accounts no environment declares"
         return self.value
 
 
@@ -385,6 +393,14 @@ def class_term(engine: Engine, pc: PrincipalClass) -> smt.Term:
         if PKind.PROVIDER not in d.kinds:
             return smt.FALSE
         return smt.and_(d.kind_is(PKind.PROVIDER), d.f("prov").atom(literal(pc.value, ignore_case=True)))
+    if pc.kind == "undescribed":
+        return smt.and_(smt.or_(d.kind_is(PKind.USER), d.kind_is(PKind.SESSION), d.kind_is(PKind.FEDERATED)),
+                        d.f("acct").is_lit(pc.value), smt.not_(smt.or_(k.guard for k in d.known_callers())),
+                        smt.not_(smt.or_(g for g, *_ in d.known_federated())))
+    if pc.kind == "undeclared":
+        declared = {a.id for e in d.environments for a in e.accounts}
+        return smt.and_(smt.or_(d.kind_is(k) for k in (PKind.ROOT, PKind.USER, PKind.SESSION, PKind.FEDERATED)),
+                        smt.not_(smt.or_(d.f("acct").is_lit(a) for a in sorted(declared))))
     return principal_is(d, pc.value, federated_sessions=True)
 
 
@@ -416,6 +432,27 @@ def caller_org(env: Environment | None, principal: str, assumed_org: str | None 
     return assumed_org if assumed_org is not None and assumed_org not in env.declared_organizations() else None
 
 
+def undescribed(principal: str, envs: Sequence[Environment]) -> bool:
+    """An IAM user, role session or federated user none of `envs` describes (the concrete twin of
+    `class_term`'s `undescribed`, over `domain.known_callers` and `known_federated`: a user by its ARN, a role's
+    sessions by the role's account and name ignoring case, a federated user by its session)."""
+    caller = modelled_principal(principal)
+    if isinstance(caller, arns.FederatedUserArn):
+        return all(e.session(principal) is None for e in envs)
+    if isinstance(caller, arns.UserArn):
+        return not any(p.kind is PrincipalKind.USER and modelled_principal(p.arn) == caller
+                       for e in envs for p in e.principals)
+    if isinstance(caller, arns.AssumedRoleArn):
+        for e in envs:
+            for p in e.principals:
+                m = modelled_principal(p.arn)
+                if p.kind is PrincipalKind.ROLE and isinstance(m, arns.RoleArn) and m.account == caller.account \
+                        and m.name.lower() == caller.role_name.lower():
+                    return False
+        return True
+    return False
+
+
 def in_class(
     pc: PrincipalClass,
     principal: str,
@@ -436,6 +473,13 @@ def in_class(
         return principal == pc.value
     if pc.kind == "federated":
         return principal.lower() == pc.value.lower()
+    if pc.kind == "undescribed":
+        return principal_account(principal) == pc.value and env is not None and undescribed(principal, (env,))
+    if pc.kind == "undeclared":
+        acct = principal_account(principal)
+        return acct is not None and env is not None and env.account(acct) is None \
+            and isinstance(modelled_principal(principal), arns.RootArn | arns.UserArn | arns.AssumedRoleArn
+                           | arns.FederatedUserArn)
     m = modelled_principal(pc.value)
     caller = modelled_principal(principal)
     if isinstance(m, arns.RoleArn):

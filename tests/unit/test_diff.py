@@ -293,3 +293,25 @@ def test_a_limit_keeps_the_changes_found_before_it(monkeypatch: pytest.MonkeyPat
     assert r.added_complete is Verdict.PROVED and r.removed_complete is Verdict.UNKNOWN
     assert r.verdict is Verdict.REFUTED and len(r.removed) == 1 and r.reason == "timeout after 60 s"
     assert r.queries == 6
+
+
+@pytest.mark.solver
+def test_undescribed_principals_are_one_class_per_account_and_undeclared_accounts_one_class() -> None:
+    # `reasoner diff examples/resources/environment.yaml EMPTY.yaml` once enumerated one class per undescribed
+    # user (user/0/1, user/0/2, ...), then per undeclared account (000000000000, 000000000001, ...) and per
+    # federated user name until its 64-class cap: the users, role sessions and federated users of an account
+    # that neither side describes hold its unknown identity policies alike, and so do the principals of every
+    # account neither declares. Now both directions are complete.
+    from reasoner.analyses.findings import in_class
+    from reasoner.front.manifest import load_environment
+
+    old, new = load_environment(_RESOURCES), Environment()
+    r = diff(old, new, rlimit=400_000_000)
+    assert r.added_complete is Verdict.PROVED and r.removed_complete is Verdict.PROVED, r.reason
+    kinds = {c.principal.kind for c in r.added}
+    assert {"undescribed", "undeclared"} <= kinds, kinds
+    assert len(r.added) < 40
+    for c in r.added:
+        assert in_class(c.principal, c.example.principal, new, c.example.assumed), (c.principal, c.example)
+        if c.principal.kind == "undeclared":
+            assert all(a.id != c.example.principal.split(":")[4] for a in old.accounts)
