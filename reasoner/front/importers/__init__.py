@@ -19,16 +19,19 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reasoner.errors import InputError, raise_all
 from reasoner.front import confine
 from reasoner.front.importers import nodes
-from reasoner.front.importers.build import Builder
 from reasoner.front.importers.nodes import UNKNOWN_FORMAT, Node, fail
 from reasoner.front.importers.options import FORMATS, ImportOptions
 from reasoner.front.importers.options import read_text as _read
 from reasoner.semantics.environment import Environment
 from reasoner.source import Span
+
+if TYPE_CHECKING:  # the builder (and the policy stand-ins it imports) only when something is imported: a manifest
+    from reasoner.front.importers.build import Builder  # needs none of it (~20 ms of a small `check`)
 
 #: Files of a directory that are read (other files, such as READMEs and policy files, are not inputs).
 SUFFIXES = (".json", ".yaml", ".yml", ".template")
@@ -122,6 +125,8 @@ def load(path: str | Path, *, root: str | Path | None = None, options: ImportOpt
         from reasoner.front.manifest import load_environment
 
         return load_environment(p, root=root, options=opts, importer=_importer(opts))
+    from reasoner.front.importers.build import Builder
+
     builder = Builder()
     if fmt == "directory":
         if not read_directory(p, builder, opts, root):
@@ -168,6 +173,8 @@ def _importer(cli: ImportOptions) -> Callable[[list[tuple[Path, str | None, dict
     builder with its parameters over the command line's."""
 
     def read(entries: list[tuple[Path, str | None, dict[str, str], Span]], root: Path) -> Builder:
+        from reasoner.front.importers.build import Builder
+
         builder = Builder()
         errors: list[InputError] = []
         for path, fmt, params, span in entries:
