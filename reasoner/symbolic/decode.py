@@ -350,6 +350,32 @@ def _realise(lk: variables.Link, flat: list[variables.Item], model: Model, *, fi
     return None
 
 
+def another_model(domain: Domain, model: Model) -> smt.Term | None:
+    """A term that the model violates and that excludes nothing but its choice for the fields the links relate
+    (which literal, or "other" and which of its patterns it is in, each takes): what a query asks once more,
+    for this query only, when the links of the model could not be realised (`DecodeError`). Not a lemma:
+    strings may well realise that choice; a search under it that ends unsat proves nothing (`refine` answers
+    UNKNOWN then). None when no link relates a field."""
+    fields: dict[int, StrField] = {}
+    for lk in domain.links.values():
+        for p in lk.value:
+            if isinstance(p, StrField):
+                fields.setdefault(id(p), p)
+        for item in lk.items:
+            if isinstance(item, variables.Hole):
+                for p in item.pieces:
+                    if isinstance(p, StrField):
+                        fields.setdefault(id(p), p)
+    if not fields:
+        return None
+    chosen: list[smt.Term] = []
+    for f in fields.values():
+        chosen.append(smt.eq(f.sel, smt.int_(int(model[f.sel]))))
+        if _is_other(f, model):  # and which of its patterns the string of "other" is in
+            chosen.extend(a if model.truth(a) else smt.not_(a) for a, _ in f.atoms.values())
+    return smt.not_(smt.and_(*chosen))
+
+
 def _field(h: variables.Hole) -> StrField:
     f = h.pieces[0]
     assert isinstance(f, StrField)

@@ -304,6 +304,9 @@ class StrField:
         i = self.index.get(s)
         if i is not None:
             return smt.eq(self.sel, smt.int_(i))
+        if not all(h.accepts(s) for h in self.hard):
+            return FALSE  # the field's value always has its shape (no atom, no search: e.g. the `.com.cn` twin
+            # of a service principal name, which the `svc` shape of the `aws` partition excludes)
         return self.atom(strings.literal(s))
 
     def atom(self, nfa: Nfa) -> Term:
