@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 
 from reasoner.errors import InputError
 from reasoner.front.ast import PolicyDocument, Statement
-from reasoner.semantics.environment import Environment, Principal, PrincipalKind, Session
+from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Resource, Session
 from reasoner.semantics.evaluate import match_action
 from reasoner.semantics.patterns import ResourcePattern, compile_resource
 from reasoner.semantics.resources import declared_targets, resource_type_of
@@ -96,6 +96,25 @@ class Slicer:
         # the same statements share them (so do the compiled policies and evaluator indices memoised by object)
         self._pruned: dict[tuple[int, tuple[int, ...]], PolicyDocument] = {}
         self._principals: dict[tuple[int, tuple[int, ...], int], Principal] = {}
+
+    def own(self, arn: str) -> Key | Resource | None:
+        """The key or declared resource `arn` of the environment (None: a role, or no such target)."""
+        return self._keys.get(arn) or self._resources.get(arn)
+
+    def adopt(self, own: Key | Resource) -> None:
+        """Slice `own` as a target of the environment (a worker's copy of the environment without its keys
+        and resources, `units.Job.lean`: the slice is the one the whole environment gives, `_plain`)."""
+        if isinstance(own, Key):
+            self._keys[own.arn] = own
+        else:
+            self._resources[own.arn] = own
+
+    def forget(self, own: Key | Resource) -> None:
+        """Undo `adopt`."""
+        if isinstance(own, Key):
+            self._keys.pop(own.arn, None)
+        else:
+            self._resources.pop(own.arn, None)
 
     def slice(self, arn: str, *, prune: bool = True) -> Environment:
         """The environment of the target `arn` alone (see the module docstring); INPUT004 if it is none.

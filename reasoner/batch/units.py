@@ -23,10 +23,12 @@ byte-equal records.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reasoner.analyses.properties import Property
@@ -101,6 +103,41 @@ class Job:
         state = dict(self.__dict__)
         state["_slicers"] = {}
         return state
+
+    def lean(self, units: Sequence[Unit]) -> Job:
+        """This job without the keys and declared resources of its environments, for shipping to workers
+        (issue 17: a scan's bulk is one policy per resource, and every worker unpickled all of them); a
+        worker gets each unit's own with the unit (`carried`, `adopt`), so its slices are the same. An
+        environment a chain of steps of `units` is checked in stays whole (a chain reads other resources)."""
+        from reasoner.analyses.properties import Eventually
+
+        whole = {spec.env for u in units for spec in u.checks if isinstance(spec.property, Eventually)}
+        envs = tuple(e if i in whole or not (e.keys or e.resources) else replace(e, keys=(), resources=())
+                     for i, e in enumerate(self.environments))
+        return Job(envs, self.inputs, self.options, self.rebase)
+
+    def carried(self, unit: Unit) -> tuple[tuple[int, Any], ...]:
+        """What a lean copy of this job needs besides itself to run `unit`: per environment the unit slices,
+        the key or declared resource that is its target there (none: a role, in every copy, or no such
+        target)."""
+        envs = dict.fromkeys([unit.env, *(i for spec in unit.checks for i in (spec.env, spec.old) if i is not None)])
+        out: list[tuple[int, Any]] = []
+        for i in envs:
+            own = self.slicer(i).own(unit.target.arn)
+            if own is not None:
+                out.append((i, own))
+        return tuple(out)
+
+    @contextlib.contextmanager
+    def adopt(self, carried: tuple[tuple[int, Any], ...]) -> Iterator[None]:
+        """Within it, the slicers of this (lean) job know the targets `carried` brings (nothing kept after)."""
+        for i, own in carried:
+            self.slicer(i).adopt(own)
+        try:
+            yield
+        finally:
+            for i, own in carried:
+                self.slicer(i).forget(own)
 
 
 @dataclass(frozen=True)

@@ -521,3 +521,50 @@ def test_the_checks_of_a_resource_share_one_compiled_environment(monkeypatch: py
     assert all(k.complete.value == "PROVED" for k in done.findings.keys) and not done.lint.undecided
     assert done.lint.checks and all(r.verdict.value in ("PROVED", "REFUTED") for r in done.checks)
     assert len(calls) == 1
+
+
+def test_workers_hold_the_job_without_its_resources_and_give_the_same_records() -> None:
+    """A worker gets the job without the keys and declared resources (`Job.lean`: in a 10,600-resource
+    organisation each worker unpickled ~1.4 GB) and each unit with its own resource (`Job.carried`): its records
+    are those of the whole job byte for byte, comparisons with another environment included, and nothing of a
+    unit's resource stays in the worker's slicers after it."""
+    import pickle
+
+    from reasoner.batch.units import analyse, record
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    inputs = [str(ORG), str(PROPOSED)]
+    envs = [load_subject(p) for p in inputs]
+    assertions = scan.collect_assertions([str(EXAMPLES / "org" / "checks")], inputs, envs, root=None, loader=None)
+    units = scan.plan_units(envs, inputs, assertions)
+    job = Job(tuple(envs), tuple(inputs), ScanOptions(timeout=120))
+    assert any(spec.old is not None for u in units for spec in u.checks)
+    lean = pickle.loads(pickle.dumps(job.lean(units)))
+    assert all(not e.keys and not e.resources for e in lean.environments)
+    assert len(pickle.dumps(lean)) < len(pickle.dumps(job))
+    for u in units:
+        with lean.adopt(pickle.loads(pickle.dumps(job.carried(u)))):
+            got = record_line(record(lean, u, analyse(lean, u)))
+        assert got == record_line(record(job, u, analyse(job, u))), u.target.arn
+    assert all(not s._keys and not s._resources for s in lean._slicers.values())
+
+
+def test_an_environment_a_chain_is_checked_in_is_shipped_whole() -> None:
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    inputs = [str(CHAINS / "environment.yaml")]
+    envs = [load_subject(inputs[0])]
+    chains = str(CHAINS / "checks" / "chains.access")
+    assertions = scan.collect_assertions([chains], inputs, envs, root=None, loader=None)
+    units = scan.plan_units(envs, inputs, assertions)
+    job = Job(tuple(envs), tuple(inputs), ScanOptions(timeout=120))
+    from reasoner.analyses.properties import Eventually
+
+    chained = {spec.env for u in units for spec in u.checks if isinstance(spec.property, Eventually)}
+    assert chained
+    lean = job.lean(units)
+    assert all(lean.environments[i] is job.environments[i] for i in chained)
+    bare = job.lean([Unit(u.index, u.env, u.target) for u in units])  # without their checks
+    assert all(not e.keys for e in bare.environments)
