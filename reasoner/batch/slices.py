@@ -35,6 +35,43 @@ are never dropped, only emptied (a boundary or a federated session's policies th
 deny), and `Environment.unknowns` is kept (issue 15's UNKNOWN does not depend on which statement holds the
 value). What can change is only what is not a decision: how many solver terms there are, so the requests
 the solver happens to pick as counterexamples (replayed, as always) and the solver's effort.
+
+Why a role can be left out (`Slicer._drop_roles`, issue 17: in an organisation of 400 roles every slice
+carried all of them, and each encoding resolved, gated and declared every one, so a unit's cost grew with
+the organisation): a role R of account B, named N, is left out of the slice of a target owned by account A
+only when all of these hold, and then R's callers are decided exactly as the callers of a role the
+environment does not declare, which the slice still has (`encode.resolve_caller`'s unknown sessions,
+`evaluate.resolve_caller`'s undeclared role):
+- R is a role (not a user: a user is also the source of undeclared federated users) with no trust policy in
+  the slice (it is not the target), no permissions boundary, no identity statement left after pruning, and no
+  declared session (a session of R, or one whose ARN names N in B): R's sessions have no identity, boundary or
+  session policy, as an undeclared role's;
+- B is a declared account: R's identity policies are then what an undeclared role of B has
+  (`evaluate._iam_policies`): none when B's IAM is known (R's have no statement left), and when it is not,
+  ALLOW_ALL in the worst case and none otherwise, for both alike (were B undeclared, an undeclared role would
+  get ALLOW_ALL where R gets its own, empty, policies);
+- R is not service-linked (`:role/aws-service-role/`: such a session is exempt from SCPs, an undeclared one
+  is not), and B is not A (not needed by the argument; kept as a margin);
+- nothing in the slice tells R apart from an undeclared role of B named N. What can: its ARN, which an
+  undeclared role's callers have with an unknown path: no principal entry (Principal / NotPrincipal) of any
+  policy of the slice and no grant names a role or role session N in B (an entry naming IAM principals in a
+  form not read here, e.g. a unique id or a wildcard in an ARN, counts as naming every role), no
+  aws:PrincipalArn value of any policy may match a role named N under any path (`_may_name`: every matched
+  string ends with the text after the last wildcard), and no policy reads aws:PrincipalArn through a policy
+  variable or an operator not on strings or ARNs; its tags (when R has any, no policy reads
+  aws:PrincipalTag/...: an undeclared role's tags are unknown, R's may be overridden by session tags but
+  never absent); its unique id (when R has one, no policy reads aws:userid); and the property checks of the
+  unit (`mentions`: a role whose name occurs in their text, or any role when a text has a wildcard and
+  "role", is kept). "Any policy of the slice" is every policy it keeps: SCPs, RCPs, VPC endpoint policies,
+  the target's key, resource or trust policy, and every caller-side policy with a statement left.
+Then every term the encoder builds for a request is the same function of the request in both environments:
+R's callers fall in the unknown-session case whose identity side is the same (empty), kind and account the
+same, and every condition, principal match and grant match reads nothing else of them. So every decision,
+statement term and grant term on the target is the same, and with them every verdict and finding; what the
+solver picks as an example may differ (the caller of a counterexample is named from the declared callers).
+`tests/unit/test_scan.py` proves, for the examples and for environments built so that each condition above
+matters, that the slice with roles left out and the slice without are `Equivalent` (and that a wrong drop is
+refuted).
 """
 
 from __future__ import annotations
@@ -96,6 +133,15 @@ class Slicer:
         # the same statements share them (so do the compiled policies and evaluator indices memoised by object)
         self._pruned: dict[tuple[int, tuple[int, ...]], PolicyDocument] = {}
         self._principals: dict[tuple[int, tuple[int, ...], int], Principal] = {}
+        # what the roles of a slice may be left out for (`_drop_roles`)
+        self._accounts = {a.id: a for a in env.accounts}
+        self._session_roles: set[tuple[str, str]] = set()
+        for s in env.sessions:
+            for text in (s.arn, s.source):
+                if (m := _ROLE_ARN.fullmatch(text) or _SESSION_ARN.match(text)) is not None:
+                    self._session_roles.add((m.group(1), m.group(2).lower()))
+        self._reads: dict[int, _Reads] = {}  # statement -> what it reads of its callers' identity
+        self._shared: tuple[PolicyDocument, ...] | None = None
 
     def own(self, arn: str) -> Key | Resource | None:
         """The key or declared resource `arn` of the environment (None: a role, or no such target)."""
@@ -116,11 +162,14 @@ class Slicer:
         else:
             self._resources.pop(own.arn, None)
 
-    def slice(self, arn: str, *, prune: bool = True) -> Environment:
+    def slice(self, arn: str, *, prune: bool = True, mentions: frozenset[str] | None = frozenset()) -> Environment:
         """The environment of the target `arn` alone (see the module docstring); INPUT004 if it is none.
-        `prune`: caller-side statements that cannot apply to a request on the target dropped."""
+        `prune`: caller-side statements that cannot apply to a request on the target dropped, and the roles
+        that are then indistinguishable from roles the environment does not declare (`_droppable`);
+        `mentions`: the text of what else is asked of the slice (property checks: a role whose name occurs in
+        it is kept; None: every role kept)."""
         plain = self._plain(arn)
-        return self.prune(plain) if prune else plain
+        return self.prune(plain, mentions) if prune else plain
 
     def _plain(self, arn: str) -> Environment:
         key = self._keys.get(arn)
@@ -138,18 +187,19 @@ class Slicer:
                          code=NOT_A_TARGET,
                          help="the ARNs `reasoner scan` reports, or those the manifest declares, are the targets")
 
-    def slice_or_empty(self, arn: str, *, prune: bool = True) -> Environment:
+    def slice_or_empty(self, arn: str, *, prune: bool = True,
+                       mentions: frozenset[str] | None = frozenset()) -> Environment:
         """The slice of `arn`, or when the environment has no such target, the environment with no target at
         all (the other side of a comparison in which the resource is new or gone: nothing pruned, the
         target's type being unknown here)."""
         try:
-            return self.slice(arn, prune=prune)
+            return self.slice(arn, prune=prune, mentions=mentions)
         except InputError:
             return replace(self.env, keys=(), resources=(), principals=self._bare)
 
-    def prune(self, plain: Environment) -> Environment:
+    def prune(self, plain: Environment, mentions: frozenset[str] | None = frozenset()) -> Environment:
         """`plain` (a slice with one target) with the caller-side statements that cannot apply to a request on
-        its target dropped (module docstring)."""
+        its target dropped, then the roles `_droppable` allows (module docstring)."""
         from reasoner.symbolic.domain import targets_of
 
         ts = targets_of((plain,))
@@ -208,11 +258,183 @@ class Slicer:
             return s if all(a is b for a, b in zip(pols, s.session_policies, strict=True)) \
                 else replace(s, session_policies=pols)
 
-        return replace(plain, principals=tuple(principal(p) for p in plain.principals),
-                       sessions=tuple(session(s) for s in plain.sessions))
+        principals = tuple(principal(p) for p in plain.principals)
+        sessions = tuple(session(s) for s in plain.sessions)
+        if mentions is not None:
+            principals = self._drop_roles(plain, t.owner, principals, sessions, mentions)
+        return replace(plain, principals=principals, sessions=sessions)
+
+    # -- roles indistinguishable from undeclared ones (module docstring, "Why a role can be left out") ---------
+
+    def _drop_roles(self, plain: Environment, owner: str, principals: tuple[Principal, ...],
+                    sessions: tuple[Session, ...], mentions: frozenset[str]) -> tuple[Principal, ...]:
+        candidates = [p for p in principals if self._candidate(p)]
+        if not candidates:
+            return principals
+        reads = _Reads()
+        for doc in self._shared_policies():
+            reads.add_policy(doc, self._reads)
+        for p in principals:
+            for doc in (*p.identity_policies, *((p.permissions_boundary,) if p.permissions_boundary else ()),
+                        *((p.trust_policy,) if p.trust_policy else ())):
+                reads.add_policy(doc, self._reads)
+        for s in sessions:
+            for doc in s.session_policies:
+                reads.add_policy(doc, self._reads)
+        for k in plain.keys:
+            reads.add_policy(k.policy, self._reads)
+            for g in k.grants:
+                reads.name(g.grantee)
+                if g.retiring_principal:
+                    reads.name(g.retiring_principal)
+        for r in plain.resources:
+            if r.policy is not None:
+                reads.add_policy(r.policy, self._reads)
+        if reads.arn_any or reads.names_any:
+            return principals
+        texts = tuple(m.lower() for m in mentions)
+        dropped = {id(p) for p in candidates if self._droppable(p, owner, reads, texts)}
+        return principals if not dropped else tuple(p for p in principals if id(p) not in dropped)
+
+    def _candidate(self, p: Principal) -> bool:
+        """A role of a declared account, not service-linked, with no trust policy in the slice (not the
+        target), no permissions boundary, no identity statement left and no declared session."""
+        if p.kind is not PrincipalKind.ROLE or p.trust_policy is not None or p.permissions_boundary is not None:
+            return False
+        if any(d.statements for d in p.identity_policies):
+            return False
+        m = _ROLE_ARN.fullmatch(p.arn)
+        if m is None or ":role/aws-service-role/" in p.arn.lower():
+            return False
+        if m.group(1) not in self._accounts:
+            return False
+        return (m.group(1), m.group(2).lower()) not in self._session_roles
+
+    def _droppable(self, p: Principal, owner: str, reads: _Reads, mentions: tuple[str, ...]) -> bool:
+        m = _ROLE_ARN.fullmatch(p.arn)
+        assert m is not None
+        account, name = m.group(1), m.group(2).lower()
+        if not owner or account == owner:  # a caller of the resource's own account: kept (not needed so far)
+            return False
+        if (account, name) in reads.names or (p.tags and reads.tags) or (p.unique_id and reads.userid):
+            return False
+        if any(_may_name(v, name) for v in reads.patterns):
+            return False
+        return not any(name in t or (("*" in t or "?" in t) and "role" in t) for t in mentions)
+
+    def _shared_policies(self) -> tuple[PolicyDocument, ...]:
+        """The policies every slice keeps whole: SCPs, RCPs, VPC endpoint policies."""
+        if self._shared is None:
+            env = self.env
+            docs: list[PolicyDocument] = []
+            for o in env.organizations:
+                for pols in (*o.scps.values(), *o.rcps.values()):
+                    docs += pols
+            docs += [e.policy for e in env.vpc_endpoints if e.policy is not None]
+            self._shared = tuple(docs)
+        return self._shared
 
 
 _GLOB = re.compile(r"[*?$]")
+_ROLE_ARN = re.compile(r"arn:[^:]*:iam::([^:]*):role/(?:[^:]*/)?([^/:]+)", re.IGNORECASE)
+_SESSION_ARN = re.compile(r"arn:[^:]*:sts::([^:]*):assumed-role/([^/:]+)", re.IGNORECASE)
+
+
+class _Reads:
+    """What policies read of the identity of their callers beyond kind and account (`Slicer._drop_roles`)."""
+
+    def __init__(self) -> None:
+        self.tags = False  # aws:PrincipalTag/..., as a condition key or a policy variable
+        self.userid = False  # aws:userid
+        self.arn_any = False  # aws:PrincipalArn in a policy variable or under an operator not on strings/ARNs
+        self.patterns: list[str] = []  # the values aws:PrincipalArn is compared with
+        self.names: set[tuple[str, str]] = set()  # (account, role name lower case) of role / session entries
+        self.names_any = False  # a principal entry naming IAM principals in a form not read here
+
+    def add(self, other: _Reads) -> None:
+        self.tags |= other.tags
+        self.userid |= other.userid
+        self.arn_any |= other.arn_any
+        self.patterns += other.patterns
+        self.names |= other.names
+        self.names_any |= other.names_any
+
+    def add_policy(self, doc: PolicyDocument, memo: dict[int, _Reads]) -> None:
+        for st in doc.statements:
+            hit = memo.get(id(st))
+            if hit is None:
+                hit = memo[id(st)] = _statement_reads(st)
+            self.add(hit)
+
+    def name(self, text: str) -> None:
+        """A principal entry (or a grant's grantee): a role or role session it names is remembered; an IAM
+        principal it names in a form not read here (a wildcard, a unique id) makes every role named."""
+        t = text.strip()
+        m = _ROLE_ARN.fullmatch(t) or _SESSION_ARN.match(t)
+        if t != "*" and _GLOB.search(t):
+            self.names_any = True
+        elif m is not None:
+            self.names.add((m.group(1), m.group(2).lower()))
+        elif not _names_no_role(t.lower()):
+            self.names_any = True
+
+
+def _names_no_role(low: str) -> bool:
+    """A principal entry that names no role: everyone, an account, a root, user or federated user ARN, a
+    provider, a service principal."""
+    if low == "*" or low.isdigit():
+        return True
+    if low.startswith("arn:"):
+        return any(x in low for x in (":root", ":user/", ":federated-user/", ":saml-provider/", ":oidc-provider/"))
+    return "." in low and ":" not in low and "/" not in low
+
+
+def _statement_reads(st: Statement) -> _Reads:
+    from reasoner.front.ast import PrincipalType
+
+    out = _Reads()
+    if st.principal is not None:
+        for e in st.principal.entries:
+            if e.type is PrincipalType.AWS:
+                out.name(e.value.text)
+    texts = [v.text for v in st.resource.patterns] if st.resource is not None else []
+    if st.condition is not None:
+        for c in st.condition.conditions:
+            key = c.key.text.lower()
+            texts += [v.text for v in c.values]
+            if key.startswith("aws:principaltag/"):
+                out.tags = True
+            elif key == "aws:userid":
+                out.userid = True
+            elif key == "aws:principalarn":
+                op = c.operator.value
+                if op.startswith(("String", "Arn")):
+                    out.patterns += [v.text for v in c.values]
+                elif op != "Null":
+                    out.arn_any = True
+    for text in texts:
+        low = text.lower()
+        if "${" in low:
+            out.tags |= "aws:principaltag/" in low
+            out.userid |= "aws:userid" in low
+            out.arn_any |= "aws:principalarn" in low
+    return out
+
+
+def _may_name(pattern: str, name: str) -> bool:
+    """Whether `pattern` (a value aws:PrincipalArn is compared with) may match the ARN of a role named `name`
+    (lower case) in any account and under any path: every string it matches ends with the text after its
+    last wildcard, and a role's ARN ends with `/<name>` (conservative: True when unsure)."""
+    p = pattern.lower()
+    if "${" in p or "$" in p:
+        return True
+    cut = max(p.rfind("*"), p.rfind("?"))
+    tail = p[cut + 1:]
+    if "/" in tail:
+        return tail.rsplit("/", 1)[1] == name
+    if cut < 0:  # no wildcard and no `/`: not a role's ARN
+        return False
+    return name.endswith(tail)
 
 
 def _may_match_below(pat: ResourcePattern, prefix: str) -> bool:

@@ -168,7 +168,7 @@ def analyse(job: Job, unit: Unit) -> Analysed:
     from reasoner.semantics import ir
 
     opts = job.options
-    env = job.slicer(unit.env).slice(unit.target.arn)
+    env = job.slicer(unit.env).slice(unit.target.arn, mentions=mentions(unit))
     rlimit = DEFAULT_RLIMIT if opts.rlimit is None else opts.rlimit
     found = linted = None
     fresh_solver_state()
@@ -199,6 +199,34 @@ def analyse(job: Job, unit: Unit) -> Analysed:
     shared = {id(e) for e in job.environments}  # evaluator index of its slices and their variants (lint's)
     ir.forget_if(lambda obj: isinstance(obj, Environment) and id(obj) not in shared)
     return Analysed(found, linted, checks)
+
+
+def mentions(unit: Unit) -> frozenset[str]:
+    """Every text of the unit's property checks (principals, actions, resources, conditions they name): a role
+    named in them is never left out of the unit's slices (`Slicer.slice`)."""
+    out: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            out.add(v)
+        elif isinstance(v, Environment) or v is None or isinstance(v, int | float | bool):
+            return
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            for f in dataclasses.fields(v):
+                walk(getattr(v, f.name))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, tuple | list | set | frozenset):
+            for x in v:
+                walk(x)
+        else:
+            out.add(str(getattr(v, "value", v)))
+
+    for spec in unit.checks:
+        walk(spec.property)
+    return frozenset(out)
 
 
 def _run_budget(opts: ScanOptions) -> Any:
@@ -238,12 +266,13 @@ def check(job: Job, unit: Unit, spec: CheckSpec,
     else:
         mine = made.get((spec.env, False, True))
         if mine is None:
-            mine = made[(spec.env, False, True)] = job.slicer(spec.env).slice(arn)
+            mine = made[(spec.env, False, True)] = job.slicer(spec.env).slice(arn, mentions=mentions(unit))
         env = mine
         if spec.old is not None:
             old = made.get((spec.old, True, True))
             if old is None:
-                old = made[(spec.old, True, True)] = job.slicer(spec.old).slice_or_empty(arn)
+                old = made[(spec.old, True, True)] = job.slicer(spec.old).slice_or_empty(
+                    arn, mentions=mentions(unit))
             prop = dataclasses.replace(prop, old=old)  # type: ignore[arg-type]
     start = time.perf_counter()
     try:
