@@ -80,7 +80,7 @@ import re
 from dataclasses import dataclass, replace
 
 from reasoner.errors import InputError
-from reasoner.front.ast import PolicyDocument, Statement
+from reasoner.front.ast import PolicyDocument, Statement, Value
 from reasoner.semantics.environment import Environment, Key, Principal, PrincipalKind, Resource, Session
 from reasoner.semantics.evaluate import match_action
 from reasoner.semantics.patterns import ResourcePattern, compile_resource
@@ -129,6 +129,8 @@ class Slicer:
             replace(p, trust_policy=None) if p.trust_policy is not None else p for p in env.principals)
 
         self._acts: dict[tuple[int, tuple[str, ...]], bool] = {}  # (statement, target's actions) -> may match
+        #: statement -> the account fields its Resource patterns name, None: any (`_accounts_named`)
+        self._accts: dict[int, frozenset[str] | None] = {}
         # pruned policies and principals, one object per (original, what is kept): slices of targets that keep
         # the same statements share them (so do the compiled policies and evaluator indices memoised by object)
         self._pruned: dict[tuple[int, tuple[int, ...]], PolicyDocument] = {}
@@ -207,6 +209,7 @@ class Slicer:
             return plain
         t = ts[0]
         arn, actions, below = t.arn, t.actions, t.sub_prefix if t.sub_type else ""
+        low = arn.lower()
         memo: dict[int, PolicyDocument] = {}
 
         def keeps(st: Statement, variables: bool) -> bool:
@@ -219,6 +222,11 @@ class Slicer:
             block = st.resource
             if block is None or block.negated:
                 return True
+            accounts = self._accts.get(id(st), ())
+            if accounts == ():
+                accounts = self._accts[id(st)] = _accounts_named(block.patterns)
+            if accounts is not None and not below and not any(f":{a}:" in low for a in accounts):
+                return False
             for v in block.patterns:
                 pat = compile_resource(v.text, variables=variables)
                 if pat.everything or pat.has_variables or pat.matches(arn):
@@ -435,6 +443,21 @@ def _may_name(pattern: str, name: str) -> bool:
     if cut < 0:  # no wildcard and no `/`: not a role's ARN
         return False
     return name.endswith(tail)
+
+
+def _accounts_named(patterns: tuple[Value, ...]) -> frozenset[str] | None:
+    """The account fields (lower case) of `patterns` when each has one of plain text (no wildcard, no
+    variable): a resource pattern's account segment is matched between two literal colons
+    (`patterns._resource_regex`), so an ARN one of them matches contains `:<account>:` (a prefilter of
+    `Slicer.prune`'s `keeps`, for targets without sub-resources; each pattern is tested after it). None when a
+    pattern's account field may be anything."""
+    out: set[str] = set()
+    for v in patterns:
+        parts = v.text.split(":", 5)
+        if len(parts) != 6 or "$" in v.text or _GLOB.search(parts[4]):
+            return None
+        out.add(parts[4].lower())
+    return frozenset(out)
 
 
 def _may_match_below(pat: ResourcePattern, prefix: str) -> bool:
