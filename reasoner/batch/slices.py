@@ -63,7 +63,15 @@ environment does not declare, which the slice still has (`encode.resolve_caller`
   never absent); its unique id (when R has one, no policy reads aws:userid); and the property checks of the
   unit (`mentions`: a role whose name occurs in their text, or any role when a text has a wildcard and
   "role", is kept). "Any policy of the slice" is every policy it keeps: SCPs, RCPs, VPC endpoint policies,
-  the target's key, resource or trust policy, and every caller-side policy with a statement left.
+  the target's key, resource or trust policy, and every caller-side policy with a statement left; it is the
+  target's own policy and grants alone when B's IAM is known and the target refuses every role session of
+  another account whose identity policies allow nothing (`_refused_across`: a key without grants, a role
+  whose trust policy does not grant session controls across accounts alone, no AWS-side rule fixing ALLOW
+  for such callers): R's callers and the undeclared ones of B are then refused every request on the target
+  whatever the gates and the other callers' policies say (the encoder's `allows` is false for them in both
+  environments: `_encode_key`'s cross-account branch needs `identity allowed` or a grant,
+  `_decide_by_resource_policy` and `_decide_without_key` need `identity allowed`), and what is left to tell
+  them apart is the target's statements (the statement terms findings and lint solve) and grants.
 Then every term the encoder builds for a request is the same function of the request in both environments:
 R's callers fall in the unknown-session case whose identity side is the same (empty), kind and account the
 same, and every condition, principal match and grant match reads nothing else of them. So every decision,
@@ -78,6 +86,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from reasoner.errors import InputError
 from reasoner.front.ast import PolicyDocument, Statement, Value
@@ -85,6 +94,9 @@ from reasoner.semantics.environment import Environment, Key, Principal, Principa
 from reasoner.semantics.evaluate import match_action
 from reasoner.semantics.patterns import ResourcePattern, compile_resource
 from reasoner.semantics.resources import declared_targets, resource_type_of
+
+if TYPE_CHECKING:
+    from reasoner.symbolic.domain import SymTarget
 
 #: An ARN that is not a target of the environment (`--resource`, a property's resource).
 NOT_A_TARGET = "INPUT004"
@@ -269,39 +281,49 @@ class Slicer:
         principals = tuple(principal(p) for p in plain.principals)
         sessions = tuple(session(s) for s in plain.sessions)
         if mentions is not None:
-            principals = self._drop_roles(plain, t.owner, principals, sessions, mentions)
+            principals = self._drop_roles(t, plain, principals, sessions, mentions)
         return replace(plain, principals=principals, sessions=sessions)
 
     # -- roles indistinguishable from undeclared ones (module docstring, "Why a role can be left out") ---------
 
-    def _drop_roles(self, plain: Environment, owner: str, principals: tuple[Principal, ...],
+    def _drop_roles(self, t: SymTarget, plain: Environment, principals: tuple[Principal, ...],
                     sessions: tuple[Session, ...], mentions: frozenset[str]) -> tuple[Principal, ...]:
         candidates = [p for p in principals if self._candidate(p)]
         if not candidates:
             return principals
-        reads = _Reads()
+        own = _Reads()  # the target's own policy and grants
+        for k in plain.keys:
+            own.add_policy(k.policy, self._reads)
+            for g in k.grants:
+                own.name(g.grantee)
+                if g.retiring_principal:
+                    own.name(g.retiring_principal)
+        for r in plain.resources:
+            if r.policy is not None:
+                own.add_policy(r.policy, self._reads)
+        for p in principals:
+            if p.trust_policy is not None:
+                own.add_policy(p.trust_policy, self._reads)
+        reads = _Reads()  # every policy of the slice
+        reads.add(own)
         for doc in self._shared_policies():
             reads.add_policy(doc, self._reads)
         for p in principals:
-            for doc in (*p.identity_policies, *((p.permissions_boundary,) if p.permissions_boundary else ()),
-                        *((p.trust_policy,) if p.trust_policy else ())):
+            for doc in (*p.identity_policies, *((p.permissions_boundary,) if p.permissions_boundary else ())):
                 reads.add_policy(doc, self._reads)
         for s in sessions:
             for doc in s.session_policies:
                 reads.add_policy(doc, self._reads)
-        for k in plain.keys:
-            reads.add_policy(k.policy, self._reads)
-            for g in k.grants:
-                reads.name(g.grantee)
-                if g.retiring_principal:
-                    reads.name(g.retiring_principal)
-        for r in plain.resources:
-            if r.policy is not None:
-                reads.add_policy(r.policy, self._reads)
-        if reads.arn_any or reads.names_any:
-            return principals
+        refused = _refused_across(t, plain)
         texts = tuple(m.lower() for m in mentions)
-        dropped = {id(p) for p in candidates if self._droppable(p, owner, reads, texts)}
+        dropped = set()
+        for p in candidates:
+            # a role whose callers are refused everything on the target (`_refused_across`): what only the
+            # other policies could tell apart decides nothing (module docstring)
+            m = _ROLE_ARN.fullmatch(p.arn)
+            mine = own if refused and m is not None and self._accounts[m.group(1)].iam_known else reads
+            if not (mine.arn_any or mine.names_any) and self._droppable(p, t.owner, mine, texts):
+                dropped.add(id(p))
         return principals if not dropped else tuple(p for p in principals if id(p) not in dropped)
 
     def _candidate(self, p: Principal) -> bool:
@@ -319,6 +341,7 @@ class Slicer:
         return (m.group(1), m.group(2).lower()) not in self._session_roles
 
     def _droppable(self, p: Principal, owner: str, reads: _Reads, mentions: tuple[str, ...]) -> bool:
+        """`_candidate` `p` is told apart from an undeclared role by nothing `reads` holds or `mentions` names."""
         m = _ROLE_ARN.fullmatch(p.arn)
         assert m is not None
         account, name = m.group(1), m.group(2).lower()
@@ -395,6 +418,24 @@ def _names_no_role(low: str) -> bool:
     if low.startswith("arn:"):
         return any(x in low for x in (":root", ":user/", ":federated-user/", ":saml-provider/", ":oidc-provider/"))
     return "." in low and ":" not in low and "/" not in low
+
+
+def _refused_across(t: SymTarget, plain: Environment) -> bool:
+    """Whether every request on `t` by a role session of another account is refused when the caller's identity
+    policies allow nothing: then no gate (SCP, RCP, VPC endpoint policy) or other caller's policy decides it.
+    A key with grants (a grant may let such a caller in without identity policy), a role whose trust policy
+    alone grants session controls across accounts (`cross_account_session_controls_need_identity_allow`
+    False) and an AWS-side rule fixing ALLOW for such callers are the exceptions (`encode._encode_key`,
+    `_decide_by_resource_policy`, `_decide_without_key`, `_aws_rules`)."""
+    from reasoner.semantics.awsrules import rules_for_actions
+
+    opts = plain.options
+    if any(k.grants for k in plain.keys):
+        return False
+    if t.kind == "role" and not opts.cross_account_session_controls_need_identity_allow:
+        return False
+    return not any(r.allowed and r.covers(PrincipalKind.ROLE_SESSION, False)
+                   for _, r in rules_for_actions(t.actions, t.facts, opts))
 
 
 def _statement_reads(st: Statement) -> _Reads:

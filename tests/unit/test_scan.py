@@ -609,7 +609,7 @@ def test_roles_left_out_of_a_slice_change_no_decision(path: Path) -> None:
     assert left_out
 
 
-def _roles_org(tmp_path: Path) -> Path:
+def _roles_org(tmp_path: Path, iam_known: bool = False) -> Path:
     """A key and a role (trust policy) in account A; in account B (IAM not known: in the worst case its roles
     may do anything their account's resources allow, so who they are matters) roles with no statement left for
     them, each but `Plain` told apart from an undeclared role by something of the slice; and a role of an
@@ -653,7 +653,7 @@ def _roles_org(tmp_path: Path) -> Path:
         "      r-root: [scp.json]",
         "accounts:",
         f'  - {{id: "{a}", organization: o-rolesorg01, ou_path: [r-root], iam_known: true}}',
-        f'  - {{id: "{b}", organization: o-rolesorg01, ou_path: [r-root], iam_known: false}}',
+        f'  - {{id: "{b}", organization: o-rolesorg01, ou_path: [r-root], iam_known: {str(iam_known).lower()}}}',
         "keys:",
         f"  - arn: arn:aws:kms:us-east-1:{a}:key/k1",
         "    policy: key.json",
@@ -709,6 +709,27 @@ def test_a_role_a_policy_can_tell_apart_is_kept(tmp_path: Path) -> None:
     assert {p.arn.rsplit("/", 1)[1] for p in every.principals} - {
         p.arn.rsplit("/", 1)[1] for p in fewer.principals} == {"Plain", "Named", "Tagged", "Unique"}
     assert _equivalent(fewer, every) == "PROVED"
+
+
+def test_a_role_refused_everything_on_the_target_is_told_apart_by_the_target_alone(tmp_path: Path) -> None:
+    """With account B's IAM known, its roles' sessions (no identity statement) are refused everything on a key
+    of A without grants: only what the key policy (and a property) tells apart keeps a role; the SCP's
+    aws:PrincipalArn pattern no longer keeps `Matched`. The slices still decide the same (proved)."""
+    from reasoner.analyses.hygiene import hygiene
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(_roles_org(tmp_path, iam_known=True)))
+    s = Slicer(env)
+    for arn, gone in ((env.keys[0].arn, {"Plain", "Matched"}),
+                      (f"arn:aws:iam::{env.accounts[0].id}:role/Target",
+                       {"Plain", "Matched", "Named", "Tagged", "Unique"})):
+        every, fewer = s.slice(arn, mentions=None), s.slice(arn)
+        assert {p.arn.rsplit("/", 1)[1] for p in every.principals} - {
+            p.arn.rsplit("/", 1)[1] for p in fewer.principals} == gone
+        assert _equivalent(fewer, every) == "PROVED"
+        assert _classes(findings_of(fewer)) == _classes(findings_of(every))
+        assert sorted((i.code, i.statement) for i in hygiene(fewer, timeout=120).issues) == sorted(
+            (i.code, i.statement) for i in hygiene(every, timeout=120).issues)
 
 
 def test_may_name_is_conservative() -> None:
