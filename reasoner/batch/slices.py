@@ -155,6 +155,11 @@ class Slicer:
                 if (m := _ROLE_ARN.fullmatch(text) or _SESSION_ARN.match(text)) is not None:
                     self._session_roles.add((m.group(1), m.group(2).lower()))
         self._reads: dict[int, _Reads] = {}  # statement -> what it reads of its callers' identity
+        # principal -> its account fields (`_far_of`), its every-policy-emptied slice form, candidate or not
+        # (by the identity of principals the environment or `_principals` keeps alive)
+        self._far: dict[int, frozenset[str] | None] = {}
+        self._emptied: dict[int, Principal] = {}
+        self._candidates: dict[int, bool] = {}
         self._shared: tuple[PolicyDocument, ...] | None = None
 
     def own(self, arn: str) -> Key | Resource | None:
@@ -262,6 +267,10 @@ class Slicer:
             return hit
 
         def principal(p: Principal) -> Principal:
+            if not below and (far := self._far_of(p)) is not None and not any(f":{a}:" in low for a in far):
+                hit = self._emptied.get(id(p))  # no statement of it can apply: every policy emptied (as below)
+                if hit is not None:
+                    return hit
             ids = tuple(policy(d) for d in p.identity_policies)
             boundary = policy(p.permissions_boundary) if p.permissions_boundary is not None else None
             if all(a is b for a, b in zip(ids, p.identity_policies, strict=True)) \
@@ -271,6 +280,8 @@ class Slicer:
             hit = self._principals.get(shape)
             if hit is None:
                 hit = self._principals[shape] = replace(p, identity_policies=ids, permissions_boundary=boundary)
+            if not any(d.statements for d in ids) and (boundary is None or not boundary.statements):
+                self._emptied[id(p)] = hit
             return hit
 
         def session(s: Session) -> Session:
@@ -326,9 +337,37 @@ class Slicer:
                 dropped.add(id(p))
         return principals if not dropped else tuple(p for p in principals if id(p) not in dropped)
 
+    def _far_of(self, p: Principal) -> frozenset[str] | None:
+        """The account fields every Resource pattern of `p`'s identity and boundary statements names
+        (`_accounts_named`), None when one may name any (or has no Resource, or a NotResource): for a target
+        without sub-resources whose ARN holds none of them as `:<account>:`, no statement of `p` is kept."""
+        if id(p) in self._far:
+            return self._far[id(p)]
+        out: set[str] = set()
+        far: frozenset[str] | None = None
+        for d in (*p.identity_policies, *((p.permissions_boundary,) if p.permissions_boundary else ())):
+            for st in d.statements:
+                named = None if st.resource is None or st.resource.negated else _accounts_named(st.resource.patterns)
+                if named is None:
+                    break
+                out |= named
+            else:
+                continue
+            break
+        else:
+            far = frozenset(out)
+        self._far[id(p)] = far
+        return far
+
     def _candidate(self, p: Principal) -> bool:
         """A role of a declared account, not service-linked, with no trust policy in the slice (not the
         target), no permissions boundary, no identity statement left and no declared session."""
+        hit = self._candidates.get(id(p))
+        if hit is None:
+            hit = self._candidates[id(p)] = self._is_candidate(p)
+        return hit
+
+    def _is_candidate(self, p: Principal) -> bool:
         if p.kind is not PrincipalKind.ROLE or p.trust_policy is not None or p.permissions_boundary is not None:
             return False
         if any(d.statements for d in p.identity_policies):
