@@ -10,7 +10,8 @@ Output: `run(corpus_dir, quick, tiny) -> dict` (shape of benchmarks/README.md): 
 same scan on a `dask:local` LocalCluster of 2 single-threaded workers, cold cache), `dask_equals_pool` (1 when
 the two JSON-lines outputs are byte-equal), `small_max_rss_mb` (the same scan of an organisation with a
 quarter of the keys) and `memory_growth` (pool_max_rss_mb / small_max_rss_mb: flat is 1), and
-`projected_10000_s` (10,000 resources at the measured rate).
+`projected_10000_s` (10,000 resources at the measured rate); `unit_cpu_ms` (CPU per unit of sampled units in
+one process, `unit_cpu`: independent of the load) and `projected_cpu_10000_s` (10,000 such units on 2 workers).
 Guarantee: every run is the installed console script in a subprocess (`reasoner scan ... --jobs 2`), timed
 from outside (`runner.run_child`), with findings, lint and the three properties per resource type of
 `org.PROPERTIES`; a run whose exit status is not 0, 1 or 3 (something found or unknown is a normal result of a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +51,31 @@ def _scan(script: str, org: Path, props: Path, out: Path, cache: Path, *extra: s
     return wall, rss
 
 
-def run(corpus_dir: str | Path, quick: bool = False, tiny: bool = False) -> dict[str, Any]:
-    import time
+#: Units whose CPU time `unit_cpu_ms` averages (every n-th unit of the organisation, in order).
+UNIT_SAMPLE = 40
 
+
+def unit_cpu(org: Path, sample: int = UNIT_SAMPLE) -> tuple[float, int]:
+    """(CPU milliseconds per unit, units) of `sample` units spread over the organisation's, analysed in this
+    process as a worker does (`units.analyse` then `units.record`, findings, lint and the properties): the
+    CPU a unit costs, independent of the machine's load and of how many workers share it."""
+    from reasoner.batch.units import Job, ScanOptions, analyse, record
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    inputs = [str(org)]
+    envs = [load_subject(str(org / "environment.yaml"), root=str(org))]
+    assertions = scan.collect_assertions([str(org / "checks.access")], inputs, envs, root=str(org), loader=None)
+    units = scan.plan_units(envs, inputs, assertions)
+    job = Job(tuple(envs), tuple(inputs), ScanOptions())
+    picked = units[::max(1, len(units) // sample)][:sample]
+    start = time.process_time()
+    for u in picked:
+        record(job, u, analyse(job, u))
+    return 1000 * (time.process_time() - start) / len(picked), len(picked)
+
+
+def run(corpus_dir: str | Path, quick: bool = False, tiny: bool = False) -> dict[str, Any]:
     from benchmarks.org import OrgSpec, write_org, write_properties
     from benchmarks.runner import Skip, console_script
 
@@ -68,6 +92,10 @@ def run(corpus_dir: str | Path, quick: bool = False, tiny: bool = False) -> dict
         figures["generate_s"] = time.perf_counter() - t0
         props = write_properties(base / "org")
         figures["resources"] = info.resources
+        figures["unit_cpu_ms"], sampled = unit_cpu(base / "org")
+        figures["projected_cpu_10000_s"] = 10_000 * figures["unit_cpu_ms"] / 1000 / 2
+        notes.append(f"unit_cpu_ms: CPU per unit of {sampled} units spread over the organisation, in one process "
+                     f"(projected_cpu_10000_s: 10,000 such units on 2 workers, nothing else running)")
         notes.append(f"{spec.label}: {info.keys} keys, {info.buckets} buckets, {info.roles} roles over "
                      f"{spec.accounts} accounts (+ the management account), SCPs on 4 OUs; "
                      f"{info.policies_skipped} corpus policies skipped (invalid after rewriting)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reasoner.errors import (
@@ -55,13 +55,18 @@ class CompiledEnvironment:
         self.solver.add_script(self.domain.script)
         self.domain.script = smt.Script()
 
-    def encoder(self, env: Environment) -> Encoder:
+    def encoder(self, env: Environment, like: Environment | None = None) -> Encoder:
         """The one encoder of `env` over this domain (its memos of statements and policies are reused by
-        every later query; it writes into the domain's current script, whichever that is)."""
+        every later query; it writes into the domain's current script, whichever that is). `like`: an
+        environment already encoded here from which `env` differs only in resource-side policies (lint's
+        statement-removal variants): `env`'s encoder reuses its caller-side terms (`callers_alike`)."""
         hit = self.encoders.get(id(env))
         if hit is not None and hit[0] is env:
             return hit[1]
-        enc = Encoder(self.domain, env, "env" if env is self.environment else f"old{len(self.encoders)}")
+        base = self.encoders.get(id(like)) if like is not None else None
+        share = base[1] if base is not None and base[0] is like and callers_alike(like, env) else None
+        enc = Encoder(self.domain, env, "env" if env is self.environment else f"old{len(self.encoders)}",
+                      callers_of=share)
         self.encoders[id(env)] = (env, enc)
         return enc
 
@@ -74,17 +79,36 @@ class CompiledEnvironment:
             self.flush()
         return self._not_federated
 
-    def encode_other(self, env: Environment) -> EncodedEnvironment:
+    def encode_other(self, env: Environment, like: Environment | None = None) -> EncodedEnvironment:
         """The encoding of `env` over this domain: this environment's own when `env` is it (a comparison of
-        an environment with itself encodes nothing again), else encoded once and kept."""
+        an environment with itself encodes nothing again), else encoded once and kept (`like`: `encoder`)."""
         if env is self.environment:
             return self.encoded
         hit = self.others.get(id(env))
         if hit is not None and hit.environment is env:
             return hit
-        enc = self.encoder(env).encode()
+        enc = self.encoder(env, like).encode()
         self.others[id(env)] = enc
         return enc
+def callers_alike(a: Environment, b: Environment) -> bool:
+    """Whether `b` differs from `a` at most in the policies of its keys, resources and roles (key policies,
+    resource policies, trust policies; everything else the same objects or equal): then every term an encoder
+    derives from the callers (their cases, identity policies, boundaries, sessions, tags), the accounts and
+    organizations (SCPs, RCPs), the VPC endpoints, the options and the targets' attributes (context values)
+    is the same for both (`Encoder(callers_of=...)`), and only the targets' own policies need encoding."""
+    if a is b:
+        return True
+    if not (a.options == b.options and a.accounts is b.accounts and a.sessions is b.sessions
+            and a.organizations is b.organizations and a.vpc_endpoints is b.vpc_endpoints
+            and a.unknowns is b.unknowns and len(a.keys) == len(b.keys) and len(a.resources) == len(b.resources)
+            and len(a.principals) == len(b.principals)):
+        return False
+    return (all(x is y or replace(x, policy=y.policy) == y for x, y in zip(a.keys, b.keys, strict=True))
+            and all(x is y or replace(x, policy=y.policy) == y for x, y in zip(a.resources, b.resources, strict=True))
+            and all(x is y or replace(x, trust_policy=y.trust_policy) == y
+                    for x, y in zip(a.principals, b.principals, strict=True)))
+
+
 def compile_environment(environment: Environment) -> CompiledEnvironment:
     """Encode `environment` (its decision for every caller, action, key or resource and context) once."""
     start = time.perf_counter()

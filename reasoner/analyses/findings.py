@@ -281,11 +281,12 @@ class Engine:
     def env(self) -> Environment:
         return self.compiled.environment
 
-    def encoded(self, env: Environment) -> smt.Term:
-        """The `allows` term of `env` (the engine's own environment, or another one over the same request)."""
+    def encoded(self, env: Environment, like: Environment | None = None) -> smt.Term:
+        """The `allows` term of `env` (the engine's own environment, or another one over the same request;
+        `like`: one it differs from only in resource-side policies, `CompiledEnvironment.encoder`)."""
         if env is self.env:
             return self.compiled.encoded.allows
-        enc = self.compiled.encode_other(env)
+        enc = self.compiled.encode_other(env, like)
         self.compiled.flush()
         return enc.allows
 

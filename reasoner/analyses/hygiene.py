@@ -222,7 +222,7 @@ def _changes_decision(engine: Engine, env: Environment, key: Subject, st: Statem
     d = engine.compiled.domain
     with_st = engine.encoded(env)
     without = _without(env, key, st)
-    other = engine.encoded(without)
+    other = engine.encoded(without, like=env)  # only the policy of `key` is encoded anew (issue 17)
     allow = st.effect is Effect.ALLOW
     on = d.target_is(key.arn)
     q = (

@@ -23,10 +23,12 @@ byte-equal records.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reasoner.analyses.properties import Property
@@ -102,6 +104,41 @@ class Job:
         state["_slicers"] = {}
         return state
 
+    def lean(self, units: Sequence[Unit]) -> Job:
+        """This job without the keys and declared resources of its environments, for shipping to workers
+        (issue 17: a scan's bulk is one policy per resource, and every worker unpickled all of them); a
+        worker gets each unit's own with the unit (`carried`, `adopt`), so its slices are the same. An
+        environment a chain of steps of `units` is checked in stays whole (a chain reads other resources)."""
+        from reasoner.analyses.properties import Eventually
+
+        whole = {spec.env for u in units for spec in u.checks if isinstance(spec.property, Eventually)}
+        envs = tuple(e if i in whole or not (e.keys or e.resources) else replace(e, keys=(), resources=())
+                     for i, e in enumerate(self.environments))
+        return Job(envs, self.inputs, self.options, self.rebase)
+
+    def carried(self, unit: Unit) -> tuple[tuple[int, Any], ...]:
+        """What a lean copy of this job needs besides itself to run `unit`: per environment the unit slices,
+        the key or declared resource that is its target there (none: a role, in every copy, or no such
+        target)."""
+        envs = dict.fromkeys([unit.env, *(i for spec in unit.checks for i in (spec.env, spec.old) if i is not None)])
+        out: list[tuple[int, Any]] = []
+        for i in envs:
+            own = self.slicer(i).own(unit.target.arn)
+            if own is not None:
+                out.append((i, own))
+        return tuple(out)
+
+    @contextlib.contextmanager
+    def adopt(self, carried: tuple[tuple[int, Any], ...]) -> Iterator[None]:
+        """Within it, the slicers of this (lean) job know the targets `carried` brings (nothing kept after)."""
+        for i, own in carried:
+            self.slicer(i).adopt(own)
+        try:
+            yield
+        finally:
+            for i, own in carried:
+                self.slicer(i).forget(own)
+
 
 @dataclass(frozen=True)
 class Analysed:
@@ -131,7 +168,7 @@ def analyse(job: Job, unit: Unit) -> Analysed:
     from reasoner.semantics import ir
 
     opts = job.options
-    env = job.slicer(unit.env).slice(unit.target.arn)
+    env = job.slicer(unit.env).slice(unit.target.arn, mentions=mentions(unit))
     rlimit = DEFAULT_RLIMIT if opts.rlimit is None else opts.rlimit
     found = linted = None
     fresh_solver_state()
@@ -162,6 +199,34 @@ def analyse(job: Job, unit: Unit) -> Analysed:
     shared = {id(e) for e in job.environments}  # evaluator index of its slices and their variants (lint's)
     ir.forget_if(lambda obj: isinstance(obj, Environment) and id(obj) not in shared)
     return Analysed(found, linted, checks)
+
+
+def mentions(unit: Unit) -> frozenset[str]:
+    """Every text of the unit's property checks (principals, actions, resources, conditions they name): a role
+    named in them is never left out of the unit's slices (`Slicer.slice`)."""
+    out: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            out.add(v)
+        elif isinstance(v, Environment) or v is None or isinstance(v, int | float | bool):
+            return
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            for f in dataclasses.fields(v):
+                walk(getattr(v, f.name))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, tuple | list | set | frozenset):
+            for x in v:
+                walk(x)
+        else:
+            out.add(str(getattr(v, "value", v)))
+
+    for spec in unit.checks:
+        walk(spec.property)
+    return frozenset(out)
 
 
 def _run_budget(opts: ScanOptions) -> Any:
@@ -201,12 +266,13 @@ def check(job: Job, unit: Unit, spec: CheckSpec,
     else:
         mine = made.get((spec.env, False, True))
         if mine is None:
-            mine = made[(spec.env, False, True)] = job.slicer(spec.env).slice(arn)
+            mine = made[(spec.env, False, True)] = job.slicer(spec.env).slice(arn, mentions=mentions(unit))
         env = mine
         if spec.old is not None:
             old = made.get((spec.old, True, True))
             if old is None:
-                old = made[(spec.old, True, True)] = job.slicer(spec.old).slice_or_empty(arn)
+                old = made[(spec.old, True, True)] = job.slicer(spec.old).slice_or_empty(
+                    arn, mentions=mentions(unit))
             prop = dataclasses.replace(prop, old=old)  # type: ignore[arg-type]
     start = time.perf_counter()
     try:

@@ -354,7 +354,7 @@ class Encoder:
     """Encodes one environment; memoises statements and policies by identity."""
 
     def __init__(self, domain: Domain, environment: Environment, tag: str, *, pinned_action: str | None = None,
-                 via_url: bool = False) -> None:
+                 via_url: bool = False, callers_of: Encoder | None = None) -> None:
         self.d = domain
         self.env = environment
         self.opts: Options = environment.options
@@ -374,7 +374,17 @@ class Encoder:
         self.accounts = {a.id: a for a in environment.accounts}
         self.orgs = {o.id: o for o in environment.organizations}
         self._own_memo: dict[str, Key | Resource | Principal | None] = {}
-        self.cases = list(self.resolve_caller())
+        if callers_of is not None and callers_of.pinned == pinned_action and callers_of.via_url == via_url:
+            # (issue 17) `environment` differs from `callers_of`'s only in the policies of its keys, resources
+            # and roles (`compiled.callers_alike`, checked by the caller): the caller cases, the identity, SCP
+            # and VPC endpoint gates, the context values and the encoded policies are the same terms, reused
+            # (a policy memo entry holds by the identity of a policy both environments keep alive)
+            self.cases: list[CallerCase] = callers_of.cases
+            self._gates_memo = callers_of._gates()
+            self._values = dict(callers_of._values)
+            self._policy_memo = dict(callers_of._policy_memo)
+        else:
+            self.cases = list(self.resolve_caller())
 
     # -- helpers ------------------------------------------------------------------------------------
 

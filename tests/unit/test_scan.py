@@ -66,8 +66,11 @@ def test_a_slice_keeps_everything_but_the_other_resources() -> None:
         assert one.accounts == env.accounts and one.organizations == env.organizations
         assert [p.arn for p in one.principals] == [p.arn for p in env.principals]
         assert [p.identity_policies for p in one.principals] == [p.identity_policies for p in env.principals]
-        pruned = s.slice(t.arn)  # the same, but for caller-side statements that cannot apply to the target
+        # the same, but for caller-side statements that cannot apply to the target (`mentions=None`: every
+        # role kept; by default the roles then indistinguishable from undeclared ones are left out)
+        pruned = s.slice(t.arn, mentions=None)
         assert [p.arn for p in pruned.principals] == [p.arn for p in one.principals]
+        assert {p.arn for p in s.slice(t.arn).principals} <= {p.arn for p in one.principals}
         assert pruned.keys == one.keys and pruned.resources == one.resources
         assert [len(p.identity_policies) for p in pruned.principals] == [len(p.identity_policies)
                                                                          for p in one.principals]
@@ -521,3 +524,222 @@ def test_the_checks_of_a_resource_share_one_compiled_environment(monkeypatch: py
     assert all(k.complete.value == "PROVED" for k in done.findings.keys) and not done.lint.undecided
     assert done.lint.checks and all(r.verdict.value in ("PROVED", "REFUTED") for r in done.checks)
     assert len(calls) == 1
+
+
+def test_workers_hold_the_job_without_its_resources_and_give_the_same_records() -> None:
+    """A worker gets the job without the keys and declared resources (`Job.lean`: in a 10,600-resource
+    organisation each worker unpickled ~1.4 GB) and each unit with its own resource (`Job.carried`): its records
+    are those of the whole job byte for byte, comparisons with another environment included, and nothing of a
+    unit's resource stays in the worker's slicers after it."""
+    import pickle
+
+    from reasoner.batch.units import analyse, record
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    inputs = [str(ORG), str(PROPOSED)]
+    envs = [load_subject(p) for p in inputs]
+    assertions = scan.collect_assertions([str(EXAMPLES / "org" / "checks")], inputs, envs, root=None, loader=None)
+    units = scan.plan_units(envs, inputs, assertions)
+    job = Job(tuple(envs), tuple(inputs), ScanOptions(timeout=120))
+    assert any(spec.old is not None for u in units for spec in u.checks)
+    lean = pickle.loads(pickle.dumps(job.lean(units)))
+    assert all(not e.keys and not e.resources for e in lean.environments)
+    assert len(pickle.dumps(lean)) < len(pickle.dumps(job))
+    for u in units:
+        with lean.adopt(pickle.loads(pickle.dumps(job.carried(u)))):
+            got = record_line(record(lean, u, analyse(lean, u)))
+        assert got == record_line(record(job, u, analyse(job, u))), u.target.arn
+    assert all(not s._keys and not s._resources for s in lean._slicers.values())
+
+
+def test_an_environment_a_chain_is_checked_in_is_shipped_whole() -> None:
+    from reasoner.face import scan
+    from reasoner.face.api import load_subject
+
+    inputs = [str(CHAINS / "environment.yaml")]
+    envs = [load_subject(inputs[0])]
+    chains = str(CHAINS / "checks" / "chains.access")
+    assertions = scan.collect_assertions([chains], inputs, envs, root=None, loader=None)
+    units = scan.plan_units(envs, inputs, assertions)
+    job = Job(tuple(envs), tuple(inputs), ScanOptions(timeout=120))
+    from reasoner.analyses.properties import Eventually
+
+    chained = {spec.env for u in units for spec in u.checks if isinstance(spec.property, Eventually)}
+    assert chained
+    lean = job.lean(units)
+    assert all(lean.environments[i] is job.environments[i] for i in chained)
+    bare = job.lean([Unit(u.index, u.env, u.target) for u in units])  # without their checks
+    assert all(not e.keys for e in bare.environments)
+
+
+# ---- roles left out of a slice (slices.py, "Why a role can be left out") ----------------------------------------
+
+CHAINS_ENV = EXAMPLES / "chains" / "environment.yaml"
+
+
+def _equivalent(new: Any, old: Any) -> str:
+    """PROVED when `new` and `old` allow the same requests, checked both ways (each side's callers named)."""
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.properties import Equivalent
+
+    verdicts = {check(a, Equivalent(old=b), timeout=120).verdict.value for a, b in ((new, old), (old, new))}
+    return "PROVED" if verdicts == {"PROVED"} else "REFUTED" if "REFUTED" in verdicts else "UNKNOWN"
+
+
+@pytest.mark.parametrize("path", [ORG, RESOURCES, SEED, CHAINS_ENV], ids=["org", "resources", "seed", "chains"])
+def test_roles_left_out_of_a_slice_change_no_decision(path: Path) -> None:
+    """Where a slice leaves roles out, it allows exactly what the slice with every role allows (`Equivalent`,
+    proved), with the same findings and lint issues (the examples leave out 1 to 4 roles per slice)."""
+    from reasoner.analyses.hygiene import hygiene
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(path))
+    s = Slicer(env)
+    left_out = 0
+    for t in targets(env):
+        every, fewer = s.slice(t.arn, mentions=None), s.slice(t.arn)
+        if len(fewer.principals) == len(every.principals):
+            continue
+        left_out += 1
+        assert _equivalent(fewer, every) == "PROVED", t.arn
+        assert _classes(findings_of(fewer)) == _classes(findings_of(every))
+        assert sorted((i.code, i.statement) for i in hygiene(fewer, timeout=120).issues) == sorted(
+            (i.code, i.statement) for i in hygiene(every, timeout=120).issues)
+    assert left_out
+
+
+def _roles_org(tmp_path: Path, iam_known: bool = False) -> Path:
+    """A key and a role (trust policy) in account A; in account B (IAM not known: in the worst case its roles
+    may do anything their account's resources allow, so who they are matters) roles with no statement left for
+    them, each but `Plain` told apart from an undeclared role by something of the slice; and a role of an
+    account the environment does not declare."""
+    a, b = "111100000001", "111100000002"
+    docs = {
+        "key.json": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{a}:root"}, "Action": "kms:*",
+             "Resource": "*"},
+            {"Sid": "AccountB", "Effect": "Allow", "Principal": {"AWS": b}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "AccountC", "Effect": "Allow", "Principal": {"AWS": "111100000003"}, "Action": "kms:Encrypt",
+             "Resource": "*"},
+            {"Sid": "Named", "Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{b}:role/Named"},
+             "Action": "kms:Decrypt", "Resource": "*"},
+            {"Sid": "Untagged", "Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+             "Condition": {"Null": {"aws:PrincipalTag/team": "true"}, "StringEquals": {"aws:PrincipalAccount": b}}},
+            {"Sid": "Unique", "Effect": "Deny", "Principal": "*", "Action": "kms:Sign", "Resource": "*",
+             "Condition": {"StringLike": {"aws:userid": "AROAUNIQUE*"}}}]},
+        "scp.json": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+             "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ops/Matched"}}}]},
+        "trust.json": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{b}:assumed-role/Session/s1"},
+             "Action": ["sts:AssumeRole", "sts:TagSession"]}]},
+        "boundary.json": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
+        "empty.json": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::elsewhere/*"}]},
+    }
+    for name, doc in docs.items():
+        (tmp_path / name).write_text(json.dumps(doc), encoding="utf-8")
+    roles = ["Plain", "Named", "Matched", "Session", "Tagged", "Unique", "Bounded",
+             "aws-service-role/x.amazonaws.com/Linked"]
+    lines = [
+        "organizations:",
+        "  - id: o-rolesorg01",
+        f'    management_account: "{a}"',
+        "    root: r-root",
+        "    scps:",
+        "      r-root: [scp.json]",
+        "accounts:",
+        f'  - {{id: "{a}", organization: o-rolesorg01, ou_path: [r-root], iam_known: true}}',
+        f'  - {{id: "{b}", organization: o-rolesorg01, ou_path: [r-root], iam_known: {str(iam_known).lower()}}}',
+        "keys:",
+        f"  - arn: arn:aws:kms:us-east-1:{a}:key/k1",
+        "    policy: key.json",
+        "principals:",
+        f"  - arn: arn:aws:iam::{a}:role/Target",
+        "    trust_policy: trust.json",
+    ]
+    for r in roles:
+        lines += [f"  - arn: arn:aws:iam::{b}:role/{r}", "    policies: [empty.json]"]
+        if r == "Tagged":
+            lines += ["    tags: {team: red}"]
+        if r == "Unique":
+            lines += ["    unique_id: AROAUNIQUEID1234567"]
+        if r == "Bounded":
+            lines += ["    boundary: boundary.json"]
+    lines += ["  - arn: arn:aws:iam::111100000003:role/Elsewhere", "    policies: [empty.json]"]  # undeclared account
+    lines += ["sessions:", f"  - arn: arn:aws:sts::{b}:assumed-role/Session/s1",
+              f"    source: arn:aws:iam::{b}:role/Session"]
+    (tmp_path / "environment.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path / "environment.yaml"
+
+
+def test_a_role_a_policy_can_tell_apart_is_kept(tmp_path: Path) -> None:
+    """Each role of account B has no statement left for the key; only `Plain` is indistinguishable from an
+    undeclared role: the others are named by a principal entry, matched by an aws:PrincipalArn pattern, have
+    a declared session, tags or a unique id a policy reads, a boundary, are service-linked, or are of an account
+    the environment does not declare. With every role kept or with `Plain` left out the slices decide the same
+    (proved); left out wrongly, five of the others change decisions (refuted); a property naming `Plain` keeps
+    it."""
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(_roles_org(tmp_path)))
+    s = Slicer(env)
+    key = env.keys[0].arn
+    every, fewer = s.slice(key, mentions=None), s.slice(key)
+    from dataclasses import replace
+
+    gone = {p.arn.rsplit("/", 1)[1] for p in every.principals} - {p.arn.rsplit("/", 1)[1] for p in fewer.principals}
+    assert gone == {"Plain"}
+    assert _equivalent(fewer, every) == "PROVED"
+    assert _classes(findings_of(fewer)) == _classes(findings_of(every))
+    # a wrong drop is caught: without one of these roles the key's slice allows other requests
+    for name in ("Session", "Tagged", "Unique", "Bounded", "Elsewhere"):
+        wrong = replace(every, principals=tuple(p for p in every.principals if not p.arn.endswith(f"/{name}")))
+        assert len(wrong.principals) == len(every.principals) - 1
+        assert _equivalent(wrong, every) == "REFUTED", name
+    named = frozenset({"no principal but arn:aws:iam::111100000002:role/Plain can kms:Decrypt"})
+    assert len(s.slice(key, mentions=named).principals) == len(every.principals)
+    # the role's slice has no key: what only the key policy tells apart goes too (the SCP, the session, the
+    # boundary and the service link still count)
+    role = f"arn:aws:iam::{env.accounts[0].id}:role/Target"
+    every, fewer = s.slice(role, mentions=None), s.slice(role)
+    assert {p.arn.rsplit("/", 1)[1] for p in every.principals} - {
+        p.arn.rsplit("/", 1)[1] for p in fewer.principals} == {"Plain", "Named", "Tagged", "Unique"}
+    assert _equivalent(fewer, every) == "PROVED"
+
+
+def test_a_role_refused_everything_on_the_target_is_told_apart_by_the_target_alone(tmp_path: Path) -> None:
+    """With account B's IAM known, its roles' sessions (no identity statement) are refused everything on a key
+    of A without grants: only what the key policy (and a property) tells apart keeps a role; the SCP's
+    aws:PrincipalArn pattern no longer keeps `Matched`. The slices still decide the same (proved)."""
+    from reasoner.analyses.hygiene import hygiene
+    from reasoner.face.api import load_subject
+
+    env = load_subject(str(_roles_org(tmp_path, iam_known=True)))
+    s = Slicer(env)
+    for arn, gone in ((env.keys[0].arn, {"Plain", "Matched"}),
+                      (f"arn:aws:iam::{env.accounts[0].id}:role/Target",
+                       {"Plain", "Matched", "Named", "Tagged", "Unique"})):
+        every, fewer = s.slice(arn, mentions=None), s.slice(arn)
+        assert {p.arn.rsplit("/", 1)[1] for p in every.principals} - {
+            p.arn.rsplit("/", 1)[1] for p in fewer.principals} == gone
+        assert _equivalent(fewer, every) == "PROVED"
+        assert _classes(findings_of(fewer)) == _classes(findings_of(every))
+        assert sorted((i.code, i.statement) for i in hygiene(fewer, timeout=120).issues) == sorted(
+            (i.code, i.statement) for i in hygiene(every, timeout=120).issues)
+
+
+def test_may_name_is_conservative() -> None:
+    from reasoner.batch.slices import _may_name
+
+    assert _may_name("arn:aws:iam::*:role/Admin", "admin")
+    assert not _may_name("arn:aws:iam::*:role/Admin", "app1")
+    assert _may_name("arn:aws:iam::*:role/app-*", "app1")  # after the wildcard: nothing to tell
+    assert _may_name("arn:aws:iam::*:role/*1", "app1") and not _may_name("arn:aws:iam::*:role/*2", "app1")
+    assert _may_name("arn:aws:iam::123456789012:role/a/b/App1", "app1")
+    assert not _may_name("arn:aws:iam::123456789012:root", "app1")
+    assert _may_name("arn:aws:iam::*:role/${aws:username}", "app1")
+    assert _may_name("*", "app1")
