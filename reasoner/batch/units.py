@@ -37,8 +37,9 @@ from reasoner.semantics.environment import Environment
 from reasoner.source import Span
 from reasoner.symbolic.solve import DEFAULT_RLIMIT
 
-#: Version of the record's shape (part of every cache key).
-RECORD_VERSION = 2
+#: Version of the record's shape and of what decides its contents (part of every cache key): 3 since slices leave
+#: out roles indistinguishable from undeclared ones (the same verdicts, other example requests).
+RECORD_VERSION = 3
 
 
 @dataclass(frozen=True)
