@@ -184,24 +184,34 @@ def set_slots(domain: Domain, counts: dict[str, int]) -> list[str]:
             capped.append(k)
         domain.slot_counts[k] = max(1, min(need, _MAX_SLOTS))
     return capped
-_RECENT: dict[int, CompiledEnvironment] = {}
-def compiled_for(env: Environment) -> CompiledEnvironment:
-    """Compile once per environment object (the CLI checks many assertions against one environment)."""
-    hit = _RECENT.get(id(env))
-    if hit is not None and hit.environment is env and hit.broken is None:
+_RECENT: dict[int | tuple[int, ...], CompiledEnvironment] = {}
+def compiled_for(env: Environment, others: Sequence[Environment] = ()) -> CompiledEnvironment:
+    """Compile once per environment object (the CLI checks many assertions against one environment); with
+    `others` (the other side of a comparison), once per such tuple of objects, over the request they share
+    (`compile_many`: every environment's resources, actions and literals)."""
+    key: int | tuple[int, ...] = id(env) if not others else (id(env), *(id(o) for o in others))
+    hit = _RECENT.get(key)
+    if hit is not None and hit.environment is env and hit.broken is None and covers(hit, others):
         return hit
-    compiled = compile_environment(env)
+    compiled = compile_many(env, others) if others else compile_environment(env)
     if len(_RECENT) >= 8:
         _RECENT.pop(next(iter(_RECENT)))
-    _RECENT[id(env)] = compiled
+    _RECENT[key] = compiled
     return compiled
+
+
+def covers(compiled: CompiledEnvironment, others: Sequence[Environment]) -> bool:
+    """The request of `compiled` was built over each of `others` too (their resources, actions, literals and
+    callers): a comparison with them is decided over every request either side can allow."""
+    envs = compiled.domain.environments
+    return all(any(o is e for e in envs) for o in others)
 def interrupted(compiled: CompiledEnvironment | None, why: str) -> None:
     """A limit stopped Python code that may have been half-way through encoding into `compiled`: it is not
     used again (the next check compiles the environment anew)."""
     if compiled is not None:
         compiled.broken = why
-        if _RECENT.get(id(compiled.environment)) is compiled:
-            del _RECENT[id(compiled.environment)]
+        for k in [k for k, v in _RECENT.items() if v is compiled]:
+            del _RECENT[k]
 
 
 def compile_many(env: Environment, others: Sequence[Environment]) -> CompiledEnvironment:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reasoner import limits
 from reasoner.analyses import unresolved
-from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compiled_for, interrupted
+from reasoner.analyses.compiled import CompiledEnvironment, compile_environment, compiled_for, covers, interrupted
 from reasoner.analyses.conditions import (
     BAD_PROPERTY,
     concretely_violates,
@@ -35,7 +35,9 @@ from reasoner.analyses.conditions import (
 from reasoner.analyses.explain import confirm, decisive_derived, minimise, readable, replay, statement_reasons
 from reasoner.analyses.properties import (
     CanAccess,
+    Equivalent,
     Eventually,
+    NoNewAccess,
     Property,
 )
 from reasoner.analyses.refine import refine
@@ -92,12 +94,18 @@ def check(
     compiled: CompiledEnvironment | None = None
     with limits.budget(limits.seconds_or_default(timeout), DEFAULT_RLIMIT if rlimit is None else rlimit):
         try:
+            # a comparison is decided over the request both sides share: a resource only the other side has is
+            # acted on too (checked on one side's request alone, `Equivalent` once proved two environments equal
+            # whose one declared a role the other did not)
+            others = (prop.old,) if isinstance(prop, NoNewAccess | Equivalent) else ()
             if isinstance(env_or_compiled, CompiledEnvironment):
                 compiled = env_or_compiled
                 if compiled.broken is not None:  # an earlier analysis was interrupted while encoding
                     compiled = compile_environment(compiled.environment)
+                if not covers(compiled, others):
+                    compiled = compiled_for(compiled.environment, others)
             else:
-                compiled = compiled_for(env_or_compiled)
+                compiled = compiled_for(env_or_compiled, others)
             if isinstance(prop, Eventually):  # chains of steps (issue 18)
                 from reasoner.analyses.eventually import check_chains
 

@@ -315,3 +315,53 @@ def test_undescribed_principals_are_one_class_per_account_and_undeclared_account
         assert in_class(c.principal, c.example.principal, new, c.example.assumed), (c.principal, c.example)
         if c.principal.kind == "undeclared":
             assert all(a.id != c.example.principal.split(":")[4] for a in old.accounts)
+
+
+@pytest.mark.solver
+def test_a_comparison_covers_the_resources_only_the_other_side_declares() -> None:
+    # `check(new, Equivalent(old))` once built the symbolic request from NEW alone: with the role Deploy deleted
+    # in NEW, the requests on it (allowed in OLD) were outside the request and Equivalent was PROVED, while
+    # `check(old, Equivalent(new))` was REFUTED. A comparison is now decided over both sides' resources.
+    from reasoner.analyses.compiled import compile_environment
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.properties import Equivalent, NoNewAccess
+
+    old, new = _without_deploy()
+    for a, b in ((new, old), (old, new)):
+        r = check(a, Equivalent(b, ("*",)), rlimit=400_000_000)
+        assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.reason
+        cx = r.counterexample  # a request on Deploy, or one of Deploy's own (its s3:PutObject)
+        assert replay(a, cx)[0].decision.allowed != replay(b, cx)[0].decision.allowed
+        assert _DEPLOY in (cx.resource, f"arn:aws:iam::111122223333:role/{cx.principal.split('/')[1]}")
+    assert check(new, NoNewAccess(old, ("*",)), rlimit=400_000_000).verdict is Verdict.PROVED  # NEW only removed
+    # a compiled environment given for a comparison is compiled again over both sides when it does not cover them
+    r = check(compile_environment(new), Equivalent(old, ("*",)), rlimit=400_000_000)
+    assert r.verdict is Verdict.REFUTED, r.reason
+
+
+@pytest.mark.solver
+def test_no_new_access_covers_a_resource_only_the_old_side_declares() -> None:
+    # OLD declares the bucket with a policy that denies everyone; NEW does not declare it, so NEW's identity policy
+    # alone decides requests on it (same account): NEW allows what OLD denied. Checked over NEW's resources only,
+    # this was PROVED (unsound).
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.properties import NoNewAccess
+    from reasoner.semantics.environment import Account, Principal, PrincipalKind, Resource
+
+    owner, bucket = "111122223333", "arn:aws:s3:::reports"
+    alice = f"arn:aws:iam::{owner}:user/alice"
+    deny = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [bucket, f"{bucket}/*"]}]}),
+        file="bucket.json", kind=PolicyKind.RESOURCE)
+    ident = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket}/*"}]}), file="alice.json",
+        kind=PolicyKind.IDENTITY)
+    user = Principal(alice, PrincipalKind.USER, (ident,))
+    other = Resource("arn:aws:s3:::other", None, owner)
+    old = Environment(principals=(user,), resources=(Resource(bucket, deny, owner), other), accounts=(Account(owner),))
+    new = Environment(principals=(user,), resources=(other,), accounts=(Account(owner),))
+    request = Request(alice, "s3:GetObject", f"{bucket}/2026/report.csv")
+    assert replay(new, request)[0].decision.allowed and not replay(old, request)[0].decision.allowed
+    r = check(new, NoNewAccess(old, ("s3:GetObject",)), rlimit=400_000_000)
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.reason
+    assert r.counterexample.resource.startswith(f"{bucket}/")
