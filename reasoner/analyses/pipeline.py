@@ -97,7 +97,7 @@ def check(
             # a comparison is decided over the request both sides share: a resource only the other side has is
             # acted on too (checked on one side's request alone, `Equivalent` once proved two environments equal
             # whose one declared a role the other did not)
-            others = (prop.old,) if isinstance(prop, NoNewAccess | Equivalent) else ()
+            others = (prop.old,) if isinstance(prop, NoNewAccess | Equivalent) and prop.old is not subject else ()
             if isinstance(env_or_compiled, CompiledEnvironment):
                 compiled = env_or_compiled
                 if compiled.broken is not None:  # an earlier analysis was interrupted while encoding
