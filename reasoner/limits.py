@@ -177,6 +177,22 @@ def current_memory_cap() -> int | None:
     return _MEMORY_CAP.get("mb")
 
 
+def require_headroom() -> None:
+    """Raise `MemoryError` when the process already maps as much address space as the cap allows (Linux:
+    `/proc/self/status`): no allocation can succeed then, and one that fails inside a library's C code (Z3's)
+    may crash the process instead of raising. Nothing when no cap is set or the size cannot be read."""
+    cap = current_memory_cap()
+    if not cap:
+        return
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            size_kb = next((int(line.split()[1]) for line in fh if line.startswith("VmSize:")), None)
+    except (OSError, ValueError, IndexError):
+        return
+    if size_kb is not None and size_kb // 1024 >= cap:
+        raise MemoryError(f"the process already maps {size_kb // 1024} MiB, the cap is {cap} MiB")
+
+
 def cap_memory(mb: int | None) -> int | None:
     """Cap the address space of this process at `mb` MiB (None or 0: set none), so that an allocation past
     the cap raises `MemoryError` in Python instead of growing until the machine kills the process; the

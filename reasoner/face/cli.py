@@ -1292,6 +1292,7 @@ def _handle(args: argparse.Namespace, run: _Run, out: TextIO, err: TextIO) -> in
             run.plan = plan(args.format, args.output, args.formats_offered, default=args.formats_offered[0])
             run.ctx = sarif.Context.at(run.command, getattr(args, "sarif_root", None))
         _read_triage_files(args, run)
+        limits.require_headroom()  # a cap below what is already mapped: nothing can run (LIMIT003 at once)
         return int(args.handler(args, out, err))
     except MemoryError:
         _error(err, limits.OutOfBudget(limits.memory_reason(), code=limits.OUT_OF_MEMORY),
