@@ -188,6 +188,20 @@ _SHAPES: dict[str, tuple[Nfa, ...]] = {
 }
 
 
+
+def _cn_or_not(nfa: Nfa) -> Nfa:
+    """`nfa` (a pattern ending in `.amazonaws.com.cn`) accepting also its strings without the `.cn`."""
+    n = len(nfa.toks)
+    return Nfa(nfa.toks, nfa.starts, frozenset({n - 3, n}))
+
+
+#: The `svc` shapes when a target is in the `aws-cn` partition: its service principals are `*.amazonaws.com.cn`
+#: (and some `*.amazonaws.com`; semantics-services §P.4).
+_SVC_CN_SHAPES: tuple[Nfa, ...] = (
+    _cn_or_not(strings.glob("?*.amazonaws.com.cn")),
+    strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1),
+)
+
 def _shape_of(glob: str) -> Nfa:
     """A `requestfacts.SHAPES` glob as an automaton: `*` is one or more of `requestfacts.SHAPE_CHARS`."""
     cs = strings.CharSet(requestfacts.SHAPE_CHARS)
@@ -732,8 +746,9 @@ class Domain:
                 sc.require(smt.implies(self.target_is(t), self.action_in(t.actions)))
         lits = self._collect_literals()
         for name in ("acct", "uname", "upath", "role", "rpath", "sess", "fed", "svc"):
+            shapes = _SVC_CN_SHAPES if name == "svc" and "aws-cn" in self.partitions else _SHAPES[name]
             self.fields[name] = StrField(
-                self, f"p.{name}", sorted(lits.get(name, ())), _SHAPES[name], PREFER.get(name, ())
+                self, f"p.{name}", sorted(lits.get(name, ())), shapes, PREFER.get(name, ())
             )
         if PKind.PROVIDER in self.kinds:
             prov_lits = sorted(set(lits.get("prov", ())) | WEB_IDENTITY_HOSTS)

@@ -183,3 +183,39 @@ def test_a_key_policy_given_alone_lives_in_the_partition_its_principals_name(par
     assert [k.complete for k in result.keys] == [Verdict.PROVED]
     assert [(f.principal.kind, f.principal.value, f.actions) for f in result.findings] == [
         ("account", PARTNER, ("kms:Decrypt", "kms:DescribeKey"))]
+
+
+@pytest.mark.parametrize("equivalent", [True, False])
+def test_an_aws_cn_service_principal_named_with_its_cn_suffix_is_a_caller(equivalent: bool) -> None:
+    # The caller's service-principal name had the shape `*.amazonaws.com` in every partition: in `aws-cn`, with
+    # `cn_service_principal_suffix_equivalent` off, `logs.amazonaws.com.cn` (allowed by the key policy, as the
+    # evaluator says) was no value of the field, and "no principal outside the account can decrypt" was PROVED.
+    import json
+    from dataclasses import replace
+
+    from reasoner.analyses.explain import replay
+    from reasoner.analyses.pipeline import check
+    from reasoner.analyses.properties import AccessNotGranted, PrincipalScope
+    from reasoner.analyses.result import Verdict
+    from reasoner.front.ast import PolicyKind
+    from reasoner.front.parse import parse_policy
+    from reasoner.semantics.environment import Account, Environment, Key, Options
+    from reasoner.semantics.request import Request
+    from reasoner.symbolic.domain import _SVC_CN_SHAPES
+
+    key = "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    doc = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws-cn:iam::111122223333:root"}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com.cn"}, "Action": "kms:Decrypt",
+         "Resource": "*"}]}), file="k.json", kind=PolicyKind.KEY_POLICY)
+    env = Environment(keys=(Key(key, doc),), accounts=(Account("111122223333"),),
+                      options=replace(Options(), cn_service_principal_suffix_equivalent=equivalent))
+    assert replay(env, Request("logs.amazonaws.com.cn", "kms:Decrypt", key))[0].decision.allowed
+    r = check(env, AccessNotGranted(PrincipalScope.outside_account("111122223333"), ("kms:Decrypt",)),
+              rlimit=50_000_000)
+    assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.reason
+    assert r.counterexample.principal.startswith("logs.amazonaws.com")
+    cn = _SVC_CN_SHAPES[0]
+    assert cn.accepts("logs.amazonaws.com.cn") and cn.accepts("logs.amazonaws.com")
+    assert not cn.accepts("logs.amazonaws.co") and not cn.accepts(".amazonaws.com.cn")
