@@ -33,6 +33,7 @@ from reasoner.analyses.findings import (
     principal_account,
     subjects_of,
     summarise_conditions,
+    undeclared,
     undescribed,
 )
 from reasoner.analyses.result import Verdict
@@ -123,8 +124,7 @@ def _exact_class(principal: str, env: Environment, assumed: Mapping[str, str],
         return PrincipalClass("service", principal)
     acct = principal_account(principal)
     envs = (env,) if other is None else (env, other)
-    if acct is not None and all(e.account(acct) is None for e in envs) and isinstance(
-            arns.parse_principal(principal), arns.RootArn | arns.UserArn | arns.AssumedRoleArn | arns.FederatedUserArn):
+    if undeclared(principal, envs):
         return PrincipalClass("undeclared", "")
     if acct is not None and undescribed(principal, envs):
         return PrincipalClass("undescribed", acct)

@@ -433,6 +433,14 @@ def caller_org(env: Environment | None, principal: str, assumed_org: str | None 
     return assumed_org if assumed_org is not None and assumed_org not in env.declared_organizations() else None
 
 
+def undeclared(principal: str, envs: Sequence[Environment]) -> bool:
+    """An IAM principal (root, user, role session, federated user) of an account none of `envs` declares (the
+    concrete twin of `class_term`'s `undeclared`)."""
+    acct = principal_account(principal)
+    return acct is not None and all(e.account(acct) is None for e in envs) and isinstance(
+        modelled_principal(principal), arns.RootArn | arns.UserArn | arns.AssumedRoleArn | arns.FederatedUserArn)
+
+
 def undescribed(principal: str, envs: Sequence[Environment]) -> bool:
     """An IAM user, role session or federated user none of `envs` describes (the concrete twin of
     `class_term`'s `undescribed`, over `domain.known_callers` and `known_federated`: a user by its ARN, a role's
@@ -477,10 +485,7 @@ def in_class(
     if pc.kind == "undescribed":
         return principal_account(principal) == pc.value and env is not None and undescribed(principal, (env,))
     if pc.kind == "undeclared":
-        acct = principal_account(principal)
-        return acct is not None and env is not None and env.account(acct) is None \
-            and isinstance(modelled_principal(principal), arns.RootArn | arns.UserArn | arns.AssumedRoleArn
-                           | arns.FederatedUserArn)
+        return env is not None and undeclared(principal, (env,))
     m = modelled_principal(pc.value)
     caller = modelled_principal(principal)
     if isinstance(m, arns.RoleArn):

@@ -305,6 +305,7 @@ def _rules_of_service(service: str, options: Options) -> tuple[AwsRule, ...]:
 
 
 def _of_service(pattern: str, service: str) -> bool:
+    """`pattern` may match an action of `service` (its service part is not plain text naming another)."""
     svc, sep, _ = pattern.partition(":")
     return not sep or "*" in svc or "?" in svc or svc.lower() == service
 
@@ -313,10 +314,7 @@ def _action_matches(pattern: str, action: str, service: str) -> bool:
     """`compile_action(pattern).matches(action)`, without compiling a pattern of another service (a plain
     service prefix that differs cannot match: the first compilation of a process no longer compiles every
     rule's pattern)."""
-    svc, sep, _ = pattern.partition(":")
-    if sep and "*" not in svc and "?" not in svc and svc.lower() != service:
-        return False
-    return compile_action(pattern).matches(action)
+    return _of_service(pattern, service) and compile_action(pattern).matches(action)
 
 
 __all__ = ["IAM_KINDS", "AwsRule", "Facts", "linked_service", "rules_for", "rules_for_actions"]

@@ -170,6 +170,8 @@ _PATH = Nfa(
     frozenset({0, 3}),
     frozenset({3}),
 )
+#: The characters of a service principal's name.
+_SVC_CHARS = strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1)
 #: Well-formedness of the caller's fields: the IAM name and path rules of `semantics/names.py` (user and role
 #: names 1..64 name characters, paths, role-session names 2..64, federated-user names 2..32), account ids 12
 #: digits, service principals `*.amazonaws.com`.
@@ -177,10 +179,7 @@ _SHAPES: dict[str, tuple[Nfa, ...]] = {
     "acct": (strings.ACCOUNT_ID,),
     **{f: (strings.shape(NAME_CHARS, low, high),) for f, (low, high) in names.NAME_LENGTHS.items()},
     **dict.fromkeys(names.PATH_FIELDS, (_PATH,)),
-    "svc": (
-        strings.glob("?*.amazonaws.com"),
-        strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1),
-    ),
+    "svc": (strings.glob("?*.amazonaws.com"), _SVC_CHARS),
     # a web identity host or an IAM SAML / OIDC provider ARN: printable, no blanks
     "prov": (strings.shape(strings.CharSet(frozenset(" \t\n\r"), negated=True), 1, 2048),),
     # the name of a sub-resource (an S3 object key: 1..1024 characters)
@@ -197,10 +196,7 @@ def _cn_or_not(nfa: Nfa) -> Nfa:
 
 #: The `svc` shapes when a target is in the `aws-cn` partition: its service principals are `*.amazonaws.com.cn`
 #: (and some `*.amazonaws.com`; semantics-services §P.4).
-_SVC_CN_SHAPES: tuple[Nfa, ...] = (
-    _cn_or_not(strings.glob("?*.amazonaws.com.cn")),
-    strings.shape(strings.CharSet(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")), 1),
-)
+_SVC_CN_SHAPES: tuple[Nfa, ...] = (_cn_or_not(strings.glob("?*.amazonaws.com.cn")), _SVC_CHARS)
 
 def _shape_of(glob: str) -> Nfa:
     """A `requestfacts.SHAPES` glob as an automaton: `*` is one or more of `requestfacts.SHAPE_CHARS`."""
@@ -508,7 +504,7 @@ def _samples(nfa: Nfa) -> tuple[str, ...]:
                 if fill and all(c in cs for c in fill):
                     text.append(fill)
                 continue
-            c = next((c for c in (*_FILLERS[0], *_FILLERS[1], *sorted(cs.chars)) if c in cs), None) \
+            c = next((c for c in ("a", "1", *sorted(cs.chars)) if c in cs), None) \
                 if cs.negated or len(cs.chars) != 1 else next(iter(cs.chars))
             if c is None:
                 break
